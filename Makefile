@@ -1,0 +1,45 @@
+# Calmline: the two quick-start commands are `make demo` and `make test`.
+# Each creates (or reuses) the virtual environment in .venv and installs from this repository.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE ?= samples/en_stereo_mulaw.wav
+
+.PHONY: demo test lint bench-speed bench-der bench-pyannote clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+
+# the CPU build of torch is pinned in the extras; see pyproject.toml
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[mono]"
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[mono,dev]"
+	touch $@ $(VENV)/.installed-run
+
+demo: $(VENV)/.installed-run
+	$(BIN)/calmline analyze $(SAMPLE)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench-speed: $(VENV)/.installed-dev
+	$(BIN)/python bench/speed.py
+
+bench-der: $(VENV)/.installed-dev
+	$(BIN)/python bench/der.py
+
+bench-pyannote:
+	bash bench/pyannote_backend.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from calmline.monitor.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The Calmline inference core: one Protocol per kind of model, backends, device selection."""

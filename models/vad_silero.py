@@ -1,0 +1,160 @@
+"""Silero VAD (ONNX through onnxruntime), the model file shipped inside faster-whisper."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from calmline.models.base import vad_backends
+from calmline.models.device import resolve_device
+from calmline.monitor.errors import ModelLoadError
+from calmline.monitor.types import SAMPLE_RATE, ModelInfo
+
+FRAME = 512
+"""Samples per VAD frame at 16 kHz (32 ms)."""
+CONTEXT = 64
+"""Samples of left context the v6 model expects in front of every frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class VadOptions:
+    """How speech probabilities become speech spans.
+
+    Attributes:
+        threshold: probability at or above which a frame starts speech.
+        neg_threshold: probability under which a frame counts as silence once in speech
+            (hysteresis); ``None`` = threshold - 0.15.
+        min_speech_ms: spans shorter than this are dropped.
+        min_silence_ms: a silence must last this long to end a span.
+        speech_pad_ms: padding added on each side of a span (clipped at neighbours and edges).
+        model_path: an ONNX file to use instead of the one shipped with faster-whisper.
+        device: ``auto``, ``cpu`` or ``cuda``.
+    """
+
+    threshold: float = 0.5
+    neg_threshold: float | None = None
+    min_speech_ms: int = 150
+    min_silence_ms: int = 300
+    speech_pad_ms: int = 60
+    model_path: str | None = None
+    device: str = "auto"
+
+
+def default_model_path() -> str:
+    from faster_whisper.utils import get_assets_path
+
+    return os.path.join(get_assets_path(), "silero_vad_v6.onnx")
+
+
+class SileroVad:
+    """Frame-level speech probabilities and speech spans from Silero VAD v6.
+
+    The session is shared read-only; ``speech_probabilities`` keeps its recurrent state local to
+    the call, so one instance serves many threads.
+    """
+
+    def __init__(self, options: VadOptions | None = None) -> None:
+        import onnxruntime
+
+        self.options = options or VadOptions()
+        path = self.options.model_path or default_model_path()
+        if not os.path.isfile(path):
+            raise ModelLoadError(f"Silero VAD model not found at {path}")
+        choice = resolve_device(self.options.device)
+        sess_options = onnxruntime.SessionOptions()
+        sess_options.inter_op_num_threads = 1
+        sess_options.intra_op_num_threads = 1
+        sess_options.log_severity_level = 4
+        try:
+            self._session = onnxruntime.InferenceSession(
+                path, providers=list(choice.onnx_providers), sess_options=sess_options
+            )
+        except Exception as e:
+            raise ModelLoadError(f"cannot load Silero VAD from {path}: {e}") from e
+        self._lock = threading.Lock()
+        provider = self._session.get_providers()[0]
+        self.info = ModelInfo(
+            kind="vad",
+            name="silero-vad-v6",
+            version=os.path.basename(path),
+            device="cuda" if provider == "CUDAExecutionProvider" else "cpu",
+        )
+
+    def speech_probabilities(self, samples: np.ndarray) -> np.ndarray:
+        """Speech probability of each 32 ms frame: float32 (n,) at 16 kHz -> float32 (frames,)."""
+        if samples.ndim != 1:
+            raise ValueError("VAD expects a one-dimensional signal")
+        n = samples.shape[0]
+        if n == 0:
+            return np.zeros(0, dtype=np.float32)
+        padded = np.pad(samples.astype(np.float32, copy=False), (0, (-n) % FRAME))
+        frames = padded.reshape(-1, FRAME)  # (frames, 512)
+        # each frame is fed with the last 64 samples of the previous one in front of it
+        context = np.zeros((frames.shape[0], CONTEXT), dtype=np.float32)
+        context[1:] = frames[:-1, -CONTEXT:]
+        batch = np.concatenate([context, frames], axis=1)  # (frames, 576)
+        h = np.zeros((1, 1, 128), dtype=np.float32)
+        c = np.zeros((1, 1, 128), dtype=np.float32)
+        out = []
+        step = 10_000
+        for i in range(0, batch.shape[0], step):
+            probs, h, c = self._session.run(None, {"input": batch[i : i + step], "h": h, "c": c})
+            out.append(np.asarray(probs).reshape(-1))
+        return np.concatenate(out).astype(np.float32)
+
+    def detect(self, samples: np.ndarray) -> list[tuple[float, float]]:
+        probs = self.speech_probabilities(samples)
+        return spans_from_probabilities(probs, self.options, samples.shape[0] / SAMPLE_RATE)
+
+
+def spans_from_probabilities(
+    probs: np.ndarray, options: VadOptions, duration: float
+) -> list[tuple[float, float]]:
+    """Turn per-frame probabilities into padded speech spans (seconds), with hysteresis.
+
+    Args:
+        probs: float32 (frames,), one value per 512-sample frame at 16 kHz.
+        options: thresholds and durations.
+        duration: length of the signal (s); spans never pass it.
+    """
+    frame_s = FRAME / SAMPLE_RATE
+    on = options.threshold
+    off = options.neg_threshold if options.neg_threshold is not None else max(on - 0.15, 0.01)
+    min_silence = options.min_silence_ms / 1000
+    spans: list[list[float]] = []
+    start: float | None = None
+    silence_since: float | None = None
+    for i, p in enumerate(probs):
+        t = i * frame_s
+        if start is None:
+            if p >= on:
+                start = t
+                silence_since = None
+            continue
+        if p < off:
+            if silence_since is None:
+                silence_since = t
+            elif t + frame_s - silence_since >= min_silence:
+                spans.append([start, silence_since])
+                start = None
+                silence_since = None
+        elif p >= on or silence_since is None:
+            silence_since = None
+    if start is not None:
+        spans.append([start, silence_since if silence_since is not None else len(probs) * frame_s])
+    spans = [s for s in spans if s[1] - s[0] >= options.min_speech_ms / 1000]
+    pad = options.speech_pad_ms / 1000
+    for i, s in enumerate(spans):
+        lo = spans[i - 1][1] if i > 0 else 0.0
+        hi = spans[i + 1][0] if i + 1 < len(spans) else duration
+        s[0] = max(lo, s[0] - pad, 0.0)
+        s[1] = min(hi, s[1] + pad, duration)
+    return [(round(a, 3), round(b, 3)) for a, b in spans if b > a]
+
+
+@vad_backends.register("silero")
+def create_silero(options: VadOptions | None = None) -> SileroVad:
+    return SileroVad(options)

@@ -1,0 +1,1 @@
+"""The Calmline domain: call types, audio loading, measurements, reports and the CLI."""

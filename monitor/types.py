@@ -1,0 +1,231 @@
+"""Core domain types of Calmline.
+
+One definition per concept. Times are float seconds from the start of the call; sample indices
+never leave ``models/``. Everything here is a frozen, slotted dataclass so a report can be shared
+between threads and serialised without surprises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+"""Sample rate of every decoded signal inside Calmline (Hz)."""
+
+
+class Role(StrEnum):
+    """Who a speaker is in the call."""
+
+    AGENT = "agent"
+    CUSTOMER = "customer"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """Facts about the source file, before resampling."""
+
+    path: str
+    container: str
+    codec: str
+    sample_rate: int
+    """Sample rate of the source stream (Hz)."""
+    channels: int
+    duration: float
+    """Duration of the decoded signal (s)."""
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Audio:
+    """A decoded call: float32 samples at 16 kHz, channels kept."""
+
+    samples: np.ndarray
+    """float32, shape (channels, n_samples), values in [-1, 1]."""
+    info: AudioInfo
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+    def mono(self) -> np.ndarray:
+        """Mean of the channels, float32 shape (n_samples,). A new array."""
+        if self.channels == 1:
+            return self.samples[0].copy()
+        return self.samples.mean(axis=0, dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechSegment:
+    """A span where one speaker talks (output of VAD per channel or of diarization)."""
+
+    start: float
+    end: float
+    speaker: str
+    channel: int | None = None
+    """Source channel for stereo attribution, ``None`` for diarized mono audio."""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word (English) or token of characters (Mandarin)."""
+
+    start: float
+    end: float
+    text: str
+    prob: float
+    """Recogniser probability of the word, 0-1."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEvidence:
+    """Why a speaker got a role: one cue that fired."""
+
+    speaker: str
+    cue: str
+    """``channel_map``, ``lexicon``, ``first_speaker`` or ``override``."""
+    detail: str
+    time: float | None = None
+    weight: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """Which speaker is the agent, with the evidence that decided it."""
+
+    roles: dict[str, Role]
+    method: str
+    """``channels``, ``cues`` or ``override``."""
+    evidence: tuple[RoleEvidence, ...] = ()
+    confidence: float = 1.0
+    """0-1; 1 for a channel map or an override."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMetrics:
+    """Measurements of one turn. ``None`` where a value cannot be measured (no voiced frames…)."""
+
+    duration: float
+    speech_rate: float | None
+    """Units per second of turn time (zh characters/s or en words/min, see ``rate_unit``)."""
+    articulation_rate: float | None
+    """Units per second of phonation time (pauses inside the turn excluded)."""
+    rate_unit: str
+    """``chars_per_s`` (Mandarin) or ``words_per_min`` (English)."""
+    loudness_dbfs: float | None
+    loudness_rel_db: float | None
+    """Loudness relative to the speaker's own median turn loudness (dB)."""
+    f0_median_hz: float | None
+    f0_rel_semitones: float | None
+    """Turn F0 median relative to the speaker's own baseline F0 (semitones)."""
+    f0_range_semitones: float | None
+    """10th-90th percentile F0 range inside the turn (semitones)."""
+    mean_word_prob: float | None
+    low_conf_share: float | None
+    """Share of words whose probability is below the configured threshold."""
+    gap_before: float | None
+    """Silence between the previous turn's end and this turn's start (s); negative = overlap."""
+    overlap: float
+    """Time this turn overlaps turns of the other speaker(s) (s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A stretch of speech by one speaker, with its words and measurements."""
+
+    index: int
+    speaker: str
+    role: Role
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+    channel: int | None = None
+    metrics: TurnMetrics | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """Both speakers talking at once."""
+
+    start: float
+    end: float
+    speakers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerMetrics:
+    speaker: str
+    role: Role
+    talk_time: float
+    turn_count: int
+    speech_rate: float | None
+    articulation_rate: float | None
+    rate_unit: str
+    loudness_median_dbfs: float | None
+    f0_median_hz: float | None
+    f0_range_semitones: float | None
+    mean_word_prob: float | None
+    low_conf_share: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallMetrics:
+    duration: float
+    talk_time: dict[str, float]
+    """Talk time per role (s)."""
+    talk_ratio: float | None
+    """Agent talk time / (agent + customer talk time)."""
+    overlap_time: float
+    non_talk: tuple[Span, ...]
+    """Spans where nobody talks for longer than the configured threshold (default 3 s)."""
+    non_talk_time: float
+    turn_count: int
+    speakers: tuple[SpeakerMetrics, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """Which model did a stage, so a report can be reproduced."""
+
+    kind: str
+    """``asr``, ``vad``, ``diarization`` or ``embedding``."""
+    name: str
+    version: str
+    device: str
+    compute_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallReport:
+    """The result of analysing one call. Serialised by ``calmline.monitor.report``."""
+
+    call_id: str
+    audio: AudioInfo
+    language: str
+    language_probability: float | None
+    attribution: str
+    """``channels`` (stereo channel map) or the diarization backend name."""
+    roles: RoleAssignment
+    segments: tuple[SpeechSegment, ...]
+    turns: tuple[Turn, ...]
+    overlaps: tuple[Overlap, ...]
+    metrics: CallMetrics
+    models: tuple[ModelInfo, ...]
+    timings: dict[str, float]
+    """Seconds spent per stage."""
+    warnings: tuple[str, ...] = field(default=())
