@@ -1,0 +1,45 @@
+"""Shared fixtures: real models loaded once per test session, real sample calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calmline.monitor.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, skipping the test when the evaluation data is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"evaluation data not present: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("calmline-cache")
+
+
+@pytest.fixture(scope="session")
+def settings(cache_dir) -> Settings:
+    return Settings(cache_dir=str(cache_dir))
+
+
+@pytest.fixture(scope="session")
+def models(settings):
+    from calmline.pipelines.manager import ModelManager
+
+    return ModelManager(settings)
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings, models):
+    from calmline.pipelines.batch import BatchPipeline
+
+    return BatchPipeline(settings, models)
