@@ -47,7 +47,11 @@ def test_local_path_errors_name_the_path(tmp_path):
     with pytest.raises(ModelLoadError, match="not found"):
         resolve_model(str(tmp_path / "nope" / "model"), tmp_path)
     # a plain name goes to faster-whisper's own download
-    assert resolve_model("large-v3", tmp_path) == ("large-v3", "large-v3", "faster-whisper download")
+    assert resolve_model("large-v3", tmp_path) == (
+        "large-v3",
+        "large-v3",
+        "faster-whisper download",
+    )
 
 
 @pytest.fixture(scope="module")

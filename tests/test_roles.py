@@ -9,16 +9,23 @@ from calmline.monitor.types import Role, SpeechSegment, Word
 def words_for(segment, text, lang="en"):
     tokens = list(text) if lang == "zh" else text.split()
     step = (segment.end - segment.start) / len(tokens)
-    return [Word(segment.start + i * step, segment.start + (i + 1) * step, t, 0.9)
-            for i, t in enumerate(tokens)]
+    return [
+        Word(segment.start + i * step, segment.start + (i + 1) * step, t, 0.9)
+        for i, t in enumerate(tokens)
+    ]
 
 
 def test_english_greeting_wins_even_when_the_customer_speaks_first():
-    segs = [SpeechSegment(0.0, 2.0, "SPEAKER_00"), SpeechSegment(2.5, 6.0, "SPEAKER_01"),
-            SpeechSegment(6.5, 9.0, "SPEAKER_00")]
-    words = (words_for(segs[0], "hello? hello?")
-             + words_for(segs[1], "Thank you for calling Acme, my name is Dana, how can I help?")
-             + words_for(segs[2], "my internet is down again"))
+    segs = [
+        SpeechSegment(0.0, 2.0, "SPEAKER_00"),
+        SpeechSegment(2.5, 6.0, "SPEAKER_01"),
+        SpeechSegment(6.5, 9.0, "SPEAKER_00"),
+    ]
+    words = (
+        words_for(segs[0], "hello? hello?")
+        + words_for(segs[1], "Thank you for calling Acme, my name is Dana, how can I help?")
+        + words_for(segs[2], "my internet is down again")
+    )
     result = roles_from_cues(segs, words, "en")
     assert result.roles == {"SPEAKER_00": Role.CUSTOMER, "SPEAKER_01": Role.AGENT}
     cues = {e.detail for e in result.evidence if e.speaker == "SPEAKER_01"}
@@ -28,8 +35,9 @@ def test_english_greeting_wins_even_when_the_customer_speaks_first():
 
 def test_mandarin_self_introduction():
     segs = [SpeechSegment(0.0, 3.0, "SPEAKER_00"), SpeechSegment(3.5, 6.0, "SPEAKER_01")]
-    words = (words_for(segs[0], "您好我是客服小李很高兴为您服务", "zh")
-             + words_for(segs[1], "我的快递三天了还没到", "zh"))
+    words = words_for(segs[0], "您好我是客服小李很高兴为您服务", "zh") + words_for(
+        segs[1], "我的快递三天了还没到", "zh"
+    )
     result = roles_from_cues(segs, words, "zh")
     assert result.roles["SPEAKER_00"] is Role.AGENT
     assert result.roles["SPEAKER_01"] is Role.CUSTOMER
@@ -48,7 +56,8 @@ def test_word_boundaries_in_english_cues():
     segs = [SpeechSegment(0.0, 2.0, "SPEAKER_00"), SpeechSegment(2.5, 5.0, "SPEAKER_01")]
     # "thistle" must not count as "this is"; "speakingly" not as "speaking"
     words = words_for(segs[0], "thistle is speakingly odd") + words_for(
-        segs[1], "hi this is Sam from support")
+        segs[1], "hi this is Sam from support"
+    )
     result = roles_from_cues(segs, words, "en")
     assert result.roles["SPEAKER_01"] is Role.AGENT
     assert not [e for e in result.evidence if e.speaker == "SPEAKER_00" and e.cue == "lexicon"]

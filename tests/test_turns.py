@@ -42,8 +42,15 @@ def test_same_speaker_pauses_merge_unless_someone_else_spoke():
         SpeechSegment(4.3, 5.0, "A"),  # B spoke in between: new turn
         SpeechSegment(8.0, 9.0, "A"),  # 3 s pause: new turn
     ]
-    words = {None: [w(0.1, 0.9, "a1"), w(1.9, 2.9, "a2"), w(3.5, 3.9, "b1"),
-                    w(4.4, 4.9, "a3"), w(8.1, 8.9, "a4")]}
+    words = {
+        None: [
+            w(0.1, 0.9, "a1"),
+            w(1.9, 2.9, "a2"),
+            w(3.5, 3.9, "b1"),
+            w(4.4, 4.9, "a3"),
+            w(8.1, 8.9, "a4"),
+        ]
+    }
     turns = build_turns(segments, words, {"A": Role.AGENT, "B": Role.CUSTOMER}, "en", 10.0)
     assert [t.text for t in turns] == ["a1 a2", "b1", "a3", "a4"]
 
