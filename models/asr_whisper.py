@@ -264,7 +264,9 @@ class WhisperTranscriber:
                 end = min(max(end, start), duration)
                 if language == "zh":
                     text = self._simplified(text)
-                words.append(Word(round(start, 3), round(end, 3), text, round(float(w.probability), 4)))
+                words.append(
+                    Word(round(start, 3), round(end, 3), text, round(float(w.probability), 4))
+                )
         words.sort(key=lambda w: (w.start, w.end))
         return Transcript(
             language=info.language,

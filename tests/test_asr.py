@@ -42,7 +42,7 @@ def test_corrupted_joined_model_is_rebuilt(tmp_path):
 
 
 def test_local_path_errors_name_the_path(tmp_path):
-    with pytest.raises(ModelLoadError, match="no model.bin"):
+    with pytest.raises(ModelLoadError, match=r"no model\.bin"):
         resolve_model(str(tmp_path), tmp_path)
     with pytest.raises(ModelLoadError, match="not found"):
         resolve_model(str(tmp_path / "nope" / "model"), tmp_path)

@@ -1,0 +1,1 @@
+"""The Calmline HTTP API (FastAPI)."""

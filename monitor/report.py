@@ -1,0 +1,174 @@
+"""The one serialisation of a :class:`CallReport` (versioned JSON), and its exports.
+
+The schema is documented in ``docs/report-schema.md``. ``report_to_dict`` / ``report_from_dict``
+round-trip exactly, so a stored report can be read back (and re-scored) without audio or models.
+Exports: RTTM (written by pyannote.core) and WebVTT.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from calmline import __version__
+from calmline.monitor.types import (
+    AudioInfo,
+    CallMetrics,
+    CallReport,
+    ModelInfo,
+    Overlap,
+    Role,
+    RoleAssignment,
+    RoleEvidence,
+    Span,
+    SpeakerMetrics,
+    SpeechSegment,
+    Turn,
+    TurnMetrics,
+    Word,
+)
+
+SCHEMA_VERSION = "1.0"
+
+
+class ReportFormatError(ValueError):
+    """A stored report cannot be read (wrong schema version, missing fields)."""
+
+
+def report_to_dict(report: CallReport) -> dict[str, Any]:
+    data = dataclasses.asdict(report)
+    data["roles"]["roles"] = {k: str(v) for k, v in report.roles.roles.items()}
+    for turn in data["turns"]:
+        turn["role"] = str(turn["role"])
+    for speaker in data["metrics"]["speakers"]:
+        speaker["role"] = str(speaker["role"])
+    return {"schema_version": SCHEMA_VERSION, "calmline_version": __version__, **data}
+
+
+def report_to_json(report: CallReport, indent: int | None = 2) -> str:
+    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=indent)
+
+
+def write_report(report: CallReport, path: str | os.PathLike[str]) -> None:
+    Path(path).write_text(report_to_json(report), encoding="utf-8")
+
+
+def read_report(path: str | os.PathLike[str]) -> CallReport:
+    return report_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def report_from_dict(data: dict[str, Any]) -> CallReport:
+    """Rebuild a report from its JSON form."""
+    version = str(data.get("schema_version", ""))
+    if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise ReportFormatError(
+            f"report schema version {version or 'missing'} is not supported "
+            f"(this Calmline reads {SCHEMA_VERSION})"
+        )
+    try:
+        turns = tuple(_turn(t) for t in data["turns"])
+        m = data["metrics"]
+        metrics = CallMetrics(
+            duration=m["duration"],
+            talk_time=dict(m["talk_time"]),
+            talk_ratio=m["talk_ratio"],
+            overlap_time=m["overlap_time"],
+            non_talk=tuple(Span(**s) for s in m["non_talk"]),
+            non_talk_time=m["non_talk_time"],
+            turn_count=m["turn_count"],
+            speakers=tuple(SpeakerMetrics(**{**s, "role": Role(s["role"])}) for s in m["speakers"]),
+        )
+        r = data["roles"]
+        roles = RoleAssignment(
+            roles={k: Role(v) for k, v in r["roles"].items()},
+            method=r["method"],
+            evidence=tuple(RoleEvidence(**e) for e in r["evidence"]),
+            confidence=r["confidence"],
+        )
+        return CallReport(
+            call_id=data["call_id"],
+            audio=AudioInfo(**data["audio"]),
+            language=data["language"],
+            language_probability=data["language_probability"],
+            attribution=data["attribution"],
+            roles=roles,
+            segments=tuple(SpeechSegment(**s) for s in data["segments"]),
+            turns=turns,
+            overlaps=tuple(
+                Overlap(o["start"], o["end"], tuple(o["speakers"])) for o in data["overlaps"]
+            ),
+            metrics=metrics,
+            models=tuple(ModelInfo(**x) for x in data["models"]),
+            timings=dict(data["timings"]),
+            warnings=tuple(data.get("warnings", ())),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise ReportFormatError(f"malformed report: {e}") from e
+
+
+def _turn(t: dict[str, Any]) -> Turn:
+    return Turn(
+        index=t["index"],
+        speaker=t["speaker"],
+        role=Role(t["role"]),
+        start=t["start"],
+        end=t["end"],
+        text=t["text"],
+        words=tuple(Word(**w) for w in t["words"]),
+        channel=t["channel"],
+        metrics=TurnMetrics(**t["metrics"]) if t.get("metrics") else None,
+    )
+
+
+def to_annotation(report: CallReport):
+    """The turns as a pyannote.core Annotation, labelled by role (or speaker when unknown)."""
+    from pyannote.core import Annotation, Segment
+
+    annotation = Annotation(uri=_uri(report))
+    for turn in report.turns:
+        if turn.end > turn.start:
+            label = turn.role.value if turn.role is not Role.UNKNOWN else turn.speaker
+            annotation[Segment(turn.start, turn.end), f"t{turn.index}"] = label
+    return annotation
+
+
+def write_rttm(report: CallReport, path: str | os.PathLike[str]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        to_annotation(report).write_rttm(f)
+
+
+def _uri(report: CallReport) -> str:
+    # RTTM fields are space separated: the uri must not hold spaces
+    return "".join(c if not c.isspace() else "_" for c in report.call_id) or "call"
+
+
+def _vtt_time(t: float) -> str:
+    ms = round(t * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def to_vtt(report: CallReport) -> str:
+    """WebVTT captions, one cue per turn, the voice tag naming the role."""
+    lines = ["WEBVTT", ""]
+    for turn in report.turns:
+        if not turn.text or turn.end <= turn.start:
+            continue
+        voice = turn.role.value if turn.role is not Role.UNKNOWN else turn.speaker
+        text = turn.text.replace("-->", "->").replace("\n", " ")
+        lines += [
+            str(turn.index + 1),
+            f"{_vtt_time(turn.start)} --> {_vtt_time(turn.end)}",
+            f"<v {voice}>{text}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_vtt(report: CallReport, path: str | os.PathLike[str]) -> None:
+    Path(path).write_text(to_vtt(report), encoding="utf-8")

@@ -1,0 +1,123 @@
+"""Calmline settings: one object, built once in ``main()`` / ``create_app()`` and passed down.
+
+Environment variables use the prefix ``CALMLINE_`` and ``__`` between sections, e.g.
+``CALMLINE_ASR__MODEL=small`` or ``CALMLINE_DIARIZATION__BACKEND=embedded``. A JSON file named by
+``CALMLINE_SETTINGS_FILE`` (or ``--settings`` on the CLI) is read first; the environment wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "calmline")
+
+
+class AudioSettings(BaseModel):
+    max_duration_s: float = Field(4 * 3600.0, gt=0, description="Longest accepted call (s).")
+
+
+class AsrSettings(BaseModel):
+    model: str = Field(
+        "bundled:base",
+        description="bundled:base (multilingual, default), bundled:tiny.en (fast English), a "
+        "local CTranslate2 directory, or a faster-whisper model name (downloaded).",
+    )
+    language: Literal["auto", "zh", "en"] = Field("auto", description="Language of the calls.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="auto: CUDA float16 when present, else CPU int8."
+    )
+    compute_type: str = Field("auto", description="CTranslate2 compute type or auto.")
+    cpu_threads: int = Field(0, ge=0, description="CPU threads for ASR; 0 = library default.")
+    beam_size: int = Field(5, ge=1, le=20, description="Beam search width.")
+
+
+class VadSettings(BaseModel):
+    threshold: float = Field(0.5, gt=0, lt=1, description="Speech probability threshold.")
+    min_speech_ms: int = Field(150, ge=0, description="Shorter speech is dropped (ms).")
+    min_silence_ms: int = Field(300, ge=0, description="Silence that ends a speech span (ms).")
+    speech_pad_ms: int = Field(60, ge=0, description="Padding on each side of speech (ms).")
+
+
+class DiarizationSettings(BaseModel):
+    backend: Literal["auto", "channels", "embedded", "pyannote"] = Field(
+        "auto",
+        description="auto: stereo files by channel map, mono files by the embedded backend.",
+    )
+    num_speakers: int | None = Field(
+        2, ge=1, description="Speakers in a mono call; null to estimate between min and max."
+    )
+    min_speakers: int = Field(1, ge=1, description="Lower bound when estimating.")
+    max_speakers: int = Field(4, ge=1, description="Upper bound when estimating.")
+    pyannote_pipeline: str = Field(
+        "pyannote/speaker-diarization-community-1",
+        description="pyannote pipeline: a local directory with config.yaml, or a hub name.",
+    )
+    pyannote_token: str | None = Field(None, description="Hub token for a gated pipeline.")
+
+
+class RoleSettings(BaseModel):
+    agent_channel: int = Field(0, ge=0, le=1, description="Stereo: the agent's channel.")
+    agent_speaker: str | None = Field(
+        None, description="Mono: force this speaker id (e.g. SPEAKER_01) to be the agent."
+    )
+    cue_window_s: float = Field(30.0, gt=0, description="Seconds of speech searched for cues.")
+
+
+class MeasureSettings(BaseModel):
+    low_conf_threshold: float = Field(
+        0.5, ge=0, le=1, description="Words below this probability are low-confidence."
+    )
+    non_talk_min_s: float = Field(3.0, ge=0, description="Both silent longer than this (s).")
+    max_turn_pause_s: float = Field(
+        1.5, ge=0, description="A pause longer than this starts a new turn of the same speaker."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything Calmline can be told. See the README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CALMLINE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    cache_dir: str = Field(
+        default_factory=_default_cache_dir,
+        description="Where bundled models are unpacked and downloaded models are kept.",
+    )
+    audio: AudioSettings = AudioSettings()
+    asr: AsrSettings = AsrSettings()
+    vad: VadSettings = VadSettings()
+    diarization: DiarizationSettings = DiarizationSettings()
+    roles: RoleSettings = RoleSettings()
+    measure: MeasureSettings = MeasureSettings()
+
+    @classmethod
+    def load(cls, file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+        """Settings from a JSON file (optional), then the environment, then ``overrides``."""
+        file = file or os.environ.get("CALMLINE_SETTINGS_FILE")
+        base: dict[str, Any] = {}
+        if file:
+            base = json.loads(Path(file).read_text(encoding="utf-8"))
+        env = cls()  # environment and defaults
+        merged = _deep_merge(base, env.model_dump(exclude_unset=True))
+        merged = _deep_merge(merged, overrides)
+        return cls(**merged)
+
+
+def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,1 @@
+"""Composition: the batch pipeline (file -> report) and, later, the streaming pipeline."""

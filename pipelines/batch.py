@@ -1,0 +1,275 @@
+"""The batch pipeline: one recorded call file in, one :class:`CallReport` out.
+
+decode -> attribution (stereo channel map + VAD per channel, or mono diarization) -> roles ->
+ASR with word timestamps -> turns -> measurements -> report.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from calmline.monitor.audio import LoadOptions, load_audio
+from calmline.monitor.errors import ChannelMapError
+from calmline.monitor.measure import MeasureOptions, measure, overlaps
+from calmline.monitor.roles import RoleOptions, roles_from_channels, roles_from_cues
+from calmline.monitor.settings import Settings
+from calmline.monitor.turns import TurnOptions, build_turns
+from calmline.monitor.types import SAMPLE_RATE, Audio, CallReport, SpeechSegment, Word
+from calmline.pipelines.manager import ModelManager
+
+logger = logging.getLogger(__name__)
+
+STEPS = ("decode", "speech", "transcribe", "roles", "turns", "measure")
+"""Stages in order; each reports to the hook and gets a time in ``CallReport.timings``."""
+
+
+class Hook(Protocol):
+    """Progress hook: ``hook(step, artifact, completed=, total=)`` (pyannote's convention)."""
+
+    def __call__(
+        self,
+        step: str,
+        artifact: Any = None,
+        *,
+        completed: float | None = None,
+        total: float | None = None,
+    ) -> None: ...
+
+
+def _no_hook(step: str, artifact: Any = None, **_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeRequest:
+    """Per-call choices that override the settings for one file."""
+
+    language: str | None = None
+    """``zh``, ``en`` or ``None``/``auto`` to detect."""
+    asr_model: str | None = None
+    diarization: str | None = None
+    """``auto``, ``channels``, ``embedded`` or ``pyannote``."""
+    agent_channel: int | None = None
+    agent_speaker: str | None = None
+    num_speakers: int | None = None
+    call_id: str | None = None
+
+
+class BatchPipeline:
+    """Analyses recorded calls with models loaded once and shared."""
+
+    def __init__(self, settings: Settings, models: ModelManager | None = None) -> None:
+        self.settings = settings
+        self.models = models or ModelManager(settings)
+
+    def analyze(
+        self,
+        path: str | os.PathLike[str],
+        request: AnalyzeRequest | None = None,
+        hook: Hook | Callable[..., None] | None = None,
+    ) -> CallReport:
+        """Analyse one call file. Raises the typed errors of ``load_audio`` for bad input."""
+        hook = hook or _no_hook
+        timings: dict[str, float] = {}
+        with _stage("decode", hook, timings):
+            audio = load_audio(path, LoadOptions(max_duration_s=self.settings.audio.max_duration_s))
+        return self.analyze_audio(audio, request, hook, timings)
+
+    def analyze_audio(
+        self,
+        audio: Audio,
+        request: AnalyzeRequest | None = None,
+        hook: Hook | Callable[..., None] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> CallReport:
+        """Analyse decoded audio (used by :meth:`analyze` and by callers holding samples)."""
+        hook = hook or _no_hook
+        request = request or AnalyzeRequest()
+        timings = timings if timings is not None else {}
+
+        def stage(name: str):
+            return _stage(name, hook, timings)
+
+        s = self.settings
+        warnings: list[str] = []
+        backend = request.diarization or s.diarization.backend
+        if backend == "auto":
+            backend = "channels" if audio.channels == 2 else "embedded"
+        if backend == "channels" and audio.channels != 2:
+            raise ChannelMapError(
+                f"{audio.info.path}: channel attribution needs a two-channel (stereo) file, "
+                f"this one has {audio.channels} channel; use --diarization embedded"
+            )
+        agent_channel = (
+            request.agent_channel if request.agent_channel is not None else s.roles.agent_channel
+        )
+        language = request.language or s.asr.language
+        language = None if language == "auto" else language
+        transcriber = self.models.transcriber(request.asr_model)
+        vad = self.models.vad()
+        models_used = [vad.info, transcriber.info]
+
+        with stage("speech"):
+            segments: list[SpeechSegment] = []
+            spans_by_channel: dict[int | None, list[tuple[float, float]]] = {}
+            if backend == "channels":
+                for channel in range(audio.channels):
+                    spans = vad.detect(audio.samples[channel])
+                    spans_by_channel[channel] = spans
+                    speaker = f"channel_{channel}"
+                    segments += [SpeechSegment(a, b, speaker, channel) for a, b in spans]
+                segments.sort(key=lambda x: (x.start, x.end))
+                attribution = "channels"
+            else:
+                mono = audio.mono()
+                diarizer = self.models.diarizer(backend)
+                models_used.append(diarizer.info)
+                num = request.num_speakers or s.diarization.num_speakers
+                segments = diarizer.diarize(
+                    mono,
+                    num_speakers=num,
+                    min_speakers=s.diarization.min_speakers,
+                    max_speakers=s.diarization.max_speakers,
+                )
+                spans_by_channel[None] = _union([(x.start, x.end) for x in segments])
+                attribution = backend
+
+        with stage("transcribe"):
+            words_by_channel: dict[int | None, tuple[Word, ...]] = {}
+            if backend == "channels":
+                if language is None:
+                    # detect once on the channel with most speech so both sides agree
+                    busiest = max(
+                        spans_by_channel, key=lambda c: sum(b - a for a, b in spans_by_channel[c])
+                    )
+                    speech = _speech_only(audio.samples[busiest], spans_by_channel[busiest])
+                    if speech.size:
+                        language, language_probability = transcriber.detect_language(speech)
+                    else:
+                        language, language_probability = "en", None
+                        warnings.append("no speech found; language could not be detected")
+                else:
+                    language_probability = None
+                for i, channel in enumerate(spans_by_channel):
+                    hook("transcribe", None, completed=i, total=len(spans_by_channel))
+                    result = transcriber.transcribe(
+                        audio.samples[channel], spans=spans_by_channel[channel], language=language
+                    )
+                    words_by_channel[channel] = result.words
+            else:
+                spans = spans_by_channel[None]
+                if not spans:
+                    language = language or "en"
+                    language_probability = None
+                    words_by_channel[None] = ()
+                    warnings.append("no speech found")
+                else:
+                    result = transcriber.transcribe(audio.mono(), spans=spans, language=language)
+                    language, language_probability = result.language, result.language_probability
+                    words_by_channel[None] = result.words
+
+        with stage("roles"):
+            if backend == "channels":
+                if agent_channel >= audio.channels:
+                    raise ChannelMapError(
+                        f"{audio.info.path}: agent channel {agent_channel} does not exist "
+                        f"(the file has {audio.channels} channels)"
+                    )
+                roles = roles_from_channels(
+                    {c: f"channel_{c}" for c in range(audio.channels)}, agent_channel
+                )
+            else:
+                all_words = [w for ws in words_by_channel.values() for w in ws]
+                roles = roles_from_cues(
+                    segments,
+                    all_words,
+                    language or "en",
+                    RoleOptions(
+                        cue_window_s=s.roles.cue_window_s,
+                        agent_speaker=request.agent_speaker or s.roles.agent_speaker,
+                    ),
+                )
+                if roles.confidence < 0.3 and roles.roles:
+                    warnings.append(
+                        f"agent identified with low confidence ({roles.confidence}); "
+                        "check the role evidence or set the agent speaker"
+                    )
+
+        with stage("turns"):
+            turns = build_turns(
+                segments,
+                words_by_channel,
+                roles.roles,
+                language or "en",
+                audio.duration,
+                TurnOptions(max_pause_s=s.measure.max_turn_pause_s),
+            )
+
+        with stage("measure"):
+            turns, metrics = measure(
+                audio,
+                turns,
+                language or "en",
+                MeasureOptions(
+                    low_conf_threshold=s.measure.low_conf_threshold,
+                    non_talk_min_s=s.measure.non_talk_min_s,
+                ),
+            )
+
+        timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
+        return CallReport(
+            call_id=request.call_id or _call_id(audio.info.path),
+            audio=audio.info,
+            language=language or "unknown",
+            language_probability=(
+                round(language_probability, 4) if language_probability is not None else None
+            ),
+            attribution=attribution,
+            roles=roles,
+            segments=tuple(segments),
+            turns=turns,
+            overlaps=overlaps(turns),
+            metrics=metrics,
+            models=tuple(models_used),
+            timings=timings,
+            warnings=tuple(warnings),
+        )
+
+
+@contextmanager
+def _stage(name: str, hook: Callable[..., None], timings: dict[str, float]) -> Iterator[None]:
+    hook(name, None, completed=0, total=1)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - t0, 3)
+    hook(name, None, completed=1, total=1)
+
+
+def _call_id(path: str) -> str:
+    stem = Path(path).stem if path and not path.startswith("<") else "call"
+    return f"{stem}-{uuid.uuid4().hex[:8]}"
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _speech_only(samples: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    parts = [samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in spans]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
