@@ -115,7 +115,7 @@ class TurnMetrics:
 
     duration: float
     speech_rate: float | None
-    """Units per second of turn time (zh characters/s or en words/min, see ``rate_unit``)."""
+    """Units per turn time: zh characters per second or en words per minute (``rate_unit``)."""
     articulation_rate: float | None
     """Units per second of phonation time (pauses inside the turn excluded)."""
     rate_unit: str
