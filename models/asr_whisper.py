@@ -256,9 +256,12 @@ class WhisperTranscriber:
                     continue
                 start, end = float(w.start), float(w.end)
                 if ts_map is not None:
-                    idx = ts_map.get_chunk_index(start)
+                    # Whisper often starts a word a little early; placing it by its midpoint
+                    # keeps the first word of a span from landing in the span before it.
+                    idx = ts_map.get_chunk_index((start + end) / 2)
                     start = ts_map.get_original_time(start, idx)
                     end = ts_map.get_original_time(end, idx)
+                    start = max(start, chunks[idx]["start"] / SAMPLE_RATE)
                     end = min(end, chunks[idx]["end"] / SAMPLE_RATE)
                 start = min(max(start, 0.0), duration)
                 end = min(max(end, start), duration)

@@ -43,3 +43,20 @@ def pipeline(settings, models):
     from calmline.pipelines.batch import BatchPipeline
 
     return BatchPipeline(settings, models)
+
+
+_REPORTS: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def analyzed(pipeline):
+    """analyzed(name) -> (report, expected facts) for a bundled sample, analysed once per run."""
+    import json
+
+    def get(name: str):
+        if name not in _REPORTS:
+            _REPORTS[name] = pipeline.analyze(SAMPLES / f"{name}.wav")
+        expected = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+        return _REPORTS[name], expected
+
+    return get
