@@ -210,6 +210,106 @@ class ModelInfo:
     compute_type: str | None = None
 
 
+class Severity(StrEnum):
+    """How a finding counts: ``positive`` earns credit, the rest cost points."""
+
+    POSITIVE = "positive"
+    INFO = "info"
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One moment that earned or cost a practice points, with its evidence."""
+
+    practice: str
+    """Practice id from the rubric (``let_finish``, ``acknowledge`` …)."""
+    kind: str
+    """What was found: ``interruption``, ``phrase``, ``repeated_ack``, ``apology_demand`` …"""
+    start: float
+    end: float
+    speaker: str
+    role: Role
+    quote: str
+    """The words at that moment (may be empty for purely acoustic findings)."""
+    value: float | None
+    """The measured value (overlap seconds, rate, level, match score …)."""
+    threshold: float | None
+    """The rubric threshold the value was compared with."""
+    severity: Severity
+    detail: str
+    """One line saying what was measured and against what, in English, for reviewers."""
+    turn_index: int | None = None
+    phrase: str | None = None
+    """The rubric phrase that matched, for phrase findings."""
+    weight: float = 1.0
+    """Context multiplier (e.g. > 1 when the customer was agitated at that moment)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeScore:
+    practice: str
+    name: str
+    """Display name in the call's language."""
+    score: float | None
+    """0-100; ``None`` when the practice could not be judged on this call."""
+    weight: float
+    findings: tuple[Finding, ...]
+    coaching: str | None
+    """One sentence the agent can act on, in the call's language, quoting the moment."""
+    critical: bool = False
+    """True when a critical finding of this practice capped the call's score."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStress:
+    """Customer agitation of one customer turn, relative to the customer's own calm reference
+    (their 25th-percentile turn: an angry customer's median turn is an angry one)."""
+
+    turn_index: int
+    start: float
+    end: float
+    agitation: float
+    """0 (calm) to 1 (very agitated)."""
+    loudness_rel_db: float | None
+    f0_rel_semitones: float | None
+    rate_rel: float | None
+    """Articulation rate / the customer's calm-reference articulation rate."""
+    anger_words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StressTrajectory:
+    """How the customer's agitation moved over the call."""
+
+    turns: tuple[TurnStress, ...]
+    start_level: float | None
+    """Mean agitation of customer turns in the first third of the call."""
+    end_level: float | None
+    """Mean agitation of customer turns in the last third of the call."""
+    change: float | None
+    """end_level - start_level (negative = calmer)."""
+    result: str
+    """``de-escalated``, ``escalated``, ``steady`` or ``insufficient`` (too few customer turns)."""
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    rubric: str
+    rubric_version: str
+    language: str
+    overall: float
+    """0-100: weighted mean of the practice scores, capped by critical findings."""
+    uncapped: float
+    capped_by: tuple[str, ...]
+    """Practices whose critical findings capped ``overall``."""
+    practices: tuple[PracticeScore, ...]
+    stress: StressTrajectory
+
+
 @dataclass(frozen=True, slots=True)
 class CallReport:
     """The result of analysing one call. Serialised by ``calmline.monitor.report``."""
@@ -229,3 +329,5 @@ class CallReport:
     timings: dict[str, float]
     """Seconds spent per stage."""
     warnings: tuple[str, ...] = field(default=())
+    scorecard: Scorecard | None = None
+    """Practice scores; ``None`` until the report is scored with a rubric."""

@@ -1,0 +1,521 @@
+"""``let_finish`` (尽量让对方把话说完): let the customer finish; do not answer back louder, faster
+or with a retort.
+
+Findings:
+
+- ``interruption`` (major): an agent turn that starts while a customer turn holds the floor,
+  ``cust.start + tolerance < agent.start < cust.end - tolerance`` (the customer had been talking
+  for more than the turn-transition tolerance and keeps talking more than the tolerance past
+  the agent's start), and that is not a backchannel. Value: the overlap in seconds, from the
+  agent's start to whichever of the two turns ends first. Weight ``agitated_weight`` when the
+  customer's agitation at that moment is at or above ``rubric.stress.agitated_level``.
+- ``possible_interruption`` (minor, mono recordings only): see below.
+- ``customer_interruption`` (info, not scored): the customer starting inside an agent turn by
+  the same rule. It belongs in the record of the call, not against the agent.
+- ``louder`` / ``faster`` (minor, weight ``agitated_weight``): an agent turn at
+  ``loudness_rel_db >= louder_db`` or at an articulation rate of ``faster_ratio`` times the
+  agent's median or more, while the customer is agitated. Both are relative to the agent's own
+  turns in the same call: the practice is about answering back louder or faster than one's
+  normal self, and headset gains differ too much for an absolute level to mean it.
+- ``retort`` (major): a retort phrase (lexicon ``retort``) in an agent turn; quote and times
+  are those of the matched words.
+- ``interruption_summary`` (info): the count and total overlap time.
+
+A backchannel is not an interruption: an agent turn no longer than ``backchannel_max_s`` or of at
+most ``backchannel_max_words`` words, whose text is nothing but backchannel phrases (lexicon
+``backchannel``) and fillers, while the customer keeps talking after it.
+
+**Mono recordings.** Single-label diarization gives one speaker per instant, so it cannot show
+two people talking at once: on a mono call an interruption shows up as an agent turn that begins
+right where the customer's ends. Such a turn is reported as a ``possible_interruption`` when the
+agent starts no more than ``possible_interruption_gap_s`` (0.1 s) after the customer's turn ends
+(or before it, within the tolerance), the customer's text does not end a sentence (it has
+text and its last character is not sentence-final punctuation) and the turn is not a backchannel
+(the customer's turn right after it counts as the customer going on). Because a
+transcript without punctuation cannot show an unfinished sentence, the cue is used only when the
+call's transcript is punctuated somewhere. It is a cue, not a measurement (diarization boundaries
+move by a few tenths of a second), so it is a separate kind at minor severity and costs
+``possible_interruption_penalty`` (5) rather than the 20 of a measured overlap; it is not
+counted among the interruptions. Stereo recordings measure the overlap directly and never get
+this finding.
+
+Score: ``100 - per_interruption_penalty * sum(interruption weights)
+- possible_interruption_penalty * sum(possible weights) - louder_penalty * sum(louder weights)
+- faster_penalty * sum(faster weights) - retort_penalty * sum(retort weights)``, at least 0;
+``None`` without agent or customer turns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.measure import count_units
+from calmline.monitor.rubric import PhraseEntry, PracticeRubric, Rubric
+from calmline.monitor.stress import MIN_RATE_UNITS
+from calmline.monitor.textmatch import PhraseMatcher
+from calmline.monitor.types import Finding, Role, Severity, Turn
+
+PRACTICE = "let_finish"
+
+DEFAULTS = {
+    "turn_transition_tolerance_s": 0.3,
+    "backchannel_max_s": 1.0,
+    "backchannel_max_words": 3.0,
+    "agitated_weight": 1.5,
+    "per_interruption_penalty": 20.0,
+    "louder_db": 4.0,
+    "faster_ratio": 1.25,
+    "possible_interruption_gap_s": 0.1,
+    "possible_interruption_penalty": 5.0,
+    "louder_penalty": 5.0,
+    "faster_penalty": 5.0,
+    "retort_penalty": 10.0,
+}
+"""Thresholds of this practice and their defaults (rubric key -> value)."""
+
+_SENTENCE_END = frozenset("。！？!?.…")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True, slots=True)
+class FloorRules:
+    """Turn-taking rules shared by the practices that judge who holds the floor.
+
+    Attributes:
+        tolerance: Turn-transition tolerance (s): starts closer than this to the other turn's
+            start or end are ordinary turn-taking, not talking over.
+        backchannel_max_s: Longest backchannel (s).
+        backchannel_max_words: Most words in a backchannel.
+        backchannel: The backchannel lexicon.
+        fillers: Filler words that may accompany a backchannel (嗯, 啊, um …).
+    """
+
+    tolerance: float
+    backchannel_max_s: float
+    backchannel_max_words: float
+    backchannel: tuple[PhraseEntry, ...]
+    fillers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rubric: Rubric, practice: PracticeRubric) -> FloorRules:
+        """Rules from ``practice``, falling back to the rubric's ``let_finish`` practice (which
+        owns them), then to the defaults, so another practice need not repeat them."""
+        owner = rubric.practices.get(PRACTICE)
+
+        def value(key: str) -> float:
+            if key in practice.thresholds:
+                return practice.threshold(key, DEFAULTS[key])
+            if owner is not None:
+                return owner.threshold(key, DEFAULTS[key])
+            return DEFAULTS[key]
+
+        phrases = practice.phrase_list("backchannel")
+        if not phrases and owner is not None:
+            phrases = owner.phrase_list("backchannel")
+        return cls(
+            tolerance=value("turn_transition_tolerance_s"),
+            backchannel_max_s=value("backchannel_max_s"),
+            backchannel_max_words=value("backchannel_max_words"),
+            backchannel=phrases,
+            fillers=rubric.matching.fillers,
+        )
+
+
+def starts_inside(turn: Turn, other: Turn, tolerance: float) -> bool:
+    """Whether ``turn`` starts while ``other`` holds the floor, beyond the tolerance at both ends.
+
+    Args:
+        turn: The turn that may be talking over.
+        other: The turn that may be talked over.
+        tolerance: Turn-transition tolerance (s).
+    """
+    return other.start + tolerance < turn.start < other.end - tolerance
+
+
+def is_backchannel(
+    turn: Turn, rules: FloorRules, matcher: PhraseMatcher, *, other_continues: bool
+) -> bool:
+    """Whether ``turn`` is a backchannel: short, acknowledgement only, the other keeps talking.
+
+    Args:
+        turn: The short turn.
+        rules: Turn-taking rules (length limits, backchannel lexicon, fillers).
+        matcher: Phrase matcher of the call's language.
+        other_continues: Whether the other speaker keeps talking after ``turn`` ends.
+    """
+    if not other_continues or not turn.text.strip():
+        return False
+    n_words = len(turn.words) if turn.words else len(turn.text.split())
+    short = (
+        turn.end - turn.start <= rules.backchannel_max_s or n_words <= rules.backchannel_max_words
+    )
+    return short and only_phrases(turn.text, rules.backchannel, matcher, rules.fillers)
+
+
+def only_phrases(
+    text: str, phrases: Sequence[PhraseEntry], matcher: PhraseMatcher, fillers: Sequence[str] = ()
+) -> bool:
+    """Whether ``text`` holds nothing but ``phrases`` (any number, any order), fillers and
+    punctuation.
+
+    Matches are cut out and the rest searched again, so a matcher that reports one match per
+    phrase still consumes 嗯嗯 or "yeah yeah".
+    """
+    if not phrases:
+        return False
+    rest = text
+    for _ in range(len(text) + 1):
+        if _only_fillers(rest, fillers):
+            return True
+        spans = [(m.start_char, m.end_char) for m in matcher.find(rest, phrases)]
+        spans = [(a, b) for a, b in spans if 0 <= a < b <= len(rest)]
+        if not spans:
+            return False
+        cut = list(rest)
+        for a, b in spans:
+            cut[a:b] = " " * (b - a)  # a space, so the words either side do not join
+        rest = "".join(cut)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """What every finding of one run of the detector needs: context, thresholds, rules."""
+
+    ctx: DetectorContext
+    practice_id: str
+    practice: PracticeRubric
+    rules: FloorRules
+
+    def th(self, key: str) -> float:
+        return self.practice.threshold(key, DEFAULTS[key])
+
+    @property
+    def agitated_level(self) -> float:
+        return self.ctx.rubric.stress.agitated_level
+
+    def weight_at(self, time: float) -> tuple[float, float]:
+        """Customer agitation at ``time`` and the weight it gives a finding there."""
+        level = self.ctx.agitation_at(time)
+        return level, self.th("agitated_weight") if level >= self.agitated_level else 1.0
+
+    def mood(self, level: float) -> str:
+        state = "agitated" if level >= self.agitated_level else "not agitated"
+        return f"customer agitation {level:.2f} ({state}; agitated at >= {self.agitated_level:.2f})"
+
+    def finding(self, turn: Turn, kind: str, severity: Severity, **fields) -> Finding:
+        fields.setdefault("start", turn.start)
+        fields.setdefault("end", turn.end)
+        fields.setdefault("quote", turn.text)
+        fields.setdefault("turn_index", turn.index)
+        return Finding(
+            practice=self.practice_id,
+            kind=kind,
+            speaker=turn.speaker,
+            role=turn.role,
+            severity=severity,
+            **fields,
+        )
+
+
+@register(PRACTICE)
+def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
+    """Interruptions, louder or faster answers while the customer is agitated, retorts."""
+    agent = _in_time_order(ctx.turns_of(Role.AGENT))
+    customer = _in_time_order(ctx.turns_of(Role.CUSTOMER))
+    if not agent or not customer:
+        return PracticeOutcome(score=None, findings=())
+    judge = _Judge(ctx, practice_id, practice, FloorRules.of(ctx.rubric, practice))
+
+    interruptions = _interruptions(judge, agent, customer)
+    possible: list[Finding] = []
+    if ctx.report.attribution != "channels" and _punctuated(ctx.report.turns):
+        taken = {f.turn_index for f in interruptions}
+        possible = _possible_interruptions(judge, _in_time_order(ctx.report.turns), taken)
+    by_customer = _customer_interruptions(judge, agent, customer)
+    louder, faster = _louder_faster(judge, agent)
+    retorts = _retorts(judge, agent)
+
+    th = judge.th
+    penalty = (
+        th("per_interruption_penalty") * _weights(interruptions)
+        + th("possible_interruption_penalty") * _weights(possible)
+        + th("louder_penalty") * _weights(louder)
+        + th("faster_penalty") * _weights(faster)
+        + th("retort_penalty") * _weights(retorts)
+    )
+    score = round(max(0.0, 100.0 - penalty), 1)
+
+    total_overlap = sum(f.value or 0.0 for f in interruptions)
+    n_agitated = sum(1 for f in interruptions if f.weight > 1.0)
+    summary = judge.finding(
+        agent[0],
+        "interruption_summary",
+        Severity.INFO,
+        start=interruptions[0].start if interruptions else 0.0,
+        end=max((f.end for f in interruptions), default=ctx.report.metrics.duration),
+        quote="",
+        value=_r(total_overlap),
+        threshold=judge.rules.tolerance,
+        detail=(
+            f"{len(interruptions)} interruption(s) by the agent ({n_agitated} while the customer "
+            f"was agitated), {total_overlap:.2f} s of overlap in total; "
+            f"{len(possible)} possible interruption(s) on a mono recording; "
+            f"{len(by_customer)} by the customer (not scored)."
+        ),
+        turn_index=None,
+    )
+    findings = sorted(
+        [*interruptions, *possible, *by_customer, *louder, *faster, *retorts],
+        key=lambda f: (f.start, f.end, f.kind),
+    )
+    return PracticeOutcome(score=score, findings=(summary, *findings))
+
+
+def _interruptions(judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]) -> list[Finding]:
+    """Agent turns starting while a customer turn holds the floor, backchannels left out."""
+    rules = judge.rules
+    found: list[tuple[Turn, Turn]] = []
+    for a in agent:
+        c = next((c for c in customer if starts_inside(a, c, rules.tolerance)), None)
+        if c is not None and not is_backchannel(
+            a, rules, judge.ctx.matcher, other_continues=c.end > a.end
+        ):
+            found.append((a, c))
+    total = sum(min(a.end, c.end) - a.start for a, c in found)
+    out = []
+    for i, (a, c) in enumerate(found, start=1):
+        end = min(a.end, c.end)
+        level, weight = judge.weight_at(a.start)
+        out.append(
+            judge.finding(
+                a,
+                "interruption",
+                Severity.MAJOR,
+                end=end,
+                value=_r(end - a.start),
+                threshold=rules.tolerance,
+                detail=(
+                    f"Agent started {a.start - c.start:.2f} s into customer turn {c.index} while "
+                    f"the customer kept talking until {c.end:.2f} s: {end - a.start:.2f} s of "
+                    f"overlap, beyond the {rules.tolerance:.2f} s turn-transition tolerance; "
+                    f"{judge.mood(level)}, weight {weight:g}. Interruption {i} of {len(found)}, "
+                    f"{total:.2f} s of overlap in total."
+                ),
+                weight=weight,
+            )
+        )
+    return out
+
+
+def _possible_interruptions(
+    judge: _Judge, ordered: Sequence[Turn], taken: set[int | None]
+) -> list[Finding]:
+    """Mono recordings: agent turns latched onto a customer's unfinished sentence."""
+    rules, max_gap = judge.rules, judge.th("possible_interruption_gap_s")
+    out = []
+    for i, a in enumerate(ordered):
+        if i == 0 or a.role is not Role.AGENT or a.index in taken:
+            continue
+        c = ordered[i - 1]
+        gap = a.start - c.end
+        if (
+            c.role is not Role.CUSTOMER
+            or a.start <= c.start + rules.tolerance
+            or gap > max_gap
+            or not c.text.strip()  # no words: nothing shows whether the sentence was finished
+            or _ends_sentence(c.text)
+        ):
+            continue
+        follows = ordered[i + 1] if i + 1 < len(ordered) else None
+        continues = follows is not None and follows.role is Role.CUSTOMER
+        if is_backchannel(a, rules, judge.ctx.matcher, other_continues=continues):
+            continue
+        level, weight = judge.weight_at(a.start)
+        out.append(
+            judge.finding(
+                a,
+                "possible_interruption",
+                Severity.MINOR,
+                value=_r(gap),
+                threshold=max_gap,
+                detail=(
+                    f"Agent started {describe_gap(gap)} customer turn {c.index} ended "
+                    f'mid-sentence ("...{c.text.strip()[-20:]}"); a mono recording cannot show '
+                    f"an overlap, so this is a possible interruption; {judge.mood(level)}, "
+                    f"weight {weight:g}."
+                ),
+                weight=weight,
+            )
+        )
+    return out
+
+
+def _customer_interruptions(
+    judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]
+) -> list[Finding]:
+    """Customer turns starting while an agent turn holds the floor (recorded, not scored)."""
+    rules = judge.rules
+    out = []
+    for c in customer:
+        a = next((a for a in agent if starts_inside(c, a, rules.tolerance)), None)
+        if a is None or is_backchannel(c, rules, judge.ctx.matcher, other_continues=a.end > c.end):
+            continue
+        end = min(a.end, c.end)
+        out.append(
+            judge.finding(
+                c,
+                "customer_interruption",
+                Severity.INFO,
+                end=end,
+                value=_r(end - c.start),
+                threshold=rules.tolerance,
+                detail=(
+                    f"Customer started {c.start - a.start:.2f} s into agent turn {a.index}: "
+                    f"{end - c.start:.2f} s of overlap; recorded, not scored against the agent."
+                ),
+            )
+        )
+    return out
+
+
+def _louder_faster(judge: _Judge, agent: Sequence[Turn]) -> tuple[list[Finding], list[Finding]]:
+    """Agent turns louder or faster than the agent's own baseline while the customer is
+    agitated."""
+    language = judge.ctx.report.language
+    rated = [
+        t.metrics.articulation_rate
+        for t in agent
+        if t.metrics is not None
+        and t.metrics.articulation_rate
+        and count_units(t.words, language) >= MIN_RATE_UNITS
+    ]
+    agent_rate = float(median(rated)) if rated else None
+    louder_db, faster_ratio = judge.th("louder_db"), judge.th("faster_ratio")
+    weight = judge.th("agitated_weight")
+    louder: list[Finding] = []
+    faster: list[Finding] = []
+    for a in agent:
+        m = a.metrics
+        level = judge.ctx.agitation_at(a.start)
+        if m is None or level < judge.agitated_level:
+            continue
+        if m.loudness_rel_db is not None and m.loudness_rel_db >= louder_db:
+            louder.append(
+                judge.finding(
+                    a,
+                    "louder",
+                    Severity.MINOR,
+                    value=m.loudness_rel_db,
+                    threshold=louder_db,
+                    detail=(
+                        f"Agent turn {a.index} {m.loudness_rel_db:+.1f} dB above the agent's "
+                        f"median turn level (limit +{louder_db:.1f} dB) while the "
+                        f"{judge.mood(level)}."
+                    ),
+                    weight=weight,
+                )
+            )
+        if (
+            agent_rate
+            and m.articulation_rate is not None
+            and count_units(a.words, language) >= MIN_RATE_UNITS
+            and m.articulation_rate >= faster_ratio * agent_rate
+        ):
+            ratio = m.articulation_rate / agent_rate
+            faster.append(
+                judge.finding(
+                    a,
+                    "faster",
+                    Severity.MINOR,
+                    value=_r(ratio),
+                    threshold=faster_ratio,
+                    detail=(
+                        f"Agent turn {a.index} at {m.articulation_rate:g} {m.rate_unit}, "
+                        f"{ratio:.2f}x the agent's median {agent_rate:g} (limit "
+                        f"{faster_ratio:.2f}x) while the {judge.mood(level)}."
+                    ),
+                    weight=weight,
+                )
+            )
+    return louder, faster
+
+
+def _retorts(judge: _Judge, agent: Sequence[Turn]) -> list[Finding]:
+    """Retort phrases said by the agent."""
+    phrases = judge.practice.phrase_list("retort")
+    negations = judge.practice.phrase_list("negation")
+    matcher = judge.ctx.matcher
+    out = []
+    for a in agent:
+        if not phrases or not a.text.strip():
+            continue
+        for match in matcher.find(a.text, phrases, negations=negations):
+            if match.negated:
+                continue
+            start, end = matcher.time_span(a, match)
+            level, weight = judge.weight_at(start)
+            out.append(
+                judge.finding(
+                    a,
+                    "retort",
+                    Severity.MAJOR,
+                    start=start,
+                    end=end,
+                    quote=match.matched,
+                    value=match.score,
+                    threshold=None,
+                    detail=(
+                        f'Agent said "{match.matched}" (retort phrase "{match.phrase}") in turn '
+                        f"{a.index}; {judge.mood(level)}, weight {weight:g}."
+                    ),
+                    phrase=match.phrase,
+                    weight=weight,
+                )
+            )
+    return out
+
+
+def _in_time_order(turns: Sequence[Turn]) -> tuple[Turn, ...]:
+    return tuple(sorted(turns, key=lambda t: (t.start, t.end, t.index)))
+
+
+def _only_fillers(text: str, fillers: Sequence[str]) -> bool:
+    """Whether ``text`` is empty once punctuation and fillers are taken out."""
+    forms = sorted((f.lower() for f in fillers if f), key=len, reverse=True)
+    for token in _NON_WORD.split(text.lower()):
+        # Strip fillers from the front until nothing (a filler run such as 嗯啊) or something
+        # else (a real word) is left; a word that merely starts like a filler is kept.
+        while token:
+            head = next((f for f in forms if token.startswith(f)), None)
+            if head is None:
+                return False
+            token = token[len(head) :]
+    return True
+
+
+def _ends_sentence(text: str) -> bool:
+    stripped = text.rstrip()
+    return bool(stripped) and stripped[-1] in _SENTENCE_END
+
+
+def _punctuated(turns: Sequence[Turn]) -> bool:
+    """Whether the recogniser punctuated this call's transcript at all."""
+    return any(ch in _SENTENCE_END for t in turns for ch in t.text)
+
+
+def describe_gap(gap: float) -> str:
+    """``0.05 s after`` / ``0.05 s before`` (a gap in seconds, negative = before)."""
+    return f"{abs(gap):.2f} s {'before' if gap < 0 else 'after'}"
+
+
+def _weights(findings: Sequence[Finding]) -> float:
+    return sum(f.weight for f in findings)
+
+
+def _r(x: float) -> float:
+    return round(x, 3) + 0.0
