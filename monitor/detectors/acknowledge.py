@@ -1,0 +1,151 @@
+"""Let the customer know you are listening (让客户知道你的重视).
+
+Measured on the agent's turns:
+
+* acknowledgement phrases (``good``: 我理解, 我知道, 我了解, "I understand", "I see what you
+  mean" …), as a rate per minute of customer speech against ``min_rate_per_min``;
+* coverage of long customer turns: each customer turn of ``long_turn_s`` or more should be
+  answered, in an agent turn overlapping it or in the agent's next turn, with an
+  acknowledgement;
+* repeated tokens (``repeat``: 好好好, 对对对, "okay okay okay", "yeah yeah yeah"), a token said
+  ``repeat_min`` times in a row: a major finding costing ``repeat_penalty`` points (times
+  ``agitated_weight`` while the customer is agitated, when an angry customer retorts 好什么).
+
+Score: ``rate_share`` × rate part + the rest × coverage part (either alone when the other cannot
+be measured), minus the penalties. Without customer speech there is nothing to acknowledge and
+the practice is not judged, unless repeated tokens were said.
+"""
+
+from __future__ import annotations
+
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors.phrases import (
+    NOT_JUDGED,
+    agent_turns,
+    agitation_weight,
+    customer_turns,
+    find_hits,
+    hit_finding,
+    match_note,
+    optional_int,
+    outcome,
+    quote,
+    turn_finding,
+)
+from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.types import Finding, Role, Severity
+
+
+@register("acknowledge")
+def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
+    agents = agent_turns(ctx)
+    if not agents:
+        return NOT_JUDGED
+    findings: list[Finding] = []
+    hits = find_hits(
+        ctx,
+        agents,
+        practice.phrase_list("good"),
+        negations=practice.phrase_list("negation"),
+        negation_window=optional_int(practice, "negation_window"),
+    )
+    for h in hits:
+        findings.append(
+            hit_finding(
+                ctx,
+                practice_id,
+                "ack_phrase",
+                h,
+                Severity.POSITIVE,
+                f"agent acknowledged with '{h.match.phrase}' ({match_note(h)})",
+            )
+        )
+
+    parts: list[tuple[float, float]] = []  # (weight, 0-100)
+    rate_share = min(1.0, max(0.0, practice.threshold("rate_share", 0.5)))
+    customer_s = float(ctx.report.metrics.talk_time.get(Role.CUSTOMER.value, 0.0))
+    if customer_s > 0:
+        min_rate = practice.threshold("min_rate_per_min", 1.0)
+        rate = len(hits) / (customer_s / 60.0)
+        parts.append((rate_share, 100.0 * min(1.0, rate / min_rate) if min_rate > 0 else 100.0))
+        findings.append(
+            turn_finding(
+                ctx,
+                practice_id,
+                "ack_rate",
+                agents[0],
+                Severity.POSITIVE if rate >= min_rate else Severity.MINOR,
+                f"{len(hits)} acknowledgement(s) in {customer_s:.0f} s of customer speech = "
+                f"{rate:.2f}/min (threshold {min_rate:g}/min)",
+                value=round(rate, 2),
+                threshold=min_rate,
+                start=agents[0].start,
+                end=agents[-1].end,
+                quote_text="",
+            )
+        )
+
+    long_s = practice.threshold("long_turn_s", 10.0)
+    long_turns = [t for t in customer_turns(ctx) if t.end - t.start >= long_s]
+    if long_turns:
+        covered = 0
+        hit_turns = {h.turn.index for h in hits}
+        for c in long_turns:
+            during = [t for t in agents if c.start <= t.start < c.end]
+            after = next((t for t in agents if t.start >= c.end), None)
+            answer = during + ([after] if after is not None else [])
+            if any(t.index in hit_turns for t in answer):
+                covered += 1
+                continue
+            anchor = answer[0] if answer else c
+            findings.append(
+                turn_finding(
+                    ctx,
+                    practice_id,
+                    "long_turn_unacknowledged",
+                    anchor,
+                    Severity.MINOR,
+                    f"customer spoke {c.end - c.start:.1f} s ({c.start:.1f}-{c.end:.1f} s, at "
+                    f"least {long_s:g} s) and the agent's answer held no acknowledgement",
+                    value=round(c.end - c.start, 1),
+                    threshold=long_s,
+                )
+            )
+        parts.append((1.0 - rate_share, 100.0 * covered / len(long_turns)))
+
+    repeat_min = max(2, int(practice.threshold("repeat_min", 3)))
+    penalty = practice.threshold("repeat_penalty", 15.0)
+    lost = 0.0
+    for turn in agents:
+        for m in ctx.matcher.find_repeats(turn.text, practice.phrase_list("repeat"), repeat_min):
+            start, end = ctx.matcher.time_span(turn, m)
+            weight = agitation_weight(ctx, practice, start)
+            lost += penalty * weight
+            findings.append(
+                Finding(
+                    practice=practice_id,
+                    kind="repeated_ack",
+                    start=start,
+                    end=end,
+                    speaker=turn.speaker,
+                    role=turn.role,
+                    quote=quote(turn.text, m.start_char, m.end_char, ctx.language),
+                    value=float(m.count),
+                    threshold=float(repeat_min),
+                    severity=Severity.MAJOR,
+                    detail=f"agent repeated '{m.phrase}' {m.count} times in a row "
+                    f"(limit {repeat_min - 1}); -{penalty * weight:.0f} points",
+                    turn_index=turn.index,
+                    phrase=m.phrase,
+                    weight=weight,
+                )
+            )
+
+    total = sum(w for w, _ in parts)
+    if total > 0:
+        base = sum(w * s for w, s in parts) / total
+    elif parts or lost:
+        base = 100.0
+    else:
+        return NOT_JUDGED
+    return outcome(base - lost, findings)

@@ -1,0 +1,69 @@
+"""Never ask the customer to apologise or admit fault (不要提出让客户道歉或认错).
+
+Any agent utterance demanding an apology or an admission of fault (你先给我道歉, 你要承认是你的
+错, "you need to apologize", "admit it was your fault") is a critical finding and the practice
+scores 0; a call without one scores 100.
+
+What is not a demand:
+
+* the customer demanding one (only agent turns are searched);
+* a negated phrase (我不是说你要道歉, "I'm not saying you need to apologize");
+* the agent apologising (我们向您道歉, "I need to apologize"): a demand match that overlaps a
+  ``not_demand`` phrase is dropped. This matters for fuzzy matches above all ("I need to
+  apologize" is two edits from "you need to apologize"), which is also why this practice has its
+  own, stricter ``fuzzy_threshold``.
+"""
+
+from __future__ import annotations
+
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors.phrases import (
+    NOT_JUDGED,
+    agent_turns,
+    find_hits,
+    hit_finding,
+    match_note,
+    optional_int,
+    outcome,
+)
+from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.types import Severity
+
+
+@register("no_apology_demand")
+def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
+    agents = agent_turns(ctx)
+    if not agents:
+        return NOT_JUDGED
+    fuzzy = practice.thresholds.get("fuzzy_threshold")
+    demands = find_hits(
+        ctx,
+        agents,
+        practice.phrase_list("demand"),
+        negations=practice.phrase_list("negation"),
+        fuzzy_threshold=fuzzy,
+        negation_window=optional_int(practice, "negation_window"),
+    )
+    apologies = find_hits(ctx, agents, practice.phrase_list("not_demand"), fuzzy_threshold=100)
+    findings = []
+    for h in demands:
+        if any(
+            a.turn.index == h.turn.index
+            and a.match.start_char < h.match.end_char
+            and a.match.end_char > h.match.start_char
+            for a in apologies
+        ):
+            continue
+        findings.append(
+            hit_finding(
+                ctx,
+                practice_id,
+                "apology_demand",
+                h,
+                Severity.CRITICAL,
+                f"agent demanded an apology or admission of fault: '{h.match.phrase}' "
+                f"({match_note(h)})",
+                threshold=fuzzy if h.match.score < 100 else None,
+            )
+        )
+    return outcome(0.0 if findings else 100.0, findings)

@@ -1,0 +1,410 @@
+"""Shared machinery of the phrase-driven detectors.
+
+Only the agent is scored: every helper here searches the agent's turns, and the customer's turns
+only serve as context (was there a complaint, how long did the customer talk). A phrase the
+matcher marks as negated (不是说你要道歉, "I'm not saying you need to apologize") counts neither
+as credit nor as a fault.
+
+Shapes of practice shared by several detectors:
+
+* presence (apologise, paraphrase, empathy, options): saying a phrase of the ``good`` lexicon
+  earns full credit; saying none costs points only where the customer complained (complaint or
+  anger words, or agitation at or above the rubric's level), else the practice is not judged;
+* fault (no_arguing, no_blame_shift, no_overpromise): every phrase of the ``bad`` lexicon costs
+  ``per_finding_penalty`` points;
+* components (greeting, closing): a fixed part of the call (the agent's first or last turns)
+  should hold one phrase of each of several lexicons; the score is the share found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome
+from calmline.monitor.rubric import PhraseEntry, PracticeRubric
+from calmline.monitor.textmatch import Match
+from calmline.monitor.types import Finding, Role, Severity, Turn
+
+MAX_POSITIVE_FINDINGS = 10
+"""Credit findings kept per kind: enough to show the moments, not one per sentence of a call."""
+
+QUOTE_CONTEXT_CHARS = 12
+"""Mandarin quote: characters kept on each side of the phrase."""
+QUOTE_CONTEXT_WORDS = 6
+"""English quote: words kept on each side of the phrase."""
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A phrase found in one turn, with its time in the call."""
+
+    turn: Turn
+    match: Match
+    start: float
+    end: float
+
+
+def agent_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
+    """The agent's turns that hold words."""
+    return tuple(t for t in ctx.turns_of(Role.AGENT) if t.text.strip())
+
+
+def customer_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
+    return tuple(t for t in ctx.turns_of(Role.CUSTOMER) if t.end > t.start or t.text.strip())
+
+
+def units(text: str, language: str) -> int:
+    """Characters (Mandarin) or words (English) in ``text``."""
+    if language.startswith("zh"):
+        return len(_CJK.findall(text))
+    return len(re.findall(r"\w+", text))
+
+
+def find_hits(
+    ctx: DetectorContext,
+    turns: Sequence[Turn],
+    phrases: Sequence[PhraseEntry],
+    *,
+    negations: Sequence[PhraseEntry] = (),
+    keep_negated: bool = False,
+    fuzzy_threshold: float | None = None,
+    negation_window: int | None = None,
+) -> list[Hit]:
+    """Phrases found in ``turns``, in call order; negated ones dropped unless asked for."""
+    hits = []
+    if not phrases:
+        return hits
+    for turn in turns:
+        for m in ctx.matcher.find(
+            turn.text,
+            phrases,
+            negations=negations,
+            fuzzy_threshold=fuzzy_threshold,
+            negation_window=negation_window,
+        ):
+            if m.negated and not keep_negated:
+                continue
+            start, end = ctx.matcher.time_span(turn, m)
+            hits.append(Hit(turn, m, start, end))
+    return hits
+
+
+def optional_int(practice: PracticeRubric, key: str) -> int | None:
+    value = practice.thresholds.get(key)
+    return None if value is None else int(value)
+
+
+def quote(text: str, start: int, end: int, language: str) -> str:
+    """The phrase at ``text[start:end]`` with a little context, ``…`` where text was cut."""
+    if language.startswith("zh"):
+        a = max(0, start - QUOTE_CONTEXT_CHARS)
+        b = min(len(text), end + QUOTE_CONTEXT_CHARS)
+    else:
+        before = [m.start() for m in re.finditer(r"\S+", text[:start])]
+        after = [m.end() for m in re.finditer(r"\S+", text[end:])]
+        a = before[-QUOTE_CONTEXT_WORDS] if len(before) >= QUOTE_CONTEXT_WORDS else 0
+        b = end + after[QUOTE_CONTEXT_WORDS - 1] if len(after) >= QUOTE_CONTEXT_WORDS else len(text)
+    out = text[a:b].strip()
+    return ("…" if a > 0 else "") + out + ("…" if b < len(text) else "")
+
+
+def short_text(turn: Turn, language: str) -> str:
+    """A turn's text cut to a quotable length."""
+    limit = 2 * QUOTE_CONTEXT_CHARS + 8 if language.startswith("zh") else 120
+    text = turn.text.strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def agitation_weight(ctx: DetectorContext, practice: PracticeRubric, time: float) -> float:
+    """``agitated_weight`` while the customer is agitated at ``time``, else 1."""
+    if ctx.agitation_at(time) >= ctx.rubric.stress.agitated_level:
+        return practice.threshold("agitated_weight", 1.0)
+    return 1.0
+
+
+def hit_finding(
+    ctx: DetectorContext,
+    practice_id: str,
+    kind: str,
+    hit: Hit,
+    severity: Severity,
+    detail: str,
+    *,
+    value: float | None = None,
+    threshold: float | None = None,
+    weight: float = 1.0,
+) -> Finding:
+    """A finding about a phrase; its value defaults to the match score (100 = exact)."""
+    if value is None:
+        value = hit.match.score
+        if threshold is None and hit.match.score < 100:
+            threshold = ctx.rubric.matching.fuzzy_threshold
+    return Finding(
+        practice=practice_id,
+        kind=kind,
+        start=hit.start,
+        end=hit.end,
+        speaker=hit.turn.speaker,
+        role=hit.turn.role,
+        quote=quote(hit.turn.text, hit.match.start_char, hit.match.end_char, ctx.language),
+        value=value,
+        threshold=threshold,
+        severity=severity,
+        detail=detail,
+        turn_index=hit.turn.index,
+        phrase=hit.match.phrase,
+        weight=weight,
+    )
+
+
+def turn_finding(
+    ctx: DetectorContext,
+    practice_id: str,
+    kind: str,
+    turn: Turn,
+    severity: Severity,
+    detail: str,
+    *,
+    value: float | None = None,
+    threshold: float | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    quote_text: str | None = None,
+) -> Finding:
+    """A finding about a whole turn (a missing phrase, a summary measured over turns)."""
+    return Finding(
+        practice=practice_id,
+        kind=kind,
+        start=turn.start if start is None else start,
+        end=turn.end if end is None else end,
+        speaker=turn.speaker,
+        role=turn.role,
+        quote=short_text(turn, ctx.language) if quote_text is None else quote_text,
+        value=value,
+        threshold=threshold,
+        severity=severity,
+        detail=detail,
+        turn_index=turn.index,
+    )
+
+
+def match_note(hit: Hit) -> str:
+    if hit.match.score >= 100:
+        return "exact match"
+    return f"fuzzy match {hit.match.score:.0f} for '{hit.match.matched}'"
+
+
+def clamp(score: float) -> float:
+    return round(min(100.0, max(0.0, score)), 1)
+
+
+def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
+    """Customer turns that complain: complaint or anger words, or agitation at the rubric's
+    ``agitated_level`` or above."""
+    stress = ctx.rubric.stress
+    words = stress.complaint_list() + stress.anger_list()
+    agitated = {
+        s.turn_index
+        for s in ctx.stress.turns
+        if s.agitation >= stress.agitated_level or s.anger_words
+    }
+    return tuple(
+        t
+        for t in customer_turns(ctx)
+        if t.index in agitated or (words and ctx.matcher.find(t.text, words))
+    )
+
+
+def reply_to(ctx: DetectorContext, turn: Turn) -> Turn | None:
+    """The agent's first turn after ``turn`` started (the answer to it), if any."""
+    return next((t for t in agent_turns(ctx) if t.start >= turn.start), None)
+
+
+def capped(findings: list[Finding]) -> list[Finding]:
+    """At most :data:`MAX_POSITIVE_FINDINGS` credit findings per kind (the earliest)."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        if f.severity is Severity.POSITIVE:
+            seen[f.kind] = seen.get(f.kind, 0) + 1
+            if seen[f.kind] > MAX_POSITIVE_FINDINGS:
+                continue
+        out.append(f)
+    return out
+
+
+def outcome(score: float | None, findings: list[Finding]) -> PracticeOutcome:
+    ordered = sorted(capped(findings), key=lambda f: (f.start, f.end))
+    return PracticeOutcome(score=None if score is None else clamp(score), findings=tuple(ordered))
+
+
+NOT_JUDGED = PracticeOutcome(score=None, findings=())
+
+
+# --- practice shapes -------------------------------------------------------------------------
+
+
+def presence_outcome(
+    ctx: DetectorContext,
+    practice_id: str,
+    practice: PracticeRubric,
+    *,
+    kind: str,
+    missing_kind: str,
+    what: str,
+    lexicon: str = "good",
+) -> PracticeOutcome:
+    """Credit for saying a ``lexicon`` phrase; a missing one costs only after a complaint.
+
+    Scores 100 with a phrase, ``missing_score`` without one where the customer complained, and
+    is not judged (``None``) without agent speech or without a phrase and a complaint.
+    """
+    agents = agent_turns(ctx)
+    if not agents:
+        return NOT_JUDGED
+    hits = find_hits(
+        ctx,
+        agents,
+        practice.phrase_list(lexicon),
+        negations=practice.phrase_list("negation"),
+        negation_window=optional_int(practice, "negation_window"),
+    )
+    if hits:
+        findings = [
+            hit_finding(
+                ctx,
+                practice_id,
+                kind,
+                h,
+                Severity.POSITIVE,
+                f"agent said {what} phrase '{h.match.phrase}' ({match_note(h)})",
+            )
+            for h in hits
+        ]
+        return outcome(100.0, findings)
+    complaints = complaint_turns(ctx)
+    if not complaints:
+        return NOT_JUDGED
+    first = complaints[0]
+    reply = reply_to(ctx, first) or agents[-1]
+    missing = turn_finding(
+        ctx,
+        practice_id,
+        missing_kind,
+        reply,
+        Severity.MINOR,
+        f"customer complained at {first.start:.1f}s and no {what} phrase was said by the agent "
+        f"in the call",
+    )
+    return outcome(practice.threshold("missing_score", 50.0), [missing])
+
+
+def fault_outcome(
+    ctx: DetectorContext,
+    practice_id: str,
+    practice: PracticeRubric,
+    *,
+    kind: str,
+    severity: Severity,
+    what: str,
+    lexicon: str = "bad",
+) -> PracticeOutcome:
+    """Each ``lexicon`` phrase the agent says costs ``per_finding_penalty`` points (times the
+    ``agitated_weight`` while the customer is agitated)."""
+    agents = agent_turns(ctx)
+    if not agents:
+        return NOT_JUDGED
+    hits = find_hits(
+        ctx,
+        agents,
+        practice.phrase_list(lexicon),
+        negations=practice.phrase_list("negation"),
+        negation_window=optional_int(practice, "negation_window"),
+    )
+    penalty = practice.threshold("per_finding_penalty", 30.0)
+    findings = []
+    lost = 0.0
+    for h in hits:
+        weight = agitation_weight(ctx, practice, h.start)
+        lost += penalty * weight
+        findings.append(
+            hit_finding(
+                ctx,
+                practice_id,
+                kind,
+                h,
+                severity,
+                f"agent said {what} '{h.match.phrase}' ({match_note(h)}); "
+                f"-{penalty * weight:.0f} points",
+                weight=weight,
+            )
+        )
+    return outcome(100.0 - lost, findings)
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    lexicon: str
+    """Rubric lexicon holding the phrases of this component."""
+    kind: str
+    """Finding kind when the component is found."""
+    label: str
+    """What it is, for the reviewer's detail line."""
+
+
+def components_outcome(
+    ctx: DetectorContext,
+    practice_id: str,
+    practice: PracticeRubric,
+    turns: Sequence[Turn],
+    components: Sequence[Component],
+    *,
+    incomplete_kind: str,
+    where: str,
+) -> PracticeOutcome:
+    """Score = share of ``components`` with a phrase in ``turns``; ``None`` without turns."""
+    if not turns:
+        return NOT_JUDGED
+    wanted = [c for c in components if practice.phrase_list(c.lexicon)]
+    if not wanted:
+        return NOT_JUDGED
+    findings = []
+    missing = []
+    for c in wanted:
+        hits = find_hits(ctx, turns, practice.phrase_list(c.lexicon))
+        if hits:
+            h = hits[0]
+            findings.append(
+                hit_finding(
+                    ctx,
+                    practice_id,
+                    c.kind,
+                    h,
+                    Severity.POSITIVE,
+                    f"{where}: {c.label} '{h.match.phrase}' ({match_note(h)})",
+                )
+            )
+        else:
+            missing.append(c.label)
+    found = len(wanted) - len(missing)
+    if missing:
+        # The moment to point at: the first words of the call, or its last.
+        anchor = turns[0] if where == "opening" else turns[-1]
+        findings.append(
+            turn_finding(
+                ctx,
+                practice_id,
+                incomplete_kind,
+                anchor,
+                Severity.MINOR,
+                f"{where} ({len(turns)} agent turn(s), {turns[0].start:.1f}-{turns[-1].end:.1f} s) "
+                f"lacks: {', '.join(missing)}",
+                value=float(found),
+                threshold=float(len(wanted)),
+            )
+        )
+    return outcome(100.0 * found / len(wanted), findings)

@@ -1,0 +1,493 @@
+"""The scoring rubric: a versioned, human-editable YAML file per language.
+
+A rubric names the practices scored, their weights and thresholds, the phrase lexicons the
+detectors look for (with variants), which findings are critical, and the coaching sentences.
+
+QA leads edit these files by hand, so a bad file must fail with a message that says where: every
+problem is reported as ``FILE:LINE: key.path: what is wrong``. Line numbers come from the YAML
+nodes PyYAML composes, so a pydantic error location such as
+``('practices', 'acknowledge', 'weight')`` points at the line holding that key.
+
+Shape of a rubric file::
+
+    rubric: calmline-default
+    version: "1.0.0"
+    language: zh            # zh or en; Mandarin lexicons are written in Simplified characters
+    critical_cap: 40        # highest overall score of a call with a critical finding
+    coaching_below: 80      # practices scoring below this get a coaching sentence
+    matching: {fuzzy_threshold: 88, fuzzy_min_length: 4, fillers: [嗯, 啊]}
+    stress: {anger_words: [...], complaint_words: [...], ...}
+    practices:
+      acknowledge:
+        name: 让客户知道你的重视
+        weight: 3
+        critical: false
+        thresholds: {min_rate_per_min: 1.0}
+        phrases:
+          good: [我理解, {text: 我明白, variants: [我明白了]}]
+        coaching:
+          default: 多用“我理解”“我明白”回应客户。
+          repeated_ack: "{time} 您连续说了“{quote}”……"
+
+Coaching templates are keyed by ``default`` or by a finding kind; they may only use the
+placeholders ``{time}``, ``{quote}``, ``{value}`` and ``{threshold}``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from calmline.monitor.errors import CalmlineError
+
+COACHING_PLACEHOLDERS = ("time", "quote", "value", "threshold")
+"""The only fields a coaching template may use; scoring fills them from one finding."""
+
+DEFAULT_RUBRIC_LANGUAGES = ("zh", "en")
+
+
+def _check_template(template: str) -> str:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as e:
+        raise ValueError(f"malformed template ({e}); write a literal brace as {{{{ or }}}}") from e
+    allowed = ", ".join("{" + p + "}" for p in COACHING_PLACEHOLDERS)
+    for name in fields:
+        if name not in COACHING_PLACEHOLDERS:
+            shown = "{" + name + "}" if name else "{}"
+            raise ValueError(f"unknown placeholder {shown}; allowed: {allowed}")
+    return template
+
+
+CoachingTemplate = Annotated[str, AfterValidator(_check_template)]
+
+
+class PhraseEntry(BaseModel):
+    """A phrase with spelling / ASR variants that count as the same phrase.
+
+    ``…`` (or ``...``) inside a phrase is a gap: ``您看…还是…`` matches 您看 followed, in the same
+    sentence, by 还是.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    variants: tuple[str, ...] = ()
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The canonical text followed by its variants."""
+        return (self.text, *self.variants)
+
+
+def _threshold_pairs(thresholds: Mapping[str, float]) -> Iterable[tuple[str, str]]:
+    """``(low, high)`` key pairs: ``x_min``/``x_max`` and ``min_x``/``max_x``."""
+    for key in thresholds:
+        if key.endswith("_min") and key[:-4] + "_max" in thresholds:
+            yield key, key[:-4] + "_max"
+        if key.startswith("min_") and "max_" + key[4:] in thresholds:
+            yield key, "max_" + key[4:]
+
+
+class PracticeRubric(BaseModel):
+    """One practice: how it is detected and scored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="Display name in the rubric's language.")
+    description: str = ""
+    weight: float = Field(1.0, ge=0)
+    enabled: bool = True
+    critical: bool = False
+    """A critical finding of this practice caps the call's overall score."""
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    phrases: dict[str, tuple[str | PhraseEntry, ...]] = Field(default_factory=dict)
+    """Named lexicons, e.g. ``good``, ``bad``, ``demand``, ``negation``."""
+    coaching: dict[str, CoachingTemplate] = Field(default_factory=dict)
+    """``default`` plus optional per finding kind; ``{time}``, ``{quote}``, ``{value}``,
+    ``{threshold}`` are filled from the finding the sentence is about."""
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ordered_pairs(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        for low, high in _threshold_pairs(thresholds):
+            if thresholds[low] > thresholds[high]:
+                raise ValueError(
+                    f"{low} ({thresholds[low]:g}) must not exceed {high} ({thresholds[high]:g})"
+                )
+        return thresholds
+
+    def threshold(self, key: str, default: float) -> float:
+        return float(self.thresholds.get(key, default))
+
+    def phrase_list(self, key: str) -> tuple[PhraseEntry, ...]:
+        """The lexicon ``key`` as entries (plain strings become entries without variants)."""
+        return tuple(
+            p if isinstance(p, PhraseEntry) else PhraseEntry(text=p)
+            for p in self.phrases.get(key, ())
+        )
+
+    def coaching_for(self, kind: str | None) -> str | None:
+        """The template for a finding kind, else the ``default`` one, else ``None``."""
+        if kind is not None and kind in self.coaching:
+            return self.coaching[kind]
+        return self.coaching.get("default")
+
+
+class MatchingRubric(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fuzzy_threshold: float = Field(88.0, ge=50, le=100)
+    """rapidfuzz score (0-100) at or above which a near-miss counts as the phrase."""
+    fuzzy_min_length: int = Field(4, ge=1)
+    """Phrases shorter than this (characters) match exactly only."""
+    fuzzy_min_words: int = Field(2, ge=1)
+    """English phrases of fewer words match exactly only (one-word near misses are mostly other
+    forms of the word: guarantees, guaranteed)."""
+    fillers: tuple[str, ...] = ()
+    """Filler words ignored when matching (嗯, 啊, um, uh …)."""
+    negation_window_chars: int = Field(6, ge=0)
+    """Mandarin: most characters between a negation cue and the phrase it negates."""
+    negation_window_words: int = Field(4, ge=0)
+    """English: most words between a negation cue and the phrase it negates."""
+    gap_max_chars: int = Field(30, ge=1)
+    """Mandarin: widest gap a ``…`` in a phrase may stand for (characters)."""
+    gap_max_words: int = Field(15, ge=1)
+    """English: widest gap a ``…`` in a phrase may stand for (words)."""
+
+
+class StressRubric(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    loudness_db_full: float = Field(6.0, gt=0)
+    """Loudness above the customer's baseline that counts as fully agitated (dB)."""
+    pitch_st_full: float = Field(4.0, gt=0)
+    """Pitch above baseline that counts as fully agitated (semitones)."""
+    rate_ratio_full: float = Field(1.3, gt=1)
+    """Articulation rate ratio over baseline that counts as fully agitated."""
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"loudness": 0.35, "pitch": 0.25, "rate": 0.15, "words": 0.25}
+    )
+    anger_words: tuple[str | PhraseEntry, ...] = ()
+    complaint_words: tuple[str | PhraseEntry, ...] = ()
+    """Customer words that say something went wrong (not necessarily angrily): the context in
+    which an apology, empathy or a paraphrase is expected from the agent."""
+    agitated_level: float = Field(0.5, ge=0, le=1)
+    """Agitation at or above which the customer counts as agitated (context for detectors)."""
+    change_threshold: float = Field(0.1, ge=0, le=1)
+    """Start-to-end change beyond which a call is de-escalated or escalated."""
+
+    def anger_list(self) -> tuple[PhraseEntry, ...]:
+        return _entries(self.anger_words)
+
+    def complaint_list(self) -> tuple[PhraseEntry, ...]:
+        return _entries(self.complaint_words)
+
+
+def _entries(items: Iterable[str | PhraseEntry]) -> tuple[PhraseEntry, ...]:
+    return tuple(p if isinstance(p, PhraseEntry) else PhraseEntry(text=p) for p in items)
+
+
+class Rubric(BaseModel):
+    """A whole rubric file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rubric: str = Field(min_length=1, description="Rubric name.")
+    version: str = Field(min_length=1)
+    language: Literal["zh", "en"]
+    critical_cap: float = Field(40.0, ge=0, le=100)
+    """Highest overall score a call with a critical finding can get."""
+    coaching_below: float = Field(80.0, ge=0, le=100)
+    """Practices scoring below this get a coaching sentence."""
+    matching: MatchingRubric = MatchingRubric()
+    stress: StressRubric = StressRubric()
+    practices: dict[str, PracticeRubric]
+
+    @field_validator("practices")
+    @classmethod
+    def _some_weight(cls, practices: dict[str, PracticeRubric]) -> dict[str, PracticeRubric]:
+        if not practices:
+            raise ValueError("no practices: a rubric must score at least one practice")
+        if all(p.weight == 0 for p in practices.values() if p.enabled):
+            raise ValueError(
+                "the weights of all enabled practices are zero; at least one must be positive"
+            )
+        return practices
+
+    def practice(self, practice_id: str) -> PracticeRubric:
+        """The practice ``practice_id``; ``KeyError`` naming the known ids when absent."""
+        try:
+            return self.practices[practice_id]
+        except KeyError:
+            raise KeyError(
+                f"practice {practice_id!r} is not in rubric {self.rubric} {self.version}; "
+                f"it has: {', '.join(self.practices)}"
+            ) from None
+
+    def enabled_practices(self) -> dict[str, PracticeRubric]:
+        return {pid: p for pid, p in self.practices.items() if p.enabled}
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RubricProblem:
+    """One thing wrong with a rubric file."""
+
+    message: str
+    key_path: str = ""
+    """Dotted path of the key, e.g. ``practices.acknowledge.phrases.good[2]``."""
+    line: int | None = None
+    """1-based line in the file, when known."""
+    column: int | None = None
+
+    def format(self, source: str) -> str:
+        where = source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        if self.key_path:
+            return f"{where}: {self.key_path}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class RubricError(CalmlineError):
+    """A rubric file cannot be used. ``problems`` lists every problem found, with lines."""
+
+    def __init__(self, source: str, problems: Sequence[RubricProblem]) -> None:
+        self.source = str(source)
+        self.problems = tuple(problems)
+        super().__init__("\n".join(p.format(self.source) for p in self.problems))
+
+
+def load_rubric(path: str | Path, *, check_detectors: bool = True) -> Rubric:
+    """Read and validate a rubric file.
+
+    Args:
+        path: the YAML file.
+        check_detectors: require a registered detector for every practice id (turn off only for
+            rubrics used outside scoring, e.g. a lexicon-only tool).
+
+    Raises:
+        RubricError: unreadable file, YAML syntax error, or a rubric that does not validate; the
+            message names the file, the line and the key path of each problem.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RubricError(source, [RubricProblem(f"cannot read the file: {e}")]) from e
+    return parse_rubric(text, source=source, check_detectors=check_detectors)
+
+
+def default_rubric(language: str) -> Rubric:
+    """The packaged ``calmline-default`` rubric for ``zh`` or ``en`` (``zh-CN`` … accepted)."""
+    primary = language.strip().lower().replace("_", "-").split("-")[0]
+    if primary in ("cmn", "zho", "chi"):
+        primary = "zh"
+    if primary not in DEFAULT_RUBRIC_LANGUAGES:
+        raise RubricError(
+            f"default_{language}.yaml",
+            [
+                RubricProblem(
+                    f"no default rubric for language {language!r}; "
+                    f"available: {', '.join(DEFAULT_RUBRIC_LANGUAGES)}"
+                )
+            ],
+        )
+    resource = resources.files("calmline.monitor").joinpath("rubrics", f"default_{primary}.yaml")
+    return parse_rubric(resource.read_text(encoding="utf-8"), source=str(resource))
+
+
+def parse_rubric(text: str, *, source: str = "<rubric>", check_detectors: bool = True) -> Rubric:
+    """Validate rubric YAML ``text``; ``source`` names it in error messages."""
+    root, data = _compose(text, source)
+    problems = _duplicate_keys(root)
+    if problems:
+        raise RubricError(source, problems)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise RubricError(
+            source,
+            [
+                RubricProblem(
+                    f"a rubric must be a mapping of keys (rubric, version, …); got {kind}",
+                    line=_line(root),
+                )
+            ],
+        )
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as e:
+        raise RubricError(source, _problems_from_validation(e, root)) from None
+    if check_detectors:
+        problems = _unknown_practices(rubric, root)
+        if problems:
+            raise RubricError(source, problems)
+    return rubric
+
+
+def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise RubricError(
+            source,
+            [
+                RubricProblem(
+                    f"YAML syntax error: {what}",
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ],
+        ) from None
+    except yaml.YAMLError as e:
+        raise RubricError(source, [RubricProblem(f"YAML error: {e}")]) from None
+    finally:
+        loader.dispose()
+    return root, data
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return None if node is None else node.start_mark.line + 1
+
+
+def _duplicate_keys(node: yaml.Node | None, path: str = "") -> list[RubricProblem]:
+    """PyYAML keeps the last of two equal keys silently; an edited rubric must not."""
+    problems: list[RubricProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            sub = f"{path}.{name}" if path else name
+            if name in seen:
+                problems.append(
+                    RubricProblem(
+                        f"duplicate key {name!r} (first at line {_line(seen[name])})",
+                        key_path=sub,
+                        line=_line(key),
+                    )
+                )
+            seen[name] = key
+            problems += _duplicate_keys(value, sub)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += _duplicate_keys(item, f"{path}[{i}]")
+    return problems
+
+
+_UNION_TAG = re.compile(r"^(str|int|float|bool|PhraseEntry|[a-z-]+\[.*\])$")
+
+
+def _locate(root: yaml.Node | None, loc: Sequence[str | int]) -> tuple[str, int | None, str]:
+    """Key path, line and the YAML node kind for a pydantic error location.
+
+    Pydantic puts the member of a union into the location (``…, 0, 'str'``); those parts are
+    not keys of the file and are skipped.
+    """
+    node, line, parts = root, _line(root), []
+    for item in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(item, str):
+            pair = next(((k, v) for k, v in node.value if str(k.value) == item), None)
+            if pair is None:
+                if _UNION_TAG.match(item):
+                    continue
+                parts.append(item)  # a missing key: point at the mapping that lacks it
+                break
+            parts.append(item)
+            line, node = _line(pair[0]), pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int):
+            if item >= len(node.value):
+                break
+            parts.append(f"[{item}]")
+            node = node.value[item]
+            line = _line(node)
+        elif isinstance(item, str) and _UNION_TAG.match(item):
+            continue
+        else:
+            parts.append(f"[{item}]" if isinstance(item, int) else str(item))
+    path = "".join(p if p.startswith("[") else f".{p}" for p in parts).lstrip(".")
+    kind = type(node).__name__ if node is not None else ""
+    return path, line, kind
+
+
+def _problems_from_validation(
+    error: ValidationError, root: yaml.Node | None
+) -> list[RubricProblem]:
+    grouped: dict[str, list[tuple[dict[str, Any], int | None, str]]] = {}
+    for err in error.errors(include_url=False):
+        path, line, kind = _locate(root, err["loc"])
+        grouped.setdefault(path, []).append((err, line, kind))
+    problems = []
+    for path, errs in grouped.items():
+        kind = errs[0][2]
+        # Of the two branches of ``str | PhraseEntry`` keep the one the YAML node looks like.
+        keep = [
+            e
+            for e in errs
+            if not (kind == "MappingNode" and "str" in e[0]["loc"])
+            and not (kind == "ScalarNode" and "PhraseEntry" in e[0]["loc"])
+        ] or errs
+        for err, line, _ in keep:
+            problems.append(RubricProblem(_message(err), key_path=path, line=line))
+    return problems
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check its spelling and indentation)"
+    value = err.get("input")
+    if isinstance(value, bool) and err["type"] == "string_type":
+        return f"{msg} (got {value}: YAML reads yes/no/on/off/true/false as booleans; quote it)"
+    if err["type"].endswith("_type") or err["type"].endswith("_parsing"):
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return f"{msg} (got {shown})"
+    return msg
+
+
+def _unknown_practices(rubric: Rubric, root: yaml.Node | None) -> list[RubricProblem]:
+    # Imported here: the detector package imports this module.
+    from calmline.monitor.detectors import known_practices
+
+    known = known_practices()
+    problems = []
+    for pid in rubric.practices:
+        if pid in known:
+            continue
+        close = difflib.get_close_matches(pid, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        path, line, _ = _locate(root, ("practices", pid))
+        problems.append(
+            RubricProblem(
+                f"unknown practice id {pid!r}{hint}; known practices: {', '.join(known)}",
+                key_path=path,
+                line=line,
+            )
+        )
+    return problems
