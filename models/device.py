@@ -23,7 +23,7 @@ def cuda_available() -> bool:
         import ctranslate2
 
         return ctranslate2.get_cuda_device_count() > 0
-    except Exception:  # noqa: BLE001 - a broken CUDA install means "no CUDA" here
+    except Exception:
         return False
 
 
@@ -32,7 +32,7 @@ def onnx_cuda_available() -> bool:
         import onnxruntime
 
         return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 

@@ -39,6 +39,7 @@ STEP_LABELS = {
     "roles": "assigning roles",
     "turns": "building turns",
     "measure": "measuring",
+    "score": "scoring",
 }
 
 
@@ -75,10 +76,26 @@ def _root(
     )
 
 
-def _settings(settings_file: Path | None):
+def _settings(settings_file: Path | None, rubrics: list[Path] | None = None):
+    from calmline.monitor.rubric import RubricError, load_rubric
     from calmline.monitor.settings import Settings
 
-    return Settings.load(settings_file)
+    settings = Settings.load(settings_file)
+    if rubrics:
+        for path in rubrics:
+            try:
+                load_rubric(path)  # refuse a bad rubric before any audio is touched
+            except (RubricError, OSError) as e:
+                err.print(f"[red]error[/red]: {e}")
+                raise typer.Exit(2) from e
+        settings = settings.model_copy(
+            update={
+                "scoring": settings.scoring.model_copy(
+                    update={"rubrics": [str(p) for p in rubrics]}
+                )
+            }
+        )
+    return settings
 
 
 class _ProgressHook:
@@ -138,15 +155,19 @@ def analyze(
     num_speakers: Annotated[
         int | None, typer.Option(min=1, help="Mono: number of speakers (default 2).")
     ] = None,
+    rubric: Annotated[
+        list[Path] | None,
+        typer.Option(help="Rubric YAML (repeat for zh and en); default: the bundled ones."),
+    ] = None,
     settings_file: Annotated[
         Path | None, typer.Option("--settings", help="JSON settings file.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Analyse recorded calls: who spoke when, what was said, and how it was said."""
+    """Analyse recorded calls: who spoke when, what was said, how, and how well."""
     from calmline.pipelines.batch import AnalyzeRequest, BatchPipeline
 
-    settings = _settings(settings_file)
+    settings = _settings(settings_file, rubric)
     request = AnalyzeRequest(
         language=language.value,
         asr_model=asr_model,
@@ -173,6 +194,8 @@ def analyze(
             sys.stdout.write(report_to_json(report) + "\n")
         else:
             print_summary(report)
+            if report.scorecard is not None:
+                print_scorecard(report)
             _write_outputs(report, path, json_out, rttm, vtt, many)
     if failed:
         raise typer.Exit(2 if not many or failed == len(files) else 1)
@@ -262,6 +285,134 @@ def print_summary(report: CallReport, console: Console | None = None) -> None:
         table.add_row(f"{_fmt_time(t.start)}–{_fmt_time(t.end)}", role, rate, rel, t.text)
     console.print(table)
     console.print()
+
+
+def print_scorecard(report: CallReport, console: Console | None = None) -> None:
+    """A compact scorecard: overall, de-escalation, then one row per practice."""
+    from calmline.monitor.scoring import format_time, worst_finding
+
+    console = console or out
+    card = report.scorecard
+    if card is None:
+        return
+    cap = (
+        f" (capped from {card.uncapped:.0f} by {', '.join(card.capped_by)})"
+        if card.capped_by
+        else ""
+    )
+    console.print(
+        f"[bold]score {card.overall:.0f}/100[/bold]{cap} · "
+        f"rubric {card.rubric} {card.rubric_version}"
+    )
+    st = card.stress
+    console.print(f"customer: {st.result} — {st.evidence}")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("practice", no_wrap=True, max_width=28)
+    table.add_column("score", justify="right", no_wrap=True, min_width=5)
+    table.add_column("found", justify="right", no_wrap=True, min_width=5)
+    table.add_column("key moment", overflow="ellipsis", no_wrap=True, max_width=60)
+    for p in card.practices:
+        score = "—" if p.score is None else f"{p.score:.0f}"
+        if p.critical:
+            score = f"[red]{score} CRITICAL[/red]"
+        moment = ""
+        worst = worst_finding(p.findings)
+        if worst is not None:
+            moment = f"{format_time(worst.start)} {worst.kind}: {worst.quote}"
+        found = sum(1 for f in p.findings if f.severity.value != "info")
+        table.add_row(p.practice, score, str(found), moment)
+    console.print(table)
+    coached = [p for p in card.practices if p.coaching]
+    if coached:
+        console.print("[bold]coaching[/bold]")
+        for p in coached:
+            console.print(f"- {p.name}: {p.coaching}")
+    console.print()
+
+
+@app.command()
+def score(
+    reports: Annotated[list[Path], typer.Argument(help="Stored report JSON files.")],
+    rubric: Annotated[
+        list[Path] | None, typer.Option(help="Rubric YAML (repeat for zh and en).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the re-scored report here ('-' = stdout).")
+    ] = None,
+) -> None:
+    """Re-score stored reports with another rubric: no audio, no models."""
+    from calmline.monitor.report import ReportFormatError, read_report, report_to_json
+    from calmline.monitor.rubric import default_rubric, load_rubric
+    from calmline.monitor.scoring import score_report
+
+    rubrics = {}
+    for path in rubric or ():
+        r = load_rubric(path)
+        rubrics[r.language] = r
+    for path in reports:
+        try:
+            report = read_report(path)
+        except (OSError, ReportFormatError, ValueError) as e:
+            err.print(f"[red]error[/red]: {path}: {e}")
+            raise typer.Exit(2) from e
+        language = report.language if report.language in ("zh", "en") else "en"
+        scored = score_report(report, rubrics.get(language) or default_rubric(language))
+        if json_out is not None and str(json_out) == "-":
+            sys.stdout.write(report_to_json(scored) + "\n")
+            continue
+        print_scorecard(scored)
+        if json_out is not None:
+            target = _output_path(json_out, path, ".json", len(reports) > 1)
+            target.write_text(report_to_json(scored), encoding="utf-8")
+            err.print(f"wrote {target}")
+
+
+rubric_app = typer.Typer(help="Check and show scoring rubrics.", no_args_is_help=True)
+app.add_typer(rubric_app, name="rubric")
+
+
+@rubric_app.command("check")
+def rubric_check(files: Annotated[list[Path], typer.Argument(help="Rubric YAML files.")]) -> None:
+    """Validate rubric files; errors name the line, the key and what is wrong."""
+    from calmline.monitor.rubric import RubricError, load_rubric
+
+    bad = 0
+    for path in files:
+        try:
+            r = load_rubric(path)
+        except (RubricError, OSError) as e:
+            err.print(f"[red]error[/red]: {e}")
+            bad += 1
+        else:
+            enabled = sum(p.enabled for p in r.practices.values())
+            out.print(f"{path}: ok — {r.rubric} {r.version} ({r.language}), {enabled} practices")
+    if bad:
+        raise typer.Exit(2)
+
+
+@rubric_app.command("show")
+def rubric_show(
+    file: Annotated[
+        Path | None, typer.Argument(help="Rubric YAML; default: the bundled one.")
+    ] = None,
+    language: Annotated[Language, typer.Option(help="Bundled rubric's language.")] = Language.zh,
+) -> None:
+    """Print a rubric's practices, weights, thresholds and lexicon sizes."""
+    from calmline.monitor.rubric import default_rubric, load_rubric
+
+    lang = language.value if language is not Language.auto else "en"
+    r = load_rubric(file) if file else default_rubric(lang)
+    out.print(
+        f"[bold]{r.rubric} {r.version}[/bold] ({r.language}) · critical cap {r.critical_cap:.0f}"
+        f" · coaching below {r.coaching_below:.0f}"
+    )
+    table = Table("practice", "name", "weight", "critical", "thresholds", "phrases", box=None)
+    for pid, p in r.practices.items():
+        thresholds = ", ".join(f"{k}={v:g}" for k, v in p.thresholds.items())
+        phrases = ", ".join(f"{k}:{len(v)}" for k, v in p.phrases.items())
+        name = p.name if p.enabled else f"{p.name} (off)"
+        table.add_row(pid, name, f"{p.weight:g}", "yes" if p.critical else "", thresholds, phrases)
+    out.print(table)
 
 
 @app.command()

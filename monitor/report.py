@@ -18,20 +18,27 @@ from calmline.monitor.types import (
     AudioInfo,
     CallMetrics,
     CallReport,
+    Finding,
     ModelInfo,
     Overlap,
+    PracticeScore,
     Role,
     RoleAssignment,
     RoleEvidence,
+    Scorecard,
+    Severity,
     Span,
     SpeakerMetrics,
     SpeechSegment,
+    StressTrajectory,
     Turn,
     TurnMetrics,
+    TurnStress,
     Word,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1 added ``scorecard``; a 1.0 report reads back with ``scorecard`` null."""
 
 
 class ReportFormatError(ValueError):
@@ -45,6 +52,11 @@ def report_to_dict(report: CallReport) -> dict[str, Any]:
         turn["role"] = str(turn["role"])
     for speaker in data["metrics"]["speakers"]:
         speaker["role"] = str(speaker["role"])
+    if data.get("scorecard"):
+        for practice in data["scorecard"]["practices"]:
+            for f in practice["findings"]:
+                f["role"] = str(f["role"])
+                f["severity"] = str(f["severity"])
     return {"schema_version": SCHEMA_VERSION, "calmline_version": __version__, **data}
 
 
@@ -104,9 +116,42 @@ def report_from_dict(data: dict[str, Any]) -> CallReport:
             models=tuple(ModelInfo(**x) for x in data["models"]),
             timings=dict(data["timings"]),
             warnings=tuple(data.get("warnings", ())),
+            scorecard=_scorecard(data["scorecard"]) if data.get("scorecard") else None,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ReportFormatError(f"malformed report: {e}") from e
+
+
+def _finding(f: dict[str, Any]) -> Finding:
+    return Finding(**{**f, "role": Role(f["role"]), "severity": Severity(f["severity"])})
+
+
+def _scorecard(d: dict[str, Any]) -> Scorecard:
+    st = d["stress"]
+    stress = StressTrajectory(
+        turns=tuple(
+            TurnStress(**{**t, "anger_words": tuple(t["anger_words"])}) for t in st["turns"]
+        ),
+        start_level=st["start_level"],
+        end_level=st["end_level"],
+        change=st["change"],
+        result=st["result"],
+        evidence=st["evidence"],
+    )
+    practices = tuple(
+        PracticeScore(**{**p, "findings": tuple(_finding(f) for f in p["findings"])})
+        for p in d["practices"]
+    )
+    return Scorecard(
+        rubric=d["rubric"],
+        rubric_version=d["rubric_version"],
+        language=d["language"],
+        overall=d["overall"],
+        uncapped=d["uncapped"],
+        capped_by=tuple(d["capped_by"]),
+        practices=practices,
+        stress=stress,
+    )
 
 
 def _turn(t: dict[str, Any]) -> Turn:

@@ -104,9 +104,7 @@ def roles_from_cues(
     if not speakers:
         return RoleAssignment({}, "cues", (), 0.0)
     if options.agent_speaker is not None:
-        roles = {
-            s: Role.AGENT if s == options.agent_speaker else Role.CUSTOMER for s in speakers
-        }
+        roles = {s: Role.AGENT if s == options.agent_speaker else Role.CUSTOMER for s in speakers}
         evidence = (
             RoleEvidence(options.agent_speaker, "override", "agent speaker set by configuration"),
         )

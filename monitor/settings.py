@@ -82,6 +82,14 @@ class MeasureSettings(BaseModel):
     )
 
 
+class ScoringSettings(BaseModel):
+    enabled: bool = Field(True, description="Score calls against a rubric after analysis.")
+    rubrics: list[str] = Field(
+        default_factory=list,
+        description="Rubric YAML files; a call uses the one of its language, else the default.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything Calmline can be told. See the README's settings table."""
 
@@ -99,6 +107,7 @@ class Settings(BaseSettings):
     diarization: DiarizationSettings = DiarizationSettings()
     roles: RoleSettings = RoleSettings()
     measure: MeasureSettings = MeasureSettings()
+    scoring: ScoringSettings = ScoringSettings()
 
     @classmethod
     def load(cls, file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:

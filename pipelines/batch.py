@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,8 @@ from calmline.monitor.audio import LoadOptions, load_audio
 from calmline.monitor.errors import ChannelMapError
 from calmline.monitor.measure import MeasureOptions, measure, overlaps
 from calmline.monitor.roles import RoleOptions, roles_from_channels, roles_from_cues
+from calmline.monitor.rubric import Rubric, default_rubric, load_rubric
+from calmline.monitor.scoring import score_report
 from calmline.monitor.settings import Settings
 from calmline.monitor.turns import TurnOptions, build_turns
 from calmline.monitor.types import SAMPLE_RATE, Audio, CallReport, SpeechSegment, Word
@@ -29,7 +31,7 @@ from calmline.pipelines.manager import ModelManager
 
 logger = logging.getLogger(__name__)
 
-STEPS = ("decode", "speech", "transcribe", "roles", "turns", "measure")
+STEPS = ("decode", "speech", "transcribe", "roles", "turns", "measure", "score")
 """Stages in order; each reports to the hook and gets a time in ``CallReport.timings``."""
 
 
@@ -71,6 +73,7 @@ class BatchPipeline:
     def __init__(self, settings: Settings, models: ModelManager | None = None) -> None:
         self.settings = settings
         self.models = models or ModelManager(settings)
+        self._rubrics: dict[str, Rubric] = {}
 
     def analyze(
         self,
@@ -226,8 +229,7 @@ class BatchPipeline:
                 ),
             )
 
-        timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
-        return CallReport(
+        report = CallReport(
             call_id=request.call_id or _call_id(audio.info.path),
             audio=audio.info,
             language=language or "unknown",
@@ -244,6 +246,22 @@ class BatchPipeline:
             timings=timings,
             warnings=tuple(warnings),
         )
+        if s.scoring.enabled:
+            with stage("score"):
+                report = score_report(report, self.rubric_for(report.language))
+        timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
+        return replace(report, timings=dict(timings))
+
+    def rubric_for(self, language: str) -> Rubric:
+        """The configured rubric of ``language`` (loaded once), else the default one."""
+        language = language if language in ("zh", "en") else "en"
+        rubric = self._rubrics.get(language)
+        if rubric is None:
+            for path in self.settings.scoring.rubrics:
+                candidate = load_rubric(path)
+                self._rubrics.setdefault(candidate.language, candidate)
+            rubric = self._rubrics.setdefault(language, default_rubric(language))
+        return rubric
 
 
 @contextmanager

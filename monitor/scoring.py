@@ -1,0 +1,136 @@
+"""Score a call report against a rubric: findings, practice scores, coaching, overall score.
+
+Scoring needs only the report (no audio, no models), so a stored report can be re-scored with
+another rubric at any time. Order: customer stress first (it is context for the detectors), then
+each enabled practice's detector, then the weighted overall score capped by critical findings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome, detector_for
+from calmline.monitor.rubric import PracticeRubric, Rubric
+from calmline.monitor.stress import estimate_stress
+from calmline.monitor.textmatch import PhraseMatcher
+from calmline.monitor.types import CallReport, Finding, PracticeScore, Scorecard, Severity
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.MAJOR: 3,
+    Severity.MINOR: 2,
+    Severity.INFO: 1,
+    Severity.POSITIVE: 0,
+}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class ScoringError(ValueError):
+    """The rubric cannot score this report (e.g. a practice without a detector)."""
+
+
+def score_report(report: CallReport, rubric: Rubric) -> CallReport:
+    """A copy of ``report`` with its :class:`Scorecard` for ``rubric``."""
+    matcher = PhraseMatcher(rubric.matching, rubric.language)
+    stress = estimate_stress(report, rubric, matcher)
+    ctx = DetectorContext(report=report, rubric=rubric, matcher=matcher, stress=stress)
+    practices: list[PracticeScore] = []
+    for practice_id, practice in rubric.practices.items():
+        if not practice.enabled:
+            continue
+        detector = detector_for(practice_id)
+        if detector is None:
+            raise ScoringError(
+                f"rubric {rubric.rubric} names practice {practice_id!r}, which has no detector"
+            )
+        outcome = detector(ctx, practice_id, practice)
+        practices.append(_practice_score(practice_id, practice, outcome, rubric))
+
+    judged = [p for p in practices if p.score is not None and p.weight > 0]
+    total_weight = sum(p.weight for p in judged)
+    uncapped = sum(p.weight * p.score for p in judged) / total_weight if total_weight else 100.0
+    capped_by = tuple(p.practice for p in practices if p.critical)
+    overall = min(uncapped, rubric.critical_cap) if capped_by else uncapped
+    scorecard = Scorecard(
+        rubric=rubric.rubric,
+        rubric_version=rubric.version,
+        language=rubric.language,
+        overall=round(overall, 1),
+        uncapped=round(uncapped, 1),
+        capped_by=capped_by,
+        practices=tuple(practices),
+        stress=stress,
+    )
+    return replace(report, scorecard=scorecard)
+
+
+def _practice_score(
+    practice_id: str, practice: PracticeRubric, outcome: PracticeOutcome, rubric: Rubric
+) -> PracticeScore:
+    score = outcome.score
+    if score is not None:
+        score = round(min(100.0, max(0.0, score)), 1)
+    critical = practice.critical and any(f.severity is Severity.CRITICAL for f in outcome.findings)
+    coaching = None
+    if score is not None and (score < rubric.coaching_below or critical):
+        coaching = coaching_sentence(practice, outcome.findings)
+    findings = tuple(sorted(outcome.findings, key=lambda f: (f.start, f.end)))
+    return PracticeScore(
+        practice=practice_id,
+        name=practice.name,
+        score=score,
+        weight=practice.weight,
+        findings=findings,
+        coaching=coaching,
+        critical=critical,
+    )
+
+
+def worst_finding(findings: tuple[Finding, ...]) -> Finding | None:
+    """The most serious fault (severity, then context weight, then earliest), if any."""
+    faults = [f for f in findings if _SEVERITY_RANK[f.severity] >= _SEVERITY_RANK[Severity.MINOR]]
+    if not faults:
+        return None
+    return max(faults, key=lambda f: (_SEVERITY_RANK[f.severity], f.weight, -f.start))
+
+
+def coaching_sentence(practice: PracticeRubric, findings: tuple[Finding, ...]) -> str | None:
+    """Fill the practice's coaching template from the moment that matters most.
+
+    The template for the worst finding's kind is used when the rubric has one, else ``default``;
+    a practice scored low for something missing (no fault to quote) uses ``absent`` when given.
+    """
+    finding = worst_finding(findings)
+    if finding is None:
+        template = practice.coaching.get("absent") or practice.coaching.get("default")
+    else:
+        template = practice.coaching.get(finding.kind) or practice.coaching.get("default")
+    if not template:
+        return None
+    values = {"time": "", "quote": "", "value": "", "threshold": ""}
+    if finding is not None:
+        values = {
+            "time": format_time(finding.start),
+            "quote": _short(finding.quote),
+            "value": _number(finding.value),
+            "threshold": _number(finding.threshold),
+        }
+    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def format_time(t: float) -> str:
+    m, s = divmod(round(t), 60)
+    return f"{m:02d}:{s:02d}"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.2g}"
