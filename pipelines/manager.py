@@ -98,6 +98,12 @@ class ModelManager:
             )
         else:
             raise BackendUnavailable(backend, "unknown diarization backend")
+        if backend == "embedded":
+            # share the loaded Silero session instead of opening a second one
+            return self._get(
+                ("diarization", backend, options),
+                lambda: diarization_backends.create(backend, options, vad=self.vad()),
+            )
         return self._get(
             ("diarization", backend, options),
             lambda: diarization_backends.create(backend, options),
