@@ -96,8 +96,9 @@ def test_default_mandarin_lexicons_are_simplified():
 def test_default_thresholds_of_the_timing_practices():
     zh, en = default_rubric("zh"), default_rubric("en")
     assert zh.practices["let_finish"].thresholds["turn_transition_tolerance_s"] == 0.3
-    assert zh.practices["clear_speech"].thresholds["articulation_max"] == 5.5
-    assert en.practices["clear_speech"].thresholds["articulation_min"] == 120
+    # articulation rate excludes pauses: its band sits above the speaking-rate band
+    assert zh.practices["clear_speech"].thresholds["articulation_max"] == 6.8
+    assert en.practices["clear_speech"].thresholds["articulation_max"] == 280
     assert en.practices["gentle_control"].thresholds["long_turn_s"] == 8.0
     assert {"backchannel", "retort"} <= set(en.practices["let_finish"].phrases)
 
