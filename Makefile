@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= samples/en_stereo_mulaw.wav
 
-.PHONY: demo test lint bench-speed bench-der bench-pyannote clean
+.PHONY: demo test lint bench-speed bench-der bench-asr bench-text bench-pyannote clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ bench-speed: $(VENV)/.installed-dev
 
 bench-der: $(VENV)/.installed-dev
 	$(BIN)/python bench/der.py
+
+bench-asr: $(VENV)/.installed-dev
+	$(BIN)/python bench/asr_eval.py
+
+bench-text: $(VENV)/.installed-dev
+	$(BIN)/python bench/text_eval.py
 
 bench-pyannote:
 	bash bench/pyannote_backend.sh

@@ -100,9 +100,10 @@ class ModelManager:
             raise BackendUnavailable(backend, "unknown diarization backend")
         if backend == "embedded":
             # share the loaded Silero session instead of opening a second one
+            vad = self.vad()
             return self._get(
                 ("diarization", backend, options),
-                lambda: diarization_backends.create(backend, options, vad=self.vad()),
+                lambda: diarization_backends.create(backend, options, vad=vad),
             )
         return self._get(
             ("diarization", backend, options),
