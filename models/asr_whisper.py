@@ -41,7 +41,7 @@ BASE_PACKAGE_VERSION = "1.0.0"
 _BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 # A Simplified-Chinese prompt steers Whisper towards Simplified output; OpenCC converts the rest.
-ZH_PROMPT = "以下是普通话的客服电话录音。"
+ZH_PROMPT = "以下是普通话的句子。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,8 @@ class WhisperOptions:
             faster-whisper model name (downloaded by faster-whisper).
         device: ``auto`` (CUDA float16 when present, else CPU int8), ``cpu`` or ``cuda``.
         compute_type: ``auto`` or a CTranslate2 compute type.
-        cpu_threads: threads for CPU inference; 0 lets CTranslate2 decide.
+        cpu_threads: threads for CPU inference; 0 = one per CPU core (CTranslate2's own default
+            of 4 oversubscribes a 2-core machine).
         num_workers: parallel transcriptions the loaded model accepts.
         beam_size: beam search width.
         cache_dir: where bundled models are joined and downloads are kept.
@@ -182,7 +183,7 @@ class WhisperTranscriber:
                 target,
                 device=choice.device,
                 compute_type=choice.compute_type,
-                cpu_threads=options.cpu_threads,
+                cpu_threads=options.cpu_threads or (os.cpu_count() or 1),
                 num_workers=options.num_workers,
                 download_root=str(Path(cache_dir) / "hub"),
             )
@@ -233,8 +234,13 @@ class WhisperTranscriber:
             ]
             if not chunks:
                 return Transcript(language or "unknown", None, ())
-            # one pass over the speech only, like faster-whisper's own VAD filter does
-            audio = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])
+            # One pass over the speech only, like faster-whisper's own VAD filter does. A second
+            # of silence closes it: audio that ends mid-window leaves a sliver that Whisper
+            # re-decodes through every temperature fallback (5-10x the time of the speech).
+            audio = np.concatenate(
+                [samples[c["start"] : c["end"]] for c in chunks]
+                + [np.zeros(SAMPLE_RATE, dtype=np.float32)]
+            )
         probability: float | None = None
         if language is None:
             language, probability = self.detect_language(audio)

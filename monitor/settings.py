@@ -36,7 +36,7 @@ class AsrSettings(BaseModel):
         "auto", description="auto: CUDA float16 when present, else CPU int8."
     )
     compute_type: str = Field("auto", description="CTranslate2 compute type or auto.")
-    cpu_threads: int = Field(0, ge=0, description="CPU threads for ASR; 0 = library default.")
+    cpu_threads: int = Field(0, ge=0, description="CPU threads for ASR; 0 = one per CPU core.")
     beam_size: int = Field(5, ge=1, le=20, description="Beam search width.")
 
 
