@@ -14,28 +14,10 @@ from calmline.monitor.report import read_report, report_to_json, write_report
 from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.types import Role, Severity
+from tests.test_rubric import PRACTICES
 
 TOL = 1.0
 ALL = ("en_stereo_mulaw", "en_mono", "zh_stereo")
-PRACTICE_IDS = {
-    "clear_speech",
-    "let_finish",
-    "gentle_control",
-    "acknowledge",
-    "no_apology_demand",
-    "solve_problem",
-    "greeting",
-    "courtesy",
-    "apologize_for_inconvenience",
-    "paraphrase",
-    "empathy",
-    "no_arguing",
-    "no_blame_shift",
-    "no_excuses",
-    "no_overpromise",
-    "options",
-    "closing",
-}
 
 
 def practice(report, pid):
@@ -51,7 +33,7 @@ def test_every_practice_is_scored_with_evidence(analyzed, name):
     report, expected = analyzed(name)
     card = report.scorecard
     assert card is not None and card.language == expected["language"]
-    assert {p.practice for p in card.practices} == PRACTICE_IDS
+    assert {p.practice for p in card.practices} == PRACTICES
     assert 0 <= card.overall <= 100
     for p in card.practices:
         assert p.score is None or 0 <= p.score <= 100
