@@ -214,19 +214,22 @@ def demands_by_customers(dialogues: list[Dialogue], rubric: Rubric, tally: Tally
             label = "apology_demand_by_customer"
             tally.hits[(label, f.kind)] += 1
             tally.phrases[(label, f.kind, f.phrase)] += 1
-            tally.examples[label].append(
-                {
-                    "source": d.source,
-                    "dialogue": d.id,
-                    "turn": f.turn_index,
-                    "kind": f.kind,
-                    "severity": f.severity.value,
-                    "phrase": f.phrase,
-                    "value": f.value,
-                    "quote": f.quote,
-                    "line": report.turns[f.turn_index].text,
-                }
-            )
+            tally.examples[label].append(_example(d, report, f))
+
+
+def _example(d: Dialogue, report, f) -> dict:
+    """One hit as a record to read: where it is, what matched, and the whole agent line."""
+    return {
+        "source": d.source,
+        "dialogue": d.id,
+        "turn": f.turn_index,
+        "kind": f.kind,
+        "severity": f.severity.value,
+        "phrase": f.phrase,
+        "value": f.value,
+        "quote": f.quote,
+        "line": report.turns[f.turn_index].text,
+    }
 
 
 def score_dialogues(dialogues: list[Dialogue], rubric: Rubric, tally: Tally) -> None:
@@ -249,19 +252,7 @@ def score_dialogues(dialogues: list[Dialogue], rubric: Rubric, tally: Tally) -> 
                 label = "repeated_ack" if f.kind == "repeated_ack" else pid
                 tally.hits[(label, f.kind)] += 1
                 tally.phrases[(label, f.kind, f.phrase)] += 1
-                tally.examples[label].append(
-                    {
-                        "source": d.source,
-                        "dialogue": d.id,
-                        "turn": f.turn_index,
-                        "kind": f.kind,
-                        "severity": f.severity.value,
-                        "phrase": f.phrase,
-                        "value": f.value,
-                        "quote": f.quote,
-                        "line": report.turns[f.turn_index].text,
-                    }
-                )
+                tally.examples[label].append(_example(d, report, f))
 
 
 # --- Switchboard ----------------------------------------------------------------------------

@@ -24,10 +24,9 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     agitation_weight,
     customer_turns,
-    find_hits,
     hit_finding,
+    lexicon_hits,
     match_note,
-    optional_int,
     outcome,
     quote,
     turn_finding,
@@ -42,13 +41,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     if not agents:
         return NOT_JUDGED
     findings: list[Finding] = []
-    hits = find_hits(
-        ctx,
-        agents,
-        practice.phrase_list("good"),
-        negations=practice.phrase_list("negation"),
-        negation_window=optional_int(practice, "negation_window"),
-    )
+    hits = lexicon_hits(ctx, agents, practice, "good")
     for h in hits:
         findings.append(
             hit_finding(

@@ -22,8 +22,8 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     find_hits,
     hit_finding,
+    lexicon_hits,
     match_note,
-    optional_int,
     outcome,
 )
 from calmline.monitor.rubric import PracticeRubric
@@ -36,14 +36,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     if not agents:
         return NOT_JUDGED
     fuzzy = practice.thresholds.get("fuzzy_threshold")
-    demands = find_hits(
-        ctx,
-        agents,
-        practice.phrase_list("demand"),
-        negations=practice.phrase_list("negation"),
-        fuzzy_threshold=fuzzy,
-        negation_window=optional_int(practice, "negation_window"),
-    )
+    demands = lexicon_hits(ctx, agents, practice, "demand", fuzzy_threshold=fuzzy)
     apologies = find_hits(ctx, agents, practice.phrase_list("not_demand"), fuzzy_threshold=100)
     findings = []
     for h in demands:

@@ -14,9 +14,8 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     complaint_turns,
     customer_turns,
-    find_hits,
     hit_finding,
-    optional_int,
+    lexicon_hits,
     outcome,
 )
 from calmline.monitor.rubric import PracticeRubric
@@ -30,13 +29,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         return NOT_JUDGED
     complaints = complaint_turns(ctx) or customer_turns(ctx)
     since = complaints[0].start if complaints else agents[0].start
-    hits = find_hits(
-        ctx,
-        [t for t in agents if t.start >= since],
-        practice.phrase_list("excuse"),
-        negations=practice.phrase_list("negation"),
-        negation_window=optional_int(practice, "negation_window"),
-    )
+    hits = lexicon_hits(ctx, [t for t in agents if t.start >= since], practice, "excuse")
     allowed = int(practice.threshold("max_justifications", 2))
     penalty = practice.threshold("per_excess_penalty", 20.0)
     findings = []

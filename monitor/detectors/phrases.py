@@ -64,6 +64,26 @@ def units(text: str, language: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+def lexicon_hits(
+    ctx: DetectorContext,
+    turns: Sequence[Turn],
+    practice: PracticeRubric,
+    lexicon: str,
+    *,
+    fuzzy_threshold: float | None = None,
+) -> list[Hit]:
+    """:func:`find_hits` for the practice's ``lexicon``, with its own ``negation`` list and
+    ``negation_window``."""
+    return find_hits(
+        ctx,
+        turns,
+        practice.phrase_list(lexicon),
+        negations=practice.phrase_list("negation"),
+        fuzzy_threshold=fuzzy_threshold,
+        negation_window=optional_int(practice, "negation_window"),
+    )
+
+
 def find_hits(
     ctx: DetectorContext,
     turns: Sequence[Turn],
@@ -266,13 +286,7 @@ def presence_outcome(
     agents = agent_turns(ctx)
     if not agents:
         return NOT_JUDGED
-    hits = find_hits(
-        ctx,
-        agents,
-        practice.phrase_list(lexicon),
-        negations=practice.phrase_list("negation"),
-        negation_window=optional_int(practice, "negation_window"),
-    )
+    hits = lexicon_hits(ctx, agents, practice, lexicon)
     if hits:
         findings = [
             hit_finding(
@@ -318,13 +332,7 @@ def fault_outcome(
     agents = agent_turns(ctx)
     if not agents:
         return NOT_JUDGED
-    hits = find_hits(
-        ctx,
-        agents,
-        practice.phrase_list(lexicon),
-        negations=practice.phrase_list("negation"),
-        negation_window=optional_int(practice, "negation_window"),
-    )
+    hits = lexicon_hits(ctx, agents, practice, lexicon)
     penalty = practice.threshold("per_finding_penalty", 30.0)
     findings = []
     lost = 0.0
