@@ -21,6 +21,11 @@ def _default_cache_dir() -> str:
     return str(Path(base) / "calmline")
 
 
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "calmline")
+
+
 class AudioSettings(BaseModel):
     max_duration_s: float = Field(4 * 3600.0, gt=0, description="Longest accepted call (s).")
 
@@ -90,6 +95,76 @@ class ScoringSettings(BaseModel):
     )
 
 
+class StorageSettings(BaseModel):
+    data_dir: str = Field(
+        default_factory=_default_data_dir,
+        description="Where the SQLite database and stored audio live by default.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/calmline.db. PostgreSQL: "
+        "postgresql+psycopg://user:pass@host/db.",
+    )
+    audio_dir: str | None = Field(None, description="Stored call audio; default <data_dir>/audio.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir) / 'calmline.db'}"
+
+    def resolved_audio_dir(self) -> Path:
+        return Path(self.audio_dir) if self.audio_dir else Path(self.data_dir) / "audio"
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address `calmline serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `calmline serve` listens on.")
+    max_upload_mb: float = Field(
+        200.0, gt=0, description="Largest accepted upload (MB); 413 above."
+    )
+    load_models: bool = Field(
+        True, description="Load the models at start-up (lifespan) instead of on first use."
+    )
+
+
+class JobSettings(BaseModel):
+    workers: int = Field(1, ge=0, description="Analysis workers in the server; 0 = no worker.")
+    max_attempts: int = Field(3, ge=1, description="Tries before a job stays failed.")
+    poll_s: float = Field(0.5, gt=0, description="How often idle workers look for queued jobs (s).")
+
+
+class WatchSettings(BaseModel):
+    dir: str | None = Field(None, description="Folder watched for new call files (PBX exports).")
+    pattern: str = Field(
+        r"(?P<agent_id>[^_]+)_(?P<call_id>[^_]+)_(?P<started_at>\d{8}T\d{6})",
+        description="Regex on the file stem giving agent_id, call_id, started_at (YYYYmmddTHHMMSS)"
+        "; a sidecar <file>.json wins over it.",
+    )
+    poll_s: float = Field(2.0, gt=0, description="How often the folder is scanned (s).")
+    settle_s: float = Field(1.0, ge=0, description="A file must be unchanged this long (s).")
+
+
+class PrivacySettings(BaseModel):
+    redact: bool = Field(True, description="Redact PII in stored transcripts, reports, exports.")
+    kinds: list[Literal["phone", "cn_id", "bank_card", "email"]] = Field(
+        default_factory=lambda: ["phone", "cn_id", "bank_card", "email"],
+        description="Which kinds of PII are redacted.",
+    )
+    redact_audio: bool = Field(False, description="Also silence redacted words in exported audio.")
+
+
+class WebhookSettings(BaseModel):
+    url: str | None = Field(None, description="URL that receives signed JSON events.")
+    secret: str | None = Field(None, description="HMAC-SHA256 key for the X-Calmline-Signature.")
+    events: list[Literal["call.scored", "finding.critical"]] = Field(
+        default_factory=lambda: ["call.scored", "finding.critical"],
+        description="Events that are sent.",
+    )
+    max_attempts: int = Field(5, ge=1, description="Delivery tries per event.")
+    timeout_s: float = Field(5.0, gt=0, description="Per-try HTTP timeout (s).")
+    backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles each try (s).")
+
+
 class Settings(BaseSettings):
     """Everything Calmline can be told. See the README's settings table."""
 
@@ -108,6 +183,12 @@ class Settings(BaseSettings):
     roles: RoleSettings = RoleSettings()
     measure: MeasureSettings = MeasureSettings()
     scoring: ScoringSettings = ScoringSettings()
+    storage: StorageSettings = StorageSettings()
+    server: ServerSettings = ServerSettings()
+    jobs: JobSettings = JobSettings()
+    watch: WatchSettings = WatchSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @classmethod
     def load(cls, file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
