@@ -45,6 +45,11 @@ from calmline.monitor.errors import (
 )
 from calmline.monitor.types import SAMPLE_RATE, Audio, AudioInfo
 
+AUDIO_SUFFIXES = frozenset(
+    {".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".wma", ".au"}
+)
+"""File name endings treated as call audio when scanning folders."""
+
 _DURATION_SLACK_S = 0.25
 """Encoder priming and frame padding (MP3, AAC, Opus) make a file decode longer than its nominal
 length: tens of ms, up to about 0.17 s for an 8 kHz MP3 without a gapless header. The duration

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from calmline import __version__
+from calmline.monitor.audio import AUDIO_SUFFIXES
 from calmline.monitor.errors import CalmlineError
 from calmline.monitor.types import CallReport, Role
 
@@ -31,7 +32,6 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".wma", ".au"}
 STEP_LABELS = {
     "decode": "decoding audio",
     "speech": "finding speech",
@@ -490,6 +490,141 @@ def batch(
     )
     if failed:
         raise typer.Exit(1)
+
+
+keys_app = typer.Typer(help="API keys of the server (stored hashed; a key is shown once).")
+app.add_typer(keys_app, name="keys")
+
+
+class KeyRole(StrEnum):
+    admin = "admin"
+    qa_lead = "qa_lead"
+    supervisor = "supervisor"
+    agent = "agent"
+
+
+def _store(settings_file: Path | None):
+    from calmline.monitor.store import Store
+
+    store = Store.from_settings(_settings(settings_file))
+    store.migrate()
+    return store
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[KeyRole, typer.Option("--role", help="What the key may do.")],
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Agent id (required for agent keys).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="Settings JSON file.")
+    ] = None,
+) -> None:
+    """Create an API key and print it (only once; only its hash is stored)."""
+    store = _store(settings_file)
+    try:
+        created = store.create_api_key(role.value, agent, name)
+    except ValueError as e:
+        err.print(f"[red]error[/red]: {e}")
+        raise typer.Exit(2) from e
+    finally:
+        store.close()
+    bound = f" for agent {created.info.agent_id}" if created.info.agent_id else ""
+    err.print(f"created {created.info.role} key {created.info.id}{bound}; it is shown once:")
+    print(created.key)
+
+
+@keys_app.command("list")
+def keys_list(
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="Settings JSON file.")
+    ] = None,
+) -> None:
+    """List API keys (ids and roles; the keys themselves are not stored)."""
+    store = _store(settings_file)
+    table = Table("id", "role", "agent", "name", "created", "revoked", box=None)
+    for k in store.list_api_keys():
+        table.add_row(
+            k.id,
+            k.role,
+            k.agent_id or "",
+            k.name or "",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            "yes" if k.revoked else "",
+        )
+    store.close()
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id shown by `keys list`.")],
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="Settings JSON file.")
+    ] = None,
+) -> None:
+    """Revoke an API key."""
+    store = _store(settings_file)
+    try:
+        store.revoke_api_key(key_id)
+    except KeyError as e:
+        err.print(f"[red]error[/red]: no key with id {key_id}")
+        raise typer.Exit(2) from e
+    finally:
+        store.close()
+    err.print(f"revoked {key_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Analysis workers (default 1).")
+    ] = None,
+    watch: Annotated[
+        Path | None, typer.Option("--watch", help="Folder of PBX exports to ingest.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Database and stored audio.")
+    ] = None,
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="Settings JSON file.")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the Calmline server: REST API, background analysis, live ingest and pages."""
+    import uvicorn
+
+    from calmline.api.app import create_app
+
+    settings = _settings(settings_file)
+    updates = {
+        "server": {"host": host, "port": port},
+        "jobs": {"workers": workers},
+        "watch": {"dir": str(watch) if watch else None},
+        "storage": {"data_dir": str(data_dir) if data_dir else None},
+    }
+    for section, values in updates.items():
+        values = {k: v for k, v in values.items() if v is not None}
+        if values:
+            current = getattr(settings, section)
+            settings = settings.model_copy(update={section: current.model_copy(update=values)})
+    logging.getLogger("calmline").setLevel(logging.INFO)
+    app_ = create_app(settings)
+    err.print(
+        f"calmline {__version__}: http://{settings.server.host}:{settings.server.port} "
+        f"(database {settings.storage.resolved_database_url()})"
+    )
+    uvicorn.run(
+        app_,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level=log_level,
+        ws="websockets-sansio",
+    )
 
 
 def main() -> None:

@@ -1,0 +1,254 @@
+"""The Calmline server: ``create_app(settings)`` builds the FastAPI app.
+
+The lifespan opens (and migrates) the store, loads the models once, resumes jobs left running
+by a crash, starts the analysis workers, the watched folder and the webhook sender, and stops
+them in reverse order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from calmline import __version__
+from calmline.monitor.settings import Settings
+from calmline.monitor.store import Store
+
+logger = logging.getLogger("calmline.api")
+
+DESCRIPTION = """
+Calmline keeps and serves scored calls.
+
+Authenticate with an API key (`calmline keys create --role …`), sent as
+`Authorization: Bearer <key>` or `X-API-Key: <key>`. Roles: **admin**, **qa_lead**,
+**supervisor**, and **agent** (bound to one agent id; sees only that agent's calls).
+
+Upload a call (`POST /api/v1/calls`) → 202 with a job id → poll `GET /api/v1/jobs/{job_id}` →
+read `GET /api/v1/calls/{call_id}/report`. Errors are JSON: `{"detail": …, "error_id": …}`.
+"""
+
+
+def error_response(status: int, detail: str, headers: dict[str, str] | None = None):
+    error_id = f"err_{uuid.uuid4().hex[:12]}"
+    return JSONResponse(
+        {"detail": detail, "error_id": error_id}, status_code=status, headers=headers
+    ), error_id
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.load()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from calmline.api.metrics import Metrics
+        from calmline.pipelines.batch import BatchPipeline
+        from calmline.pipelines.jobs import JobRunner
+        from calmline.pipelines.manager import ModelManager
+
+        store = Store.from_settings(settings)
+        store.migrate()
+        models = ModelManager(settings)
+        pipeline = BatchPipeline(settings, models)
+        app.state.settings = settings
+        app.state.store = store
+        app.state.pipeline = pipeline
+        app.state.metrics = Metrics(store)
+        app.state.models_loaded = False
+        if settings.server.load_models:
+            t0 = time.perf_counter()
+            models.vad()
+            models.transcriber(None)
+            logger.info("models loaded in %.1f s", time.perf_counter() - t0)
+            app.state.models_loaded = True
+
+        webhooks = _start_webhooks(settings, store)
+        app.state.webhooks = webhooks
+        listeners = [_metrics_listener(app)]
+        if webhooks is not None:
+            listeners.append(_webhook_listener(store, webhooks))
+        jobs = JobRunner(
+            store,
+            pipeline,
+            workers=settings.jobs.workers,
+            max_attempts=settings.jobs.max_attempts,
+            poll_s=settings.jobs.poll_s,
+            listeners=listeners,
+            on_job_end=_job_end_metrics(app),
+        )
+        app.state.jobs = jobs
+        jobs.start()
+        watcher = None
+        if settings.watch.dir:
+            from calmline.pipelines.watch import FolderWatcher
+
+            watcher = FolderWatcher(
+                settings.watch.dir,
+                store,
+                pattern=settings.watch.pattern,
+                poll_s=settings.watch.poll_s,
+                settle_s=settings.watch.settle_s,
+                on_queued=lambda _call_id: jobs.notify(),
+            )
+            watcher.start()
+        app.state.watcher = watcher
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            jobs.stop()
+            if webhooks is not None:
+                webhooks.close(timeout=5.0)
+            store.close()
+
+    app = FastAPI(
+        title="Calmline",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={
+            401: {"description": "No or unknown API key", "model": _error_model()},
+            403: {"description": "The key's role may not do this", "model": _error_model()},
+            422: {"description": "Malformed parameters", "model": _error_model()},
+        },
+    )
+    app.state.settings = settings
+    _install_error_handlers(app)
+    _install_middleware(app, settings)
+
+    from calmline.api import routes
+
+    app.include_router(routes.router)
+    for module in ("calmline.api.live", "calmline.api.pages"):
+        _include_optional(app, module)
+    return app
+
+
+def _error_model():
+    from calmline.api.schemas import ErrorBody
+
+    return ErrorBody
+
+
+def _include_optional(app: FastAPI, module: str) -> None:
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name != module:
+            raise
+        return
+    app.include_router(mod.router)
+    mount = getattr(mod, "mount", None)
+    if mount is not None:
+        mount(app)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        response, _ = error_response(
+            exc.status_code, str(exc.detail), getattr(exc, "headers", None)
+        )
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            problems.append(f"{where}: {err.get('msg')}")
+        response, _ = error_response(422, "; ".join(problems) or "malformed request")
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        response, error_id = error_response(500, "internal error")
+        logger.exception("%s %s failed (%s)", request.method, request.url.path, error_id)
+        return response
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    limit = int(settings.server.max_upload_mb * 1024 * 1024)
+
+    @app.middleware("http")
+    async def guard_and_count(request: Request, call_next):
+        if request.method == "POST" and request.url.path == "/api/v1/calls":
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > limit + 64 * 1024:
+                response, _ = error_response(
+                    413,
+                    f"upload of {int(length)} bytes is over the limit of "
+                    f"{settings.server.max_upload_mb:g} MB",
+                )
+                _count(request, response.status_code)
+                return response
+        try:
+            response = await call_next(request)
+        except HTTPException:
+            raise
+        _count(request, response.status_code)
+        return response
+
+
+def _count(request: Request, status: int) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is None:
+        return
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or "unmatched"
+    metrics.requests.labels(request.method, template, str(status)).inc()
+
+
+def _metrics_listener(app: FastAPI):
+    def listener(call_id, report) -> None:
+        metrics = app.state.metrics
+        metrics.calls_scored.inc()
+        card = report.scorecard
+        if card is not None and any(p.critical for p in card.practices):
+            metrics.critical_calls.inc()
+
+    return listener
+
+
+def _job_end_metrics(app: FastAPI):
+    def on_end(job, outcome: str, seconds: float) -> None:
+        metrics = app.state.metrics
+        metrics.jobs_finished.labels(job.kind, outcome).inc()
+        metrics.job_seconds.labels(job.kind).observe(seconds)
+
+    return on_end
+
+
+def _start_webhooks(settings: Settings, store: Store):
+    if not settings.webhooks.url:
+        return None
+    from calmline.pipelines.webhooks import WebhookSender
+
+    sender = WebhookSender(settings.webhooks, store)
+    sender.start()
+    return sender
+
+
+def _webhook_listener(store: Store, sender):
+    from calmline.pipelines.webhooks import events_for_report
+
+    def listener(call_id, report) -> None:
+        call = store.get_call(call_id)
+        for event_type, payload in events_for_report(call_id, call.agent_id, report):
+            sender.send(event_type, payload)
+
+    return listener
+
+
+def static_dir() -> Path:
+    return Path(__file__).resolve().parent / "static"

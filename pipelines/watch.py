@@ -1,0 +1,214 @@
+"""Watched-folder ingest for PBX exports: ``calmline serve --watch DIR``.
+
+A call file that has stopped changing for ``settle_s`` is copied into the store and queued for
+analysis. Its metadata (``agent_id``, ``call_id``, ``started_at`` and anything else) comes from a
+sidecar JSON (``<file>.json`` or ``<stem>.json``) or, failing that, from the file-name pattern
+(a regex with named groups). Ingested files move to ``DIR/processed/``; files that cannot be
+ingested (no agent id, a call id already stored, unreadable sidecar) move to ``DIR/rejected/``
+with a ``.error.txt`` saying why. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from calmline.monitor.audio import AUDIO_SUFFIXES
+from calmline.monitor.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+
+class MetadataError(ValueError):
+    """The call's metadata cannot be worked out; the message says what is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallMetadata:
+    agent_id: str
+    call_id: str
+    started_at: datetime | None
+    language: str | None
+    extra: dict[str, Any]
+
+
+def parse_started_at(value: str | None) -> datetime | None:
+    """ISO 8601 or the compact ``YYYYmmddTHHMMSS`` form of PBX file names."""
+    if not value:
+        return None
+    for fmt in ("%Y%m%dT%H%M%S", "%Y%m%d%H%M%S", "%Y%m%d-%H%M%S"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise MetadataError(f"started_at {value!r} is not an ISO 8601 time") from e
+
+
+def sidecar_for(path: Path) -> Path | None:
+    for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_metadata(path: Path, pattern: str) -> CallMetadata:
+    """Metadata of one exported call file: sidecar JSON first, then the name pattern."""
+    data: dict[str, Any] = {}
+    sidecar = sidecar_for(path)
+    if sidecar is not None:
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise MetadataError(f"{sidecar}: not a readable JSON object ({e})") from e
+        if not isinstance(data, dict):
+            raise MetadataError(f"{sidecar}: expected a JSON object")
+    else:
+        m = re.fullmatch(pattern, path.stem)
+        if m is None:
+            raise MetadataError(
+                f"{path.name}: no sidecar JSON and the name does not match the pattern {pattern!r}"
+            )
+        data = {k: v for k, v in m.groupdict().items() if v is not None}
+    agent_id = str(data.pop("agent_id", "") or "").strip()
+    if not agent_id:
+        raise MetadataError(f"{path.name}: no agent_id in the sidecar JSON or the file name")
+    call_id = str(data.pop("call_id", "") or "").strip() or f"{path.stem}-{uuid.uuid4().hex[:8]}"
+    started = data.pop("started_at", None)
+    language = data.pop("language", None)
+    return CallMetadata(
+        agent_id=agent_id,
+        call_id=call_id,
+        started_at=parse_started_at(str(started)) if started else None,
+        language=language if language in ("zh", "en") else None,
+        extra=data,
+    )
+
+
+class FolderWatcher:
+    """Polls ``folder`` and queues every settled call file it finds."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        store: Store,
+        *,
+        pattern: str,
+        poll_s: float = 2.0,
+        settle_s: float = 1.0,
+        on_queued=None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.store = store
+        self.pattern = pattern
+        self.poll_s = poll_s
+        self.settle_s = settle_s
+        self.on_queued = on_queued
+        self._seen: dict[Path, tuple[int, float, float]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for sub in ("processed", "rejected"):
+            (self.folder / sub).mkdir(exist_ok=True)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="calmline-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.scan()
+            except Exception:
+                logger.exception("watched folder %s: scan failed", self.folder)
+            self._stop.wait(self.poll_s)
+
+    def scan(self, now: float | None = None) -> list[str]:
+        """One pass over the folder; returns the ids of calls queued."""
+        import time
+
+        now = time.monotonic() if now is None else now
+        queued = []
+        for path in sorted(self.folder.iterdir()):
+            if not path.is_file() or path.suffix.lower() not in AUDIO_SUFFIXES:
+                continue
+            st = path.stat()
+            sig = (st.st_size, st.st_mtime)
+            prev = self._seen.get(path)
+            if prev is None or prev[:2] != sig:
+                self._seen[path] = (*sig, now)
+                if self.settle_s > 0:
+                    continue
+            elif now - prev[2] < self.settle_s:
+                continue
+            self._seen.pop(path, None)
+            call_id = self.ingest(path)
+            if call_id:
+                queued.append(call_id)
+        return queued
+
+    def ingest(self, path: Path) -> str | None:
+        """Copy one file into the store and queue it; move it aside either way."""
+        sidecar = sidecar_for(path)
+        try:
+            meta = read_metadata(path, self.pattern)
+            if self.store.call_exists(meta.call_id):
+                raise MetadataError(f"{path.name}: call {meta.call_id} is already stored")
+            target_dir = self.store.call_audio_dir(meta.call_id)
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = target_dir / f"audio{path.suffix.lower()}"
+            shutil.copy2(path, target)
+            from calmline.pipelines.batch import AnalyzeRequest
+            from calmline.pipelines.jobs import analyze_params
+
+            try:
+                self.store.create_call(
+                    meta.call_id,
+                    meta.agent_id,
+                    "watch",
+                    started_at=meta.started_at,
+                    metadata={**meta.extra, "file": path.name},
+                    audio_path=target,
+                    audio_name=path.name,
+                    language=meta.language,
+                    job_params=analyze_params(AnalyzeRequest(language=meta.language)),
+                )
+            except Exception:
+                shutil.rmtree(target_dir, ignore_errors=True)
+                raise
+        except MetadataError as e:
+            logger.warning("watched folder: %s", e)
+            self._move(path, sidecar, "rejected", reason=str(e))
+            return None
+        self._move(path, sidecar, "processed")
+        logger.info("watched folder: queued %s as call %s", path.name, meta.call_id)
+        if self.on_queued is not None:
+            self.on_queued(meta.call_id)
+        return meta.call_id
+
+    def _move(self, path: Path, sidecar: Path | None, where: str, reason: str | None = None):
+        dest = self.folder / where
+        target = dest / path.name
+        if target.exists():
+            target = dest / f"{path.stem}-{uuid.uuid4().hex[:6]}{path.suffix}"
+        shutil.move(str(path), target)
+        if sidecar is not None and sidecar.exists():
+            shutil.move(str(sidecar), dest / f"{target.name}.json")
+        if reason:
+            (dest / f"{target.name}.error.txt").write_text(reason + "\n", encoding="utf-8")
