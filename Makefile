@@ -25,6 +25,7 @@ demo: $(VENV)/.installed-run
 	$(BIN)/calmline analyze $(SAMPLE)
 
 test: $(VENV)/.installed-dev
+	bash scripts/system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

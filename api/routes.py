@@ -578,10 +578,10 @@ def rescore(
         rows, _ = store.list_calls(
             CallFilter(agent_id=body.agent_id, language=language, status="done"), limit=100_000
         )
-    params = {"rubric_yaml": body.rubric_yaml, "rubric_source": f"{rubric.id} {rubric.version}"}
+    params = {"rubric_yaml": body.rubric_yaml, "rubric_source": f"{rubric.rubric} {rubric.version}"}
     jobs = [JobStatus.of(store.get_job(store.add_job(r.id, "rescore", params))) for r in rows]
     request.app.state.jobs.notify()
-    return RescoreAccepted(rubric=rubric.id, rubric_version=rubric.version, jobs=jobs)
+    return RescoreAccepted(rubric=rubric.rubric, rubric_version=rubric.version, jobs=jobs)
 
 
 # ---------------------------------------------------------------------------- operations

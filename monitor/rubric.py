@@ -347,7 +347,10 @@ def parse_rubric(text: str, *, source: str = "<rubric>", check_detectors: bool =
 
 
 def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as e:  # e.g. a control character the YAML reader refuses
+        raise RubricError(source, [RubricProblem(f"YAML error: {e}")]) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None

@@ -270,3 +270,8 @@ def test_not_a_mapping_and_missing_file(tmp_path):
 def test_parse_rubric_names_its_source():
     with pytest.raises(RubricError, match=r"^inline:1:"):
         parse_rubric("rubric: [", source="inline")
+
+
+def test_control_characters_are_a_rubric_error_not_a_crash():
+    with pytest.raises(RubricError, match="special characters"):
+        parse_rubric("\x8f: 1\n", source="pasted.yaml")
