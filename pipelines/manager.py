@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -70,11 +71,16 @@ class ModelManager:
 
     def transcriber(self, model: str | None = None) -> Transcriber:
         s = self.settings.asr
+        # a server's job workers transcribe side by side: one model replica each, and the
+        # cores shared between them rather than oversubscribed
+        workers = max(1, self.settings.jobs.workers)
+        threads = s.cpu_threads or (max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0)
         options = WhisperOptions(
             model=model or s.model,
             device=s.device,
             compute_type=s.compute_type,
-            cpu_threads=s.cpu_threads,
+            cpu_threads=threads,
+            num_workers=workers,
             beam_size=s.beam_size,
             cache_dir=self.settings.cache_dir,
         )
