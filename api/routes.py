@@ -411,9 +411,15 @@ def _exported_audio(request: Request, call: CallRow, path: Path) -> Path:
         return path
     out = path.with_name("audio.redacted.wav")
     if not out.exists():
-        from calmline.monitor.redact import write_redacted_audio
+        from calmline.monitor.audio import load_audio
+        from calmline.monitor.redact import write_redacted_wav
 
-        write_redacted_audio(path, report, out)
+        tmp = out.with_name(f".{uuid.uuid4().hex}.wav")
+        try:
+            write_redacted_wav(load_audio(path), report, tmp)
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
     return out
 
 

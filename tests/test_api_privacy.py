@@ -1,0 +1,207 @@
+"""Planted PII never reaches storage, exports or webhooks; webhooks are signed and logged.
+
+A real server analyses the two planted-PII sample calls (a phone and a card number spoken in
+English; a mobile and a resident ID number spoken in Mandarin) with redaction on (the default),
+audio redaction on, and a webhook receiver on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+import threading
+import wave
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from calmline.pipelines.webhooks import verify_signature
+from tests.conftest import SAMPLES
+from tests.server import CalmlineServer
+
+SECRET = "test-webhook-secret"
+PII_SAMPLES = ("en_pii", "zh_pii")
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_ZH_DIGITS = str.maketrans("零〇幺一二两三四五六七八九", "0011223456789")
+
+
+def digit_stream(text: str) -> str:
+    """Every digit the text says, in order, whether written as digits or spoken as words."""
+    words = re.findall(r"[a-z]+|[^a-z\s]", text.lower())
+    out = []
+    for w in words:
+        if w in _DIGIT_WORDS:
+            out.append(_DIGIT_WORDS[w])
+        else:
+            out.append("".join(c for c in w.translate(_ZH_DIGITS) if c.isdigit()))
+    return "".join(out)
+
+
+def leaked(text: str, value: str) -> bool:
+    """Whether ``value``, or a 7-digit stretch of it, can be read back from ``text``."""
+    stream = digit_stream(text)
+    return any(value[i : i + 7] in stream for i in range(len(value) - 6))
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that fails the first delivery (to exercise retries)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+        self.lock = threading.Lock()
+        self.calls = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with outer.lock:
+                    outer.calls += 1
+                    first = outer.calls == 1
+                    if not first:
+                        outer.events.append({"headers": dict(self.headers), "body": body})
+                self.send_response(503 if first else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cache_dir, receiver):
+    env = {
+        "CALMLINE_WEBHOOKS__URL": receiver.url,
+        "CALMLINE_WEBHOOKS__SECRET": SECRET,
+        "CALMLINE_WEBHOOKS__BACKOFF_S": "0.2",
+        "CALMLINE_PRIVACY__REDACT_AUDIO": "true",
+    }
+    with CalmlineServer(tmp_path_factory.mktemp("privacy") / "data", cache_dir, env=env) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def admin(server):
+    return server.key("admin")
+
+
+@pytest.fixture(scope="module")
+def calls(server, admin):
+    jobs = {}
+    for name in PII_SAMPLES:
+        r = server.upload(admin, SAMPLES / f"{name}.wav", "a1", call_id=f"call-{name}")
+        assert r.status_code == 202, r.text
+        jobs[name] = r.json()["job_id"]
+    for job in jobs.values():
+        assert server.wait_job(admin, job)["state"] == "done"
+    return {name: f"call-{name}" for name in PII_SAMPLES}
+
+
+def planted(name: str) -> list[dict]:
+    return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))["pii"]
+
+
+def test_planted_numbers_are_marked_in_the_report(server, admin, calls):
+    with server.client(admin) as c:
+        for name, call_id in calls.items():
+            report = c.get(f"/api/v1/calls/{call_id}/report").json()
+            kinds = {r["kind"] for r in report["redactions"]}
+            assert {p["kind"] for p in planted(name)} <= kinds, report["redactions"]
+            for p in planted(name):
+                # a redaction covers the utterance that said it
+                assert any(
+                    r["start"] < p["end"] and r["end"] > p["start"] for r in report["redactions"]
+                ), (name, p)
+            text = " ".join(t["text"] for t in report["turns"])
+            assert "[" in text  # the span is marked, not silently dropped
+
+
+def test_planted_numbers_never_reach_storage_exports_or_webhooks(server, admin, calls, receiver):
+    texts: dict[str, str] = {}
+    with server.client(admin) as c:
+        for call_id in calls.values():
+            for fmt in ("json", "rttm", "vtt"):
+                texts[f"{call_id}.{fmt}"] = c.get(f"/api/v1/calls/{call_id}/export/{fmt}").text
+            texts[f"{call_id} report"] = c.get(f"/api/v1/calls/{call_id}/report").text
+            texts[f"{call_id} summary"] = c.get(f"/api/v1/calls/{call_id}").text
+        texts["scores.csv"] = c.get("/api/v1/export/scores.csv").text
+    db = sqlite3.connect(server.data_dir / "calmline.db")
+    texts["database"] = "\n".join(db.iterdump())
+    db.close()
+    for event in receiver.events:
+        texts[f"webhook {event['headers'].get('X-Calmline-Delivery')}"] = event["body"].decode()
+    for name in PII_SAMPLES:
+        for p in planted(name):
+            for where, text in texts.items():
+                assert not leaked(text, p["value"]), f"{p['kind']} {p['value']} leaked in {where}"
+
+
+def test_exported_audio_is_silent_over_redacted_words(server, admin, calls):
+    with server.client(admin) as c:
+        report = c.get(f"/api/v1/calls/{calls['en_pii']}/report").json()
+        audio = c.get(f"/api/v1/calls/{calls['en_pii']}/audio")
+    assert audio.status_code == 200
+    with wave.open(io.BytesIO(audio.content)) as w:
+        rate, channels = w.getframerate(), w.getnchannels()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, channels)
+    customer = pcm[:, 1].astype(np.float64)
+    for r in report["redactions"]:
+        inner = customer[int((r["start"] + 0.05) * rate) : int((r["end"] - 0.05) * rate)]
+        if inner.size:
+            assert np.abs(inner).max() == 0, r
+    assert report["redactions"]
+    greeting = pcm[int(1.0 * rate) : int(4.9 * rate), 0]
+    assert np.abs(greeting).max() > 1000  # the rest of the call is still there
+
+
+def test_webhooks_are_signed_retried_and_logged(server, admin, calls, receiver):
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        scored = [
+            e for e in receiver.events if e["headers"].get("X-Calmline-Event") == "call.scored"
+        ]
+        if len(scored) >= len(PII_SAMPLES):
+            break
+        time.sleep(0.2)
+    bodies = [json.loads(e["body"]) for e in scored]
+    assert sorted(b["data"]["call_id"] for b in bodies) == sorted(calls.values())
+    for e in scored:
+        h = e["headers"]
+        assert verify_signature(
+            SECRET, h["X-Calmline-Timestamp"], e["body"], h["X-Calmline-Signature"]
+        )
+        assert not verify_signature(
+            "wrong", h["X-Calmline-Timestamp"], e["body"], h["X-Calmline-Signature"]
+        )
+    with server.client(admin) as c:
+        summary = {cid: c.get(f"/api/v1/calls/{cid}").json() for cid in calls.values()}
+        log = c.get("/api/v1/webhooks/deliveries").json()
+    for b in bodies:
+        assert b["data"]["overall"] == summary[b["data"]["call_id"]]["overall"]
+    assert any(entry["status_code"] == 503 and not entry["delivered"] for entry in log)
+    delivered = [entry for entry in log if entry["delivered"]]
+    assert len(delivered) == len(receiver.events)
+    assert all(entry["url"] == receiver.url for entry in log)
