@@ -40,6 +40,7 @@ STEP_LABELS = {
     "turns": "building turns",
     "measure": "measuring",
     "score": "scoring",
+    "redact": "redacting personal data",
 }
 
 
@@ -415,6 +416,83 @@ def rubric_show(
     out.print(table)
 
 
+def _batch_one(pipeline, path: Path, request, out_dir: Path, hook=None) -> dict[str, Any]:
+    """Analyse one file of a batch and write its report; a bad file becomes a failed outcome."""
+    from calmline.monitor.report import write_report
+
+    try:
+        report = pipeline.analyze(path, request, hook)
+    except CalmlineError as e:
+        return {"file": str(path), "status": "failed", "error": str(e)}
+    target = out_dir / f"{path.stem}.json"
+    write_report(report, target)
+    return {
+        "file": str(path),
+        "status": "ok",
+        "report": str(target),
+        "duration": report.audio.duration,
+        "language": report.language,
+        "turns": len(report.turns),
+    }
+
+
+_worker_pipeline: Any = None
+"""The pipeline of a ``batch --workers`` process, built once by ``_batch_worker_start``: each
+worker process loads its models once and keeps them for every call it is given."""
+
+
+def _batch_worker_start(settings, threads: int) -> None:
+    import os
+
+    global _worker_pipeline
+    # torch reads this when first imported (the mono diarizer); CTranslate2 gets cpu_threads
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    from calmline.pipelines.batch import BatchPipeline
+
+    _worker_pipeline = BatchPipeline(settings)
+
+
+def _batch_worker_run(path: Path, request, out_dir: Path) -> dict[str, Any]:
+    return _batch_one(_worker_pipeline, path, request, out_dir)
+
+
+def _batch_pool(files, request, out_dir, settings, workers, progress, overall):
+    """Analyse ``files`` in ``workers`` processes; outcomes in the order of ``files``.
+
+    Processes rather than threads: on a small CPU the Python parts of a call (decoding, VAD
+    post-processing, word alignment, measurements) hold the GIL, and with threads they queue
+    behind one another while the other worker's inference waits; processes also keep a crash or
+    a leak in one call's native code away from the others. Each worker gets an equal share of the
+    CPU threads (unless ``asr.cpu_threads`` is set), so the workers do not oversubscribe the
+    cores.
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if settings.asr.cpu_threads == 0:
+        settings = settings.model_copy(
+            update={"asr": settings.asr.model_copy(update={"cpu_threads": threads})}
+        )
+    outcomes: list[dict[str, Any] | None] = [None] * len(files)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_batch_worker_start,
+        initargs=(settings, threads),
+    ) as pool:
+        futures = {
+            pool.submit(_batch_worker_run, path, request, out_dir): i
+            for i, path in enumerate(files)
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcomes[futures[future]] = future.result()
+            if progress:
+                progress.update(overall, completed=done)
+    return outcomes
+
+
 @app.command()
 def batch(
     folder: Annotated[Path, typer.Argument(help="Folder of call recordings.")],
@@ -426,9 +504,16 @@ def batch(
     recursive: Annotated[bool, typer.Option(help="Descend into sub-folders.")] = False,
     settings_file: Annotated[Path | None, typer.Option("--settings")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Calls analysed at once, each worker a process with its own models; the CPU "
+            "threads are shared out between them.",
+        ),
+    ] = 1,
 ) -> None:
     """Analyse every recording in a folder; bad files are reported and skipped."""
-    from calmline.monitor.report import write_report
     from calmline.pipelines.batch import AnalyzeRequest, BatchPipeline
 
     if not folder.is_dir():
@@ -444,39 +529,29 @@ def batch(
         )
         raise typer.Exit(2)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pipeline = BatchPipeline(_settings(settings_file))
+    settings = _settings(settings_file)
     request = AnalyzeRequest(
         language=language.value,
         asr_model=asr_model,
         diarization=diarization.value,
         agent_channel=agent_channel,
     )
+    workers = min(workers, len(files))
     outcomes: list[dict[str, Any]] = []
     with _progress(quiet) as progress:
         overall = progress.add_task("calls", total=len(files)) if progress else None
-        for i, path in enumerate(files):
-            hook = _ProgressHook(progress, path.name) if progress else None
-            try:
-                report = pipeline.analyze(path, request, hook)
-            except CalmlineError as e:
-                outcomes.append({"file": str(path), "status": "failed", "error": str(e)})
-            else:
-                target = out_dir / f"{path.stem}.json"
-                write_report(report, target)
-                outcomes.append(
-                    {
-                        "file": str(path),
-                        "status": "ok",
-                        "report": str(target),
-                        "duration": report.audio.duration,
-                        "language": report.language,
-                        "turns": len(report.turns),
-                    }
-                )
-            finally:
-                if progress:
-                    progress.remove_task(hook.task)
-                    progress.update(overall, completed=i + 1)
+        if workers > 1:
+            outcomes = _batch_pool(files, request, out_dir, settings, workers, progress, overall)
+        else:
+            pipeline = BatchPipeline(settings)
+            for i, path in enumerate(files):
+                hook = _ProgressHook(progress, path.name) if progress else None
+                try:
+                    outcomes.append(_batch_one(pipeline, path, request, out_dir, hook))
+                finally:
+                    if progress:
+                        progress.remove_task(hook.task)
+                        progress.update(overall, completed=i + 1)
     (out_dir / "batch.json").write_text(json.dumps(outcomes, ensure_ascii=False, indent=2))
     table = Table("file", "status", "detail", box=None)
     for o in outcomes:

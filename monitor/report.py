@@ -22,6 +22,7 @@ from calmline.monitor.types import (
     ModelInfo,
     Overlap,
     PracticeScore,
+    Redaction,
     Role,
     RoleAssignment,
     RoleEvidence,
@@ -37,8 +38,10 @@ from calmline.monitor.types import (
     Word,
 )
 
-SCHEMA_VERSION = "1.1"
-"""1.1 added ``scorecard``; a 1.0 report reads back with ``scorecard`` null."""
+SCHEMA_VERSION = "1.2"
+"""1.1 added ``scorecard``; 1.2 added ``redactions`` and ``incomplete``. A 1.0 report reads
+back with ``scorecard`` null, a 1.0 or 1.1 report with ``redactions`` empty and ``incomplete``
+false."""
 
 
 class ReportFormatError(ValueError):
@@ -57,6 +60,8 @@ def report_to_dict(report: CallReport) -> dict[str, Any]:
             for f in practice["findings"]:
                 f["role"] = str(f["role"])
                 f["severity"] = str(f["severity"])
+    for r in data["redactions"]:
+        r["role"] = str(r["role"])
     return {"schema_version": SCHEMA_VERSION, "calmline_version": __version__, **data}
 
 
@@ -117,6 +122,10 @@ def report_from_dict(data: dict[str, Any]) -> CallReport:
             timings=dict(data["timings"]),
             warnings=tuple(data.get("warnings", ())),
             scorecard=_scorecard(data["scorecard"]) if data.get("scorecard") else None,
+            redactions=tuple(
+                Redaction(**{**r, "role": Role(r["role"])}) for r in data.get("redactions", ())
+            ),
+            incomplete=bool(data.get("incomplete", False)),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ReportFormatError(f"malformed report: {e}") from e

@@ -311,6 +311,20 @@ class Scorecard:
 
 
 @dataclass(frozen=True, slots=True)
+class Redaction:
+    """One span of personal data removed from the transcript (never its text)."""
+
+    kind: str
+    """``phone``, ``cn_id``, ``bank_card`` or ``email``."""
+    start: float
+    end: float
+    speaker: str
+    role: Role
+    word_count: int
+    """Recognised words the span covered (now one marker word such as ``[phone]``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CallReport:
     """The result of analysing one call. Serialised by ``calmline.monitor.report``."""
 
@@ -331,3 +345,8 @@ class CallReport:
     warnings: tuple[str, ...] = field(default=())
     scorecard: Scorecard | None = None
     """Practice scores; ``None`` until the report is scored with a rubric."""
+    redactions: tuple[Redaction, ...] = ()
+    """PII spans replaced by markers in the transcript (``calmline.monitor.redact``)."""
+    incomplete: bool = False
+    """True when the call's audio stopped before the call ended (a live stream whose client
+    disconnected without a stop message): the report covers only the audio received."""

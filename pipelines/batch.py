@@ -21,17 +21,26 @@ import numpy as np
 from calmline.monitor.audio import LoadOptions, load_audio
 from calmline.monitor.errors import ChannelMapError
 from calmline.monitor.measure import MeasureOptions, measure, overlaps
+from calmline.monitor.redact import redact_report
 from calmline.monitor.roles import RoleOptions, roles_from_channels, roles_from_cues
 from calmline.monitor.rubric import Rubric, default_rubric, load_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.settings import Settings
 from calmline.monitor.turns import TurnOptions, build_turns
-from calmline.monitor.types import SAMPLE_RATE, Audio, CallReport, SpeechSegment, Word
+from calmline.monitor.types import (
+    SAMPLE_RATE,
+    Audio,
+    CallReport,
+    ModelInfo,
+    RoleAssignment,
+    SpeechSegment,
+    Word,
+)
 from calmline.pipelines.manager import ModelManager
 
 logger = logging.getLogger(__name__)
 
-STEPS = ("decode", "speech", "transcribe", "roles", "turns", "measure", "score")
+STEPS = ("decode", "speech", "transcribe", "roles", "turns", "measure", "score", "redact")
 """Stages in order; each reports to the hook and gets a time in ``CallReport.timings``."""
 
 
@@ -208,6 +217,49 @@ class BatchPipeline:
                         "check the role evidence or set the agent speaker"
                     )
 
+        return self.assemble_report(
+            audio,
+            segments,
+            words_by_channel,
+            roles,
+            call_id=request.call_id or _call_id(audio.info.path),
+            language=language,
+            language_probability=language_probability,
+            attribution=attribution,
+            models_used=models_used,
+            warnings=warnings,
+            hook=hook,
+            timings=timings,
+        )
+
+    def assemble_report(
+        self,
+        audio: Audio,
+        segments: list[SpeechSegment],
+        words_by_channel: dict[int | None, tuple[Word, ...]],
+        roles: RoleAssignment,
+        *,
+        call_id: str,
+        language: str | None,
+        language_probability: float | None,
+        attribution: str,
+        models_used: list[ModelInfo],
+        warnings: list[str],
+        hook: Hook | Callable[..., None] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> CallReport:
+        """Turns, measurements, scores and redaction from attributed speech and words.
+
+        The part of the analysis that the batch pipeline and the streaming pipeline
+        (``calmline.pipelines.streaming``) share, so a live call is judged exactly like a file.
+        """
+        hook = hook or _no_hook
+        timings = timings if timings is not None else {}
+        s = self.settings
+
+        def stage(name: str):
+            return _stage(name, hook, timings)
+
         with stage("turns"):
             turns = build_turns(
                 segments,
@@ -230,7 +282,7 @@ class BatchPipeline:
             )
 
         report = CallReport(
-            call_id=request.call_id or _call_id(audio.info.path),
+            call_id=call_id,
             audio=audio.info,
             language=language or "unknown",
             language_probability=(
@@ -249,6 +301,10 @@ class BatchPipeline:
         if s.scoring.enabled:
             with stage("score"):
                 report = score_report(report, self.rubric_for(report.language))
+        if s.privacy.redact:
+            # after scoring, so redaction never changes a score
+            with stage("redact"):
+                report = redact_report(report, s.privacy.kinds)
         timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
         return replace(report, timings=dict(timings))
 

@@ -4,7 +4,9 @@ Three short customer-service complaint calls are written out as dialogue below, 
 offline text-to-speech voices, placed on a timeline, band-limited and levelled like a
 telephone line, and saved next to this file together with a JSON file of the facts the
 timeline holds (utterances, interruption, repeated acknowledgement, apology demand, long
-silence ...). Tests and benchmarks compare Calmline's findings against those facts.
+silence ...). Tests and benchmarks compare Calmline's findings against those facts. Two
+more short calls (en_pii, zh_pii) have the customer give a phone number and a card or ID
+number, digit by digit, for the redaction tests.
 
 Regenerate, from the repository root (Debian/Ubuntu, Python 3.11)::
 
@@ -91,10 +93,13 @@ class Piece:
         tags: Facts this piece plants (``greeting``, ``acknowledgement``, ``repeated_ack``,
             ``apology_demand``, ``apology``, ``empathy``, ``commitment``, ``next_step``,
             ``closing``).
+        pii: Personal data said in this piece, as (kind, normalised digits), for the
+            redaction tests: ``phone``, ``cn_id``, ``bank_card``.
     """
 
     text: str
     tags: tuple[str, ...] = ()
+    pii: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,11 @@ def say(role: str, *pieces: str | Piece, mood: Mood = AGENT, **kw: float) -> Lin
 def tag(text: str, *tags: str) -> Piece:
     """A piece that plants the given facts."""
     return Piece(text, tags)
+
+
+def plant(text: str, kind: str, value: str) -> Piece:
+    """A piece that says personal data of ``kind`` whose digits are ``value``."""
+    return Piece(text, ("pii",), (kind, value))
 
 
 LONG_SILENCE_S = 4.2
@@ -318,6 +328,56 @@ ZH_STEREO = (
         tag("感谢您的耐心。", "closing"),
     ),
     say("customer", "没有了，谢谢你，再见。", mood=CALM),
+)
+
+
+# Two short calls with personal data said aloud, for the redaction tests: digits spoken one by
+# one, in groups, as a caller gives them. The numbers are fictitious (555-01xx is reserved for
+# fiction, the card number only passes the Luhn check, the ID number only its own checksum).
+EN_PII = (
+    say("agent", "Sunrise Telecom, this is David. How can I help?"),
+    say(
+        "customer",
+        plant(
+            "My phone number is four one five, five five five, zero one three two.",
+            "phone",
+            "4155550132",
+        ),
+        mood=SETTLING,
+    ),
+    say("agent", "And the card for the payments?"),
+    say(
+        "customer",
+        plant(
+            "The card number is four nine two nine, three eight one two, "
+            "five four seven six, three one zero nine.",
+            "bank_card",
+            "4929381254763109",
+        ),
+        mood=SETTLING,
+    ),
+    say("agent", "Thank you, all updated."),
+)
+
+ZH_PII = (
+    say("agent", "您好，客服小李，请问有什么可以帮您？"),
+    say(
+        "customer",
+        "我要改一下联系电话，",
+        plant("我的手机号是一三八，零零一三，八零零零。", "phone", "13800138000"),
+        mood=SETTLING,
+    ),
+    say("agent", "好的，请您再说一下身份证号码。"),
+    say(
+        "customer",
+        plant(
+            "身份证号是一一零一零五，一九八八零三一五，一二三二。",
+            "cn_id",
+            "110105198803151232",
+        ),
+        mood=SETTLING,
+    ),
+    say("agent", "好的，已经帮您改好了，感谢您的来电。"),
 )
 
 
@@ -766,6 +826,8 @@ class CallSpec:
     description: str
     sentence_pause: float = 0.28
     clause_pause: float = 0.14
+    short: bool = False
+    """A short call for the redaction tests, checked by :func:`check_short_timeline`."""
 
 
 @dataclass(slots=True)
@@ -884,6 +946,22 @@ def check_timeline(placed: list[Placed], duration: float) -> None:
         raise ValueError(f"{holds} long silences, expected 1")
 
 
+def check_short_timeline(placed: list[Placed], duration: float) -> None:
+    """Refuses a short (redaction test) call that is too long, overlaps or plants nothing.
+
+    Raises:
+        ValueError: naming the broken promise.
+    """
+    if not duration <= 25.0:
+        raise ValueError(f"call is {duration:.1f} s long, over 25 s")
+    for i in range(1, len(placed)):
+        gap = placed[i].start - max(q.end for q in placed[:i])
+        if not 0.3 <= gap <= 1.0:
+            raise ValueError(f"gap of {gap:.2f} s before utterance {i}, not 0.3-1.0 s")
+    if not any(piece.pii for p in placed for piece, _, _ in p.spans):
+        raise ValueError("no personal data planted")
+
+
 def _r(t: float) -> float:
     return round(float(t), 4)
 
@@ -948,6 +1026,20 @@ def facts(spec: CallSpec, placed: list[Placed], audio: np.ndarray, voices: dict)
     ]
     repeated = tagged("repeated_ack")
     demand = tagged("apology_demand")
+    pii = [
+        {
+            "kind": piece.pii[0],
+            "value": piece.pii[1],
+            "role": p.line.role,
+            "start": _r(a),
+            "end": _r(b),
+            "text": piece.text,
+        }
+        for p in placed
+        for piece, a, b in p.spans
+        if piece.pii
+    ]
+    extra = {"pii": pii} if pii else {}
     return {
         "name": spec.name,
         "description": spec.description,
@@ -973,6 +1065,7 @@ def facts(spec: CallSpec, placed: list[Placed], audio: np.ndarray, voices: dict)
             "closing": tagged("closing"),
         },
         "turn_gaps": {"min_s": min(gaps), "max_s": max(g for g in gaps if g < 3.5)},
+        **extra,
         "generator": "samples/make_samples.py",
     }
 
@@ -1088,6 +1181,28 @@ CALLS = (
         sentence_pause=0.3,
         clause_pause=0.16,
     ),
+    CallSpec(
+        "en_pii",
+        "en",
+        EN_PII,
+        stereo=True,
+        encoding="mulaw",
+        description="English account update, PBX-style stereo mu-law: the customer gives a "
+        "phone number and a card number, digit by digit (redaction test).",
+        short=True,
+    ),
+    CallSpec(
+        "zh_pii",
+        "zh",
+        ZH_PII,
+        stereo=True,
+        encoding="mulaw",
+        description="Mandarin contact update, PBX-style stereo mu-law: the customer gives a "
+        "mobile number and a resident ID number, digit by digit (redaction test).",
+        sentence_pause=0.3,
+        clause_pause=0.16,
+        short=True,
+    ),
 )
 
 
@@ -1116,7 +1231,12 @@ def make_voices(name: str) -> dict[str, Voice]:
             "agent": PiperJoe(base_length=AGENT_LENGTH),
             "customer": EspeakFemale("en-us+f2", 150, 55),
         }
-    if name == "zh_stereo":
+    if name == "en_pii":
+        return {
+            "agent": PiperJoe(base_length=AGENT_LENGTH),
+            "customer": EspeakFemale("en-us+f5", 150, 52),
+        }
+    if name in ("zh_stereo", "zh_pii"):
         return {
             "agent": BakerMandarin(label="baker"),
             "customer": BakerMandarin(formant=0.9, f0=0.78, label="baker-low"),
@@ -1136,7 +1256,7 @@ def main(argv: list[str] | None = None) -> int:
         voices = make_voices(spec.name)
         placed = build_timeline(spec, voices)
         audio = mix(spec, placed)
-        check_timeline(placed, audio.shape[1] / OUT_RATE)
+        (check_short_timeline if spec.short else check_timeline)(placed, audio.shape[1] / OUT_RATE)
         wav = args.out / f"{spec.name}.wav"
         with tempfile.TemporaryDirectory() as tmp:
             # Written beside and then moved, so a failed run never leaves half a file.

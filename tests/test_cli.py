@@ -50,7 +50,7 @@ def test_analyze_prints_a_summary_and_writes_exports(tmp_path, cache_dir):
     assert "agent talk ratio" in result.stdout
     assert "Thank you for calling" in result.stdout.replace("\n", " ")
     report = json.loads((out / "call.json").read_text())
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert report["models"][1]["name"] == "whisper-tiny.en"
     assert (out / "call.rttm").read_text().startswith("SPEAKER ")
     assert (out / "call.vtt").read_text().startswith("WEBVTT")

@@ -1,0 +1,453 @@
+"""Signed webhook events: a configured URL hears when a call is scored and when a critical
+finding appears.
+
+Each event is POSTed as JSON ``{"id", "type", "created_at", "data"}`` with these headers:
+
+``X-Calmline-Event``
+    the event type, ``call.scored`` or ``finding.critical``;
+``X-Calmline-Delivery``
+    the delivery's id, the same on every retry of it;
+``X-Calmline-Timestamp``
+    Unix time (integer seconds) of this attempt;
+``X-Calmline-Signature``
+    ``sha256=<hex>``: HMAC-SHA256 with the configured secret over ``f"{timestamp}.{body}"``,
+    the timestamp header and the raw request body joined by a dot (omitted when no secret is
+    set).
+
+A receiver verifies by recomputing the HMAC over the timestamp header, ``"."`` and the raw body
+bytes (before any JSON parsing), comparing in constant time, and refusing timestamps more than
+a few minutes old (replays). :func:`verify_signature` does exactly that::
+
+    ok = verify_signature(secret, request.headers["X-Calmline-Timestamp"], raw_body,
+                          request.headers["X-Calmline-Signature"])
+
+The body's ``id`` identifies the event: a receiver that answered too slowly may see the same
+event again and should ignore repeats.
+
+Delivery: a background thread sends queued events in order of due time. A 2xx answer delivers;
+a connection error, a timeout, 429 or 5xx is retried after ``backoff_s × 2^(attempt − 1)``
+seconds (or the server's ``Retry-After`` when it asks for longer, up to 5 minutes) until
+``max_attempts``; any other answer (3xx and 4xx) is a permanent failure. Every attempt is
+written to the :class:`DeliveryLog`. Redirects are not followed: a signed event goes only to
+the configured URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Protocol
+
+import httpx
+
+from calmline import __version__
+from calmline.monitor.scoring import format_time
+from calmline.monitor.settings import WebhookSettings
+from calmline.monitor.types import CallReport, Severity
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = ("call.scored", "finding.critical")
+SIGNATURE_TOLERANCE_S = 300
+"""A receiver should refuse a timestamp older (or newer) than this (s)."""
+MAX_RETRY_DELAY_S = 300.0
+"""Longest wait before a retry, whatever the backoff or ``Retry-After`` says (s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    """One try at delivering one event (a row of the delivery log)."""
+
+    delivery_id: str
+    event_id: str
+    event_type: str
+    url: str
+    attempt: int
+    """1 for the first try."""
+    status_code: int | None
+    """The receiver's HTTP status; ``None`` when no answer came (connection error, timeout)."""
+    error: str | None
+    """Why the try failed (``HTTP 503``, ``ConnectError: …``), ``None`` when delivered."""
+    delivered: bool
+    at: datetime
+    """When the try started (UTC)."""
+    duration_ms: float
+
+
+class DeliveryLog(Protocol):
+    """Where attempts are recorded (the Store implements it)."""
+
+    def record_webhook_attempt(self, delivery: WebhookAttempt) -> None: ...
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Calmline-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of
+    ``timestamp + "." + body`` keyed with ``secret``."""
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes | str,
+    header: str,
+    *,
+    tolerance_s: float = SIGNATURE_TOLERANCE_S,
+    now: float | None = None,
+) -> bool:
+    """Whether ``header`` (``X-Calmline-Signature``) signs ``body`` at ``timestamp``.
+
+    Args:
+        secret: the shared webhook secret.
+        timestamp: the ``X-Calmline-Timestamp`` header.
+        body: the raw request body, exactly as received.
+        header: the ``X-Calmline-Signature`` header.
+        tolerance_s: refuse timestamps further than this from ``now`` (replay protection);
+            0 or less turns the check off.
+        now: Unix time to compare with (default: the clock).
+    """
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    if tolerance_s > 0 and abs((time.time() if now is None else now) - sent) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, str(sent), body), header or "")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@dataclass(slots=True, order=True)
+class _Delivery:
+    due: float
+    seq: int
+    delivery_id: str = field(compare=False)
+    event_id: str = field(compare=False)
+    event_type: str = field(compare=False)
+    body: bytes = field(compare=False)
+    attempt: int = field(default=0, compare=False)
+    """Tries made so far."""
+
+
+class WebhookSender:
+    """Sends signed events to the configured URL from a background thread.
+
+    ``start()`` once (the server's lifespan), ``send()`` from any thread, ``close()`` at
+    shutdown. Also a context manager. Without a URL the sender is off: ``send`` returns
+    ``None`` and nothing runs.
+
+    Args:
+        settings: URL, secret, events to send, attempts, timeout, backoff.
+        log: records every attempt; ``None`` logs them to the Python logger only.
+        transport: an httpx transport (tests, proxies); default a plain HTTP client.
+    """
+
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        log: DeliveryLog | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.log = log
+        self._transport = transport
+        self._heap: list[_Delivery] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._deadline: float | None = None
+        self._inflight = 0
+        self._thread: threading.Thread | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.settings.url)
+
+    def __enter__(self) -> WebhookSender:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the delivery thread (once; later calls do nothing)."""
+        with self._cond:
+            if self._thread is not None or not self.enabled:
+                return
+            if self._closing:
+                raise RuntimeError("webhook sender is closed")
+            self._thread = threading.Thread(target=self._run, name="calmline-webhooks", daemon=True)
+            self._thread.start()
+
+    def send(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+        """Queue an event; returns its delivery id, or ``None`` when the sender is off or
+        ``event_type`` is not among the configured events.
+
+        An event sent after :meth:`close` is dropped with a warning (a job finishing while the
+        server shuts down must not fail for it) and ``None`` is returned.
+
+        Raises:
+            ValueError: an unknown event type.
+            TypeError: the payload is not JSON serialisable.
+        """
+        if event_type not in EVENT_TYPES:
+            raise ValueError(
+                f"unknown webhook event type {event_type!r}; known: {', '.join(EVENT_TYPES)}"
+            )
+        if not self.enabled or event_type not in self.settings.events:
+            return None
+        event_id = f"evt_{uuid.uuid4().hex}"
+        delivery_id = f"dlv_{uuid.uuid4().hex}"
+        body = json.dumps(
+            {
+                "id": event_id,
+                "type": event_type,
+                "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "data": dict(payload),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=_json_default,
+        ).encode("utf-8")
+        with self._cond:
+            if self._closing:
+                logger.warning("webhooks: sender closed, %s event %s dropped", event_type, event_id)
+                return None
+            heapq.heappush(
+                self._heap,
+                _Delivery(time.monotonic(), next(self._seq), delivery_id, event_id, event_type,
+                          body),
+            )  # fmt: skip
+            self._cond.notify_all()
+        return delivery_id
+
+    def pending(self) -> int:
+        """Events queued or being sent."""
+        with self._cond:
+            return len(self._heap) + self._inflight
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop taking events, deliver what is due within ``timeout`` seconds, give up on the
+        rest (each abandoned delivery gets a last log entry). Returns True when nothing was
+        abandoned."""
+        with self._cond:
+            self._closing = True
+            self._deadline = time.monotonic() + max(0.0, timeout)
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(max(0.0, timeout) + self.settings.timeout_s + 1.0)
+        with self._cond:
+            left = list(self._heap)
+            self._heap.clear()
+        for d in left:
+            self._record(d, d.attempt + 1, None, "abandoned: sender closed before delivery", 0.0)
+        if left:
+            logger.warning("webhooks: %d undelivered event(s) abandoned at shutdown", len(left))
+        return not left
+
+    # -- the delivery thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with httpx.Client(
+            timeout=self.settings.timeout_s,
+            follow_redirects=False,
+            transport=self._transport,
+            headers={"User-Agent": f"Calmline/{__version__}"},
+        ) as client:
+            while True:
+                with self._cond:
+                    delivery = self._next_due()
+                    if delivery is None:
+                        return
+                    self._inflight += 1
+                try:
+                    retry_at = self._attempt(client, delivery)
+                finally:
+                    with self._cond:
+                        self._inflight -= 1
+                        if retry_at is not None:
+                            delivery.due = retry_at
+                            heapq.heappush(self._heap, delivery)
+                        self._cond.notify_all()
+
+    def _next_due(self) -> _Delivery | None:
+        """Wait (holding the condition) for the next due delivery; None = stop."""
+        while True:
+            now = time.monotonic()
+            if self._closing:
+                if not self._heap or self._deadline is None or now >= self._deadline:
+                    return None
+                if self._heap[0].due > self._deadline:
+                    return None  # the next retry comes after the deadline: give up on it
+            if self._heap and self._heap[0].due <= now:
+                return heapq.heappop(self._heap)
+            wait = self._heap[0].due - now if self._heap else None
+            if self._closing and self._deadline is not None:
+                wait = min(wait if wait is not None else 1e9, self._deadline - now)
+            self._cond.wait(wait)
+
+    def _attempt(self, client: httpx.Client, d: _Delivery) -> float | None:
+        """One try; returns when to retry (monotonic time) or None when done."""
+        d.attempt += 1
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Calmline-Event": d.event_type,
+            "X-Calmline-Delivery": d.delivery_id,
+            "X-Calmline-Timestamp": timestamp,
+        }
+        if self.settings.secret:
+            headers["X-Calmline-Signature"] = sign(self.settings.secret, timestamp, d.body)
+        started = time.perf_counter()
+        status: int | None = None
+        retry_after: float | None = None
+        try:
+            response = client.post(self.settings.url or "", content=d.body, headers=headers)
+            status = response.status_code
+            response.close()
+        except httpx.TransportError as e:
+            error: str | None = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            retryable = True
+        else:
+            if 200 <= status < 300:
+                error, retryable = None, False
+            else:
+                error = f"HTTP {status}"
+                retryable = status == 429 or status >= 500
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+        duration_ms = (time.perf_counter() - started) * 1000
+        self._record(d, d.attempt, status, error, duration_ms)
+        if error is None:
+            return None
+        if not retryable or d.attempt >= self.settings.max_attempts:
+            logger.warning(
+                "webhook %s (%s) failed after %d attempt(s): %s",
+                d.delivery_id,
+                d.event_type,
+                d.attempt,
+                error,
+            )
+            return None
+        delay = self.settings.backoff_s * 2 ** (d.attempt - 1)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return time.monotonic() + min(delay, MAX_RETRY_DELAY_S)
+
+    def _record(
+        self, d: _Delivery, attempt: int, status: int | None, error: str | None, ms: float
+    ) -> None:
+        entry = WebhookAttempt(
+            delivery_id=d.delivery_id,
+            event_id=d.event_id,
+            event_type=d.event_type,
+            url=self.settings.url or "",
+            attempt=attempt,
+            status_code=status,
+            error=error,
+            delivered=error is None,
+            at=datetime.now(UTC),
+            duration_ms=round(ms, 1),
+        )
+        logger.debug("webhook attempt %s", entry)
+        if self.log is None:
+            return
+        try:
+            self.log.record_webhook_attempt(entry)
+        except Exception:  # a broken log must not stop deliveries
+            logger.exception("webhooks: could not record attempt %s", entry)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds (HTTP dates are ignored)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Events of a report
+# --------------------------------------------------------------------------------------------
+
+
+def events_for_report(
+    call_id: str, agent_id: str | None, report: CallReport
+) -> list[tuple[str, dict[str, Any]]]:
+    """The events a scored report raises: one ``call.scored`` and one ``finding.critical`` per
+    critical finding. An unscored report raises none.
+
+    Quotes and evidence come from the report as it is: redacted when ``privacy.redact`` is on
+    (the pipeline redacts before anything is stored or sent).
+    """
+    card = report.scorecard
+    if card is None:
+        return []
+    critical = [f for p in card.practices for f in p.findings if f.severity is Severity.CRITICAL]
+    events: list[tuple[str, dict[str, Any]]] = [
+        (
+            "call.scored",
+            {
+                "call_id": call_id,
+                "agent_id": agent_id,
+                "language": report.language,
+                "duration_s": report.metrics.duration,
+                "overall": card.overall,
+                "uncapped": card.uncapped,
+                "critical": bool(card.capped_by or critical),
+                "capped_by": list(card.capped_by),
+                "practices": {p.practice: p.score for p in card.practices},
+                "rubric": card.rubric,
+                "rubric_version": card.rubric_version,
+                "redactions": len(report.redactions),
+            },
+        )
+    ]
+    for f in sorted(critical, key=lambda f: (f.start, f.end)):
+        events.append(
+            (
+                "finding.critical",
+                {
+                    "call_id": call_id,
+                    "agent_id": agent_id,
+                    "language": report.language,
+                    "practice": f.practice,
+                    "kind": f.kind,
+                    "start": f.start,
+                    "end": f.end,
+                    "time": format_time(f.start),
+                    "speaker": f.speaker,
+                    "role": f.role.value,
+                    "evidence": f.quote or f.detail,
+                    "quote": f.quote,
+                    "detail": f.detail,
+                },
+            )
+        )
+    return events
