@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -248,7 +249,7 @@ def print_summary(report: CallReport, console: Console | None = None) -> None:
     console = console or out
     m = report.metrics
     a = report.audio
-    console.print(f"[bold]{a.path}[/bold]  ({report.call_id})")
+    console.print(f"[bold]{escape(str(a.path))}[/bold]  ({escape(report.call_id)})")
     ratio = f"{m.talk_ratio:.0%}" if m.talk_ratio is not None else "n/a"
     console.print(
         f"duration {a.duration:.1f} s · {a.channels} ch · {a.codec} {a.sample_rate} Hz · "
@@ -265,7 +266,7 @@ def print_summary(report: CallReport, console: Console | None = None) -> None:
         f"confidence {report.roles.confidence:.2f})"
     )
     for w in report.warnings:
-        console.print(f"[yellow]warning[/yellow]: {w}")
+        console.print(f"[yellow]warning[/yellow]: {escape(w)}")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("time", no_wrap=True)
     table.add_column("role", no_wrap=True)
@@ -283,7 +284,7 @@ def print_summary(report: CallReport, console: Console | None = None) -> None:
             if tm.loudness_rel_db is not None:
                 rel = f"{tm.loudness_rel_db:+.1f}"
         role = t.role.value if t.role is not Role.UNKNOWN else t.speaker
-        table.add_row(f"{_fmt_time(t.start)}–{_fmt_time(t.end)}", role, rate, rel, t.text)
+        table.add_row(f"{_fmt_time(t.start)}–{_fmt_time(t.end)}", role, rate, rel, escape(t.text))
     console.print(table)
     console.print()
 
@@ -306,7 +307,7 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
         f"rubric {card.rubric} {card.rubric_version}"
     )
     st = card.stress
-    console.print(f"customer: {st.result} — {st.evidence}")
+    console.print(f"customer: {st.result} — {escape(st.evidence)}")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("practice", no_wrap=True, max_width=28)
     table.add_column("score", justify="right", no_wrap=True, min_width=5)
@@ -321,13 +322,13 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
         if worst is not None:
             moment = f"{format_time(worst.start)} {worst.kind}: {worst.quote}"
         found = sum(1 for f in p.findings if f.severity.value != "info")
-        table.add_row(p.practice, score, str(found), moment)
+        table.add_row(p.practice, score, str(found), escape(moment))
     console.print(table)
     coached = [p for p in card.practices if p.coaching]
     if coached:
         console.print("[bold]coaching[/bold]")
         for p in coached:
-            console.print(f"- {p.name}: {p.coaching}")
+            console.print(f"- {escape(p.name)}: {escape(p.coaching)}")
     console.print()
 
 

@@ -107,3 +107,18 @@ def test_batch_goes_on_past_bad_files(tmp_path, cache_dir):
     assert outcomes["b_broken.wav"]["status"] == "failed"
     assert "b_broken.wav" in outcomes["b_broken.wav"]["error"]
     assert (out / "a_short.json").is_file()
+
+
+def test_summary_prints_bracketed_transcript_text_verbatim(analyzed):
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from calmline.monitor.cli import print_summary
+
+    report, _ = analyzed("en_stereo_mulaw")
+    turn = replace(report.turns[0], text="call me at [PHONE] or [red]now[/red]")
+    report = replace(report, turns=(turn, *report.turns[1:]))
+    console = Console(record=True, width=240)
+    print_summary(report, console)
+    assert "call me at [PHONE] or [red]now[/red]" in console.export_text()
