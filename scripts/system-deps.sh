@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the test suite uses: Chromium (page tests, driven by Playwright) and a
-# PostgreSQL server (storage tests against PostgreSQL). Installs only what is missing.
+# Debian packages the test suite uses: Chromium (page tests, driven by Playwright) with a CJK font
+# (Mandarin transcripts in page screenshots), and a PostgreSQL server (storage tests against
+# PostgreSQL). Installs only what is missing.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     need+=(postgresql)
 fi
