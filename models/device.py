@@ -66,4 +66,10 @@ def resolve_device(device: str = "auto", compute_type: str = "auto") -> DeviceCh
             compute_type,
             ",".join(providers),
         )
+        if resolved == "cuda" and providers[0] != "CUDAExecutionProvider":
+            # the CPU wheel of onnxruntime and onnxruntime-gpu install the same module
+            logger.warning(
+                "CUDA is used for ASR, but onnxruntime has no CUDAExecutionProvider: the VAD "
+                "runs on the CPU (pip install onnxruntime-gpu in place of onnxruntime)"
+            )
     return DeviceChoice(resolved, compute_type, providers)

@@ -184,7 +184,14 @@ class EmbeddedDiarizer:
             or n < round(self.options.window_s * SAMPLE_RATE)
         ):
             return _relabel([SpeechSegment(a, b, "0") for a, b in spans])
-        embeddings = self._embedder.embed([samples[w.start : w.end] for w in windows])
+        embed_at = getattr(self._embedder, "embed_at", None)
+        if embed_at is not None:
+            # the windows of a span start a whole number of hops apart (step_s is a multiple of
+            # 10 ms), so they share their spectrum frames (ResemblyzerEmbedder.embed_at)
+            starts = np.array([w.start for w in windows], dtype=np.int64)
+            embeddings = embed_at(samples, starts, windows[0].end - windows[0].start)
+        else:
+            embeddings = self._embedder.embed([samples[w.start : w.end] for w in windows])
         labels = self._cluster(embeddings, num_speakers, min_speakers, max_speakers)
         logger.debug(
             "%d speech spans, %d windows, %d speakers", len(spans), len(windows), labels.max() + 1

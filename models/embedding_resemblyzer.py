@@ -190,6 +190,94 @@ class ResemblyzerEmbedder:
                 out[chunk] = raw
         return out
 
+    def embed_at(self, samples: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+        """Embeddings of the windows ``samples[s : s + length]`` for each ``s`` in ``starts``.
+
+        Diarization windows overlap several times over (a 1.2 s window every 0.3 s), so cutting
+        them out and computing each one's spectrum (``embed``) repeats the same FFTs four times.
+        Here every 10 ms frame of the signal is transformed once and each window gathers its
+        frames; only the first and last two frames of a window, which reach past its edges into
+        zero padding, are computed for that window alone. The level normalisation scales the
+        window's power by the square of the gain ``embed`` applies to its samples, so both give
+        the same embeddings up to float rounding.
+
+        Args:
+            samples: float32 (n,) at 16 kHz.
+            starts: int (m,) window starts in samples, ``0 <= s <= n - length``; windows whose
+                starts differ by a multiple of 160 samples (the hop) share their frames.
+            length: window length in samples, at least 400.
+
+        Returns:
+            float32 (m, 256), rows of unit length, in the order of ``starts``.
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        m = starts.shape[0]
+        out = np.zeros((m, EMBEDDING_DIM), dtype=np.float32)
+        if m == 0:
+            return out
+        if samples.ndim != 1:
+            raise ValueError("samples must be a one-dimensional signal")
+        if length < N_FFT:
+            raise ValueError(f"windows must be at least {N_FFT} samples long")
+        if starts.min() < 0 or starts.max() + length > samples.shape[0]:
+            raise ValueError("every window must lie inside the signal")
+        x = samples.astype(np.float32, copy=False)
+        n_frames = 1 + length // HOP
+        # frame j of a window is centred on start + j * HOP: index every frame by its centre
+        centres = starts[:, None] + HOP * np.arange(n_frames)[None, :]  # (m, frames)
+        unique, inverse = np.unique(centres, return_inverse=True)
+        inverse = inverse.reshape(m, n_frames)
+        mel = self._mel_at(x, unique)  # (unique frames, 40)
+        half = N_FFT // 2
+        # frames reaching past the window's edges see zeros there, as in mel_frames
+        left = [j for j in range(n_frames) if j * HOP < half]
+        right = [j for j in range(n_frames) if j * HOP + half > length and j not in left]
+        left_at = np.array([j * HOP for j in left])  # frame offsets in [zeros(200), x[s:s+400]]
+        right_at = np.array([j * HOP + half - length for j in right])  # in [x[..s+L], zeros]
+        windows = np.lib.stride_tricks.sliding_window_view(x, length)  # (n - length + 1, length)
+        target = None
+        if self.options.normalize_dbfs is not None:
+            target = 10.0 ** (self.options.normalize_dbfs / 10.0)
+        torch = self._torch
+        size = self.options.batch_size
+        for lo in range(0, m, size):
+            chunk = slice(lo, min(lo + size, m))
+            mels = mel[inverse[chunk]]  # (b, frames, 40)
+            cut = windows[starts[chunk]]  # (b, length)
+            head = np.pad(cut[:, :N_FFT], ((0, 0), (half, 0)))  # (b, 600)
+            tail = np.pad(cut[:, length - N_FFT :], ((0, 0), (0, half)))  # (b, 600)
+            mels[:, left] = self._mel_of_frames(head, left_at)
+            mels[:, right] = self._mel_of_frames(tail, right_at)
+            if target is not None:
+                rms2 = np.mean(np.square(cut), axis=1)  # (b,)
+                # raise quiet windows only, as in mel_frames; power scales with the gain squared
+                gain2 = np.where((rms2 > 0) & (rms2 < target), target / np.maximum(rms2, 1e-20), 1)
+                mels *= gain2.astype(np.float32)[:, None, None]
+            with torch.inference_mode():
+                out[chunk] = self._forward(torch.from_numpy(np.ascontiguousarray(mels)))
+        return out
+
+    def _mel_of_frames(self, signals: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Mel power of the 400-sample frames starting at ``offsets`` in each row of
+        ``signals`` (b, samples): float32 (b, len(offsets), 40)."""
+        frames = signals[:, offsets[:, None] + np.arange(N_FFT)] * self._window  # (b, f, 400)
+        spectrum = scipy.fft.rfft(frames, axis=-1)
+        power = spectrum.real**2 + spectrum.imag**2
+        return (power @ self._mel_basis.T).astype(np.float32, copy=False)
+
+    def _mel_at(self, x: np.ndarray, centres: np.ndarray, block: int = 8192) -> np.ndarray:
+        """Mel power of 400-sample frames centred on ``centres`` (zero outside the signal)."""
+        half = N_FFT // 2
+        padded = np.pad(x, (half, half))  # frame centred on c = padded[c : c + N_FFT]
+        view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)  # (n + 1, 400), no copy
+        out = np.empty((centres.shape[0], N_MELS), dtype=np.float32)
+        for lo in range(0, centres.shape[0], block):
+            frames = view[centres[lo : lo + block]] * self._window  # (b, 400)
+            spectrum = scipy.fft.rfft(frames, axis=-1)  # (b, 201)
+            power = spectrum.real**2 + spectrum.imag**2
+            out[lo : lo + block] = power @ self._mel_basis.T
+        return out
+
     def _forward(self, mels: Any) -> np.ndarray:
         """resemblyzer's forward pass, with a division that cannot give NaN: float32 (b, 256)."""
         encoder = self._encoder

@@ -437,56 +437,40 @@ def _batch_one(pipeline, path: Path, request, out_dir: Path, hook=None) -> dict[
     }
 
 
-_worker_pipeline: Any = None
-"""The pipeline of a ``batch --workers`` process, built once by ``_batch_worker_start``: each
-worker process loads its models once and keeps them for every call it is given."""
+def _batch_pool(files, request, out_dir, settings, workers, progress, overall):
+    """Analyse ``files`` with ``workers`` threads sharing one pipeline; outcomes in file order.
 
-
-def _batch_worker_start(settings, threads: int) -> None:
+    Threads sharing the loaded models rather than processes with models of their own: measured
+    with ``bench/speed.py`` on 2 cores, 4 calls took 44-49 s with two threads against 52-67 s
+    with two processes, which each start an interpreter and load Whisper and the diarizer
+    again, and the one process peaked at 1.0-1.1 GB where two took 0.8 GB each. The GIL costs
+    little: CTranslate2, onnxruntime and torch release it while they compute. The model manager
+    gives Whisper one replica per worker (weights shared) and splits the cores between them;
+    torch gets the same share through ``OMP_NUM_THREADS``, read when it is first imported
+    (only for mono calls), so the workers do not oversubscribe the cores.
+    """
     import os
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    global _worker_pipeline
-    # torch reads this when first imported (the mono diarizer); CTranslate2 gets cpu_threads
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     from calmline.pipelines.batch import BatchPipeline
 
-    _worker_pipeline = BatchPipeline(settings)
-
-
-def _batch_worker_run(path: Path, request, out_dir: Path) -> dict[str, Any]:
-    return _batch_one(_worker_pipeline, path, request, out_dir)
-
-
-def _batch_pool(files, request, out_dir, settings, workers, progress, overall):
-    """Analyse ``files`` in ``workers`` processes; outcomes in the order of ``files``.
-
-    Processes rather than threads: on a small CPU the Python parts of a call (decoding, VAD
-    post-processing, word alignment, measurements) hold the GIL, and with threads they queue
-    behind one another while the other worker's inference waits; processes also keep a crash or
-    a leak in one call's native code away from the others. Each worker gets an equal share of the
-    CPU threads (unless ``asr.cpu_threads`` is set), so the workers do not oversubscribe the
-    cores.
-    """
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     threads = max(1, (os.cpu_count() or 1) // workers)
-    if settings.asr.cpu_threads == 0:
-        settings = settings.model_copy(
-            update={"asr": settings.asr.model_copy(update={"cpu_threads": threads})}
-        )
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    pipeline = BatchPipeline(
+        settings.model_copy(update={"jobs": settings.jobs.model_copy(update={"workers": workers})})
+    )
+
+    def run(path: Path) -> dict[str, Any]:
+        hook = _ProgressHook(progress, path.name) if progress else None
+        try:
+            return _batch_one(pipeline, path, request, out_dir, hook)
+        finally:
+            if progress:
+                progress.remove_task(hook.task)
+
     outcomes: list[dict[str, Any] | None] = [None] * len(files)
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_batch_worker_start,
-        initargs=(settings, threads),
-    ) as pool:
-        futures = {
-            pool.submit(_batch_worker_run, path, request, out_dir): i
-            for i, path in enumerate(files)
-        }
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calmline-batch") as pool:
+        futures = {pool.submit(run, path): i for i, path in enumerate(files)}
         for done, future in enumerate(as_completed(futures), start=1):
             outcomes[futures[future]] = future.result()
             if progress:
@@ -509,8 +493,7 @@ def batch(
         int,
         typer.Option(
             min=1,
-            help="Calls analysed at once, each worker a process with its own models; the CPU "
-            "threads are shared out between them.",
+            help="Calls analysed at once; the workers share the loaded models and the CPU cores.",
         ),
     ] = 1,
 ) -> None:

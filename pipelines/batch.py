@@ -143,7 +143,9 @@ class BatchPipeline:
                 segments.sort(key=lambda x: (x.start, x.end))
                 attribution = "channels"
             else:
-                mono = audio.mono()
+                # a mono file's own channel, not a copy (a 30-minute call is 115 MB); the
+                # diarizer and the transcriber only read it
+                mono = audio.samples[0] if audio.channels == 1 else audio.mono()
                 diarizer = self.models.diarizer(backend)
                 models_used.append(diarizer.info)
                 num = request.num_speakers or s.diarization.num_speakers
@@ -186,7 +188,8 @@ class BatchPipeline:
                     words_by_channel[None] = ()
                     warnings.append("no speech found")
                 else:
-                    result = transcriber.transcribe(audio.mono(), spans=spans, language=language)
+                    # the mix made for diarization (a second one costs a copy of the call)
+                    result = transcriber.transcribe(mono, spans=spans, language=language)
                     language, language_probability = result.language, result.language_probability
                     words_by_channel[None] = result.words
 

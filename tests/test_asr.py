@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import jiwer
 import numpy as np
@@ -12,6 +13,9 @@ from calmline.models.asr_whisper import (
     BASE_SHA256,
     WhisperOptions,
     WhisperTranscriber,
+    _context,
+    _pieces,
+    _windows_of,
     bundled_base_dir,
     resolve_model,
 )
@@ -83,8 +87,15 @@ def test_spans_map_word_times_back_to_the_call(base):
     x = audio.samples[0]
     pad = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)
     shifted = np.concatenate([pad, x, pad])
-    # the same speech goes to the recogniser both times, so only the mapping can differ
-    plain = base.transcribe(x, spans=[(0.0, audio.duration)], language="en")
+    # the same speech with the same silence around it (more than the context padding) goes to
+    # the recogniser both times, so only the mapping can differ
+    one = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    plain = base.transcribe(
+        np.concatenate([one, x, one]), spans=[(1.0, 1.0 + audio.duration)], language="en"
+    )
+    plain = replace(
+        plain, words=tuple(replace(w, start=w.start - 1, end=w.end - 1) for w in plain.words)
+    )
     moved = base.transcribe(shifted, spans=[(5.0, 5.0 + audio.duration)], language="en")
     assert len(moved.words) == len(plain.words) > 10
     for a, b in zip(plain.words, moved.words, strict=True):
@@ -127,6 +138,57 @@ def test_device_auto_picks_cpu_int8_without_cuda(base):
         assert base.info.device == "cuda" and base.info.compute_type == "float16"
     else:
         assert base.info.device == "cpu" and base.info.compute_type == "int8"
+
+
+def test_context_pieces_and_windows_cover_the_speech():
+    sr = SAMPLE_RATE
+    # spans closer than 2 s are heard as one, each side widened by 0.4 s, clipped to the signal
+    chunks = _context(
+        [(1 * sr, 2 * sr), (3 * sr, 4 * sr), (10 * sr, 11 * sr)], 6400, 2 * sr, 11 * sr
+    )
+    assert chunks == [(9600, 70_400), (153_600, 11 * sr)]
+    many = [(i * sr, i * sr + sr // 2) for i in range(100)]  # 50 s of speech in 0.5 s chunks
+    pieces = _pieces(many, 10 * sr)
+    assert [c for p in pieces for c in p] == many  # in order, nothing lost, nothing split
+    assert all(sum(b - a for a, b in p) <= 10 * sr for p in pieces) and len(pieces) == 5
+    windows = _windows_of(many[:80])  # 40 s of joined speech
+    assert windows == [{"start": 0.0, "end": 30.0}, {"start": 30.0, "end": 40.0}]
+    assert [w["end"] - w["start"] for w in _windows_of([(0, 70 * sr)])] == [30, 30, 10]
+
+
+def test_batched_decoding_in_pieces_agrees_with_sequential(base, cache_dir):
+    """The GPU path (batched windows) run on the CPU, with speech cut into pieces."""
+    audio = load_audio(shared_data("asr", "en", "jfk.flac"))
+    x, cut = audio.samples[0], 4.0
+    gap = np.zeros(3 * SAMPLE_RATE, dtype=np.float32)
+    gapped = np.concatenate([x[: int(cut * SAMPLE_RATE)], gap, x[int(cut * SAMPLE_RATE) :]])
+    spans = [(0.0, cut), (cut + 3.0, audio.duration + 3.0)]
+    batched = WhisperTranscriber(
+        WhisperOptions(cache_dir=str(cache_dir), batched=True, batch_size=2, max_piece_s=5.0)
+    )
+    assert batched.batched and not base.batched  # sequential on a CPU unless asked
+    got = batched.transcribe(gapped, spans=spans, language="en")
+    want = base.transcribe(gapped, spans=spans, language="en")
+    text = [" ".join(w.text.lower().strip(".,?!") for w in r.words) for r in (want, got)]
+    assert jiwer.wer(*text) < 0.15
+    assert [w.start for w in got.words] == sorted(w.start for w in got.words)
+    for w in got.words:  # every word inside one of the speech spans
+        assert any(a - 1e-3 <= w.start <= w.end <= b + 1e-3 for a, b in spans)
+    assert any(w.start >= cut + 3.0 for w in got.words)
+
+
+@pytest.mark.gpu
+def test_cuda_picks_batched_decoding_and_onnx_cuda(cache_dir):
+    from calmline.models.device import cuda_available, onnx_cuda_available
+    from calmline.models.vad_silero import SileroVad, VadOptions
+
+    if not cuda_available():
+        pytest.skip("no CUDA device on this machine")
+    t = WhisperTranscriber(WhisperOptions(cache_dir=str(cache_dir)))
+    assert t.batched and t.info.device == "cuda"
+    if not onnx_cuda_available():
+        pytest.skip("onnxruntime here has no CUDAExecutionProvider (install onnxruntime-gpu)")
+    assert SileroVad(VadOptions(device="auto")).info.device == "cuda"
 
 
 @pytest.mark.gpu

@@ -30,7 +30,7 @@ JFK = DATA / "asr" / "en" / "jfk.flac"
 LIBRI = DATA / "asr" / "en" / "librispeech-1995-1837-0001.wav"
 
 # DER of the default options on the pyannote sample, collar 0, overlap scored, whole file:
-# 0.139 when measured (bench/der.py); the margin covers BLAS/torch numeric differences.
+# 0.139 when measured (bench/accuracy.py); the margin covers BLAS/torch numeric differences.
 SAMPLE_DER_BOUND = 0.20
 
 
@@ -221,3 +221,22 @@ def test_rejects_bad_input(diarizer: EmbeddedDiarizer) -> None:
         diarizer.diarize(np.zeros((2, 100), dtype=np.float32))
     with pytest.raises(ValueError):
         diarizer.diarize(np.zeros(100, dtype=np.float32), num_speakers=0)
+
+
+@pytest.mark.shared_data
+def test_embed_at_shares_frames_and_matches_cut_windows(diarizer: EmbeddedDiarizer) -> None:
+    _need(LIBRI)
+    embedder = diarizer.embedder
+    speech = _mono(LIBRI)
+    length = 19_200  # the diarizer's 1.2 s window
+    # overlapping windows a whole number of hops apart, plus one off the frame grid
+    starts = np.array([16_000, 16_000 + 4_800, 16_000 + 9_600, 40_123])
+    shared = embedder.embed_at(speech, starts, length)
+    cut = embedder.embed([speech[s : s + length] for s in starts])
+    assert shared.shape == (4, 256)
+    np.testing.assert_allclose(np.linalg.norm(shared, axis=1), 1.0, atol=1e-5)
+    # the same embeddings as windows cut out one by one, up to float rounding
+    np.testing.assert_allclose(shared, cut, atol=2e-4)
+    with pytest.raises(ValueError, match="inside the signal"):
+        embedder.embed_at(speech, np.array([speech.shape[0] - 100]), length)
+    assert embedder.embed_at(speech, np.zeros(0, dtype=np.int64), length).shape == (0, 256)
