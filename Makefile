@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= samples/en_stereo_mulaw.wav
 
-.PHONY: demo test lint bench-speed bench-der bench-asr bench-text bench-pyannote clean
+.PHONY: bench-load demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,14 +36,20 @@ lint: $(VENV)/.installed-dev
 bench-speed: $(VENV)/.installed-dev
 	$(BIN)/python bench/speed.py
 
+bench-accuracy: $(VENV)/.installed-dev
+	$(BIN)/python bench/accuracy.py
+
 bench-der: $(VENV)/.installed-dev
-	$(BIN)/python bench/der.py
+	$(BIN)/python bench/accuracy.py --only der --out bench/results/der.json
 
 bench-asr: $(VENV)/.installed-dev
-	$(BIN)/python bench/asr_eval.py
+	$(BIN)/python bench/accuracy.py --only asr --out bench/results/asr.json
 
 bench-text: $(VENV)/.installed-dev
 	$(BIN)/python bench/text_eval.py
+
+bench-load: $(VENV)/.installed-dev
+	$(BIN)/python bench/load.py
 
 bench-pyannote:
 	bash bench/pyannote_backend.sh
