@@ -124,11 +124,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     _install_middleware(app, settings)
 
-    from calmline.api import routes
+    from calmline.api import live, pages, routes
 
     app.include_router(routes.router)
-    for module in ("calmline.api.live", "calmline.api.pages"):
-        _include_optional(app, module)
+    app.include_router(live.router)
+    live.mount(app)  # the live hub starts and stops with the app
+    app.include_router(pages.router)
+    pages.mount(app)  # static files
     return app
 
 
@@ -136,21 +138,6 @@ def _error_model():
     from calmline.api.schemas import ErrorBody
 
     return ErrorBody
-
-
-def _include_optional(app: FastAPI, module: str) -> None:
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name != module:
-            raise
-        return
-    app.include_router(mod.router)
-    mount = getattr(mod, "mount", None)
-    if mount is not None:
-        mount(app)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

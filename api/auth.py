@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from anyio import to_thread
 from fastapi import Depends, HTTPException, Request, WebSocket
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -110,20 +111,12 @@ def check_agent_access(request: Request, principal: Principal, agent_id: str | N
         raise refuse(request, principal, "see another agent's calls")
 
 
-async def authenticate_ws(websocket: WebSocket, roles: tuple[str, ...] = ALL_ROLES):
-    """The principal of a WebSocket client (header or ``?key=``), or ``None`` after closing the
-    socket with 4401 (no or unknown key) or 4403 (role not allowed)."""
-    store: Store = websocket.app.state.store
-    key = websocket.headers.get("x-api-key") or websocket.query_params.get("key")
-    auth = websocket.headers.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
-        key = auth[7:]
-    principal = _lookup(store, key)
-    if principal is None:
-        await websocket.close(code=4401, reason="missing or unknown API key")
-        return None
-    if principal.role not in roles:
-        store.audit(
+def ws_principal(websocket: WebSocket, key: str | None, roles: tuple[str, ...]) -> Principal | None:
+    """The principal of ``key`` if its role is one of ``roles``; a known key with another role is
+    written to the audit log as refused. Blocking (database): call it from a worker thread."""
+    principal = _lookup(websocket.app.state.store, key)
+    if principal is not None and principal.role not in roles:
+        websocket.app.state.store.audit(
             f"WS {websocket.url.path}",
             "refused",
             key_id=principal.key_id,
@@ -131,6 +124,21 @@ async def authenticate_ws(websocket: WebSocket, roles: tuple[str, ...] = ALL_ROL
             target=str(websocket.url.path),
             detail=f"{principal.role} may not use {websocket.url.path}",
         )
+    return principal
+
+
+async def authenticate_ws(websocket: WebSocket, roles: tuple[str, ...] = ALL_ROLES):
+    """The principal of a WebSocket client (header or ``?key=``), or ``None`` after closing the
+    socket with 4401 (no or unknown key) or 4403 (role not allowed, logged)."""
+    key = websocket.headers.get("x-api-key") or websocket.query_params.get("key")
+    auth = websocket.headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:]
+    principal = await to_thread.run_sync(ws_principal, websocket, key, roles)
+    if principal is None:
+        await websocket.close(code=4401, reason="missing or unknown API key")
+        return None
+    if principal.role not in roles:
         await websocket.close(code=4403, reason=f"{principal.role} keys may not use this")
         return None
     return principal

@@ -10,7 +10,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -155,7 +155,7 @@ class BatchPipeline:
                     min_speakers=s.diarization.min_speakers,
                     max_speakers=s.diarization.max_speakers,
                 )
-                spans_by_channel[None] = _union([(x.start, x.end) for x in segments])
+                spans_by_channel[None] = union_spans([(x.start, x.end) for x in segments])
                 attribution = backend
 
         with stage("transcribe"):
@@ -337,7 +337,8 @@ def _call_id(path: str) -> str:
     return f"{stem}-{uuid.uuid4().hex[:8]}"
 
 
-def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def union_spans(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping union of (start, end) spans."""
     out: list[list[float]] = []
     for a, b in sorted(spans):
         if out and a <= out[-1][1]:

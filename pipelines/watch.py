@@ -27,7 +27,6 @@ from calmline.monitor.store import Store
 logger = logging.getLogger(__name__)
 
 
-
 class MetadataError(ValueError):
     """The call's metadata cannot be worked out; the message says what is missing."""
 
