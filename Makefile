@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= samples/en_stereo_mulaw.wav
 
-.PHONY: bench-load demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote clean
+.PHONY: bench-load bench-live demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-text: $(VENV)/.installed-dev
 
 bench-load: $(VENV)/.installed-dev
 	$(BIN)/python bench/load.py
+
+bench-live: $(VENV)/.installed-dev
+	$(BIN)/python bench/live_latency.py
 
 bench-pyannote:
 	bash bench/pyannote_backend.sh
