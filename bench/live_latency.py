@@ -40,17 +40,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from calmline.pipelines.streaming import EVENT_TYPES  # noqa: E402
 from tests.live_client import read_wav, sse_events, stream_raw, stream_twilio  # noqa: E402
 
 SAMPLES = ("en_stereo_mulaw", "zh_stereo")
-FINDINGS = (
-    "interruption",
-    "apology_demand",
-    "acknowledgement",
-    "repeated_ack",
-    "agent_louder",
-    "agent_faster",
-    "agitation_rising",
+# events that judge an utterance, timed from its end (the rest are bookkeeping or VAD-only)
+FINDINGS = tuple(
+    t
+    for t in EVENT_TYPES
+    if t not in ("call_started", "transcript", "metrics", "non_talk", "call_ended")
 )
 
 
