@@ -55,6 +55,7 @@ from calmline.pipelines.streaming import (
     CallMeta,
     LiveEvent,
     StreamError,
+    StreamingOptions,
     StreamingPipeline,
     StreamingSession,
     decode_samples,
@@ -109,10 +110,11 @@ class RawStart(BaseModel):
 class _Error(Exception):
     """A malformed message: told to the client, the stream goes on unless ``fatal``."""
 
-    def __init__(self, detail: str, fatal: bool = False) -> None:
+    def __init__(self, detail: str, fatal: bool = False, code: int = 1008) -> None:
         super().__init__(detail)
         self.detail = detail
         self.fatal = fatal
+        self.code = code  # the close code when fatal
 
 
 # --- the hub -------------------------------------------------------------------------------------
@@ -163,7 +165,15 @@ class LiveHub:
         self.app = app
         self.loop = loop
         self.store: Store = app.state.store
-        self.pipeline = StreamingPipeline(app.state.settings, batch=app.state.pipeline)
+        live = app.state.settings.live
+        self.max_calls = live.max_calls
+        self.pipeline = StreamingPipeline(
+            app.state.settings,
+            batch=app.state.pipeline,
+            options=StreamingOptions(
+                reorder_window_s=live.reorder_window_s, max_utterance_s=live.max_utterance_s
+            ),
+        )
         self.calls: dict[str, LiveCall] = {}
         self.subscribers: set[Subscriber] = set()
         self._lock = asyncio.Lock()
@@ -238,6 +248,16 @@ class LiveHub:
                 self.store.call_exists, meta.call_id
             ):
                 raise _Error(f"call {meta.call_id!r} exists already; send another call_id")
+            if self.max_calls and len(self.calls) >= self.max_calls:
+                logger.warning(
+                    "live call %s refused: %d calls in progress", meta.call_id, self.max_calls
+                )
+                raise _Error(
+                    f"{len(self.calls)} live calls are in progress, the most this server follows "
+                    "(live.max_calls); try again later",
+                    fatal=True,
+                    code=1013,
+                )
             session = await to_thread.run_sync(
                 lambda: self.pipeline.open_session(meta, on_event=self.publish)
             )
@@ -451,7 +471,7 @@ async def _serve(stream: _Stream, handle_text, handle_bytes) -> None:
                 await stream.error(e.detail)
                 if e.fatal or stream.errors >= MAX_ERRORS:
                     await stream.vanished(f"stream closed after an error: {e.detail}")
-                    await stream.close(1008, e.detail[:120])
+                    await stream.close(e.code, e.detail[:120])
                     return
         await stream.close(1000, "stopped")
     except WebSocketDisconnect:

@@ -133,6 +133,29 @@ class JobSettings(BaseModel):
     poll_s: float = Field(0.5, gt=0, description="How often idle workers look for queued jobs (s).")
 
 
+class LiveSettings(BaseModel):
+    max_calls: int = Field(
+        0,
+        ge=0,
+        description="Live calls followed at once; a call beyond it is refused (WebSocket close "
+        "1013, try again later). 0 = no limit.",
+    )
+    reorder_window_s: float = Field(
+        0.2,
+        ge=0,
+        le=5,
+        description="How long early media waits for a missing earlier chunk before the gap "
+        "counts as lost and becomes silence (s).",
+    )
+    max_utterance_s: float = Field(
+        28.0,
+        ge=2,
+        le=29,
+        description="An utterance is cut and transcribed after this long even if the speaker "
+        "goes on (s).",
+    )
+
+
 class WatchSettings(BaseModel):
     dir: str | None = Field(None, description="Folder watched for new call files (PBX exports).")
     pattern: str = Field(
@@ -187,6 +210,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     jobs: JobSettings = JobSettings()
     watch: WatchSettings = WatchSettings()
+    live: LiveSettings = LiveSettings()
     privacy: PrivacySettings = PrivacySettings()
     webhooks: WebhookSettings = WebhookSettings()
 

@@ -483,3 +483,58 @@ def test_bad_keys_are_refused(server, keys, live):
         timeout=10,
     )
     assert r.status_code == 422 and "gossip" in r.json()["detail"]
+
+
+def test_calls_beyond_live_max_calls_are_refused_until_one_ends(tmp_path, cache_dir):
+    """``live.max_calls`` = 1: a second call gets an error frame and close code 1013 (try again
+    later) while the first runs, and is taken once the first has ended."""
+    from websockets.asyncio.client import connect
+
+    env = {"CALMLINE_LIVE__MAX_CALLS": "1", "CALMLINE_SERVER__LOAD_MODELS": "false"}
+    with CalmlineServer(tmp_path / "data", cache_dir, env=env) as srv:
+        headers = {"Authorization": f"Bearer {srv.key('supervisor')}"}
+        url = _ws(srv, "/api/v1/live/ingest")
+
+        def start(call_id):
+            return json.dumps(
+                {
+                    "type": "start",
+                    "call_id": call_id,
+                    "agent_id": "a1",
+                    "sample_rate": 8000,
+                    "encoding": "pcm16",
+                    "channels": 2,
+                }
+            )
+
+        async def scenario():
+            async with connect(url, additional_headers=headers) as first:
+                await first.send(start("cap-1"))
+                assert json.loads(await first.recv())["type"] == "started"
+                async with connect(url, additional_headers=headers) as second:
+                    await second.send(start("cap-2"))
+                    refusal = json.loads(await asyncio.wait_for(second.recv(), 10))
+                    assert refusal["type"] == "error", refusal
+                    await asyncio.wait_for(second.wait_closed(), 10)
+                    assert second.close_code == 1013
+                await first.send(b"\x00\x00" * 2 * 1600)  # 0.2 s of silence, two channels
+                await first.send(json.dumps({"type": "stop"}))
+                while (m := json.loads(await asyncio.wait_for(first.recv(), 60)))[
+                    "type"
+                ] != "stopped":
+                    pass
+            async with connect(url, additional_headers=headers) as third:
+                await third.send(start("cap-2"))
+                again = json.loads(await asyncio.wait_for(third.recv(), 10))
+                await third.send(json.dumps({"type": "stop"}))
+                with contextlib.suppress(Exception):
+                    while json.loads(await third.recv())["type"] != "stopped":
+                        pass
+            return refusal, m, again
+
+        refusal, stopped, again = asyncio.run(scenario())
+        assert refusal["type"] == "error" and "live.max_calls" in refusal["detail"], refusal
+        assert stopped["stored"] is True
+        assert again["type"] == "started" and again["call_id"] == "cap-2", again
+        with srv.client(srv.key("admin")) as c:
+            assert c.get("/api/v1/calls/cap-1").status_code == 200
