@@ -1421,13 +1421,8 @@ class StreamingSession:
                 event = kinds.get(f.kind)
                 if event is None:
                     continue
-                key = (event, round(f.start, 1), f.phrase)
-                if key in self._reported:
-                    continue
-                self._reported.add(key)
-                self._alert(event)
-                self._emit(
-                    event,
+                self._alert_once(
+                    (event, round(f.start, 1), f.phrase),
                     f.start,
                     {
                         "start": f.start,
@@ -1471,24 +1466,18 @@ class StreamingSession:
         }
         if loud is not None and levels:
             rel = loud - median(levels)
-            key = ("agent_louder", utt.turn)
-            if rel >= louder_db and key not in self._reported:
-                self._reported.add(key)
-                self._alert("agent_louder")
-                self._emit(
-                    "agent_louder",
+            if rel >= louder_db:
+                self._alert_once(
+                    ("agent_louder", utt.turn),
                     turn.start,
                     {**common, "loudness_rel_db": round(rel, 2), "threshold_db": louder_db},
                 )
         rates = [t.measured[2] for t in others if t.measured[2] and t.measured[3] >= MIN_RATE_UNITS]
         if rate and rates and units >= MIN_RATE_UNITS:
             ratio = rate / median(rates)
-            key = ("agent_faster", utt.turn)
-            if ratio >= faster_ratio and key not in self._reported:
-                self._reported.add(key)
-                self._alert("agent_faster")
-                self._emit(
-                    "agent_faster",
+            if ratio >= faster_ratio:
+                self._alert_once(
+                    ("agent_faster", utt.turn),
                     turn.start,
                     {**common, "rate_ratio": round(ratio, 2), "threshold_ratio": faster_ratio},
                 )
@@ -1625,6 +1614,15 @@ class StreamingSession:
 
     def _alert(self, kind: str) -> None:
         self._alerts[kind] = self._alerts.get(kind, 0) + 1
+
+    def _alert_once(self, key: tuple, t: float, data: dict[str, Any]) -> None:
+        """Count and emit the alert ``key[0]`` unless ``key`` was reported already (the judges
+        look at a window of the call again after every utterance)."""
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self._alert(key[0])
+        self._emit(key[0], t, data)
 
     def _emit(self, kind: str, t: float, data: dict[str, Any]) -> None:
         event = LiveEvent(
