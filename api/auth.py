@@ -111,6 +111,15 @@ def check_agent_access(request: Request, principal: Principal, agent_id: str | N
         raise refuse(request, principal, "see another agent's calls")
 
 
+def ws_key(websocket: WebSocket) -> str | None:
+    """The API key a WebSocket client sent: ``X-API-Key``, ``?key=`` or a Bearer header."""
+    key = websocket.headers.get("x-api-key") or websocket.query_params.get("key")
+    auth = websocket.headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:]
+    return key or None
+
+
 def ws_principal(websocket: WebSocket, key: str | None, roles: tuple[str, ...]) -> Principal | None:
     """The principal of ``key`` if its role is one of ``roles``; a known key with another role is
     written to the audit log as refused. Blocking (database): call it from a worker thread."""
@@ -130,10 +139,7 @@ def ws_principal(websocket: WebSocket, key: str | None, roles: tuple[str, ...]) 
 async def authenticate_ws(websocket: WebSocket, roles: tuple[str, ...] = ALL_ROLES):
     """The principal of a WebSocket client (header or ``?key=``), or ``None`` after closing the
     socket with 4401 (no or unknown key) or 4403 (role not allowed, logged)."""
-    key = websocket.headers.get("x-api-key") or websocket.query_params.get("key")
-    auth = websocket.headers.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
-        key = auth[7:]
+    key = ws_key(websocket)
     principal = await to_thread.run_sync(ws_principal, websocket, key, roles)
     if principal is None:
         await websocket.close(code=4401, reason="missing or unknown API key")

@@ -48,7 +48,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from calmline.api.auth import Principal, authenticate, authenticate_ws, refuse, ws_principal
+from calmline.api.auth import (
+    Principal,
+    authenticate,
+    authenticate_ws,
+    refuse,
+    ws_key,
+    ws_principal,
+)
 from calmline.monitor.store import Store
 from calmline.pipelines.streaming import (
     EVENT_TYPES,
@@ -396,6 +403,16 @@ def _hub(app: Any) -> LiveHub:
 # --- ingest --------------------------------------------------------------------------------------
 
 
+async def _accept(ws: WebSocket) -> LiveHub | None:
+    """Accept an ingest socket: the live hub, or ``None`` after closing it with 1013 (no hub:
+    the server is starting or stopping)."""
+    hub = getattr(ws.app.state, "live", None)
+    await ws.accept()
+    if hub is None:
+        await ws.close(1013, "live calls are not available")
+    return hub
+
+
 class _Stream:
     """One ingest connection: protocol state and error accounting."""
 
@@ -488,10 +505,8 @@ async def ingest(ws: WebSocket) -> None:
     principal = await authenticate_ws(ws, INGEST_ROLES)
     if principal is None:
         return
-    hub = getattr(ws.app.state, "live", None)
-    await ws.accept()
+    hub = await _accept(ws)
     if hub is None:
-        await ws.close(1013, "live calls are not available")
         return
     stream = _Stream(ws, hub, principal)
 
@@ -563,18 +578,12 @@ async def twilio(ws: WebSocket) -> None:
     """Twilio Media Streams: inbound track = customer, outbound = agent (``customParameters``:
     ``agent_id`` (required), ``call_id`` (default: the call SID), ``language``,
     ``agent_track`` = ``inbound`` to swap, ``key`` when the URL cannot carry one)."""
-    has_key = bool(
-        ws.headers.get("x-api-key")
-        or ws.query_params.get("key")
-        or ws.headers.get("authorization", "").lower().startswith("bearer ")
-    )
+    has_key = ws_key(ws) is not None
     principal = await authenticate_ws(ws, INGEST_ROLES) if has_key else None
     if has_key and principal is None:
         return
-    hub = getattr(ws.app.state, "live", None)
-    await ws.accept()
+    hub = await _accept(ws)
     if hub is None:
-        await ws.close(1013, "live calls are not available")
         return
     stream = _Stream(ws, hub, principal)
     tracks: dict[str, str] = {}
