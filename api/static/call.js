@@ -1,7 +1,7 @@
 // QA call page: scorecard, timeline, transcript by role and the audio; a finding click plays
 // the audio from the finding's start and highlights its transcript turn.
 import { api, ApiError, download, showError, startPage } from "./api.js";
-import { createPlayer, renderPractices, renderTranscript, renderTrend, turnFor } from "./report-view.js";
+import { linkedPlayer, renderPractices, renderTrend } from "./report-view.js";
 import { legend, renderTimeline } from "./timeline.js";
 import { badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
 
@@ -52,21 +52,9 @@ function header(call, report) {
 }
 
 function render(call, report) {
-  const player = createPlayer(call.call_id);
-  const transcript = renderTranscript(report, (t) => player.seek(t));
-  let active = null;
-  const onFinding = (finding, button) => {
-    player.seek(finding.start);
-    transcript.focus(turnFor(report, finding));
-    if (active) active.classList.remove("active");
-    active = button || root.querySelector(`button.finding[data-practice="${finding.practice}"][data-start="${finding.start}"][data-kind="${finding.kind}"]`);
-    if (active) active.classList.add("active");
-  };
+  const { player, transcript, onFinding } = linkedPlayer(call, report, root);
   const timeline = renderTimeline(report, { onSeek: (t) => player.seek(t), onFinding });
-  player.el.addEventListener("timeupdate", () => {
-    timeline.setTime(player.el.currentTime);
-    transcript.follow(player.el.currentTime);
-  });
+  player.el.addEventListener("timeupdate", () => timeline.setTime(player.el.currentTime));
   player.el.addEventListener("seeked", () => timeline.setTime(player.el.currentTime));
 
   const practices = renderPractices(report, onFinding);

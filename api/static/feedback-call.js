@@ -1,7 +1,7 @@
 // One call's feedback for the agent: each practice with its score, the evidence (quotes with
 // times; a click plays the moment) and the coaching sentence in the call's language.
 import { api, ApiError, showError, startPage } from "./api.js";
-import { createPlayer, renderPractices, renderTranscript, renderTrend, turnFor } from "./report-view.js";
+import { linkedPlayer, renderPractices, renderTrend } from "./report-view.js";
 import { badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
 
 const root = document.getElementById("call");
@@ -10,17 +10,7 @@ const agentParam = new URLSearchParams(location.search).get("agent");
 document.title = `Feedback ${callId} · Calmline`;
 
 function render(call, report) {
-  const player = createPlayer(call.call_id);
-  const transcript = renderTranscript(report, (t) => player.seek(t));
-  let active = null;
-  const onFinding = (finding, button) => {
-    player.seek(finding.start);
-    transcript.focus(turnFor(report, finding));
-    if (active) active.classList.remove("active");
-    active = button;
-    if (active) active.classList.add("active");
-  };
-  player.el.addEventListener("timeupdate", () => transcript.follow(player.el.currentTime));
+  const { player, transcript, onFinding } = linkedPlayer(call, report, root);
   const card = report.scorecard;
   const coached = card ? card.practices.filter((p) => p.coaching).length : 0;
   root.replaceChildren(

@@ -29,6 +29,26 @@ export function createPlayer(callId) {
   };
 }
 
+/**
+ * The player and the transcript of a call, linked: the transcript follows playback, a click on a
+ * turn plays it, and onFinding(finding, button?) plays a finding's moment, highlights its turn and
+ * marks its button (found in root when the click came from elsewhere, e.g. a timeline marker).
+ */
+export function linkedPlayer(call, report, root) {
+  const player = createPlayer(call.call_id);
+  const transcript = renderTranscript(report, (t) => player.seek(t));
+  let active = null;
+  const onFinding = (finding, button) => {
+    player.seek(finding.start);
+    transcript.focus(turnFor(report, finding));
+    if (active) active.classList.remove("active");
+    active = button || root.querySelector(`button.finding[data-practice="${finding.practice}"][data-start="${finding.start}"][data-kind="${finding.kind}"]`);
+    if (active) active.classList.add("active");
+  };
+  player.el.addEventListener("timeupdate", () => transcript.follow(player.el.currentTime));
+  return { player, transcript, onFinding };
+}
+
 /** The turn a finding points at: its own turn_index, else the turn of its role around its start. */
 export function turnFor(report, finding) {
   if (finding.turn_index !== null && finding.turn_index !== undefined) return finding.turn_index;
