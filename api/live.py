@@ -33,12 +33,10 @@ import logging
 import re
 import time
 import uuid
-import wave
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,6 +54,7 @@ from calmline.api.auth import (
     ws_key,
     ws_principal,
 )
+from calmline.monitor.audio import write_wav
 from calmline.monitor.store import Store
 from calmline.pipelines.streaming import (
     EVENT_TYPES,
@@ -306,7 +305,7 @@ class LiveHub:
         target_dir = self.store.call_audio_dir(call_id)
         target_dir.mkdir(parents=True, exist_ok=True)
         wav_path = target_dir / "live.wav"
-        write_wav(wav_path, audio.samples)
+        write_wav(audio.samples, audio.sample_rate, wav_path)
         report = replace(report, audio=replace(report.audio, path=str(wav_path)))
         metadata = {
             **call.metadata,
@@ -331,11 +330,8 @@ class LiveHub:
         )
         self.store.save_report(call_id, report, incomplete=report.incomplete)
         jobs = getattr(self.app.state, "jobs", None)
-        for listener in getattr(jobs, "listeners", ()):  # metrics, webhooks: as for an upload
-            try:
-                listener(call_id, report)
-            except Exception:
-                logger.exception("report listener failed for live call %s", call_id)
+        if jobs is not None:
+            jobs.tell(call_id, report)  # metrics, webhooks: as for an upload
         report_url = f"/api/v1/calls/{call_id}/report"
         session.announce_end({"report_url": report_url})
         sc = report.scorecard
@@ -359,18 +355,6 @@ class LiveHub:
         for call in list(self.calls.values()):
             await self.finish(call, incomplete=True, reason="the server shut down")
         await to_thread.run_sync(self.pipeline.close)
-
-
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """16-bit PCM WAV at 16 kHz of float32 (channels, n) samples."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")  # (channels, n)
-    tmp = path.with_suffix(".tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(pcm.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(pcm.T.tobytes())
-    tmp.replace(path)
 
 
 def mount(app: FastAPI) -> None:

@@ -27,6 +27,7 @@ in it declares a length; so does a WAV whose recorder never finalised its header
 from __future__ import annotations
 
 import os
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +102,21 @@ class LoadOptions:
             raise ValueError(f"max_duration_s must be positive, got {self.max_duration_s}")
         if self.max_channels < 1:
             raise ValueError(f"max_channels must be at least 1, got {self.max_channels}")
+
+
+def write_wav(samples: np.ndarray, sample_rate: int, path: str | os.PathLike[str]) -> Path:
+    """Write float32 (channels, n) samples as 16-bit PCM WAV, atomically (a partly written file
+    never stands at ``path``). Returns the path."""
+    out = Path(path)
+    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    tmp = out.with_name(out.name + ".tmp")
+    with wave.open(str(tmp), "wb") as w:
+        w.setnchannels(pcm.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.T.tobytes())
+    tmp.replace(out)
+    return out
 
 
 def load_audio(path: str | os.PathLike[str], options: LoadOptions | None = None) -> Audio:

@@ -66,13 +66,13 @@ import datetime as _dt
 import os
 import re
 import unicodedata
-import wave
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from calmline.monitor.audio import write_wav
 from calmline.monitor.types import (
     Audio,
     CallReport,
@@ -1188,14 +1188,7 @@ def write_redacted_wav(
     The file keeps the call's channels at Calmline's decoding rate (16 kHz). Returns the path.
     """
     silenced = redact_audio(audio.samples, audio.sample_rate, audio_spans(report), pad_s=pad_s)
-    pcm = np.round(np.clip(silenced, -1.0, 1.0) * 32767).astype("<i2")
-    out = Path(path)
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(pcm.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(audio.sample_rate)
-        w.writeframes(pcm.T.tobytes())
-    return out
+    return write_wav(silenced, audio.sample_rate, path)
 
 
 __all__ = [

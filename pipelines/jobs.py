@@ -146,7 +146,7 @@ class JobRunner:
         progress = _ProgressWriter(self.store, job.id)
         report = self.pipeline.analyze(call.audio_path, request, hook=progress)
         self.store.save_report(call.id, report)
-        self._tell(call.id, report)
+        self.tell(call.id, report)
 
     def _rescore(self, job: JobRow) -> None:
         report = self.store.get_report(job.call_id)
@@ -157,9 +157,10 @@ class JobRunner:
         self.store.update_job(job.id, step="score", progress=0.5)
         rescored = score_report(report, rubric)
         self.store.save_report(job.call_id, rescored)
-        self._tell(job.call_id, rescored)
+        self.tell(job.call_id, rescored)
 
-    def _tell(self, call_id: str, report: CallReport) -> None:
+    def tell(self, call_id: str, report: CallReport) -> None:
+        """Hand a stored report to the listeners (metrics, webhooks); a failing one is logged."""
         for listener in self.listeners:
             try:
                 listener(call_id, report)
