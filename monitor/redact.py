@@ -1,41 +1,45 @@
-"""PII redaction: phone numbers, Chinese resident ID numbers, bank card numbers and e-mail
-addresses, in Mandarin and English transcripts, written as digits or spoken as words.
+"""PII redaction: phone numbers, Chinese resident ID numbers, bank card numbers, e-mail
+addresses and any other long number, in Mandarin and English transcripts, written as digits or
+spoken as words.
 
 Whisper words are tokens: a number may arrive as ``"138-"``, ``"0013"``, ``"8000."``, as
 ``"一三八"`` ``"零零一三"``, as ``"one"`` ``"three"`` ``"eight"`` … or inside a token with other
 text (``"号码是138"``). Detection therefore runs over a *speaker's whole word sequence* (across
 their turns, so a number dictated in two breaths around the agent's "okay" is still one number),
-cut into units: digit runs, English digit words (``zero``/``oh``/``o`` … ``nine``, ``double``,
-``triple``, ``hundred`` after a digit), Mandarin digit characters (零〇一幺二两三四五六七八九),
-full-width digits, Latin words and single CJK characters, separators.
+read by the digit tokeniser of :mod:`calmline.monitor.digits` (numerals, en digit words with
+``oh``, ``double``, ``triple``, ``hundred``, zh digit characters with 幺 and 两).
 
-Digit sequences
-    Consecutive digit units joined only by separators (space, ``- – — . , ， 、 。 / ( )``), by
-    at most two fillers (uh, um, 呃, 嗯 …) and by pauses of at most ``max_gap_s`` form a run.
-    Money and percentages (``$1,299``, ``1,234,567``, ``15%``) and Mandarin numbers with place
-    characters (十百千万: 一千三百, 两个月) are quantities and never join a run. A run shorter than
-    :data:`MIN_DIGITS` (7) digits is never PII. A longer run is classified, first as a whole, then
-    piece by piece (longest first, at token boundaries), by these exact rules in order:
+Digit runs
+    Consecutive digits joined only by separators (space, ``- – — . , ， 、 。 / ( )``), by at
+    most two fillers (uh, um, 呃, 嗯 …) and by pauses of at most ``max_gap_s`` form a run.
+    Money and percentages (``$1,299``, ``1,234,567``, ``15%``), Mandarin numbers with place
+    characters (十百千万: 一千三百, 两个月) and written dates (``2024-06-11``, ``June 11,
+    2024``) are not numbers to hide. A run shorter than :data:`MIN_DIGITS` (6) digits is never
+    redacted on its own. A longer run is always redacted **whole**, from its first digit to its
+    last, under one kind: the run as a whole by these exact rules in order, else by the words
+    around it, else its pieces (longest first, at token boundaries) by the exact rules and the
+    stretches left by context, the kind naming the most digits winning; when no rule fires on
+    any part of it, as :data:`NUMBER` (unless ``long_numbers`` is off: ``privacy.
+    allow_long_numbers``). A run whose kind is not among the chosen kinds is left as said.
 
     * ``cn_id``: 18 characters with a valid province code, birth date (1900 to this year) and
-      ISO 7064 MOD 11-2 check character (``X`` spoken as x/ex/叉 is accepted at the end);
-    * ``bank_card``: 13-19 digits, not starting with 0, passing the Luhn check;
+      ISO 7064 MOD 11-2 check character (python-stdnum's ``cn.ric``; ``X`` spoken as x/ex/叉 is
+      accepted at the end);
+    * ``bank_card``: 13-19 digits, not starting with 0, passing the Luhn check (python-stdnum);
     * ``cn_id``: 15 digits (legacy ID) with a valid province code and birth date, or 18 digits
       with a valid province code and birth date but a wrong check digit (a misheard digit);
     * ``phone``: Chinese mobile ``1[3-9]`` + 9 digits (optionally after 86 / 0086), or with one
       digit lost in recognition (10 digits); Chinese landline with area code (``010``/``02x`` + 8,
       ``0xxx`` + 7-8); 400/800 service numbers; North American numbers (``[2-9]xx [2-9]xx xxxx``,
-      optionally after 1); international numbers after ``+``/plus (8-15 digits) or ``00``.
+      optionally after 1); international numbers after ``+``/plus or ``00`` that
+      ``phonenumbers`` finds valid.
 
     The North American and near-miss mobile forms are skipped for a run named an order,
     tracking, reference, case or ticket number (订单, 单号, 快递, 工单, 编号): many 10-digit order
-    numbers take that form. Where no exact rule matches, a context word in the words around
-    the run decides (身份证,
-    "ID number" -> ``cn_id`` for 15-18 characters; 卡号, 银行卡, card, account -> ``bank_card``
-    for 12-19; 电话, 手机, phone, mobile, "my number" -> ``phone`` for 7-15, unless the run is
-    named an order, tracking, case or ticket number). So a local number without an area code
-    ("555 0132", 8765 4321) is redacted when it is said to be a number to call, and a
-    misrecognised card or ID number still is when it is said to be one.
+    numbers take that form. Context words in the words around the run (身份证, "ID number" ->
+    ``cn_id`` for 15-18 characters; 卡号, 银行卡, card, account -> ``bank_card`` for 12-19; 电话,
+    手机, phone, mobile, "my number" -> ``phone`` for 7-15, unless the run is named an order,
+    tracking, case or ticket number) name a misrecognised card or ID number.
 
     A run of at least 4 digits that is part of a number redacted elsewhere in the same call
     (身份证尾号1232, "the one ending in oh one three two") is redacted as that number's kind.
@@ -47,16 +51,17 @@ E-mail addresses
     net, org …), so "at home" or "look at that" never match.
 
 Marking: every PII span becomes **one marker word** (``[PHONE]``, ``[CN_ID]``, ``[BANK_CARD]``,
-``[EMAIL]``) covering the times of the words it replaces (its probability is their mean); text
-of the first and last word outside the span is kept around the marker (``号码是[PHONE]。``). The
-report lists each span in ``CallReport.redactions`` (kind, times, speaker, role, how many words)
-— never the original text. Findings' quotes, details, coaching sentences and every other
-transcript-derived string are scrubbed too: the spans' original text, fresh detection, and
-fragments of a redacted number or address cut by a quote's ``…``. Redaction runs after scoring
-and changes no number in the scorecard.
+``[EMAIL]``, ``[NUMBER]``) covering the times of the words it replaces (its probability is their
+mean); text of the first and last word outside the span is kept around the marker
+(``号码是[PHONE]。``). The report lists each span in ``CallReport.redactions`` (kind, times,
+speaker, role, how many words) — never the original text. Findings' quotes, details, coaching
+sentences and every other transcript-derived string are scrubbed too: the spans' original text,
+fresh detection, and fragments of a redacted number or address cut by a quote's ``…``.
+Redaction runs after scoring and changes no number in the scorecard.
 
-Audio: :func:`redact_audio` silences the redacted spans (padded, on the speaker's own channel
-when the channel is known) and :func:`write_redacted_wav` writes the redacted call for export.
+Audio: :func:`redact_audio` silences the redacted spans (a whole digit run, first word to last,
+padded, on the speaker's own channel when the channel is known) and :func:`write_redacted_wav`
+writes the redacted call for export.
 """
 
 from __future__ import annotations
@@ -65,14 +70,18 @@ import calendar
 import datetime as _dt
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import phonenumbers
+from stdnum import luhn as _luhn
+from stdnum.cn import ric as _ric
 
-from calmline.monitor.audio import write_wav
+from calmline.monitor.audio import write_wav_blocks
+from calmline.monitor.digits import EN_DIGITS, ZERO_LETTERS, DigitReader, Run, Unit, glued
+from calmline.monitor.spool import read_span
 from calmline.monitor.types import (
     Audio,
     CallReport,
@@ -87,8 +96,12 @@ from calmline.monitor.types import (
 PII_KINDS: tuple[str, ...] = ("phone", "cn_id", "bank_card", "email")
 """Kinds of PII Calmline detects, in the order they are documented."""
 
-MIN_DIGITS = 7
-"""Digit runs shorter than this are never PII (quantities, prices, times, short codes)."""
+NUMBER = "number"
+"""The kind of a long digit run that no rule names (redacted unless long numbers are allowed)."""
+
+MIN_DIGITS = 6
+"""Digit runs shorter than this are never redacted on their own (quantities, prices, times,
+short codes); a run this long or longer always is, whole: by kind, else as :data:`NUMBER`."""
 
 MIN_FRAGMENT_DIGITS = 4
 """A run this long that is part of a number redacted elsewhere in the call is redacted too."""
@@ -106,48 +119,8 @@ def marker(kind: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Units
+# E-mail words
 # --------------------------------------------------------------------------------------------
-
-_EN_DIGITS = {
-    "zero": "0",
-    "oh": "0",
-    "o": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "niner": "9",
-}
-_ZERO_LETTERS = {"oh", "o"}
-"""Digit words that are also ordinary words: digits only beside another digit."""
-
-_ZH_DIGITS = {
-    "零": "0",
-    "〇": "0",
-    "○": "0",
-    "一": "1",
-    "幺": "1",
-    "二": "2",
-    "两": "2",
-    "兩": "2",
-    "三": "3",
-    "四": "4",
-    "五": "5",
-    "六": "6",
-    "七": "7",
-    "八": "8",
-    "九": "9",
-}
-_MULTIPLIERS = {"double": 2, "triple": 3}
-_FILLERS = {"uh", "um", "er", "erm", "ah", "uhm", "hmm", "mm", "呃", "嗯", "额", "啊"}
-_RUN_SEPARATORS = set("-–—‐‑‒.．,，、。/()（）·")
-_CHECK_X = {"x", "ex", "叉"}
 
 _DOT_WORDS = {".", "．", "。", "dot", "点", "點"}
 _CONNECTOR_WORDS = {"_", "-", "–", "underscore", "dash", "hyphen"}
@@ -161,76 +134,6 @@ _TLDS = frozenset({
     "at", "se", "no", "dk", "fi", "ie", "pl", "ru", "in", "br", "mx", "za",
 })  # fmt: skip
 """Top-level domains a spoken address may end in (a written one may end in any)."""
-
-_TOKEN = re.compile(
-    r"(?P<num>\d+)"
-    r"|(?P<latin>[A-Za-z\uff21-\uff3a\uff41-\uff5a]+(?:'[A-Za-z]+)?)"
-    r"|(?P<cjk>[\u3400-\u9fff\uf900-\ufaff〇○])"
-    r"|(?P<other>[^\s])"
-)
-_QUANTITY = re.compile(
-    r"[$¥￥€£]\s?\d[\d,.]*"
-    r"|\d[\d,.]*\s?(?:%|％|‰)"
-    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
-)
-_PLACE_CHARS = set("十百千万亿拾佰仟萬億")
-
-
-@dataclass(slots=True)
-class _Unit:
-    kind: str
-    """``digit`` (a digit string), ``word`` (Latin word or one CJK character), ``sep``
-    (punctuation) or ``qty`` (digits inside a money amount or percentage)."""
-    text: str
-    """Digits for ``digit``; lower-case NFKC text otherwise."""
-    pos: int
-    """Index of the word the unit comes from."""
-    a: int
-    b: int
-    """Character span inside that word's text."""
-    spoken: bool = False
-    """A digit said as a word (one, 一 …) rather than written as a numeral."""
-
-
-def _units(texts: Sequence[str]) -> list[_Unit]:
-    out: list[_Unit] = []
-    for pos, text in enumerate(texts):
-        quantities = [(m.start(), m.end()) for m in _QUANTITY.finditer(text)]
-        for m in _TOKEN.finditer(text):
-            a, b = m.span()
-            group = m.lastgroup
-            token = unicodedata.normalize("NFKC", m.group()).lower()
-            if group == "num":
-                inside = any(qa <= a and b <= qb for qa, qb in quantities)
-                digits = "".join(str(unicodedata.decimal(c, 0)) for c in m.group())
-                out.append(_Unit("qty" if inside else "digit", digits, pos, a, b))
-            elif group == "cjk":
-                if token in _ZH_DIGITS:
-                    out.append(_Unit("digit", _ZH_DIGITS[token], pos, a, b, spoken=True))
-                else:
-                    out.append(_Unit("word", token, pos, a, b))
-            elif group == "latin":
-                out.append(_Unit("word", token, pos, a, b))
-            else:
-                out.append(_Unit("sep", token, pos, a, b))
-    # Mandarin numbers written with place characters (一千三百, 两个, 十一) are quantities.
-    for i, u in enumerate(out):
-        if u.kind == "digit" and u.spoken:
-            before = out[i - 1] if i else None
-            after = out[i + 1] if i + 1 < len(out) else None
-            if any(
-                n is not None and n.kind == "word" and n.text in _PLACE_CHARS and _glued(u, n)
-                for n in (before, after)
-            ):
-                u.kind = "qty"
-    return out
-
-
-def _glued(x: _Unit, y: _Unit) -> bool:
-    """Two units side by side in one word, nothing between them."""
-    if x.pos != y.pos:
-        return False
-    return x.b == y.a or y.b == x.a
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,7 +170,11 @@ def is_cn_id(value: str, *, check: bool = True) -> bool:
             return False
         if not _valid_date(int(value[6:10]), int(value[10:12]), int(value[12:14])):
             return False
-        return not check or cn_id_check_char(value[:17]) == value[17]
+        if not check:
+            return True
+        # python-stdnum also checks the county code against its register; a county it does
+        # not know yet still passes on the province, date and check character
+        return _ric.is_valid(value) or cn_id_check_char(value[:17]) == value[17]
     if len(value) == 15 and value.isdigit():
         return value[:2] in _PROVINCES and _valid_date(
             1900 + int(value[6:8]), int(value[8:10]), int(value[10:12])
@@ -277,15 +184,7 @@ def is_cn_id(value: str, *, check: bool = True) -> bool:
 
 def luhn_ok(digits: str) -> bool:
     """The Luhn (mod 10) check that every payment card number passes."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    return digits.isascii() and digits.isdigit() and _luhn.is_valid(digits)
 
 
 def is_bank_card(digits: str) -> bool:
@@ -297,7 +196,6 @@ _PHONE = re.compile(
     r"(?:0086|86)?1[3-9]\d{9}"  # Chinese mobile
     r"|0(?:10|2\d)\d{8}|0[3-9]\d{2}\d{7,8}"  # Chinese landline with area code
     r"|[48]00\d{7}"  # 400 / 800 service numbers
-    r"|00[1-9]\d{7,13}"  # international, 00 prefix
 )
 _BROAD_PHONE = re.compile(
     r"1?[2-9]\d{2}[2-9]\d{6}"  # North American numbering plan
@@ -311,13 +209,25 @@ def is_phone(digits: str, *, plus: bool = False, broad: bool = True) -> bool:
     """A telephone number by its digits alone (see the module docstring for the forms);
     ``plus``: the number was introduced by ``+`` or "plus" (international form); ``broad``:
     also the North American and near-miss mobile forms."""
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         return False
-    if plus and 8 <= len(digits) <= 15 and digits[0] != "0":
+    if plus and _international(digits):
+        return True
+    if digits.startswith("00") and not digits.startswith("000") and _international(digits[2:]):
         return True
     if _PHONE.fullmatch(digits):
         return True
     return broad and _BROAD_PHONE.fullmatch(digits) is not None
+
+
+def _international(digits: str) -> bool:
+    """A valid number in international form (country code first), by ``phonenumbers``."""
+    if not 7 <= len(digits) <= 15 or digits[0] == "0":
+        return False
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse("+" + digits))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def classify_digits(value: str, *, plus: bool = False, broad: bool = True) -> str | None:
@@ -337,6 +247,9 @@ def classify_digits(value: str, *, plus: bool = False, broad: bool = True) -> st
         return "phone"
     return None
 
+
+_LONGEST_RULE = 19
+"""No exact rule names more digits than this (a 19-digit card): longer pieces are not tried."""
 
 _CONTEXT_RANGES = {"cn_id": (15, 18), "bank_card": (12, 19), "phone": (7, 15)}
 _CTX_ZH = {
@@ -363,9 +276,9 @@ _CTX_EN = {
 }
 
 
-def _context_kinds(units: Sequence[_Unit], first: int, last: int) -> set[str]:
+def _context_kinds(units: Sequence[Unit], first: int, last: int) -> set[str]:
     """Kinds that words said just before (12 words) or after (6 words) a run point to."""
-    window: list[_Unit] = []
+    window: list[Unit] = []
     count = 0
     for u in reversed(units[:first]):
         if u.kind == "word":
@@ -428,204 +341,77 @@ class PiiMatch:
     value: str
 
 
-@dataclass(slots=True)
-class _Item:
-    digits: str
-    first: int
-    last: int
-    """Unit indices (inclusive)."""
+class _Detector(DigitReader):
+    """Digit runs (:class:`DigitReader`) classified as PII, and e-mail addresses."""
 
-
-@dataclass(slots=True)
-class _Run:
-    items: list[_Item]
-    plus: bool = False
-
-
-class _Detector:
-    def __init__(
-        self, texts: Sequence[str], times: Sequence[tuple[float, float]], max_gap_s: float
-    ) -> None:
-        self.texts = texts
-        self.times = times
-        self.max_gap_s = max_gap_s
-        self.units = _units(texts)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def gap_ok(self, i: int, j: int) -> bool:
-        """Units ``i`` < ``j`` are close enough in time to belong to one number/address."""
-        pi, pj = self.units[i].pos, self.units[j].pos
-        if pi == pj:
-            return True
-        return self.times[pj][0] - self.times[pi][1] <= self.max_gap_s
-
-    def _digit_word(self, i: int) -> str | None:
-        u = self.units[i]
-        if u.kind == "digit":
-            return u.text
-        if u.kind == "word" and u.text in _EN_DIGITS:
-            if u.text in _ZERO_LETTERS and not (
-                self._digitish(i - 1, -1) or self._digitish(i + 1, 1)
-            ):
-                return None
-            return _EN_DIGITS[u.text]
-        return None
-
-    def _digitish(self, i: int, step: int) -> bool:
-        """A digit, a digit word that is not also a letter, or a multiplier: the first unit
-        from ``i`` on in direction ``step`` that is not a separator."""
-        units = self.units
-        while 0 <= i < len(units) and units[i].kind == "sep" and units[i].text in _RUN_SEPARATORS:
-            i += step
-        if not 0 <= i < len(units):
-            return False
-        u = units[i]
-        if u.kind == "digit":
-            return True
-        return u.kind == "word" and (
-            (u.text in _EN_DIGITS and u.text not in _ZERO_LETTERS) or u.text in _MULTIPLIERS
-        )
-
-    def _item_at(self, i: int) -> tuple[_Item, int] | None:
-        """A digit item starting at unit ``i`` and the index after it."""
-        units = self.units
-        u = units[i]
-        if u.kind == "word" and u.text in _MULTIPLIERS and i + 1 < len(units):
-            d = self._digit_word(i + 1)
-            if d is not None and len(d) == 1 and self.gap_ok(i, i + 1):
-                return _Item(d * _MULTIPLIERS[u.text], i, i + 1), i + 2
-            return None
-        d = self._digit_word(i)
-        if d is None:
-            return None
-        return _Item(d, i, i), i + 1
-
-    # -- digit runs ---------------------------------------------------------------------------
-
-    def runs(self) -> list[_Run]:
-        units = self.units
-        runs: list[_Run] = []
-        cur: _Run | None = None
-        fillers = 0
-        plus_at: int | None = None
-        i = 0
-        while i < len(units):
-            found = self._item_at(i)
-            if found is not None:
-                item, nxt = found
-                if cur is not None and self.gap_ok(cur.items[-1].last, item.first):
-                    cur.items.append(item)
-                else:
-                    if cur is not None:
-                        runs.append(cur)
-                    cur = _Run([item], plus=plus_at is not None and plus_at == i - 1)
-                fillers = 0
-                plus_at = None
-                i = nxt
-                continue
-            u = units[i]
-            if u.kind == "sep" and u.text in _RUN_SEPARATORS:
-                pass
-            elif u.text in ("+", "＋", "plus"):
-                plus_at = i
-                if cur is not None:
-                    runs.append(cur)
-                    cur = None
-            elif u.kind == "word" and u.text in _FILLERS and cur is not None and fillers < 2:
-                fillers += 1
-            elif (
-                u.kind == "word"
-                and u.text == "hundred"
-                and cur is not None
-                and len(cur.items[-1].digits) == 1
-                and self.gap_ok(cur.items[-1].last, i)
-            ):
-                cur.items[-1] = _Item(cur.items[-1].digits + "00", cur.items[-1].first, i)
-            elif (
-                u.kind == "word"
-                and u.text in _CHECK_X
-                and cur is not None
-                and sum(len(x.digits) for x in cur.items) == 17
-                and self.gap_ok(cur.items[-1].last, i)
-            ):
-                cur.items.append(_Item("X", i, i))
-                runs.append(cur)
-                cur = None
-            else:
-                if cur is not None:
-                    runs.append(cur)
-                    cur = None
-                fillers = 0
-                plus_at = None
-            i += 1
-        if cur is not None:
-            runs.append(cur)
-        return runs
-
-    def digit_spans(self, kinds: set[str]) -> list[tuple[int, int, str, str]]:
-        """(first unit, last unit, kind, digits) per PII number found."""
+    def digit_spans(
+        self, kinds: set[str], long_numbers: bool = True
+    ) -> list[tuple[int, int, str, str]]:
+        """(first unit, last unit, kind, digits) per digit run to redact: every run of
+        :data:`MIN_DIGITS`+ digits, whole, by the kind a rule gives it or as :data:`NUMBER`
+        (``long_numbers``); a run whose kind is not in ``kinds`` is left as it is."""
         out: list[tuple[int, int, str, str]] = []
         for run in self.runs():
-            items = run.items
-            total = sum(len(x.digits) for x in items)
-            if total < MIN_DIGITS:
+            digits = run.digits
+            if len(digits) < MIN_DIGITS or self.is_date(run):
                 continue
-            context: set[str] | None = None
-
-            def ctx(first: int, last: int) -> set[str]:
-                nonlocal context
-                if context is None:
-                    context = _context_kinds(self.units, first, last)
-                return context
-
-            whole = "".join(x.digits for x in items)
-            first, last = items[0].first, items[-1].last
-            broad = "not_phone" not in ctx(first, last)
-            kind = classify_digits(whole, plus=run.plus, broad=broad) or _classify_by_context(
-                whole, ctx(first, last)
-            )
-            if kind is not None:
-                if kind in kinds:
-                    out.append((first, last, kind, whole))
-                continue
-            # Piece by piece at token boundaries: the longest exact match from each token on,
-            # then context for the tokens left over.
-            covered = [False] * len(items)
-            i = 0
-            while i < len(items):
-                match = None
-                for j in range(len(items), i, -1):
-                    value = "".join(x.digits for x in items[i:j])
-                    if len(value) < MIN_DIGITS:
-                        break
-                    k = classify_digits(value, plus=run.plus and i == 0, broad=broad)
-                    if k is not None:
-                        match = (j, k, value)
-                        break
-                if match is None:
-                    i += 1
-                    continue
-                j, k, value = match
-                if k in kinds:
-                    out.append((items[i].first, items[j - 1].last, k, value))
-                for x in range(i, j):
-                    covered[x] = True
-                i = j
-            i = 0
-            while i < len(items):
-                if covered[i]:
-                    i += 1
-                    continue
-                j = i
-                while j < len(items) and not covered[j]:
-                    j += 1
-                value = "".join(x.digits for x in items[i:j])
-                k = _classify_by_context(value, ctx(first, last))
-                if k is not None and k in kinds and len(value) >= MIN_DIGITS:
-                    out.append((items[i].first, items[j - 1].last, k, value))
-                i = j
+            kind = self.run_kind(run)
+            if kind is None and long_numbers:
+                kind = NUMBER
+            if kind is not None and (kind in kinds or kind == NUMBER):
+                out.append((run.items[0].first, run.items[-1].last, kind, digits))
         return out
+
+    def run_kind(self, run: Run) -> str | None:
+        """The PII kind of a whole digit run, or ``None`` when no rule fires on any part of it.
+
+        The run as a whole by exact rules, then by the words around it; else its pieces (at
+        item boundaries, longest first) by exact rules and the stretches left by context: the
+        kind that names the most digits (cn_id before bank_card before phone on a tie).
+        """
+        items = run.items
+        first, last = items[0].first, items[-1].last
+        context = _context_kinds(self.units, first, last)
+        broad = "not_phone" not in context
+        whole = run.digits
+        kind = classify_digits(whole, plus=run.plus, broad=broad)
+        kind = kind or _classify_by_context(whole, context)
+        if kind is not None:
+            return kind
+        named: dict[str, int] = {}
+        covered = [False] * len(items)
+        i = 0
+        while i < len(items):
+            match = None
+            value = ""
+            for j in range(i + 1, len(items) + 1):
+                value += items[j - 1].digits
+                if len(value) > _LONGEST_RULE:
+                    break
+                k = classify_digits(value, plus=run.plus and i == 0, broad=broad)
+                if k is not None:
+                    match = (j, k, value)  # the longest piece from item i wins
+            if match is None:
+                i += 1
+                continue
+            j, k, value = match
+            named[k] = named.get(k, 0) + len(value)
+            covered[i:j] = [True] * (j - i)
+            i = j
+        i = 0
+        while i < len(items):
+            j = i
+            while j < len(items) and not covered[j]:
+                j += 1
+            value = "".join(x.digits for x in items[i:j])
+            k = _classify_by_context(value, context) if len(value) >= MIN_DIGITS else None
+            if k is not None:
+                named[k] = named.get(k, 0) + len(value)
+            i = max(j, i + 1)
+        if not named:
+            return None
+        order = ("cn_id", "bank_card", "phone")
+        return max(named, key=lambda k: (named[k], -order.index(k)))
 
     # -- e-mail -------------------------------------------------------------------------------
 
@@ -635,8 +421,8 @@ class _Detector:
         if u.kind == "digit":
             return u.text
         if u.kind == "word" and u.text.isascii() and u.text.isalnum():
-            if u.text in _EN_DIGITS and u.text not in _ZERO_LETTERS:
-                return _EN_DIGITS[u.text]
+            if u.text in EN_DIGITS and u.text not in ZERO_LETTERS:
+                return EN_DIGITS[u.text]
             return u.text
         return None
 
@@ -668,7 +454,7 @@ class _Detector:
                 break
             if parts:
                 prev = j - step
-                joined = _glued(units[prev], units[j]) or (
+                joined = glued(units[prev], units[j]) or (
                     len(self._label_char(prev) or "") == 1 and len(c) == 1
                 )
                 if not joined or not self.gap_ok(min(prev, j), max(prev, j)):
@@ -799,11 +585,11 @@ class _Detector:
 
     # -- all ----------------------------------------------------------------------------------
 
-    def find(self, kinds: set[str]) -> list[PiiMatch]:
+    def find(self, kinds: set[str], long_numbers: bool = True) -> list[PiiMatch]:
         spans: list[tuple[int, int, str, str]] = []
         emails = self.email_spans() if "email" in kinds else []
         spans += emails
-        for s in self.digit_spans(kinds):
+        for s in self.digit_spans(kinds, long_numbers):
             if not any(s[0] <= e[1] and e[0] <= s[1] for e in emails):
                 spans.append(s)
         spans.sort()
@@ -829,6 +615,7 @@ def find_pii(
     kinds: Iterable[str] = PII_KINDS,
     *,
     max_gap_s: float = MAX_GAP_S,
+    long_numbers: bool = True,
 ) -> list[PiiMatch]:
     """PII spans in one speaker's word sequence (or in plain strings, which have no times).
 
@@ -836,6 +623,8 @@ def find_pii(
         words: the words in time order; strings are taken as words said without pauses.
         kinds: which kinds to look for (a subset of :data:`PII_KINDS`).
         max_gap_s: a longer pause between two words splits a number or an address.
+        long_numbers: also redact a run of :data:`MIN_DIGITS`+ digits that no rule names, as
+            :data:`NUMBER` (``privacy.allow_long_numbers`` off).
 
     Raises:
         ValueError: an unknown kind.
@@ -843,12 +632,12 @@ def find_pii(
     chosen = _check_kinds(kinds)
     texts = [w if isinstance(w, str) else w.text for w in words]
     times = [(0.0, 0.0) if isinstance(w, str) else (w.start, w.end) for w in words]
-    return _Detector(texts, times, max_gap_s).find(chosen)
+    return _Detector(texts, times, max_gap_s).find(chosen, long_numbers)
 
 
-def redact_text(text: str, kinds: Iterable[str] = PII_KINDS) -> str:
+def redact_text(text: str, kinds: Iterable[str] = PII_KINDS, *, long_numbers: bool = True) -> str:
     """``text`` with every PII span found in it replaced by its marker."""
-    for m in reversed(find_pii([text], kinds)):
+    for m in reversed(find_pii([text], kinds, long_numbers=long_numbers)):
         text = text[: m.start_char] + marker(m.kind) + text[m.end_char :]
     return text
 
@@ -901,11 +690,39 @@ def _marked_words(words: Sequence[Word], matches: Sequence[PiiMatch]) -> list[Wo
 
 
 def redact_words(
-    words: Sequence[Word], kinds: Iterable[str] = PII_KINDS
+    words: Sequence[Word], kinds: Iterable[str] = PII_KINDS, *, long_numbers: bool = True
 ) -> tuple[tuple[Word, ...], list[PiiMatch]]:
     """One speaker's words with PII replaced by marker words, and the matches found."""
-    matches = find_pii(words, kinds)
+    matches = find_pii(words, kinds, long_numbers=long_numbers)
     return tuple(_marked_words(words, matches)), matches
+
+
+def redact_word_groups(
+    groups: Sequence[Sequence[Word]], kinds: Iterable[str] = PII_KINDS, *, long_numbers: bool = True
+) -> list[tuple[Word, ...]]:
+    """Consecutive groups of one speaker's words (utterances, turns) redacted as one sequence,
+    so that a number said across two groups is redacted whole: each group that holds a piece
+    of a span gets a marker word for its piece."""
+    flat = [w for g in groups for w in g]
+    owner = [(gi, wi) for gi, g in enumerate(groups) for wi in range(len(g))]
+    pieces: dict[int, list[PiiMatch]] = {}
+    for m in find_pii(flat, kinds, long_numbers=long_numbers):
+        g = m.first_word
+        while g <= m.last_word:
+            gi = owner[g][0]
+            h = g
+            while h + 1 <= m.last_word and owner[h + 1][0] == gi:
+                h += 1
+            a = m.start_char if g == m.first_word else 0
+            b = m.end_char if h == m.last_word else len(flat[h].text)
+            pieces.setdefault(gi, []).append(
+                PiiMatch(m.kind, owner[g][1], a, owner[h][1], b, m.value)
+            )
+            g = h + 1
+    return [
+        tuple(_marked_words(g, pieces[gi])) if gi in pieces else tuple(g)
+        for gi, g in enumerate(groups)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -928,8 +745,11 @@ _CUT = "…"
 class _Scrubber:
     """Removes known and newly found PII from free text (quotes, details, coaching …)."""
 
-    def __init__(self, kinds: set[str], secrets: Sequence[_Secret]) -> None:
+    def __init__(
+        self, kinds: set[str], secrets: Sequence[_Secret], long_numbers: bool = True
+    ) -> None:
         self.kinds = kinds
+        self.long_numbers = long_numbers
         self.secrets = sorted(
             {s for s in secrets if len(s.raw.strip()) >= 2}, key=lambda s: -len(s.raw)
         )
@@ -941,7 +761,7 @@ class _Scrubber:
         for s in self.secrets:
             if s.raw in text:
                 text = text.replace(s.raw, marker(s.kind))
-        text = redact_text(text, self.kinds)
+        text = redact_text(text, self.kinds, long_numbers=self.long_numbers)
         text = self._digit_fragments(text)
         return self._cut_fragments(text)
 
@@ -982,7 +802,9 @@ class _Scrubber:
         return text
 
 
-def redact_report(report: CallReport, kinds: Iterable[str] = PII_KINDS) -> CallReport:
+def redact_report(
+    report: CallReport, kinds: Iterable[str] = PII_KINDS, *, long_numbers: bool = True
+) -> CallReport:
     """A copy of ``report`` with PII replaced by markers and listed in ``redactions``.
 
     Each speaker's words are searched across their turns; every span becomes one marker word,
@@ -1009,7 +831,7 @@ def redact_report(report: CallReport, kinds: Iterable[str] = PII_KINDS) -> CallR
         seq.sort(key=lambda p: (turns[p[0]].words[p[1]].start, p))
         words = [turns[ti].words[wi] for ti, wi in seq]
         detector = _Detector([w.text for w in words], [(w.start, w.end) for w in words], MAX_GAP_S)
-        found[speaker] = (words, detector, detector.find(chosen))
+        found[speaker] = (words, detector, detector.find(chosen, long_numbers))
     # pieces of a number already redacted in this call (尾号1232, "ending in 0132")
     values = [(m.kind, m.value) for *_, ms in found.values() for m in ms if m.kind != "email"]
     for _, detector, matches in found.values():
@@ -1046,7 +868,7 @@ def redact_report(report: CallReport, kinds: Iterable[str] = PII_KINDS) -> CallR
                     texts[0] = texts[0][a:]
                 secrets.append(_Secret(m.kind, _join(texts, language), m.value))
                 g = h + 1
-    scrub = _Scrubber(chosen, secrets)
+    scrub = _Scrubber(chosen, secrets, long_numbers)
     new_turns = []
     for ti, turn in enumerate(turns):
         matches = per_turn.get(ti)
@@ -1077,8 +899,21 @@ def _scrub_evidence(e: RoleEvidence, scrub: Callable[[str], str | None]) -> Role
 
 
 def _scrub_finding(f: Finding, scrub: Callable[[str | None], str | None]) -> Finding:
+    quote = scrub(f.quote) or ""
+    matched = scrub(f.matched)
+    start = f.match_start
+    if matched is not None and (start is None or quote[start : start + len(matched)] != matched):
+        start = quote.find(matched)  # a marker before the words shifted them
+    if matched is None or start is None or start < 0:
+        start = None
     return replace(
-        f, quote=scrub(f.quote) or "", detail=scrub(f.detail) or "", phrase=scrub(f.phrase)
+        f,
+        quote=quote,
+        detail=scrub(f.detail) or "",
+        phrase=scrub(f.phrase),
+        matched=matched,
+        match_start=start,
+        match_end=None if start is None or matched is None else start + len(matched),
     )
 
 
@@ -1134,6 +969,7 @@ def redact_audio(
     *,
     pad_s: float = AUDIO_PAD_S,
     fade_s: float = 0.005,
+    offset: int = 0,
 ) -> np.ndarray:
     """A copy of ``samples`` with ``spans`` silenced.
 
@@ -1143,6 +979,9 @@ def redact_audio(
         spans: what to silence; a span on a channel the audio does not have silences all.
         pad_s: extra silence on each side (s).
         fade_s: linear fade into and out of the silence, so no click marks the cut (s).
+        offset: index in the call of ``samples``' first sample, when ``samples`` is one block of
+            a longer call (span times stay call times; blocks silence exactly what the whole
+            call would).
 
     Returns:
         float32 array of the input's shape.
@@ -1160,16 +999,17 @@ def redact_audio(
     for span in spans:
         if not isinstance(span, AudioSpan):
             span = AudioSpan(*span)
-        a = max(0, int(np.floor((span.start - pad_s) * sample_rate)))
-        b = min(n, int(np.ceil((span.end + pad_s) * sample_rate)))
-        if b <= a:
+        # the silence and its fades in call samples, then clipped to this block
+        a0 = max(0, int(np.floor((span.start - pad_s) * sample_rate)))
+        b0 = int(np.ceil((span.end + pad_s) * sample_rate))
+        if b0 <= a0 or b0 + fade <= offset or a0 - fade >= offset + n:
             continue
         gain = np.ones(n, dtype=np.float32)
-        gain[a:b] = 0.0
-        lo = max(0, a - fade)
-        gain[lo:a] = np.minimum(gain[lo:a], np.linspace(1.0, 0.0, a - lo, dtype=np.float32))
-        hi = min(n, b + fade)
-        gain[b:hi] = np.minimum(gain[b:hi], np.linspace(0.0, 1.0, hi - b, dtype=np.float32))
+        ramp_in = np.linspace(1.0, 0.0, fade, endpoint=False, dtype=np.float32)
+        ramp_out = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
+        _apply(gain, a0 - fade - offset, ramp_in)
+        _apply(gain, a0 - offset, np.zeros(b0 - a0, dtype=np.float32))
+        _apply(gain, b0 - offset, ramp_out)
         channels = (
             [span.channel]
             if span.channel is not None and 0 <= span.channel < x.shape[0]
@@ -1180,21 +1020,44 @@ def redact_audio(
     return x[0] if flat else x
 
 
+def _apply(gain: np.ndarray, at: int, values: np.ndarray) -> None:
+    """``gain[at:at+len(values)] = min(gain, values)``, with the part outside ``gain`` dropped."""
+    lo, hi = max(0, at), min(gain.size, at + values.size)
+    if hi > lo:
+        np.minimum(gain[lo:hi], values[lo - at : hi - at], out=gain[lo:hi])
+
+
+REDACT_BLOCK_S = 60.0
+"""Block length (s) in which :func:`write_redacted_wav` silences and writes a call."""
+
+
 def write_redacted_wav(
     audio: Audio, report: CallReport, path: str | os.PathLike[str], *, pad_s: float = AUDIO_PAD_S
 ) -> Path:
     """Write ``audio`` with the report's redacted spans silenced as 16-bit PCM WAV.
 
-    The file keeps the call's channels at Calmline's decoding rate (16 kHz). Returns the path.
+    The file keeps the call's channels at Calmline's decoding rate (16 kHz). The call is
+    silenced and written :data:`REDACT_BLOCK_S` at a time, so a 4-hour call (whose samples may be
+    a file-backed spool) never sits in memory whole. Returns the path.
     """
-    silenced = redact_audio(audio.samples, audio.sample_rate, audio_spans(report), pad_s=pad_s)
-    return write_wav(silenced, audio.sample_rate, path)
+    spans = audio_spans(report)
+    samples = audio.samples if audio.samples.ndim == 2 else audio.samples[None, :]
+    n, step = samples.shape[1], max(1, int(REDACT_BLOCK_S * audio.sample_rate))
+
+    def blocks():
+        for i in range(0, max(n, 1), step):
+            j = min(n, i + step)
+            block = np.stack([read_span(ch, i, j) for ch in samples])
+            yield redact_audio(block, audio.sample_rate, spans, pad_s=pad_s, offset=i)
+
+    return write_wav_blocks(blocks(), samples.shape[0], audio.sample_rate, path)
 
 
 __all__ = [
     "AUDIO_PAD_S",
     "MAX_GAP_S",
     "MIN_DIGITS",
+    "NUMBER",
     "PII_KINDS",
     "AudioSpan",
     "PiiMatch",
@@ -1210,6 +1073,7 @@ __all__ = [
     "redact_audio",
     "redact_report",
     "redact_text",
+    "redact_word_groups",
     "redact_words",
     "write_redacted_wav",
 ]

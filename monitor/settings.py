@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -125,6 +125,24 @@ class ServerSettings(BaseModel):
     load_models: bool = Field(
         True, description="Load the models at start-up (lifespan) instead of on first use."
     )
+    session_ttl_s: float = Field(
+        8 * 3600.0,
+        gt=0,
+        description="How long a page sign-in (session cookie) lasts before the key is asked "
+        "again (s).",
+    )
+    session_secret: str | None = Field(
+        None,
+        description="HMAC key that signs session cookies; default: a random one per server "
+        "process (a restart signs every page out). Set it when several servers share users.",
+    )
+    auth_recheck_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="Open live feeds and ingest sockets check their key (or session) again this "
+        "often and close once it is revoked or expired (s).",
+    )
 
 
 class JobSettings(BaseModel):
@@ -133,12 +151,36 @@ class JobSettings(BaseModel):
     poll_s: float = Field(0.5, gt=0, description="How often idle workers look for queued jobs (s).")
 
 
+LIVE_CALLS_PER_CORE = 2
+"""Live calls one CPU core follows at real time with the bundled Whisper base (one CPU
+transcription worker keeps up with about 4 calls on 2 cores; see bench/README.md)."""
+
+
+def _default_live_calls() -> int:
+    """:data:`LIVE_CALLS_PER_CORE` per CPU core this process may use, at least 1."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, LIVE_CALLS_PER_CORE * cores)
+
+
 class LiveSettings(BaseModel):
     max_calls: int = Field(
-        0,
+        default_factory=_default_live_calls,
         ge=0,
         description="Live calls followed at once; a call beyond it is refused (WebSocket close "
-        "1013, try again later). 0 = no limit.",
+        "1013, try again later). Default: 2 per CPU core (what CPU transcription keeps up "
+        "with); raise it on a GPU or with a smaller model (CALMLINE_LIVE__MAX_CALLS). "
+        "0 = no limit.",
+    )
+    max_gap_s: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="Most silence put in for a gap in a track's media timestamps (s). A larger "
+        "jump is a protocol warning (an error frame to the client, a warning in the report): "
+        "the track goes on from the new timestamp after this much silence.",
     )
     reorder_window_s: float = Field(
         0.2,
@@ -146,6 +188,13 @@ class LiveSettings(BaseModel):
         le=5,
         description="How long early media waits for a missing earlier chunk before the gap "
         "counts as lost and becomes silence (s).",
+    )
+    key_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="A Twilio stream opened without a key must send one (customParameters.key) "
+        "within this long, or it is closed (s).",
     )
     max_utterance_s: float = Field(
         28.0,
@@ -174,6 +223,11 @@ class PrivacySettings(BaseModel):
         description="Which kinds of PII are redacted.",
     )
     redact_audio: bool = Field(False, description="Also silence redacted words in exported audio.")
+    allow_long_numbers: bool = Field(
+        False,
+        description="Keep digit runs of 6+ digits that no PII rule names (order numbers …); "
+        "by default they are redacted as [NUMBER].",
+    )
 
 
 class WebhookSettings(BaseModel):
@@ -186,6 +240,49 @@ class WebhookSettings(BaseModel):
     max_attempts: int = Field(5, ge=1, description="Delivery tries per event.")
     timeout_s: float = Field(5.0, gt=0, description="Per-try HTTP timeout (s).")
     backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles each try (s).")
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names or IP addresses the webhook URL may use even though they are "
+        "loopback, private, link-local or otherwise internal (refused by default).",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if not v:
+            return None
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"webhooks.url must be an http(s) URL with a host, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _public_host(self) -> WebhookSettings:
+        """An internal address written in the URL is refused here; host names are resolved
+        and checked before every delivery (``calmline.pipelines.webhooks``)."""
+        import ipaddress
+        from urllib.parse import urlsplit
+
+        if not self.url:
+            return self
+        host = (urlsplit(self.url).hostname or "").lower().rstrip(".")
+        if host in {h.lower().strip("[]").rstrip(".") for h in self.allow_hosts}:
+            return self
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            internal = host == "localhost" or host.endswith(".localhost")
+        else:
+            mapped = getattr(ip, "ipv4_mapped", None) or ip
+            internal = not mapped.is_global or mapped.is_multicast
+        if internal:
+            raise ValueError(
+                f"webhooks.url {self.url!r} points at an internal address ({host}); add the "
+                "host to webhooks.allow_hosts to allow it"
+            )
+        return self
 
 
 class Settings(BaseSettings):

@@ -48,9 +48,10 @@ from calmline.models.device import resolve_device
 from calmline.models.vad_silero import CONTEXT, FRAME, VadOptions, default_model_path
 from calmline.monitor.detectors import DetectorContext, detector_for
 from calmline.monitor.detectors.let_finish import FloorRules, is_backchannel, starts_inside
+from calmline.monitor.digits import DigitReader
 from calmline.monitor.errors import CalmlineError, ModelLoadError
 from calmline.monitor.measure import MeasureOptions, count_units, measure
-from calmline.monitor.redact import redact_text, redact_words
+from calmline.monitor.redact import MAX_GAP_S, redact_text, redact_word_groups
 from calmline.monitor.roles import roles_from_channels
 from calmline.monitor.rubric import Rubric
 from calmline.monitor.settings import Settings
@@ -98,6 +99,8 @@ EVENT_TYPES = (
 """Every ``LiveEvent.type``; payloads are listed in ``docs/live.md``."""
 
 _CHANNEL_OF_ROLE = {"agent": 0, "customer": 1, "mixed": 0}
+MAX_JUMPS_LISTED = 10
+"""Timestamp jumps of one track listed in the report's warnings; more are only counted."""
 
 
 class StreamError(CalmlineError):
@@ -829,6 +832,10 @@ class _Track:
     gap_samples: int = 0
     late: int = 0
     late_samples: int = 0
+    offset: int = 0
+    """Samples taken off the media timestamps after jumps past ``live.max_gap_s``."""
+    jumps: int = 0
+    last_jump: str | None = None
 
     @property
     def seconds(self) -> float:
@@ -913,6 +920,8 @@ class StreamingSession:
         self._non_talk_from: float | None = 0.0  # start of the current silence, if reported once
         self._non_talk_said = False
         self._matcher: PhraseMatcher | None = None
+        self._held: dict[str, _Utterance] = {}
+        """Per track: a transcript held back while its digit run may go on (``_publish``)."""
         self.report: CallReport | None = None
 
     # --- public ----------------------------------------------------------------------------------
@@ -934,8 +943,9 @@ class StreamingSession:
             samples: float (-1..1) or int16 samples at ``meta.sample_rate``, shape (n,).
             t: call time of the first sample (s), from the media timestamps; ``None`` = right
                 after the previous chunk. Chunks may come out of order by up to
-                ``reorder_window_s``; a gap is filled with silence; audio for a time already
-                played out is dropped.
+                ``reorder_window_s``; a gap is filled with silence, at most
+                ``live.max_gap_s`` of it (a larger jump ahead is a warning and the track goes
+                on from the new timestamp); audio for a time already played out is dropped.
 
         Returns:
             The events that became ready since the previous ``accept`` or ``drain`` (none when
@@ -954,7 +964,7 @@ class StreamingSession:
         rate = self.meta.sample_rate
         if t is not None and (not math.isfinite(t) or t < 0):
             raise StreamError(f"timestamp must be a non-negative number of seconds, got {t}")
-        pos = tr.position if t is None else round(t * rate)
+        pos = tr.position if t is None else self._bounded_gap(tr, round(t * rate) - tr.offset)
         limit = self.settings.audio.max_duration_s * rate
         if pos + x.shape[0] > limit:
             raise StreamError(
@@ -973,6 +983,7 @@ class StreamingSession:
                 start, _, chunk = heapq.heappop(tr.heap)
                 self._place(tr, start, chunk)
             self._after_audio()
+            self._release_held()
             return self._drain()
 
     def drain(self) -> list[LiveEvent]:
@@ -1025,6 +1036,7 @@ class StreamingSession:
                     f"{self._pending} utterance(s) were not transcribed within "
                     f"{self.options.close_timeout_s:.0f} s of hang-up"
                 )
+            self._release_held(final=True)
             wait_s = time.perf_counter() - t_close
         try:
             report = self._final_report(incomplete, reason, wait_s)
@@ -1083,7 +1095,9 @@ class StreamingSession:
     def snapshot(self, transcript_limit: int = 200) -> dict[str, Any]:
         """The call as a late subscriber should first see it: metrics and transcript so far."""
         with self._lock:
-            done = [u for u in self.utterances if u.done and u.text][-transcript_limit:]
+            held = [id(u) for u in self._held.values()]
+            done = [u for u in self.utterances if u.done and u.text and id(u) not in held]
+            done = done[-transcript_limit:]
             return {
                 "call_id": self.call_id,
                 "agent_id": self.agent_id,
@@ -1099,7 +1113,38 @@ class StreamingSession:
         with self._lock:
             return self._metrics()
 
+    def timestamp_jumps(self, track: str) -> tuple[int, str | None]:
+        """How often ``track``'s media timestamps jumped ahead by more than ``live.max_gap_s``,
+        and the warning about the latest jump."""
+        tr = self.tracks.get(track)
+        return (tr.jumps, tr.last_jump) if tr is not None else (0, None)
+
     # --- audio in --------------------------------------------------------------------------------
+
+    def _bounded_gap(self, tr: _Track, pos: int) -> int:
+        """``pos`` (source samples on the track's timeline) with a jump of the media timestamps
+        past ``live.max_gap_s`` ahead of the newest audio cut to that much silence: the track
+        goes on from the new timestamp (its later timestamps are shifted the same way), and the
+        jump is a warning, not hours of zeros."""
+        rate = self.meta.sample_rate
+        max_gap = round(self.settings.live.max_gap_s * rate)
+        newest = max(tr.newest, tr.position)
+        jump = pos - newest
+        if jump <= max_gap:
+            return pos
+        with self._lock:
+            tr.offset += jump - max_gap
+            tr.jumps += 1
+            tr.last_jump = (
+                f"track {tr.name}: the media timestamps jumped {jump / rate:.1f} s ahead after "
+                f"{newest / rate:.1f} s of audio; {max_gap / rate:g} s of silence put in "
+                "(live.max_gap_s) and the track goes on from the new timestamp"
+            )
+            if tr.jumps <= MAX_JUMPS_LISTED:
+                self.warnings.append(tr.last_jump)
+            elif tr.jumps == MAX_JUMPS_LISTED + 1:
+                self.warnings.append(f"track {tr.name}: more timestamp jumps, not listed")
+        return pos - (jump - max_gap)
 
     def _place(self, tr: _Track, start: int, chunk: np.ndarray) -> None:
         if start > tr.position:
@@ -1231,8 +1276,7 @@ class StreamingSession:
             if error:
                 self.warnings.append(f"utterance at {utt.start:.2f} s: {error}")
             self._done_cv.notify_all()
-            payload = self._utterance_payload(utt)
-            self._emit("transcript", utt.start, {**payload, "utterance_end": utt.speech_end})
+            self._publish(utt)
             if self.mixed or not self.language:
                 return
             try:
@@ -1240,10 +1284,72 @@ class StreamingSession:
             except Exception:
                 logger.exception("live judging failed for call %s", self.call_id)
 
+    # --- live transcript redaction: a digit run said across utterances is redacted whole -------
+
+    def _publish(self, utt: _Utterance) -> None:
+        """Emit ``utt``'s transcript, after the track's held one; hold ``utt`` back instead
+        while it ends in a digit run that the speaker's next utterance may continue."""
+        held = self._held.pop(utt.track, None)
+        if held is not None:
+            self._emit_transcript(held)
+        if self.settings.privacy.redact and not self.closed and _digits_at(utt, end=True):
+            self._held[utt.track] = utt
+        else:
+            self._emit_transcript(utt)
+
+    def _release_held(self, final: bool = False) -> None:
+        """Emit held transcripts whose digit run can no longer go on: the track moved on more
+        than ``MAX_GAP_S`` past the run with no utterance starting in that time (a later
+        utterance's transcript releases the held one itself), or the call ended."""
+        for track, u in list(self._held.items()):
+            end = u.words[-1].end
+            tr = self.tracks[track]
+            later = next((v for v in self.utterances[u.index + 1 :] if v.track == track), None)
+            if later is not None:
+                going_on = later.start <= end + MAX_GAP_S
+            elif tr.vad.in_speech:
+                going_on = (tr.vad.start or 0.0) <= end + MAX_GAP_S
+            else:
+                going_on = tr.seconds <= end + MAX_GAP_S
+            if final or not going_on:
+                del self._held[track]
+                self._emit_transcript(u)
+
+    def _emit_transcript(self, u: _Utterance) -> None:
+        payload = self._utterance_payload(u)
+        self._emit("transcript", u.start, {**payload, "utterance_end": u.speech_end})
+
+    def _neighbour(self, u: _Utterance, step: int) -> _Utterance | None:
+        """The track's transcribed utterance before (-1) or after (1) ``u``, if it has words."""
+        i = u.index + step
+        while 0 <= i < len(self.utterances):
+            v = self.utterances[i]
+            if v.track == u.track:
+                return v if v.done and v.words else None
+            i += step
+        return None
+
+    def _redacted_words(self, u: _Utterance) -> tuple[Word, ...]:
+        """``u``'s words redacted together with the track's utterances that a digit run goes
+        on into (or comes from), and the utterance before them for the words that name it."""
+        chain = [u]
+        before = self._neighbour(u, -1)
+        while before is not None and _crosses(before, chain[0]):
+            chain.insert(0, before)
+            before = self._neighbour(before, -1)
+        after = self._neighbour(u, 1)
+        while after is not None and _crosses(chain[-1], after):
+            chain.append(after)
+            after = self._neighbour(after, 1)
+        groups = ([before.words] if before is not None else []) + [v.words for v in chain]
+        privacy = self.settings.privacy
+        out = redact_word_groups(groups, privacy.kinds, long_numbers=not privacy.allow_long_numbers)
+        return out[len(groups) - len(chain) + chain.index(u)]
+
     def _utterance_payload(self, u: _Utterance) -> dict[str, Any]:
         words = u.words
         if self.settings.privacy.redact and words:
-            words, _ = redact_words(words, self.settings.privacy.kinds)
+            words = self._redacted_words(u)
         return {
             "role": "unknown" if u.role == "mixed" else u.role,
             "track": u.track,
@@ -1608,8 +1714,9 @@ class StreamingSession:
     # --- events ----------------------------------------------------------------------------------
 
     def _scrub(self, text: str | None) -> str | None:
-        if text and self.settings.privacy.redact:
-            return redact_text(text, self.settings.privacy.kinds)
+        privacy = self.settings.privacy
+        if text and privacy.redact:
+            return redact_text(text, privacy.kinds, long_numbers=not privacy.allow_long_numbers)
         return text
 
     def _alert(self, kind: str) -> None:
@@ -1816,6 +1923,24 @@ def _joined_words(
         if u.words:
             previous = u
     return tuple(out)
+
+
+def _digits_at(u: _Utterance, end: bool) -> bool:
+    """Whether ``u``'s words end (``end``) or start with a digit run that may go on across an
+    utterance boundary."""
+    if not u.words:
+        return False
+    reader = DigitReader([w.text for w in u.words], [(w.start, w.end) for w in u.words], MAX_GAP_S)
+    return reader.trailing_run() if end else reader.leading_run()
+
+
+def _crosses(a: _Utterance, b: _Utterance) -> bool:
+    """A digit run said at the end of ``a`` may go on at the start of ``b`` (same track)."""
+    return (
+        b.words[0].start - a.words[-1].end <= MAX_GAP_S
+        and _digits_at(a, end=True)
+        and _digits_at(b, end=False)
+    )
 
 
 def _join(words: Sequence[Word], language: str) -> str:
