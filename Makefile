@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= samples/en_stereo_mulaw.wav
 
-.PHONY: bench-load bench-live demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote clean
+.PHONY: bench-load bench-live bench-memory demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ bench-load: $(VENV)/.installed-dev
 
 bench-live: $(VENV)/.installed-dev
 	$(BIN)/python bench/live_latency.py
+
+bench-memory: $(VENV)/.installed-dev
+	$(BIN)/python bench/memory.py
 
 bench-pyannote:
 	bash bench/pyannote_backend.sh

@@ -30,6 +30,7 @@ import numpy as np
 from calmline.models.base import Transcript, asr_backends
 from calmline.models.device import resolve_device
 from calmline.monitor.errors import ModelLoadError
+from calmline.monitor.spool import read_span
 from calmline.monitor.types import SAMPLE_RATE, ModelInfo, Word
 
 logger = logging.getLogger(__name__)
@@ -286,7 +287,8 @@ class WhisperTranscriber:
             # window of its own: a sliver of line noise there is decoded as words, through every
             # temperature fallback (seconds for nothing), while true silence is recognised as
             # such at once and skipped.
-            parts = [samples[a:b] for a, b in piece] if spans is not None else [samples]
+            # read_span: a piece of a file-backed (spooled) call is read, then its pages let go
+            parts = [read_span(samples, a, b) for a, b in piece]
             audio = np.concatenate([*parts, np.zeros(round(TAIL_S * SAMPLE_RATE), np.float32)])
             if language is None:
                 language, probability = self.detect_language(audio)
@@ -402,15 +404,19 @@ def _nearest(spans: list[tuple[int, int]], sample: float) -> tuple[int, int]:
 
 def _pieces(chunks: list[tuple[int, int]], max_samples: int) -> list[list[tuple[int, int]]]:
     """Consecutive speech chunks (sample ranges) grouped into pieces of at most ``max_samples``
-    of speech each; a piece is cut only between chunks, so no word is split."""
+    of speech each; a piece is cut only between chunks, so no word is split, except that a
+    single chunk longer than ``max_samples`` (minutes of speech without a 2 s pause) is cut
+    into pieces of ``max_samples``, so memory stays bounded whatever the call holds."""
     pieces: list[list[tuple[int, int]]] = [[]]
     size = 0
     for a, b in chunks:
-        if pieces[-1] and size + (b - a) > max_samples:
-            pieces.append([])
-            size = 0
-        pieces[-1].append((a, b))
-        size += b - a
+        for lo in range(a, b, max_samples):
+            hi = min(lo + max_samples, b)
+            if pieces[-1] and size + (hi - lo) > max_samples:
+                pieces.append([])
+                size = 0
+            pieces[-1].append((lo, hi))
+            size += hi - lo
     return pieces
 
 

@@ -21,7 +21,11 @@ import scipy.fft
 from calmline.models.base import embedding_backends
 from calmline.models.device import resolve_device
 from calmline.monitor.errors import BackendUnavailable, ModelLoadError
+from calmline.monitor.spool import read_span, release
 from calmline.monitor.types import SAMPLE_RATE, ModelInfo
+
+_MEL_SPAN = 1 << 24
+"""Most samples of the signal (17.5 min) one block of mel frames reads at a time (64 MB)."""
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +248,7 @@ class ResemblyzerEmbedder:
             chunk = slice(lo, min(lo + size, m))
             mels = mel[inverse[chunk]]  # (b, frames, 40)
             cut = windows[starts[chunk]]  # (b, length)
+            release(x, int(starts[chunk].min()), int(starts[chunk].max()) + length)
             head = np.pad(cut[:, :N_FFT], ((0, 0), (half, 0)))  # (b, 600)
             tail = np.pad(cut[:, length - N_FFT :], ((0, 0), (0, half)))  # (b, 600)
             mels[:, left] = self._mel_of_frames(head, left_at)
@@ -266,16 +271,30 @@ class ResemblyzerEmbedder:
         return (power @ self._mel_basis.T).astype(np.float32, copy=False)
 
     def _mel_at(self, x: np.ndarray, centres: np.ndarray, block: int = 8192) -> np.ndarray:
-        """Mel power of 400-sample frames centred on ``centres`` (zero outside the signal)."""
+        """Mel power of 400-sample frames centred on sorted ``centres`` (zero outside the signal).
+
+        Each block of frames reads only the stretch of ``x`` it covers (:func:`read_span`, at
+        most ``_MEL_SPAN`` samples), so a long or file-backed signal is never copied whole.
+        """
         half = N_FFT // 2
-        padded = np.pad(x, (half, half))  # frame centred on c = padded[c : c + N_FFT]
-        view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)  # (n + 1, 400), no copy
+        n = x.shape[0]
         out = np.empty((centres.shape[0], N_MELS), dtype=np.float32)
-        for lo in range(0, centres.shape[0], block):
-            frames = view[centres[lo : lo + block]] * self._window  # (b, 400)
+        lo = 0
+        while lo < centres.shape[0]:
+            # at most `block` frames, over at most _MEL_SPAN samples of the signal
+            hi = min(lo + block, int(np.searchsorted(centres, centres[lo] + _MEL_SPAN, "right")))
+            c = centres[lo:hi]
+            first, last = int(c[0]) - half, int(c[-1]) + half  # the block reads [first, last)
+            seg = np.zeros(last - first, dtype=np.float32)
+            a, b = max(first, 0), min(last, n)
+            if b > a:
+                seg[a - first : b - first] = read_span(x, a, b)
+            view = np.lib.stride_tricks.sliding_window_view(seg, N_FFT)  # no copy
+            frames = view[c - c[0]] * self._window  # (b, 400)
             spectrum = scipy.fft.rfft(frames, axis=-1)  # (b, 201)
             power = spectrum.real**2 + spectrum.imag**2
-            out[lo : lo + block] = power @ self._mel_basis.T
+            out[lo:hi] = power @ self._mel_basis.T
+            lo = hi
         return out
 
     def _forward(self, mels: Any) -> np.ndarray:

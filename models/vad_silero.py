@@ -11,12 +11,17 @@ import numpy as np
 from calmline.models.base import vad_backends
 from calmline.models.device import resolve_device
 from calmline.monitor.errors import ModelLoadError
+from calmline.monitor.spool import read_span
 from calmline.monitor.types import SAMPLE_RATE, ModelInfo
 
 FRAME = 512
 """Samples per VAD frame at 16 kHz (32 ms)."""
 CONTEXT = 64
 """Samples of left context the v6 model expects in front of every frame."""
+_BLOCK_FRAMES = 1_000
+"""Frames per model run (32 s); also how much of the signal is read at a time. The model's
+working memory grows with it (about 18 MB per 1000 frames); the probabilities do not depend on
+it, since the recurrent state is carried from run to run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +89,33 @@ class SileroVad:
         )
 
     def speech_probabilities(self, samples: np.ndarray) -> np.ndarray:
-        """Speech probability of each 32 ms frame: float32 (n,) at 16 kHz -> float32 (frames,)."""
+        """Speech probability of each 32 ms frame: float32 (n,) at 16 kHz -> float32 (frames,).
+
+        The signal is read and run ``_BLOCK_FRAMES`` frames at a time, the recurrent state and
+        the 64 context samples carried from block to block, so memory does not grow with the
+        signal's length and a file-backed signal (:mod:`calmline.monitor.spool`) is never
+        resident whole; the result is the same as one pass over the whole signal.
+        """
         if samples.ndim != 1:
             raise ValueError("VAD expects a one-dimensional signal")
         n = samples.shape[0]
         if n == 0:
             return np.zeros(0, dtype=np.float32)
-        padded = np.pad(samples.astype(np.float32, copy=False), (0, (-n) % FRAME))
-        frames = padded.reshape(-1, FRAME)  # (frames, 512)
-        # each frame is fed with the last 64 samples of the previous one in front of it
-        context = np.zeros((frames.shape[0], CONTEXT), dtype=np.float32)
-        context[1:] = frames[:-1, -CONTEXT:]
-        batch = np.concatenate([context, frames], axis=1)  # (frames, 576)
         h = np.zeros((1, 1, 128), dtype=np.float32)
         c = np.zeros((1, 1, 128), dtype=np.float32)
+        tail = np.zeros(CONTEXT, dtype=np.float32)  # the first frame has zeros in front
         out = []
-        step = 10_000
-        for i in range(0, batch.shape[0], step):
-            probs, h, c = self._session.run(None, {"input": batch[i : i + step], "h": h, "c": c})
+        block = _BLOCK_FRAMES * FRAME
+        for lo in range(0, n, block):
+            x = read_span(samples, lo, min(lo + block, n)).astype(np.float32, copy=False)
+            frames = np.pad(x, (0, (-x.shape[0]) % FRAME)).reshape(-1, FRAME)  # (frames, 512)
+            # each frame is fed with the last 64 samples of the previous one in front of it
+            context = np.empty((frames.shape[0], CONTEXT), dtype=np.float32)
+            context[0] = tail
+            context[1:] = frames[:-1, -CONTEXT:]
+            tail = frames[-1, -CONTEXT:].copy()
+            batch = np.concatenate([context, frames], axis=1)  # (frames, 576)
+            probs, h, c = self._session.run(None, {"input": batch, "h": h, "c": c})
             out.append(np.asarray(probs).reshape(-1))
         return np.concatenate(out).astype(np.float32)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import wave
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from calmline.monitor.errors import (
     NotAudioError,
     TooManyChannelsError,
 )
+from calmline.monitor.spool import SampleSpool
 from calmline.monitor.types import SAMPLE_RATE, Audio, AudioInfo
 
 AUDIO_SUFFIXES = frozenset(
@@ -92,30 +94,53 @@ class LoadOptions:
             longer duration is refused before decoding; otherwise decoding stops as soon as the
             limit is passed, so a long file is never held whole in memory.
         max_channels: more channels than this is an error (telephony: agent + customer).
+        spool_after_s: a call longer than this (s) is decoded into a temporary file instead of
+            memory (:mod:`calmline.monitor.spool`): ``Audio.samples`` is then a read-only
+            memmap with the same values, and memory no longer grows with the call's length.
+        spool_dir: directory of that temporary file (``None`` = the system's, ``TMPDIR``);
+            it needs 128 kB of free disk per second and channel (1.8 GB for 4 h of stereo).
     """
 
     max_duration_s: float = 4 * 3600.0
     max_channels: int = 2
+    spool_after_s: float = 600.0
+    spool_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not self.max_duration_s > 0:
             raise ValueError(f"max_duration_s must be positive, got {self.max_duration_s}")
         if self.max_channels < 1:
             raise ValueError(f"max_channels must be at least 1, got {self.max_channels}")
+        if not self.spool_after_s >= 0:
+            raise ValueError(f"spool_after_s must not be negative, got {self.spool_after_s}")
 
 
 def write_wav(samples: np.ndarray, sample_rate: int, path: str | os.PathLike[str]) -> Path:
     """Write float32 (channels, n) samples as 16-bit PCM WAV, atomically (a partly written file
     never stands at ``path``). Returns the path."""
+    return write_wav_blocks([samples], samples.shape[0], sample_rate, path)
+
+
+def write_wav_blocks(
+    blocks: Iterable[np.ndarray], channels: int, sample_rate: int, path: str | os.PathLike[str]
+) -> Path:
+    """Write consecutive float32 (channels, n) blocks as one 16-bit PCM WAV, atomically, holding
+    one block at a time in memory (a long call's export stays bounded). Returns the path."""
     out = Path(path)
-    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     tmp = out.with_name(out.name + ".tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(pcm.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.T.tobytes())
-    tmp.replace(out)
+    try:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(channels)
+            w.setsampwidth(2)
+            w.setframerate(sample_rate)
+            for block in blocks:
+                if block.shape[0] != channels:
+                    raise ValueError(f"block has {block.shape[0]} channels, expected {channels}")
+                pcm = np.round(np.clip(block, -1.0, 1.0) * 32767).astype("<i2")
+                w.writeframes(pcm.T.tobytes())
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -123,7 +148,9 @@ def load_audio(path: str | os.PathLike[str], options: LoadOptions | None = None)
     """Decode ``path`` to float32 samples at 16 kHz, shape (channels, n).
 
     Channels are kept in file order (stereo telephony: one party per channel). Samples are
-    clipped to [-1, 1].
+    clipped to [-1, 1]. A call longer than ``options.spool_after_s`` is decoded into a
+    temporary file and ``samples`` is a read-only memmap of it (same values); decoding stops as
+    soon as ``options.max_duration_s`` is passed, whatever the file declares.
 
     Args:
         path: the recording.
@@ -144,6 +171,98 @@ def load_audio(path: str | os.PathLike[str], options: LoadOptions | None = None)
         AudioDecodeError: the file cannot be read (permissions, I/O error).
     """
     options = options or LoadOptions()
+    sink = _Collector(options)
+    try:
+        info = _read(path, options, sink)
+    except BaseException:
+        sink.discard()
+        raise
+    return Audio(samples=sink.samples(), info=info)
+
+
+def probe_audio(path: str | os.PathLike[str], options: LoadOptions | None = None) -> AudioInfo:
+    """Check that ``path`` decodes as :func:`load_audio` would, without keeping the samples.
+
+    The file is decoded frame by frame and only counted, so memory stays at a few megabytes
+    whatever the file holds, and decoding stops with :class:`AudioTooLongError` as soon as
+    ``options.max_duration_s`` is passed (a header that lies about the length, or declares
+    none, costs at most the limit's worth of decoding). Everything :func:`load_audio` refuses
+    is refused with the same error; ``AudioInfo.duration`` is the duration it would decode.
+
+    Raises:
+        The errors of :func:`load_audio`.
+    """
+    return _read(path, options or LoadOptions(), _Counter())
+
+
+class _Counter:
+    """Decode sink that keeps nothing: the sample count and whether a value was not finite."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.nonfinite = False
+
+    def add(self, chunk: np.ndarray) -> None:
+        self.total += chunk.shape[1]
+        if not self.nonfinite and not np.isfinite(chunk).all():
+            self.nonfinite = True
+
+    def finish(self, channels: int) -> None:
+        return None
+
+    def discard(self) -> None:
+        return None
+
+
+class _Collector(_Counter):
+    """Decode sink that keeps the samples clipped to [-1, 1]: in memory up to
+    ``options.spool_after_s``, then in a :class:`~calmline.monitor.spool.SampleSpool`."""
+
+    def __init__(self, options: LoadOptions) -> None:
+        super().__init__()
+        self._options = options
+        self._spool_after = round(options.spool_after_s * SAMPLE_RATE)
+        self._capacity = round((options.max_duration_s + _DURATION_SLACK_S + 1.0) * SAMPLE_RATE)
+        self._chunks: list[np.ndarray] = []
+        self._spool: SampleSpool | None = None
+        self._result: np.ndarray | None = None
+
+    def add(self, chunk: np.ndarray) -> None:
+        super().add(chunk)
+        # float formats (WAV float, decoded MP3/AAC overshoot) can exceed full scale
+        clipped = np.clip(chunk, -1.0, 1.0).astype(np.float32, copy=False)
+        if self._spool is not None:
+            self._spool.append(clipped)
+            return
+        self._chunks.append(clipped)
+        if self.total > self._spool_after:
+            self._spool = SampleSpool(clipped.shape[0], self._capacity, self._options.spool_dir)
+            for kept in self._chunks:
+                self._spool.append(kept)
+            self._chunks = []
+
+    def finish(self, channels: int) -> None:
+        if self._spool is not None:
+            self._result = self._spool.samples()
+            self._spool = None
+        elif self._chunks:
+            self._result = np.ascontiguousarray(np.concatenate(self._chunks, axis=1))
+        else:
+            self._result = np.zeros((channels, 0), dtype=np.float32)
+        self._chunks = []
+
+    def samples(self) -> np.ndarray:
+        assert self._result is not None, "finish() not called"
+        return self._result
+
+    def discard(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+        self._spool, self._chunks, self._result = None, [], None
+
+
+def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) -> AudioInfo:
+    """Open, check and decode ``path`` into ``sink``; the checks of :func:`load_audio`."""
     name = os.fspath(path)
     size, head = _read_head(name)
 
@@ -188,28 +307,26 @@ def load_audio(path: str | os.PathLike[str], options: LoadOptions | None = None)
                 f"the file declares {declared:.1f} s of audio; "
                 f"the limit is {options.max_duration_s:.1f} s",
             )
-        samples = _decode(name, container, stream, options)
+        decoded_channels = _decode(name, container, stream, options, sink)
         codec = ctx.codec.canonical_name if ctx.codec else ctx.name
         source_rate = _source_rate(ctx)
 
-    decoded_s = samples.shape[1] / SAMPLE_RATE
+    decoded_s = sink.total / SAMPLE_RATE
     _check_complete(name, fmt, declared, decoded_s, size, head)
-    if samples.shape[1] == 0:
+    if sink.total == 0:
         raise AudioZeroLengthError(name, "the file holds no audio samples")
-    if not np.isfinite(samples).all():
+    if sink.nonfinite:
         raise AudioCorruptError(name, "decoded samples contain NaN or infinity")
-    # float formats (WAV float, decoded MP3/AAC overshoot) can exceed full scale
-    np.clip(samples, -1.0, 1.0, out=samples)
-    info = AudioInfo(
+    sink.finish(decoded_channels)
+    return AudioInfo(
         path=name,
         container=fmt,
         codec=codec,
         sample_rate=source_rate,
-        channels=int(samples.shape[0]),
+        channels=decoded_channels,
         duration=round(decoded_s, 3),
         size_bytes=size,
     )
-    return Audio(samples=samples, info=info)
 
 
 def audio_from_array(
@@ -323,23 +440,36 @@ def _read_head(name: str) -> tuple[int, bytes]:
 
 
 def _decode(
-    name: str, container: av.container.InputContainer, stream: av.AudioStream, options: LoadOptions
-) -> np.ndarray:
-    """All samples of ``stream`` as float32 (channels, n) at 16 kHz; enforces the length limit."""
+    name: str,
+    container: av.container.InputContainer,
+    stream: av.AudioStream,
+    options: LoadOptions,
+    sink: _Counter,
+) -> int:
+    """Feed every sample of ``stream`` to ``sink`` as float32 (channels, k) chunks at 16 kHz,
+    frame by frame; stops with AudioTooLongError once the limit is passed. Returns the
+    channel count."""
     limit = round((options.max_duration_s + _DURATION_SLACK_S) * SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
     total = 0
     resampler: av.AudioResampler | None = None
     setup: tuple[str, int, int] | None = None
     channels: int | None = None
+
+    def flush() -> None:
+        nonlocal total
+        if resampler is not None:
+            for f in resampler.resample(None):
+                chunk = f.to_ndarray()
+                sink.add(chunk)
+                total += chunk.shape[1]
+
     try:
         for frame in container.decode(stream):
             key = (frame.format.name, frame.layout.nb_channels, frame.sample_rate)
             if key != setup:
                 # a stream may change rate or format part-way (joined MP3s); a resampler only
                 # takes the input it was built for
-                if resampler is not None:
-                    chunks += [f.to_ndarray() for f in resampler.resample(None)]
+                flush()
                 if channels is not None and frame.layout.nb_channels != channels:
                     raise AudioCorruptError(
                         name,
@@ -353,7 +483,7 @@ def _decode(
             frame.pts = None  # resample by sample count; broken timestamps must not gap it
             for out in resampler.resample(frame):
                 chunk = out.to_ndarray()
-                chunks.append(chunk)
+                sink.add(chunk)
                 total += chunk.shape[1]
             if total > limit:
                 raise AudioTooLongError(
@@ -361,18 +491,14 @@ def _decode(
                     f"longer than the limit of {options.max_duration_s:.1f} s "
                     f"(decoding stopped at {total / SAMPLE_RATE:.1f} s)",
                 )
-        if resampler is not None:
-            chunks += [f.to_ndarray() for f in resampler.resample(None)]
+        flush()
     except av.error.FFmpegError as e:
         raise AudioCorruptError(
             name,
             f"damaged audio: decoding failed after {total / SAMPLE_RATE:.2f} s "
             f"({_ffmpeg_reason(e)})",
         ) from e
-    if not chunks:
-        n_channels = channels or stream.codec_context.channels or 1
-        return np.zeros((n_channels, 0), dtype=np.float32)
-    return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
+    return int(channels or stream.codec_context.channels or 1)
 
 
 def _declared_duration(

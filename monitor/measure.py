@@ -68,6 +68,7 @@ import numpy as np
 
 from calmline.monitor.errors import ChannelMapError
 from calmline.monitor.pitch import PitchOptions, frame_count, track_pitch
+from calmline.monitor.spool import release
 from calmline.monitor.types import (
     Audio,
     CallMetrics,
@@ -461,9 +462,16 @@ def _analyse(audio: Audio, turns: tuple[Turn, ...], options: MeasureOptions) -> 
             [_frame_range(t.start, t.end, hop / sr, n_frames) for t in turns if t.channel == key],
             dtype=np.float64,
         )
+        # turn by turn-union: only the samples under turns (and their context) are read, and
+        # of a file-backed call (calmline.monitor.spool) they are let go of after each range
+        p = options.pitch
+        # track_pitch reads its octave and short-run context around a range, and whole frames
+        context = round(p.octave_window_s / p.hop_s) + p.min_voiced_frames + 1
+        reach = p.frame_samples(sr) + context * hop
         for a, b in _union(ranges[:, 0], ranges[:, 1]).astype(np.int64):
             level[key][a:b] = _block_levels(x, int(a), int(b), hop)
             f0[key][a:b] = track_pitch(x, sr, options.pitch, int(a), int(b)).f0
+            release(x, max(0, int(a) * hop - reach), int(b) * hop + reach)
     return _FrameTracks(hop_s=hop / sr, level=level, f0=f0)
 
 

@@ -44,7 +44,9 @@ class Audio:
     """A decoded call: float32 samples at 16 kHz, channels kept."""
 
     samples: np.ndarray
-    """float32, shape (channels, n_samples), values in [-1, 1]."""
+    """float32, shape (channels, n_samples), values in [-1, 1]. For a long call a read-only
+    :class:`numpy.memmap` of a temporary file (:mod:`calmline.monitor.spool`): read long
+    stretches of it with ``spool.read_span`` so its pages do not stay resident."""
     info: AudioInfo
     sample_rate: int = SAMPLE_RATE
 
@@ -57,7 +59,12 @@ class Audio:
         return self.samples.shape[1] / self.sample_rate
 
     def mono(self) -> np.ndarray:
-        """Mean of the channels, float32 shape (n_samples,). A new array."""
+        """Mean of the channels, float32 shape (n_samples,). A new array; for file-backed
+        samples a new file-backed one, made a block at a time, with the same values."""
+        from calmline.monitor.spool import is_spooled, spooled_mean
+
+        if is_spooled(self.samples):
+            return spooled_mean(self.samples)
         if self.channels == 1:
             return self.samples[0].copy()
         return self.samples.mean(axis=0, dtype=np.float32)
@@ -246,6 +253,17 @@ class Finding:
     """The rubric phrase that matched, for phrase findings."""
     weight: float = 1.0
     """Context multiplier (e.g. > 1 when the customer was agitated at that moment)."""
+    match_kind: str | None = None
+    """Phrase findings: how the phrase was matched, ``exact`` (the words of ``matched_form``
+    as written), ``normalised``, ``phonetic`` or ``fuzzy`` (``calmline.monitor.textmatch``);
+    ``None`` for findings that are not about a phrase heard."""
+    matched: str | None = None
+    """Phrase findings: the words heard, as they stand in ``quote``."""
+    match_start: int | None = None
+    match_end: int | None = None
+    """Phrase findings: ``quote[match_start:match_end] == matched`` (character offsets)."""
+    matched_form: str | None = None
+    """Phrase findings: the rubric form that matched (``phrase`` or one of its variants)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,12 @@
 
 decode -> attribution (stereo channel map + VAD per channel, or mono diarization) -> roles ->
 ASR with word timestamps -> turns -> measurements -> report.
+
+Memory does not grow with the call's length beyond small per-frame arrays: a call longer than
+``LoadOptions.spool_after_s`` (10 min) is decoded into a temporary file
+(:mod:`calmline.monitor.spool`), and every stage reads it a stretch at a time: VAD in 32 s
+blocks with its state carried over, ASR in pieces of at most ``max_piece_s`` of speech, speaker
+embeddings and measurements over the speech they need, each releasing what it read.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from calmline.monitor.roles import RoleOptions, roles_from_channels, roles_from_
 from calmline.monitor.rubric import Rubric, default_rubric, load_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.settings import Settings
+from calmline.monitor.spool import read_span
 from calmline.monitor.turns import TurnOptions, build_turns
 from calmline.monitor.types import (
     SAMPLE_RATE,
@@ -39,6 +46,9 @@ from calmline.monitor.types import (
 from calmline.pipelines.manager import ModelManager
 
 logger = logging.getLogger(__name__)
+
+LANGUAGE_WINDOW_S = 30.0
+"""Language detection hears the first this many seconds of speech (Whisper's window)."""
 
 STEPS = ("decode", "speech", "transcribe", "roles", "turns", "measure", "score", "redact")
 """Stages in order; each reports to the hook and gets a time in ``CallReport.timings``."""
@@ -307,7 +317,9 @@ class BatchPipeline:
         if s.privacy.redact:
             # after scoring, so redaction never changes a score
             with stage("redact"):
-                report = redact_report(report, s.privacy.kinds)
+                report = redact_report(
+                    report, s.privacy.kinds, long_numbers=not s.privacy.allow_long_numbers
+                )
         timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
         return replace(report, timings=dict(timings))
 
@@ -348,6 +360,17 @@ def union_spans(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float
     return [(a, b) for a, b in out]
 
 
-def _speech_only(samples: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    parts = [samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in spans]
+def _speech_only(
+    samples: np.ndarray, spans: list[tuple[float, float]], limit_s: float = LANGUAGE_WINDOW_S
+) -> np.ndarray:
+    """The first ``limit_s`` seconds of the speech in ``spans``, joined (what language detection
+    hears); only those spans are read, so a long file-backed call stays on disk."""
+    parts: list[np.ndarray] = []
+    need = round(limit_s * SAMPLE_RATE)
+    for a, b in spans:
+        if need <= 0:
+            break
+        part = read_span(samples, int(a * SAMPLE_RATE), int(b * SAMPLE_RATE))[:need]
+        parts.append(part)
+        need -= part.shape[0]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
