@@ -56,8 +56,10 @@ from pydantic import (
 
 from calmline.monitor.errors import CalmlineError
 
-COACHING_PLACEHOLDERS = ("time", "quote", "value", "threshold")
-"""The only fields a coaching template may use; scoring fills them from one finding."""
+COACHING_PLACEHOLDERS = ("time", "quote", "value", "threshold", "missing", "say")
+"""The only fields a coaching template may use; scoring fills the first four from one finding,
+``missing`` (the elements not found, e.g. a greeting's name) and ``say`` (words suggested for
+them, never words the agent already said) from the practice's detector."""
 
 DEFAULT_RUBRIC_LANGUAGES = ("zh", "en")
 
@@ -170,6 +172,13 @@ class MatchingRubric(BaseModel):
     """Mandarin: widest gap a ``…`` in a phrase may stand for (characters)."""
     gap_max_words: int = Field(15, ge=1)
     """English: widest gap a ``…`` in a phrase may stand for (words)."""
+    phonetic: bool = True
+    """Mandarin: match homophones of a phrase (接近所能 for 竭尽所能) through pinyin."""
+    phonetic_min_length: int = Field(2, ge=2)
+    """Mandarin: shortest phrase (characters) matched through homophones."""
+    phonetic_near_min_length: int = Field(4, ge=2)
+    """Mandarin: shortest phrase (characters) that also admits near homophones (z/zh, n/l,
+    in/ing …)."""
 
 
 class StressRubric(BaseModel):
@@ -346,14 +355,133 @@ def parse_rubric(text: str, *, source: str = "<rubric>", check_detectors: bool =
     return rubric
 
 
+MAX_RUBRIC_CHARS = 262_144
+"""Longest rubric text read (characters); the packaged rubrics are about 33 000."""
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of mappings and lists in a rubric (the packaged rubrics nest 5 deep)."""
+MAX_YAML_ALIASES = 100
+"""Most ``*alias`` references in a rubric."""
+MAX_YAML_NODES = 50_000
+"""Most YAML values (keys, scalars, lists, mappings) in a rubric, also once its aliases are
+expanded (the packaged rubrics have about 2 000): bounds what one alias-heavy file ("billion
+laughs") can make the validator walk."""
+
+
+class _LimitExceeded(yaml.MarkedYAMLError):
+    """A rubric's YAML passes one of the limits above (raised while it is composed)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with bounded nesting and alias count, and no recursive aliases.
+
+    PyYAML composes ``a: &a [*a]`` into a node that contains itself and expands nested aliases
+    without limit; a rubric needs neither.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._values = 0
+        self._open_anchors: dict[str, bool] = {}
+        """Anchor -> whether its latest definition is still being composed."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        self._values += 1
+        if self._values > MAX_YAML_NODES:
+            raise _LimitExceeded(None, None, f"more than {MAX_YAML_NODES} values", event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _LimitExceeded(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases", event.start_mark
+                )
+            if self._open_anchors.get(event.anchor):
+                raise _LimitExceeded(None, None, _recursive(event.anchor), event.start_mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _LimitExceeded(
+                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open_anchors[anchor] = True
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if anchor is not None:
+                self._open_anchors[anchor] = False
+
+
+def _check_expansion(root: yaml.Node | None) -> None:
+    """Refuse a document that, once its aliases are expanded, has more than
+    :data:`MAX_YAML_NODES` values or nests deeper than :data:`MAX_YAML_DEPTH` (aliases inside
+    aliases multiply both). Walks each distinct node once, without recursion."""
+    if root is None:
+        return
+    measured: dict[int, tuple[int, int]] = {}  # node -> (values, depth) when expanded
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in measured:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in measured)
+            continue
+        size = 1 + sum(measured[id(c)][0] for c in children)
+        depth = 1 + max((measured[id(c)][1] for c in children), default=0)
+        if size > MAX_YAML_NODES:
+            raise _LimitExceeded(
+                None,
+                None,
+                f"more than {MAX_YAML_NODES} values once its aliases are expanded",
+                node.start_mark,
+            )
+        if depth > MAX_YAML_DEPTH:
+            raise _LimitExceeded(
+                None,
+                None,
+                f"nested more than {MAX_YAML_DEPTH} levels deep once its aliases are expanded",
+                node.start_mark,
+            )
+        measured[id(node)] = (size, depth)
+
+
 def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    if len(text) > MAX_RUBRIC_CHARS:
+        raise RubricError(
+            source,
+            [
+                RubricProblem(
+                    f"the rubric is {len(text)} characters long, more than the "
+                    f"{MAX_RUBRIC_CHARS} accepted"
+                )
+            ],
+        )
     try:
-        loader = yaml.SafeLoader(text)
-    except yaml.YAMLError as e:  # e.g. a control character the YAML reader refuses
-        raise RubricError(source, [RubricProblem(f"YAML error: {e}")]) from None
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
+        root, data = _load(text)
+    except _LimitExceeded as e:
+        mark = e.problem_mark
+        raise RubricError(
+            source,
+            [
+                RubricProblem(
+                    f"YAML refused: {e.problem}",
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ],
+        ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = " ".join(str(x) for x in (e.context, e.problem) if x)
@@ -367,11 +495,84 @@ def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
                 )
             ],
         ) from None
-    except yaml.YAMLError as e:
+    except yaml.YAMLError as e:  # e.g. a control character the YAML reader refuses
         raise RubricError(source, [RubricProblem(f"YAML error: {e}")]) from None
+    return root, data
+
+
+def _load(text: str) -> tuple[yaml.Node | None, Any]:
+    """Compose and construct ``text`` within the limits above.
+
+    With libyaml, its event stream is checked against the limits first and it composes the
+    document (tens of milliseconds for the largest rubric accepted). A document it cannot read
+    is read again by the pure-Python loader, whose error messages rubric errors have always
+    quoted; that loader holds the same limits while it composes.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            _check_events(yaml.parse(text, Loader=fast))
+            return _compose_with(fast(text))
+        except _LimitExceeded:
+            raise
+        except yaml.MarkedYAMLError as e:
+            if "maximum nesting depth" in str(e.problem):  # libyaml's own limit, hit first
+                too_deep = f"nested more than {MAX_YAML_DEPTH} levels deep"
+                raise _LimitExceeded(None, None, too_deep, e.problem_mark) from None
+        except yaml.YAMLError:
+            pass
+    return _compose_with(_BoundedLoader(text))
+
+
+def _compose_with(loader: Any) -> tuple[yaml.Node | None, Any]:
+    try:
+        root = loader.get_single_node()
+        _check_expansion(root)
+        return root, loader.construct_document(root) if root is not None else None
     finally:
         loader.dispose()
-    return root, data
+
+
+def _check_events(events: Iterable[yaml.Event]) -> None:
+    """The limits of :class:`_BoundedLoader` on a parser's event stream (nothing composed)."""
+    depth = aliases = values = 0
+    open_anchors: dict[str, bool] = {}
+    anchors: list[str | None] = []  # of the collections being read
+    for event in events:
+        if isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            anchor = anchors.pop()
+            if anchor is not None:
+                open_anchors[anchor] = False
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        values += 1
+        if values > MAX_YAML_NODES:
+            raise _LimitExceeded(None, None, f"more than {MAX_YAML_NODES} values", event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise _LimitExceeded(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases", event.start_mark
+                )
+            if open_anchors.get(event.anchor):
+                raise _LimitExceeded(None, None, _recursive(event.anchor), event.start_mark)
+            continue
+        if depth + 1 > MAX_YAML_DEPTH:
+            raise _LimitExceeded(
+                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark
+            )
+        is_collection = isinstance(event, yaml.CollectionStartEvent)
+        if event.anchor is not None:
+            open_anchors[event.anchor] = is_collection
+        if is_collection:
+            depth += 1
+            anchors.append(event.anchor)
+
+
+def _recursive(anchor: str) -> str:
+    return f"alias *{anchor} refers to a value that contains it (a recursive structure)"
 
 
 def _line(node: yaml.Node | None) -> int | None:

@@ -3,7 +3,7 @@
 SQLAlchemy 2 with SQLite as the embedded default (one file under the data directory) and
 PostgreSQL by URL. The schema is created and upgraded by Alembic (``Store.migrate``). Scores and
 findings are stored as rows so they can be filtered; the full report is kept as its JSON too.
-Call audio lives in a local folder (``audio_dir/<call_id>/``).
+Call audio lives in a local folder, one per call (``audio_dir/<safe id>~<id hash>/``).
 
 A job is written (state ``queued``) in the same transaction as its call, before any work starts,
 so a crash loses nothing: :meth:`Store.requeue_running` puts jobs left ``running`` back in the
@@ -19,7 +19,7 @@ import secrets
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,7 +295,31 @@ class Store:
             s.flush()
 
     def call_audio_dir(self, call_id: str) -> Path:
-        return self.audio_dir / _safe_name(call_id)
+        """The folder of one call's audio: ``<readable prefix>~<hash of the exact id>``.
+
+        The prefix (the id's file-name-safe characters) is for people browsing the folder; the
+        hash makes the folder the call's own whatever its id (``col:1`` and ``col_1`` get two
+        folders). ``~`` is in no call id and in no folder of the earlier ``<safe name>`` layout,
+        so a new folder never meets one made for another call. Every writer of call audio goes
+        through :meth:`new_audio_path`; readers use the call's stored ``audio_path``.
+        """
+        return self.audio_dir / call_folder_name(call_id)
+
+    def new_audio_path(self, call_id: str, stem: str, suffix: str) -> Path:
+        """A fresh file name in the call's folder (created), unique to this writer, so two
+        writers of one call id never write the same file (the loser of a race for the id
+        removes only its own file, see :meth:`discard_audio`)."""
+        folder = self.call_audio_dir(call_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{stem}-{secrets.token_hex(4)}{suffix}"
+
+    def discard_audio(self, path: str | Path) -> None:
+        """Remove one stored audio file that no call row took (and its folder when empty)."""
+        path = Path(path)
+        path.unlink(missing_ok=True)
+        if self._inside_audio_dir(path.parent):
+            with suppress(OSError):
+                path.parent.rmdir()  # only when empty: other files are another writer's
 
     def create_call(
         self,
@@ -535,11 +559,44 @@ class Store:
         }
 
     def delete_call(self, call_id: str) -> None:
+        """Delete a call's rows and its own audio files, never another call's."""
         with self.session() as s:
+            row = s.get(CallRow, call_id)
+            stored = row.audio_path if row is not None else None
             for model in (FindingRow, PracticeScoreRow, JobRow, ReportRow):
                 s.execute(delete(model).where(model.call_id == call_id))
             s.execute(delete(CallRow).where(CallRow.id == call_id))
         shutil.rmtree(self.call_audio_dir(call_id), ignore_errors=True)
+        if stored:
+            self._delete_legacy_audio(call_id, Path(stored))
+
+    def _delete_legacy_audio(self, call_id: str, path: Path) -> None:
+        """A call stored before folders were unique keeps its file in ``audio/<safe name>/``,
+        which another call's id may map to as well: remove this call's file, and the folder
+        only when no other call's audio is in it."""
+        folder = path.parent
+        if (
+            folder == self.call_audio_dir(call_id)
+            or "~" in folder.name
+            or not self._inside_audio_dir(folder)
+        ):
+            return
+        path.unlink(missing_ok=True)
+        with self.session() as s:
+            shared = s.execute(
+                select(func.count())
+                .select_from(CallRow)
+                .where(CallRow.audio_path.like(f"{_like_escape(str(folder))}/%", escape="\\"))
+            ).scalar_one()
+        if not shared:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _inside_audio_dir(self, folder: Path) -> bool:
+        """``folder`` is a call folder: a direct child of the audio folder."""
+        try:
+            return folder.resolve().parent == self.audio_dir.resolve()
+        except OSError:
+            return False
 
     # ------------------------------------------------------------------ jobs
 
@@ -707,6 +764,12 @@ class Store:
             row.last_used_at = utcnow()
             return _key_info(row)
 
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        """The record of key ``key_id`` (revoked or not), ``None`` when there is none."""
+        with self.session() as s:
+            row = s.get(ApiKeyRow, key_id)
+            return None if row is None else _key_info(row)
+
     def list_api_keys(self) -> list[ApiKey]:
         with self.session() as s:
             rows = s.execute(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).scalars()
@@ -812,6 +875,16 @@ def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
+def call_folder_name(call_id: str) -> str:
+    """``<safe prefix>~<16 hex digits of SHA-256 of the exact id>``: one folder per call id."""
+    digest = hashlib.sha256(call_id.encode("utf-8")).hexdigest()[:16]
+    return f"{_safe_name(call_id)[:48]}~{digest}"
+
+
 def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    keep = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
     return keep.strip(".") or "call"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

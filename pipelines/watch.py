@@ -169,9 +169,7 @@ class FolderWatcher:
             meta = read_metadata(path, self.pattern)
             if self.store.call_exists(meta.call_id):
                 raise MetadataError(f"{path.name}: call {meta.call_id} is already stored")
-            target_dir = self.store.call_audio_dir(meta.call_id)
-            target_dir.mkdir(parents=True, exist_ok=True)
-            target = target_dir / f"audio{path.suffix.lower()}"
+            target = self.store.new_audio_path(meta.call_id, "audio", path.suffix.lower())
             shutil.copy2(path, target)
             from calmline.pipelines.batch import AnalyzeRequest
             from calmline.pipelines.jobs import analyze_params
@@ -189,7 +187,7 @@ class FolderWatcher:
                     job_params=analyze_params(AnalyzeRequest(language=meta.language)),
                 )
             except Exception:
-                shutil.rmtree(target_dir, ignore_errors=True)
+                self.store.discard_audio(target)
                 raise
         except MetadataError as e:
             logger.warning("watched folder: %s", e)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -60,8 +61,8 @@ def test_sigkill_during_a_job_then_restart_finishes_it_once(tmp_path, cache_dir)
                 report["scorecard"]["practices"]
             )
         assert "resuming 1 job(s) left running" in server.log()
-        stored = server.data_dir / "audio" / "crash-1"
-        assert [p.name for p in stored.iterdir()] == ["audio.wav"]
+        stored = [p.name for p in server.store.call_audio_dir("crash-1").iterdir()]
+        assert len(stored) == 1 and stored[0].startswith("audio") and stored[0].endswith(".wav")
     finally:
         server.stop()
 
@@ -112,7 +113,7 @@ def test_watched_folder_ingests_with_sidecar_or_file_name(idle_server):
     ]
     assert "no agent_id" in rejected[0].read_text() or "does not match" in rejected[0].read_text()
     assert (watch / "rejected" / "no pattern here.wav").exists()
-    stored = server.data_dir / "audio" / "pbx-7" / "audio.wav"
+    stored = Path(server.store.get_call("pbx-7").audio_path)
     assert stored.read_bytes() == (SAMPLES / "zh_stereo.wav").read_bytes()
 
 
