@@ -28,8 +28,10 @@ DESCRIPTION = """
 Calmline keeps and serves scored calls.
 
 Authenticate with an API key (`calmline keys create --role …`), sent as
-`Authorization: Bearer <key>` or `X-API-Key: <key>`. Roles: **admin**, **qa_lead**,
-**supervisor**, and **agent** (bound to one agent id; sees only that agent's calls).
+`Authorization: Bearer <key>` or `X-API-Key: <key>` (never in the URL). The pages sign in with
+`POST /api/v1/session` and then use an HttpOnly, SameSite=Strict session cookie. Roles:
+**admin**, **qa_lead**, **supervisor**, and **agent** (bound to one agent id; sees only that
+agent's calls).
 
 Upload a call (`POST /api/v1/calls`) → 202 with a job id → poll `GET /api/v1/jobs/{job_id}` →
 read `GET /api/v1/calls/{call_id}/report`. Errors are JSON: `{"detail": …, "error_id": …}`.
@@ -48,11 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from calmline.api.auth import install_log_redaction
         from calmline.api.metrics import Metrics
         from calmline.pipelines.batch import BatchPipeline
         from calmline.pipelines.jobs import JobRunner
         from calmline.pipelines.manager import ModelManager
 
+        install_log_redaction()  # after uvicorn has configured its loggers
         store = Store.from_settings(settings)
         store.migrate()
         models = ModelManager(settings)
@@ -121,6 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.state.settings = settings
+    from calmline.api.auth import Sessions
+
+    app.state.sessions = Sessions(settings.server.session_secret, settings.server.session_ttl_s)
     _install_error_handlers(app)
     _install_middleware(app, settings)
 
@@ -219,8 +226,14 @@ def _job_end_metrics(app: FastAPI):
 def _start_webhooks(settings: Settings, store: Store):
     if not settings.webhooks.url:
         return None
-    from calmline.pipelines.webhooks import WebhookSender
+    from calmline.pipelines.webhooks import WebhookRefused, WebhookSender, webhook_target
 
+    try:
+        webhook_target(settings.webhooks.url, settings.webhooks.allow_hosts)
+    except WebhookRefused as e:
+        logger.warning("webhooks.url refused, events will not be delivered: %s", e)
+    except OSError as e:
+        logger.warning("webhooks.url does not resolve now (%s); deliveries will retry", e)
     sender = WebhookSender(settings.webhooks, store)
     sender.start()
     return sender

@@ -7,9 +7,14 @@ Ingest (roles ``admin`` and ``supervisor``):
   ``media`` messages with a track, a timestamp and base64 samples), then ``stop``.
 - ``WS /api/v1/live/twilio``: the Twilio Media Streams protocol (``connected``, ``start`` with
   ``tracks`` and ``customParameters``, ``media`` with base64 8 kHz mu-law and timestamps,
-  ``stop``), so a ``<Stream>`` can point at Calmline as it is. Twilio cannot add query
-  parameters or headers to the stream URL, so the key may also come as the custom parameter
-  ``key``.
+  ``stop``), so a ``<Stream>`` can point at Calmline as it is. Twilio cannot add headers to
+  the stream URL, so the key may also come as the custom parameter ``key`` (inside the
+  ``start`` message, not the URL); a socket that has sent no key within
+  ``live.key_timeout_s`` is closed.
+
+Keys come in headers (or the pages' session cookie), never in the URL. Every open ingest socket
+and feed checks its key again every ``server.auth_recheck_s`` seconds and closes once the key
+is revoked (an ingest call is then stored as incomplete, like a vanished client).
 
 Malformed messages get an ``{"type": "error", "detail", "error_id"}`` frame and the stream goes
 on; a stream that ends without ``stop`` (the client vanished) still yields a report of what was
@@ -50,6 +55,7 @@ from calmline.api.auth import (
     Principal,
     authenticate,
     authenticate_ws,
+    key_guard,
     refuse,
     ws_key,
     ws_principal,
@@ -302,9 +308,7 @@ class LiveHub:
         call_id = session.call_id
         report = session.close(incomplete=incomplete, reason=reason, announce=False)
         audio = session.audio()
-        target_dir = self.store.call_audio_dir(call_id)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        wav_path = target_dir / "live.wav"
+        wav_path = self.store.new_audio_path(call_id, "live", ".wav")
         write_wav(audio.samples, audio.sample_rate, wav_path)
         report = replace(report, audio=replace(report.audio, path=str(wav_path)))
         metadata = {
@@ -410,6 +414,8 @@ class _Stream:
         self.encoding = "pcm16"
         self.errors = 0
         self.stopped = False
+        self.guard = key_guard(ws.app, principal)
+        self.opened = time.monotonic()
 
     async def send(self, message: dict[str, Any]) -> None:
         if self.ws.client_state == WebSocketState.CONNECTED:
@@ -425,10 +431,14 @@ class _Stream:
     async def accept(self, track: str, samples: np.ndarray, t: float | None) -> None:
         assert self.call is not None
         session = self.call.session
+        jumps, _ = session.timestamp_jumps(track)
         try:
             await to_thread.run_sync(session.accept, track, samples, t)
         except StreamError as e:
             raise _Error(str(e), fatal=session.closed or "longest accepted" in str(e)) from e
+        now, warning = session.timestamp_jumps(track)
+        if now > jumps and warning:  # a protocol problem of the client's, told like one
+            raise _Error(f"media: {warning}")
 
     async def stop(self) -> None:
         if self.call is None:
@@ -448,12 +458,45 @@ class _Stream:
                 await self.ws.close(code=code, reason=reason)
 
 
+async def _receive(stream: _Stream, key_timeout_s: float) -> dict[str, Any] | None:
+    """The next message, or ``None`` when the key must be checked first (its re-check is due,
+    or a socket without a key has waited long enough)."""
+    if stream.principal is not None:
+        wait = stream.guard.due_in()
+    else:
+        wait = max(0.0, stream.opened + key_timeout_s - time.monotonic())
+    try:
+        return await asyncio.wait_for(stream.ws.receive(), timeout=wait)
+    except TimeoutError:
+        return None
+
+
+async def _key_problem(stream: _Stream, key_timeout_s: float) -> tuple[str, int] | None:
+    """Why the stream must close now (revoked key, no key in time) and the close code."""
+    problem = await stream.guard.problem()
+    if problem is not None:
+        return problem, 4401
+    if stream.principal is None and time.monotonic() - stream.opened >= key_timeout_s:
+        return f"no key within {key_timeout_s:g} s (send customParameters.key)", 1008
+    return None
+
+
 async def _serve(stream: _Stream, handle_text, handle_bytes) -> None:
     """Receive loop shared by both protocols."""
     ws = stream.ws
+    key_timeout_s = ws.app.state.settings.live.key_timeout_s
     try:
         while not stream.stopped:
-            message = await ws.receive()
+            message = await _receive(stream, key_timeout_s)
+            closing = await _key_problem(stream, key_timeout_s)
+            if closing is not None:
+                detail, code = closing
+                await stream.error(detail)
+                await stream.vanished(f"stream closed: {detail}")
+                await stream.close(code, detail[:120])
+                return
+            if message is None:
+                continue
             if message["type"] == "websocket.disconnect":
                 await stream.vanished("the client disconnected without a stop message")
                 return
@@ -588,7 +631,8 @@ async def twilio(ws: WebSocket) -> None:
             if stream.principal is None:
                 stream.principal = await _key_principal(ws, params.get("key"))
                 if stream.principal is None:
-                    raise _Error("a key is required (header, ?key= or customParameters.key)", True)
+                    raise _Error("a key is required (header or customParameters.key)", True)
+                stream.guard.watch(stream.principal)
             fmt = start.get("mediaFormat") or {}
             encoding = str(fmt.get("encoding", "audio/x-mulaw"))
             if encoding != "audio/x-mulaw":
@@ -750,18 +794,31 @@ async def live_events(
     sub = hub.subscribe(principal, call_id, chosen)
     snapshot = hub.snapshot(principal, call_id)
 
+    guard = key_guard(request.app, principal)
+
     async def stream() -> AsyncIterator[bytes]:
+        sent_at = time.monotonic()
         try:
             yield _sse(snapshot)
             while True:
+                wait = min(KEEPALIVE_S - (time.monotonic() - sent_at), guard.due_in())
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), timeout=KEEPALIVE_S)
+                    event = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, wait))
                 except TimeoutError:
+                    event = None
+                problem = await guard.problem()
+                if problem is not None:  # the key was revoked: the feed ends
+                    yield _sse({"type": "closed", "detail": problem})
+                    return
+                if event is not None:
+                    yield _sse(event, dropped=sub.dropped)
+                elif time.monotonic() - sent_at >= KEEPALIVE_S:
                     if await request.is_disconnected():
                         return
                     yield b": keep-alive\n\n"
+                else:
                     continue
-                yield _sse(event, dropped=sub.dropped)
+                sent_at = time.monotonic()
         finally:
             hub.unsubscribe(sub)
 
@@ -814,13 +871,22 @@ async def live_feed(ws: WebSocket) -> None:
                 return
 
     reader = asyncio.create_task(drain_client())
+    guard = key_guard(ws.app, principal)
     try:
         await ws.send_json(hub.snapshot(principal, call_id))
         while not reader.done():
             getter = asyncio.create_task(sub.queue.get())
             done, _ = await asyncio.wait(
-                {getter, reader}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+                {getter, reader},
+                timeout=min(KEEPALIVE_S, guard.due_in()),
+                return_when=asyncio.FIRST_COMPLETED,
             )
+            problem = await guard.problem()
+            if problem is not None:  # the key was revoked: the feed ends
+                getter.cancel()
+                await ws.send_json({"type": "closed", "detail": problem})
+                await ws.close(4401, problem[:120])
+                return
             if getter in done:
                 event = getter.result()
                 if sub.dropped:

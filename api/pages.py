@@ -1,11 +1,12 @@
 """The web pages: sign-in, QA review, agent feedback and the supervisor dashboard.
 
 The pages are plain HTML files in ``api/static/`` with small ES modules; there is no build step.
-They hold no data of their own: each page reads the API key from the browser's sessionStorage,
-asks ``GET /api/v1/me`` for the key's role and calls the REST and live APIs with it. Serving the
-HTML shells needs no key (a browser cannot send one on navigation); every call behind them is
-checked by the API, so an agent key that opens another agent's call gets the API's 403, which the
-page shows.
+They hold no data and no key of their own: the sign-in page sends the API key once to
+``POST /api/v1/session``, which sets an HttpOnly, SameSite=Strict session cookie for ``/api/``;
+each page then asks ``GET /api/v1/me`` for the session's role and calls the REST and live APIs
+(fetch, ``<audio>``, EventSource) with the cookie. No key is ever put in a URL. Serving the HTML
+shells needs no key; every call behind them is checked by the API, so an agent key that opens
+another agent's call gets the API's 403, which the page shows.
 """
 
 from __future__ import annotations

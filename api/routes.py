@@ -8,7 +8,8 @@ import json
 import logging
 import shutil
 import uuid
-from datetime import datetime
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,10 +27,15 @@ from fastapi import (
     Path as PathParam,
 )
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
+from starlette.types import Message, Receive
 
 from calmline import __version__
 from calmline.api.auth import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_COOKIE_PATH,
     Principal,
     authenticate,
     check_agent_access,
@@ -45,6 +51,8 @@ from calmline.api.schemas import (
     JobStatus,
     RescoreAccepted,
     RescoreRequest,
+    SessionInfo,
+    SessionRequest,
     UploadAccepted,
 )
 from calmline.monitor.errors import (
@@ -80,7 +88,63 @@ def _call_or_404(request: Request, principal: Principal, call_id: str) -> CallRo
 # ---------------------------------------------------------------------------- uploads and jobs
 
 
-@router.post(
+UPLOAD_FORM_SLACK = 64 * 1024
+"""Bytes of multipart framing and form fields allowed on top of ``server.max_upload_mb`` (the
+same slack as the Content-Length check in ``calmline.api.app``)."""
+
+
+class _UploadRoute(APIRoute):
+    """The upload route counts the request body's bytes as they arrive and answers 413 as soon
+    as they pass the limit, with or without a Content-Length: a chunked upload is never received
+    whole first. The answer closes the connection, so the rest of the body is not read."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def counted(request: Request) -> Response:
+            return await handler(Request(request.scope, _counting_receive(request)))
+
+        return counted
+
+
+def _counting_receive(request: Request) -> Receive:
+    """``request``'s ASGI receive that raises 413 once the body passes the upload limit."""
+    app = request.app
+    max_mb = app.state.settings.server.max_upload_mb
+    limit = int(max_mb * 1024 * 1024) + UPLOAD_FORM_SLACK
+    receive = request.receive
+    received = 0
+
+    async def counting() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                app.state.metrics.uploads.labels("too_large").inc()
+                raise HTTPException(
+                    413,
+                    f"upload is over the limit of {max_mb:g} MB (refused after {received} bytes)",
+                    headers={"Connection": "close"},
+                )
+        return message
+
+    return counting
+
+
+def _upload_post(path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@router.post`` for the upload route, with the byte-counting route class."""
+
+    def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        router.add_api_route(
+            path, endpoint, methods=["POST"], route_class_override=_UploadRoute, **kwargs
+        )
+        return endpoint
+
+    return register
+
+
+@_upload_post(
     "/api/v1/calls",
     status_code=202,
     response_model=UploadAccepted,
@@ -117,7 +181,7 @@ async def upload_call(
     principal: Principal = Depends(require_roles("admin", "qa_lead", "supervisor")),
 ) -> UploadAccepted:
     """Store the file, check that it decodes, and queue it. Nothing is kept when it is refused."""
-    from calmline.monitor.audio import LoadOptions, load_audio
+    from calmline.monitor.audio import LoadOptions, probe_audio
     from calmline.pipelines.batch import AnalyzeRequest
     from calmline.pipelines.jobs import analyze_params
 
@@ -155,8 +219,9 @@ async def upload_call(
                     )
                 out.write(chunk)
         try:
+            # decoded frame by frame and counted, never held: bounded memory, stops at the limit
             audio = await run_in_threadpool(
-                load_audio, tmp, LoadOptions(max_duration_s=settings.audio.max_duration_s)
+                probe_audio, tmp, LoadOptions(max_duration_s=settings.audio.max_duration_s)
             )
         except (NotAudioError, AudioEmptyError) as e:
             metrics.uploads.labels("not_audio").inc()
@@ -171,9 +236,7 @@ async def upload_call(
                 f"{audio.channels} channel(s)",
             )
         del audio
-        target_dir = store.call_audio_dir(call_id)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"audio{suffix or '.bin'}"
+        target = store.new_audio_path(call_id, "audio", suffix or ".bin")
         shutil.move(tmp, target)
         request_params = AnalyzeRequest(
             language=None if language == "auto" else language,
@@ -193,10 +256,10 @@ async def upload_call(
                 job_params=analyze_params(request_params),
             )
         except ValueError as e:  # lost a race for the same call id
-            shutil.rmtree(target_dir, ignore_errors=True)
+            store.discard_audio(target)
             raise HTTPException(409, str(e)) from e
         except Exception:
-            shutil.rmtree(target_dir, ignore_errors=True)
+            store.discard_audio(target)
             raise
     finally:
         tmp.unlink(missing_ok=True)
@@ -362,7 +425,17 @@ def _report_dict(request: Request, call: CallRow) -> dict[str, Any]:
     if body is None:
         state = call.status if call.status != "failed" else f"failed: {call.error}"
         raise HTTPException(409, f"call {call.id!r} has no report yet ({state})")
-    return body
+    return client_report(body, call.audio_name)
+
+
+def client_report(body: dict[str, Any], audio_name: str | None = None) -> dict[str, Any]:
+    """A stored report as clients get it: ``audio.path`` (where the server keeps the file) is
+    replaced by the file's name as it came in, so no server path leaves the server."""
+    audio = body.get("audio")
+    if not isinstance(audio, dict) or "path" not in audio:
+        return body
+    name = audio_name or Path(str(audio["path"])).name
+    return {**body, "audio": {**audio, "path": name}}
 
 
 @router.get(
@@ -630,6 +703,66 @@ def metrics(request: Request):
 def whoami(principal: Principal = Depends(authenticate)) -> dict[str, Any]:
     """The role (and agent id) of the key in use; pages use it to show the right view."""
     return {"key_id": principal.key_id, "role": principal.role, "agent_id": principal.agent_id}
+
+
+@router.post(
+    "/api/v1/session",
+    tags=["keys"],
+    response_model=SessionInfo,
+    responses={
+        401: {"description": "Unknown or revoked key", "model": ErrorBody},
+        415: {"description": "The body is not JSON", "model": ErrorBody},
+    },
+)
+def sign_in(request: Request, body: SessionRequest) -> JSONResponse:
+    """Sign a page in: the key (in a JSON body, never in the URL) is checked and an HttpOnly,
+    SameSite=Strict session cookie is set for ``/api/``. The cookie names the key, not the key
+    itself: revoking the key ends the session, and it expires after ``server.session_ttl_s``."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise HTTPException(
+            415, 'send {"key": "<API key>"} as JSON (Content-Type: application/json)'
+        )
+    info = _store(request).lookup_api_key(body.key.strip())
+    if info is None:
+        raise HTTPException(
+            401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    sessions = request.app.state.sessions
+    token, held = sessions.issue(info.id)
+    answer = SessionInfo(
+        key_id=info.id,
+        role=info.role,
+        agent_id=info.agent_id,
+        expires_at=datetime.fromtimestamp(held.expires_at, UTC),
+    )
+    response = JSONResponse(answer.model_dump(mode="json"))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(sessions.ttl_s),
+        path=SESSION_COOKIE_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.delete("/api/v1/session", status_code=204, tags=["keys"])
+def sign_out(request: Request) -> Response:
+    """Sign a page out: its session token is refused from now on and the cookie is cleared."""
+    sessions = request.app.state.sessions
+    token = sessions.verify(request.cookies.get(SESSION_COOKIE))
+    if token is not None:
+        if CSRF_HEADER.lower() not in request.headers:
+            raise HTTPException(403, f"signing out with the session cookie needs {CSRF_HEADER}")
+        sessions.end(token)
+    response = Response(status_code=204)
+    response.delete_cookie(
+        SESSION_COOKIE, path=SESSION_COOKIE_PATH, httponly=True, samesite="strict"
+    )
+    return response
 
 
 @router.get("/api/v1/audit", tags=["keys"])

@@ -95,7 +95,7 @@ class CallSummary(BaseModel):
                 "critical": False,
                 "incomplete": False,
                 "rubric": "calmline-default",
-                "rubric_version": "1.0.0",
+                "rubric_version": "1.1.0",
                 "customer_trend": "de-escalated",
                 "practices": {"let_finish": 70.0, "acknowledge": 78.0},
                 "metadata": {"queue": "billing"},
@@ -202,3 +202,19 @@ class Health(BaseModel):
     models_loaded: bool
     workers: int
     jobs: dict[str, int]
+
+
+class SessionRequest(BaseModel):
+    """``POST /api/v1/session``: the key a page signs in with (JSON body, never the URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=512, description="An API key.")
+
+
+class SessionInfo(BaseModel):
+    """Whose session the cookie now carries, and until when."""
+
+    key_id: str
+    role: str
+    agent_id: str | None
+    expires_at: datetime

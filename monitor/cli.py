@@ -78,11 +78,37 @@ def _root(
     )
 
 
-def _settings(settings_file: Path | None, rubrics: list[Path] | None = None):
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Database and stored audio (default: storage.data_dir, ~/.local/share/calmline). "
+        "Give every command of one server the same one.",
+    ),
+]
+SettingsFile = Annotated[Path | None, typer.Option("--settings", help="Settings JSON file.")]
+
+
+def _settings(
+    settings_file: Path | None,
+    rubrics: list[Path] | None = None,
+    data_dir: Path | None = None,
+):
+    from pydantic import ValidationError
+
     from calmline.monitor.rubric import RubricError, load_rubric
     from calmline.monitor.settings import Settings
 
-    settings = Settings.load(settings_file)
+    try:
+        settings = Settings.load(settings_file)
+    except (OSError, ValueError) as e:  # ValidationError is a ValueError
+        where = f"{settings_file}: " if settings_file else ""
+        reason = e if not isinstance(e, ValidationError) else _validation_problems(e)
+        err.print(f"[red]error[/red]: settings: {where}{escape(str(reason))}")
+        raise typer.Exit(2) from e
+    if data_dir is not None:
+        storage = settings.storage.model_copy(update={"data_dir": str(data_dir.resolve())})
+        settings = settings.model_copy(update={"storage": storage})
     if rubrics:
         for path in rubrics:
             try:
@@ -98,6 +124,12 @@ def _settings(settings_file: Path | None, rubrics: list[Path] | None = None):
             }
         )
     return settings
+
+
+def _validation_problems(e) -> str:
+    return "; ".join(
+        f"{'.'.join(str(x) for x in p.get('loc', ()))}: {p.get('msg')}" for p in e.errors()
+    )
 
 
 class _ProgressHook:
@@ -320,9 +352,9 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
         moment = ""
         worst = worst_finding(p.findings)
         if worst is not None:
-            moment = f"{format_time(worst.start)} {worst.kind}: {worst.quote}"
+            moment = f"{format_time(worst.start)} {escape(worst.kind)}: {_marked_quote(worst)}"
         found = sum(1 for f in p.findings if f.severity.value != "info")
-        table.add_row(p.practice, score, str(found), escape(moment))
+        table.add_row(p.practice, score, str(found), moment)
     console.print(table)
     coached = [p for p in card.practices if p.coaching]
     if coached:
@@ -330,6 +362,17 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
         for p in coached:
             console.print(f"- {escape(p.name)}: {escape(p.coaching)}")
     console.print()
+
+
+def _marked_quote(f) -> str:
+    """A finding's quote as console markup: the words a phrase matched in bold, followed by
+    how they matched (exact, normalised, phonetic, fuzzy)."""
+    a, b = f.match_start, f.match_end
+    if f.match_kind is None or a is None or b is None or f.quote[a:b] != f.matched:
+        return escape(f.quote)
+    q = f.quote
+    marked = f"{escape(q[:a])}[bold]{escape(q[a:b])}[/bold]{escape(q[b:])}"
+    return f"{marked} ({escape(f.match_kind)})"
 
 
 @app.command()
@@ -562,10 +605,11 @@ class KeyRole(StrEnum):
     agent = "agent"
 
 
-def _store(settings_file: Path | None):
+def _store(settings_file: Path | None, data_dir: Path | None):
+    """The store of the server that ``--settings`` / ``--data-dir`` describe (as ``serve``)."""
     from calmline.monitor.store import Store
 
-    store = Store.from_settings(_settings(settings_file))
+    store = Store.from_settings(_settings(settings_file, data_dir=data_dir))
     store.migrate()
     return store
 
@@ -577,12 +621,11 @@ def keys_create(
         str | None, typer.Option("--agent", help="Agent id (required for agent keys).")
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
-    settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="Settings JSON file.")
-    ] = None,
+    data_dir: DataDir = None,
+    settings_file: SettingsFile = None,
 ) -> None:
     """Create an API key and print it (only once; only its hash is stored)."""
-    store = _store(settings_file)
+    store = _store(settings_file, data_dir)
     try:
         created = store.create_api_key(role.value, agent, name)
     except ValueError as e:
@@ -597,12 +640,11 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(
-    settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="Settings JSON file.")
-    ] = None,
+    data_dir: DataDir = None,
+    settings_file: SettingsFile = None,
 ) -> None:
     """List API keys (ids and roles; the keys themselves are not stored)."""
-    store = _store(settings_file)
+    store = _store(settings_file, data_dir)
     table = Table("id", "role", "agent", "name", "created", "revoked", box=None)
     for k in store.list_api_keys():
         table.add_row(
@@ -620,12 +662,12 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id shown by `keys list`.")],
-    settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="Settings JSON file.")
-    ] = None,
+    data_dir: DataDir = None,
+    settings_file: SettingsFile = None,
 ) -> None:
-    """Revoke an API key."""
-    store = _store(settings_file)
+    """Revoke an API key (open live feeds and sockets of it close within
+    ``server.auth_recheck_s``)."""
+    store = _store(settings_file, data_dir)
     try:
         store.revoke_api_key(key_id)
     except KeyError as e:
@@ -646,12 +688,8 @@ def serve(
     watch: Annotated[
         Path | None, typer.Option("--watch", help="Folder of PBX exports to ingest.")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Database and stored audio.")
-    ] = None,
-    settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="Settings JSON file.")
-    ] = None,
+    data_dir: DataDir = None,
+    settings_file: SettingsFile = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the Calmline server: REST API, background analysis, live ingest and pages."""
@@ -659,12 +697,11 @@ def serve(
 
     from calmline.api.app import create_app
 
-    settings = _settings(settings_file)
+    settings = _settings(settings_file, data_dir=data_dir)
     updates = {
         "server": {"host": host, "port": port},
         "jobs": {"workers": workers},
         "watch": {"dir": str(watch) if watch else None},
-        "storage": {"data_dir": str(data_dir) if data_dir else None},
     }
     for section, values in updates.items():
         values = {k: v for k, v in values.items() if v is not None}

@@ -163,9 +163,28 @@ def test_sign_in_sends_each_role_to_its_page(site, open_page):
     homes = {"qa_lead": "/review", "supervisor": "/dashboard", "agent_a": "/feedback"}
     for role, home in homes.items():
         page = open_page()
+        requested: list[str] = []
+        page.on("request", lambda r, seen=requested: seen.append(r.url))
         sign_in(page, site, role, home)
         page.wait_for_selector("[data-testid=whoami]")
-        assert page.evaluate("sessionStorage.getItem('calmline.key')") == site.keys[role]
+        key = site.keys[role]
+        # the key is kept nowhere a script can read it: an HttpOnly, SameSite=Strict cookie
+        # holding a session token (not the key) is all the browser has
+        stored = page.evaluate(
+            "JSON.stringify([document.cookie, {...sessionStorage}, {...localStorage}])"
+        )
+        assert key not in stored and "calmline_session" not in stored
+        (cookie,) = [c for c in page.context.cookies() if c["name"] == "calmline_session"]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert cookie["path"] == "/api/" and key not in cookie["value"]
+        assert requested and not [u for u in requested if key in u or "key=" in u]
+
+    # signing out ends the session: the pages ask for the key again
+    page.click("#who button")
+    page.wait_for_url("**/signin")
+    page.goto(f"{site.url}/feedback")
+    page.wait_for_url("**/signin?next=*")
+    assert not [c for c in page.context.cookies() if c["name"] == "calmline_session"]
 
 
 def test_review_lists_and_filters_calls(site, open_page):
@@ -241,7 +260,7 @@ def test_call_page_finding_moves_the_player(site, open_page):
     page.on(
         "response",
         lambda r: (
-            audio_responses.append((r.status, r.request.headers.get("range")))
+            audio_responses.append((r.status, r.request.headers.get("range"), r.url))
             if f"/api/v1/calls/{call_id}/audio" in r.url
             else None
         ),
@@ -253,7 +272,8 @@ def test_call_page_finding_moves_the_player(site, open_page):
     # the audio really loaded (not just a default start position): its duration, by Range
     duration = page.evaluate("document.querySelector('audio').duration")
     assert duration == pytest.approx(report["audio"]["duration"], abs=0.5)
-    assert any(status == 206 and rng for status, rng in audio_responses), audio_responses
+    assert any(status == 206 and rng for status, rng, _ in audio_responses), audio_responses
+    assert not [u for *_, u in audio_responses if "key=" in u], "the cookie, not a key in the URL"
 
     # the timeline draws what the report holds
     svg = "[data-testid=timeline]"
@@ -353,8 +373,8 @@ class LiveCall(threading.Thread):
         try:
             wav = read_wav(self.path)
             url = self.site.url.replace("http://", "ws://") + "/api/v1/live/ingest"
-            key = self.site.keys["supervisor"]
-            with connect(f"{url}?key={key}", open_timeout=30) as ws:
+            headers = {"Authorization": f"Bearer {self.site.keys['supervisor']}"}
+            with connect(url, additional_headers=headers, open_timeout=30) as ws:
                 start = {
                     "type": "start",
                     "call_id": self.call_id,

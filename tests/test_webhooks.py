@@ -91,7 +91,14 @@ def receiver_factory():
 
 
 def settings(url: str | None, **kw) -> WebhookSettings:
-    base = {"url": url, "secret": SECRET, "max_attempts": 4, "timeout_s": 2.0, "backoff_s": 0.02}
+    base = {
+        "url": url,
+        "secret": SECRET,
+        "max_attempts": 4,
+        "timeout_s": 2.0,
+        "backoff_s": 0.02,
+        "allow_hosts": ["127.0.0.1"],  # the receivers listen on loopback, refused by default
+    }
     return WebhookSettings(**{**base, **kw})
 
 

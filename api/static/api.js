@@ -1,7 +1,11 @@
-// The API key, authenticated fetches and the role check every page starts with.
+// Sign-in, authenticated fetches and the role check every page starts with.
+// The key is sent once, to POST /api/v1/session; from then on the browser carries an HttpOnly,
+// SameSite=Strict session cookie (scripts cannot read it), also for <audio> and EventSource.
+// The key is never kept in the browser and never put in a URL.
 import { h } from "./util.js";
 
-const KEY = "calmline.key";
+/** Sent with every API request: the server requires it on state-changing cookie requests. */
+const CSRF_HEADER = "X-Calmline-Request";
 
 /** The page each role lands on after signing in. */
 export const ROLE_HOME = {
@@ -20,10 +24,6 @@ export const PAGE_ROLES = {
 
 const PAGE_NAMES = { dashboard: "the supervisor dashboard", review: "QA review", feedback: "agent feedback" };
 
-export const getKey = () => sessionStorage.getItem(KEY);
-export const setKey = (key) => sessionStorage.setItem(KEY, key);
-export const clearKey = () => sessionStorage.removeItem(KEY);
-
 export class ApiError extends Error {
   constructor(status, detail) {
     super(detail);
@@ -40,13 +40,18 @@ function url(path, params) {
   return u;
 }
 
-/** GET (or another method) an API path with the key in X-API-Key; JSON back, ApiError on failure. */
-export async function api(path, { params, method = "GET", key = getKey(), raw = false } = {}) {
+/** GET (or another method) an API path with the session cookie; JSON back (null for 204),
+ * ApiError on failure. `body` is sent as JSON. */
+export async function api(path, { params, method = "GET", body, raw = false } = {}) {
   let response;
+  const headers = { Accept: "application/json", [CSRF_HEADER]: "1" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   try {
     response = await fetch(url(path, params), {
       method,
-      headers: { "X-API-Key": key || "", Accept: "application/json" },
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, `the server cannot be reached (${e.message})`);
@@ -61,15 +66,21 @@ export async function api(path, { params, method = "GET", key = getKey(), raw = 
     }
     throw new ApiError(response.status, detail);
   }
-  return raw ? response : response.json();
+  if (raw) return response;
+  return response.status === 204 ? null : response.json();
 }
 
-/** A same-origin URL carrying the key as ?key= (for <audio> and EventSource, which send no headers). */
-export function keyedUrl(path, params) {
-  return url(path, { ...params, key: getKey() }).toString();
+/** A same-origin API URL for <audio> and EventSource: the session cookie authenticates it. */
+export function apiUrl(path, params) {
+  return url(path, params).toString();
 }
 
-/** Download an API file (export) with the key in a header, not in the URL. */
+/** Exchange an API key for the session cookie; resolves to the principal ({role, …}). */
+export function signInWithKey(key) {
+  return api("/api/v1/session", { method: "POST", body: { key } });
+}
+
+/** Download an API file (export) with the session cookie. */
 export async function download(path, filename) {
   const response = await api(path, { raw: true });
   const blob = await response.blob();
@@ -110,8 +121,12 @@ function renderHeader(me, page) {
   );
 }
 
-export function signOut() {
-  clearKey();
+export async function signOut() {
+  try {
+    await api("/api/v1/session", { method: "DELETE" });
+  } catch {
+    /* signed out already, or the server is gone: the sign-in page follows anyway */
+  }
   location.assign("/signin");
 }
 
@@ -137,7 +152,6 @@ export function showError(error, me, where) {
     return;
   }
   if (error instanceof ApiError && error.status === 401) {
-    clearKey();
     location.replace(signinUrl("expired"));
     return;
   }
@@ -147,21 +161,16 @@ export function showError(error, me, where) {
 }
 
 /**
- * Start a page: check there is a key, ask the server whose it is, draw the header and refuse
- * roles the page is not for. Returns the principal ({role, agent_id, key_id}) or null.
+ * Start a page: ask the server whose session this is, draw the header and refuse roles the page
+ * is not for. Returns the principal ({role, agent_id, key_id}) or null.
  */
 export async function startPage(page) {
-  if (!getKey()) {
-    location.replace(signinUrl());
-    return null;
-  }
   let me;
   try {
     me = await api("/api/v1/me");
   } catch (e) {
     if (e.status === 401) {
-      clearKey();
-      location.replace(signinUrl("expired"));
+      location.replace(signinUrl());
     } else {
       showError(e);
     }

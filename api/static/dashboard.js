@@ -2,7 +2,7 @@
 // followed call's transcript and alerts. Two Server-Sent Event streams from /api/v1/live/events:
 // every call's metrics, alerts and start/end (types=…), and everything of the followed call
 // (call_id=…, transcript included). Event payloads: docs/live.md.
-import { api, keyedUrl, showError, startPage } from "./api.js";
+import { api, apiUrl, showError, startPage } from "./api.js";
 import { badge, fmtTime, h, ROLE_LABEL } from "./util.js";
 
 const tbody = document.querySelector("#live tbody");
@@ -316,7 +316,7 @@ function unfollow() {
 function followCall(callId) {
   if (followed && followed.callId === callId) return;
   if (followed) followed.source.close();
-  const source = new EventSource(keyedUrl("/api/v1/live/events", { call_id: callId }));
+  const source = new EventSource(apiUrl("/api/v1/live/events", { call_id: callId }));
   followed = { callId, source, transcript: [], alerts: [], version: 0, drawn: -1, view: null };
   const mine = followed;
   history.replaceState(null, "", `${location.pathname}?call=${encodeURIComponent(callId)}`);
@@ -384,7 +384,7 @@ function onCallEvent(type, ev) {
 let retry = 1000;
 
 function connect() {
-  const source = new EventSource(keyedUrl("/api/v1/live/events", { types: CALL_TYPES.join(",") }));
+  const source = new EventSource(apiUrl("/api/v1/live/events", { types: CALL_TYPES.join(",") }));
   setConnection("connecting", "connecting…");
   source.addEventListener("snapshot", (e) => {
     retry = 1000;
@@ -396,6 +396,18 @@ function connect() {
     renderTable();
   });
   for (const type of CALL_TYPES) source.addEventListener(type, (e) => onCallEvent(type, JSON.parse(e.data)));
+  // the server ends the feed when the key behind the session is revoked or the session ends
+  source.addEventListener("closed", async () => {
+    source.close();
+    setConnection("closed", "disconnected");
+    try {
+      await api("/api/v1/me");
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    setTimeout(connect, retry);
+  });
   source.addEventListener("error", async () => {
     if (source.readyState !== EventSource.CLOSED) {
       setConnection("connecting", "reconnecting…");

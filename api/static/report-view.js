@@ -1,6 +1,6 @@
 // Pieces of a scored call shared by the QA call page and the agent's feedback page: the audio
 // player, the scorecard with clickable findings, the transcript by role and the customer trend.
-import { keyedUrl } from "./api.js";
+import { apiUrl } from "./api.js";
 import { badge, fmtTime, h, ROLE_LABEL, scoreEl } from "./util.js";
 
 /** The call audio (Range requests let the player seek); seek(t) works before metadata loads too. */
@@ -8,7 +8,7 @@ export function createPlayer(callId) {
   const audio = h("audio", {
     controls: true,
     preload: "auto",
-    src: keyedUrl(`/api/v1/calls/${encodeURIComponent(callId)}/audio`),
+    src: apiUrl(`/api/v1/calls/${encodeURIComponent(callId)}/audio`),
     "data-testid": "player",
   });
   let pending = null;

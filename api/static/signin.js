@@ -1,5 +1,6 @@
-// Sign-in: check the key with GET /api/v1/me, keep it in sessionStorage, go to the role's page.
-import { api, clearKey, getKey, PAGE_ROLES, ROLE_HOME, setKey } from "./api.js";
+// Sign-in: the key goes to POST /api/v1/session, which sets the session cookie; then the role's
+// page. The key is not kept in the browser.
+import { api, PAGE_ROLES, ROLE_HOME, signInWithKey } from "./api.js";
 import { h } from "./util.js";
 
 const form = document.getElementById("signin-form");
@@ -22,12 +23,21 @@ function target(role) {
 
 async function signIn(key) {
   try {
-    const me = await api("/api/v1/me", { key });
-    setKey(key);
+    const me = await signInWithKey(key);
+    form.key.value = "";
     location.replace(target(me.role));
   } catch (e) {
-    clearKey();
     say(e.status === 401 ? "This key is not known to the server." : `Sign-in failed: ${e.detail}`);
+  }
+}
+
+/** Already signed in (a valid session cookie): go on without asking for the key. */
+async function resume() {
+  try {
+    const me = await api("/api/v1/me");
+    location.replace(target(me.role));
+  } catch {
+    /* not signed in: the form stays */
   }
 }
 
@@ -37,5 +47,5 @@ form.addEventListener("submit", (event) => {
   if (key) signIn(key);
 });
 
-if (params.get("reason") === "expired") say("Your key was not accepted; sign in again.", "notice");
-else if (getKey()) signIn(getKey());
+if (params.get("reason") === "expired") say("Your session has ended; sign in again.", "notice");
+else resume();
