@@ -52,12 +52,23 @@ class PostgresServer:
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", "calmline",
             "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
         )  # fmt: skip
-        self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
-            "-l", str(self.root / "pg.log"),
-            "-o", f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )  # fmt: skip
+        # the port was free when picked, but another test run on this machine may take it before
+        # PostgreSQL binds it: then try another
+        for attempt in range(3):
+            started = self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
+                "-l", str(self.root / "pg.log"),
+                "-o", f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start", check=False,
+            )  # fmt: skip
+            if started.returncode == 0:
+                break
+            log = started.stderr
+            if (self.root / "pg.log").exists():
+                log += (self.root / "pg.log").read_text(errors="replace")
+            if attempt == 2 or ("could not bind" not in log and "in use" not in log):
+                raise RuntimeError(f"PostgreSQL did not start on port {self.port}:\n{log}")
+            self.port = free_port()
         for _ in range(50):
             r = self._run(str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port),
                           check=False)  # fmt: skip

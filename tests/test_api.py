@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 from tests.conftest import SAMPLES
+from tests.live_client import OVERALL_TOLERANCE
 from tests.server import CalmlineServer
+from tests.transcripts import RUN_ERROR_BOUND, error_rate, joined
 
 UPLOADS = {
     # sample -> (agent, started_at, language sent)
@@ -73,9 +75,16 @@ def test_upload_each_sample_gives_the_same_report_as_the_pipeline(server, keys, 
             expected, _ = analyzed(name)
             assert report["call_id"] == call_id
             assert report["language"] == expected.language
-            assert len(report["turns"]) == len(expected.turns)
+            # two runs of the models (server and in-process) agree within a tolerance, never to
+            # the word: decoding differs with threads and CPUs (tests/transcripts.py)
+            assert abs(len(report["turns"]) - len(expected.turns)) <= 2
+            lang = expected.language
+            served = joined((t["text"] for t in report["turns"]), lang)
+            assert error_rate(joined((t.text for t in expected.turns), lang), served, lang) <= (
+                RUN_ERROR_BOUND
+            )
             assert report["scorecard"]["overall"] == pytest.approx(
-                expected.scorecard.overall, abs=1.0
+                expected.scorecard.overall, abs=OVERALL_TOLERANCE
             )
             summary = c.get(f"/api/v1/calls/{call_id}").json()
             assert summary["status"] == "done"
@@ -332,7 +341,10 @@ def test_health_metrics_and_openapi(server, keys, calls):
         assert health["models_loaded"] is True
         assert health["jobs"]["done"] >= 3
         text = c.get("/metrics").text
-        assert 'calmline_uploads_total{outcome="accepted"} 3.0' in text
+        # every accepted upload so far is a listed call, whichever tests ran before this one
+        admin = {"Authorization": f"Bearer {keys['admin']}"}
+        uploaded = c.get("/api/v1/calls", headers=admin).json()["total"]
+        assert f'calmline_uploads_total{{outcome="accepted"}} {float(uploaded)}' in text
         assert 'calmline_jobs{state="done"}' in text
         assert "calmline_job_seconds_bucket" in text
         spec = c.get("/openapi.json").json()

@@ -97,10 +97,13 @@ def test_spans_map_word_times_back_to_the_call(base):
         plain, words=tuple(replace(w, start=w.start - 1, end=w.end - 1) for w in plain.words)
     )
     moved = base.transcribe(shifted, spans=[(5.0, 5.0 + audio.duration)], language="en")
-    assert len(moved.words) == len(plain.words) > 10
-    for a, b in zip(plain.words, moved.words, strict=True):
-        assert abs((b.start - 5.0) - a.start) < 0.01
-        assert abs((b.end - 5.0) - a.end) < 0.01
+    # the same words, paired by text (two decodes are not compared for equality: see
+    # tests/transcripts.py), at the same time once the 5 s are taken off
+    pairs = _paired(plain.words, moved.words)
+    assert len(plain.words) > 10 and len(pairs) >= 0.9 * max(len(plain.words), len(moved.words))
+    for a, b in pairs:
+        assert abs((b.start - 5.0) - a.start) < 0.02
+        assert abs((b.end - 5.0) - a.end) < 0.02
     # two spans with a gap: words after the gap come back after it
     cut = 4.0
     gapped = np.concatenate([x[: int(cut * SAMPLE_RATE)], pad, x[int(cut * SAMPLE_RATE) :]])
@@ -110,6 +113,15 @@ def test_spans_map_word_times_back_to_the_call(base):
     assert any(w.start >= cut + 5.0 for w in split.words)
     assert not [w for w in split.words if cut < w.start < cut + 5.0]
     assert base.transcribe(shifted, spans=[], language="en").words == ()
+
+
+def _paired(a, b):
+    """Words of two transcripts of the same speech paired by their text, in order."""
+    import difflib
+
+    key = [[w.text.strip().lower() for w in ws] for ws in (a, b)]
+    blocks = difflib.SequenceMatcher(None, *key, autojunk=False).get_matching_blocks()
+    return [(a[m.a + k], b[m.b + k]) for m in blocks for k in range(m.size)]
 
 
 def test_mandarin_output_is_simplified(base):
