@@ -38,10 +38,11 @@ from calmline.monitor.types import (
     Word,
 )
 
-SCHEMA_VERSION = "1.2"
-"""1.1 added ``scorecard``; 1.2 added ``redactions`` and ``incomplete``. A 1.0 report reads
-back with ``scorecard`` null, a 1.0 or 1.1 report with ``redactions`` empty and ``incomplete``
-false."""
+SCHEMA_VERSION = "1.3"
+"""1.1 added ``scorecard``; 1.2 added ``redactions`` and ``incomplete``; 1.3 added the match
+fields of a finding (``match_kind``, ``matched``, ``match_start``, ``match_end``,
+``matched_form``). A 1.0 report reads back with ``scorecard`` null, a 1.0 or 1.1 report with
+``redactions`` empty and ``incomplete`` false, a report before 1.3 with the match fields empty."""
 
 
 class ReportFormatError(ValueError):

@@ -8,9 +8,12 @@ each enabled practice's detector, then the weighted overall score capped by crit
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, detector_for
+from calmline.monitor.detectors.phrases import agent_said
 from calmline.monitor.rubric import PracticeRubric, Rubric
 from calmline.monitor.stress import estimate_stress
 from calmline.monitor.textmatch import PhraseMatcher
@@ -45,7 +48,7 @@ def score_report(report: CallReport, rubric: Rubric) -> CallReport:
                 f"rubric {rubric.rubric} names practice {practice_id!r}, which has no detector"
             )
         outcome = detector(ctx, practice_id, practice)
-        practices.append(_practice_score(practice_id, practice, outcome, rubric))
+        practices.append(_practice_score(practice_id, practice, outcome, rubric, ctx))
 
     judged = [p for p in practices if p.score is not None and p.weight > 0]
     total_weight = sum(p.weight for p in judged)
@@ -66,7 +69,11 @@ def score_report(report: CallReport, rubric: Rubric) -> CallReport:
 
 
 def _practice_score(
-    practice_id: str, practice: PracticeRubric, outcome: PracticeOutcome, rubric: Rubric
+    practice_id: str,
+    practice: PracticeRubric,
+    outcome: PracticeOutcome,
+    rubric: Rubric,
+    ctx: DetectorContext | None = None,
 ) -> PracticeScore:
     score = outcome.score
     if score is not None:
@@ -74,7 +81,8 @@ def _practice_score(
     critical = practice.critical and any(f.severity is Severity.CRITICAL for f in outcome.findings)
     coaching = None
     if score is not None and (score < rubric.coaching_below or critical):
-        coaching = coaching_sentence(practice, outcome.findings)
+        said = None if ctx is None else partial(agent_said, ctx)
+        coaching = coaching_sentence(practice, outcome.findings, outcome.coaching_values, said)
     findings = tuple(sorted(outcome.findings, key=lambda f: (f.start, f.end)))
     return PracticeScore(
         practice=practice_id,
@@ -95,27 +103,54 @@ def worst_finding(findings: tuple[Finding, ...]) -> Finding | None:
     return max(faults, key=lambda f: (_SEVERITY_RANK[f.severity], f.weight, -f.start))
 
 
-def coaching_sentence(practice: PracticeRubric, findings: tuple[Finding, ...]) -> str | None:
+def coaching_sentence(
+    practice: PracticeRubric,
+    findings: tuple[Finding, ...],
+    extra: Mapping[str, str] | None = None,
+    said: Callable[[str], bool] | None = None,
+) -> str | None:
     """Fill the practice's coaching template from the moment that matters most.
 
     The template for the worst finding's kind is used when the rubric has one, else ``default``;
     a practice scored low for something missing (no fault to quote) uses ``absent`` when given.
+    ``extra`` fills ``{missing}`` and ``{say}``. Otherwise ``{say}`` is the first of the
+    rubric's ``say_<kind>`` (else ``say``) alternatives, separated by ``|``, that the agent did
+    not say anywhere in the call (``said``), so the coaching never asks for words that were
+    said. A template that suggests words while there are none left to suggest gives way to the
+    ``<kind>_no_example`` template, else the practice's ``no_example`` one.
     """
     finding = worst_finding(findings)
+    kind = None if finding is None else finding.kind
     if finding is None:
         template = practice.coaching.get("absent") or practice.coaching.get("default")
     else:
         template = practice.coaching.get(finding.kind) or practice.coaching.get("default")
+    extra = dict(extra or {})
+    if template and "{say}" in template and not extra.get("say"):
+        options = practice.coaching.get(f"say_{kind}") or practice.coaching.get("say") or ""
+        fresh = [o.strip() for o in options.split("|") if o.strip()]
+        fresh = [o for o in fresh if said is None or not said(o)]
+        if fresh:
+            extra["say"] = fresh[0]
+        else:
+            template = (
+                practice.coaching.get(f"{kind}_no_example")
+                or practice.coaching.get("no_example")
+                or template
+            )
     if not template:
         return None
-    values = {"time": "", "quote": "", "value": "", "threshold": ""}
+    values = {"time": "", "quote": "", "value": "", "threshold": "", "missing": "", "say": ""}
     if finding is not None:
-        values = {
-            "time": format_time(finding.start),
-            "quote": _short(finding.quote),
-            "value": _number(finding.value),
-            "threshold": _number(finding.threshold),
-        }
+        values.update(
+            {
+                "time": format_time(finding.start),
+                "quote": _short(finding.quote),
+                "value": _number(finding.value),
+                "threshold": _number(finding.threshold),
+            }
+        )
+    values.update({k: v for k, v in extra.items() if k in ("missing", "say")})
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -31,6 +31,30 @@ one-character slip. Short phrases that recognisers get wrong belong in the rubri
 "I"/"you") or, in English, replaces a word by another rather than misspelling it is never a
 match: those change what was said.
 
+Mandarin recognisers often write a homophone for the character that was said (接近所能 for
+竭尽所能, 道谦 for 道歉, 里解 for 理解). A window of the phrase's length whose characters read like
+the phrase's is a *phonetic* match (``pypinyin``, tones ignored): every character is the phrase's
+own character or one whose usual reading is the same toneless syllable, or, in phrases of at
+least ``phonetic_near_min_length`` characters, a near homophone (the usual 模糊音 pairs: z/zh,
+c/ch, s/sh, n/l, an/ang, en/eng, in/ing). At least half of the characters must be the phrase's
+own, and characters that carry a negation, a person or an aspect (不, 没, 我, 你, 您, 了, 过,
+呢 …) must be the very same character on both sides: 部 may not stand for 不, 你 for 您, nor 呢
+for 了 (给我道歉了 reports an apology, 给我道歉呢 demands one). A homophone at an edge of
+the window must not belong to the next word: in phrases of up to three characters it may not
+touch another character of its clause on that side (这里解决 holds 里解, 女士因为 holds 士因为),
+in longer ones it may not make a known two-character word with it. Phrases shorter than
+``phonetic_min_length`` characters are matched as written only. English words match through
+their lemma (a *normalised* match): ``apologies``, ``apologise``, ``apologizing`` and
+``apology`` all read ``apologiz``; see :func:`english_lemma` for the rules. Negation words and
+pronouns are never folded, so no lemma changes a negation or a person.
+
+Every match says how it was made (:attr:`Match.kind`): ``exact`` when the transcript holds the
+rubric form (the phrase or one of its listed variants, :attr:`Match.form`) as written, ignoring
+only letter case, full/half width and the apostrophe's shape; ``normalised`` when it matched
+after the normalisation above (Traditional characters, punctuation, fillers) or through English
+lemmas; ``phonetic`` and ``fuzzy`` as described. Matching only ever looks inside the one text it
+is given (a turn), so a customer's words never become the agent's.
+
 A ``…`` inside a phrase is a gap: ``您看…还是…`` matches 您看 followed by 还是 later in the same
 sentence. A match preceded within a short window of the same clause by one of the negation cues
 passed to :meth:`PhraseMatcher.find` (不是说, 不需要, "I'm not saying" …) is returned with
@@ -44,6 +68,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -59,6 +84,9 @@ _KEPT_SYMBOLS = frozenset("%")
 """Symbols that carry meaning in a phrase (``100%``) and so are kept as characters."""
 _ZH_NEGATION_CHARS = "不没别无非未莫勿"
 _ZH_PERSON_CHARS = "我你您他她它们咱俺"
+_ZH_PARTICLE_CHARS = "了过着吗呢吧"
+"""Aspect and question particles: 给我道歉了 reports an apology, 给我道歉呢 demands one."""
+_ZH_MEANING_CHARS = frozenset(_ZH_NEGATION_CHARS + _ZH_PERSON_CHARS + _ZH_PARTICLE_CHARS)
 _EN_NEGATION_WORDS = frozenset(
     {
         "not",
@@ -87,6 +115,17 @@ _EN_NEGATION_WORDS = frozenset(
     }
 )
 """Normalised (apostrophes dropped) negation words a fuzzy window may not add."""
+_PRONOUNS = (
+    "i me my mine myself we us our ours ourselves you your yours yourself yourselves he him his "
+    "himself she her hers herself it its itself they them their theirs themselves im ive id ill "
+    "youre youve youd youll were weve wed well theyre"
+)
+_EN_PERSON_WORDS = frozenset(_PRONOUNS.split())
+"""Pronouns (and their contractions, apostrophes dropped) that a lemma never folds."""
+_EN_LEMMA_FAMILIES = {"apology": "apologize", "apologies": "apologize"}
+"""Nouns that name the act of their verb, folded onto it (``my apologies`` ≈ ``I apologize``)."""
+KINDS = ("exact", "normalised", "phonetic", "fuzzy")
+"""How a phrase was matched, from the most literal to the most tolerant."""
 _GAP = re.compile(r"\s*(?:…+|\.\.\.+)\s*")
 _MAX_CACHE = 4096
 
@@ -101,10 +140,15 @@ class Match:
     end_char: int
     """Span in the text passed to :meth:`PhraseMatcher.find`."""
     score: float
-    """100 for an exact (normalised) match, lower for fuzzy ones."""
+    """100 for an exact or normalised match; the similarity (0-100) of the toned pinyin for a
+    phonetic one and of the characters or words for a fuzzy one."""
     negated: bool = False
     count: int = 1
     """How many times the phrase occurs in a row (:meth:`PhraseMatcher.find_repeats`)."""
+    kind: str = "exact"
+    """``exact``, ``normalised``, ``phonetic`` or ``fuzzy`` (see the module docstring)."""
+    form: str = ""
+    """The rubric form that matched: the phrase itself or one of its variants."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +214,7 @@ class PhraseMatcher:
         self._filler_words = frozenset(self._fillers)
         self._forms: dict[str, _Form | None] = {}
         self._views: dict[str, tuple[_View, _View]] = {}
+        self._indexes: dict[tuple[str, str], object] = {}
 
     # --- public --------------------------------------------------------------------------
 
@@ -185,11 +230,13 @@ class PhraseMatcher:
         negations: Sequence[PhraseEntry] = (),
         fuzzy_threshold: float | None = None,
         negation_window: int | None = None,
+        phonetic: bool | None = None,
+        lemmas: bool = True,
     ) -> list[Match]:
         """Every occurrence of the phrases in ``text``, in text order, without overlaps.
 
         Where matches overlap (``明白`` inside ``我明白了``) the longer one is kept, then the
-        better-scoring one.
+        more literal one (exact, normalised, phonetic, fuzzy), then the better-scoring one.
 
         Args:
             text: transcript text (one turn).
@@ -199,29 +246,42 @@ class PhraseMatcher:
                 a lexicon whose findings are critical); 100 turns fuzzy matching off.
             negation_window: overrides the rubric's window (characters for Mandarin, words
                 for English) between a negation cue and the phrase.
+            phonetic: overrides the rubric's ``phonetic`` switch (Mandarin homophones).
+            lemmas: English: match other forms of the phrase's words (``False`` for a lexicon
+                where the form of a verb decides what was meant, e.g. an imperative).
         """
         if not text or not phrases:
             return []
         full, clean = self._views_of(text)
         threshold = self.matching.fuzzy_threshold if fuzzy_threshold is None else fuzzy_threshold
+        use_phonetic = self.matching.phonetic if phonetic is None else phonetic
         window = self._negation_window(negation_window)
         candidates: list[tuple[int, float, Match]] = []
         for entry in phrases:
-            spans: list[tuple[int, int, float, _View]] = []
+            spans: list[tuple[int, int, float, _View, str, str]] = []
             for raw in entry.forms:
                 form = self._form(raw)
                 if form is None:
                     continue
                 view = full if form.keep_fillers else clean
                 for s, e in self._exact(view, form.parts):
-                    spans.append((s, e, 100.0, view))
-                if threshold < 100 and len(form.parts) == 1:
-                    part = form.parts[0]
-                    if self._fuzzy_eligible(part):
-                        taken = [(s, e) for s, e, _, v in spans if v is view]
-                        for s, e, score in self._fuzzy(view, part, threshold, taken):
-                            spans.append((s, e, score, view))
-            for s, e, score, view in spans:
+                    literal = _literal(text[view.starts[s] : view.ends[e - 1]], raw)
+                    spans.append((s, e, 100.0, view, "exact" if literal else "normalised", raw))
+                if len(form.parts) != 1:
+                    continue
+                part = form.parts[0]
+                taken = [(s, e) for s, e, _, v, _, _ in spans if v is view]
+                if not self.cjk and lemmas:
+                    for s, e in self._lemma_matches(view, part, taken):
+                        spans.append((s, e, 100.0, view, "normalised", raw))
+                elif use_phonetic:
+                    for s, e, score in self._phonetic(view, part, taken):
+                        spans.append((s, e, score, view, "phonetic", raw))
+                if threshold < 100 and self._fuzzy_eligible(part):
+                    taken = [(s, e) for s, e, _, v, _, _ in spans if v is view]
+                    for s, e, score in self._fuzzy(view, part, threshold, taken, lemmas):
+                        spans.append((s, e, score, view, "fuzzy", raw))
+            for s, e, score, view, kind, raw in spans:
                 negated = bool(negations) and self._is_negated(view, s, negations, window)
                 match = Match(
                     phrase=entry.text,
@@ -230,8 +290,10 @@ class PhraseMatcher:
                     end_char=view.ends[e - 1],
                     score=round(score, 1),
                     negated=negated,
+                    kind=kind,
+                    form=raw,
                 )
-                candidates.append((e - s, score, match))
+                candidates.append((e - s, -KINDS.index(kind) * 1000 + score, match))
         return _without_overlaps(candidates)
 
     def find_repeats(self, text: str, tokens: Sequence[PhraseEntry], min_count: int) -> list[Match]:
@@ -258,6 +320,8 @@ class PhraseMatcher:
                         end_char=view.ends[e - 1],
                         score=100.0,
                         count=count,
+                        kind=_run_kind(text[view.starts[s] : view.ends[e - 1]], raw, count),
+                        form=raw,
                     )
                     candidates.append((e - s, 100.0, match))
         return _without_overlaps(candidates)
@@ -450,11 +514,17 @@ class PhraseMatcher:
                     break
                 end = nxt + len(part)
             else:
-                found.append((k, end))
+                if view.sentence[k] == view.sentence[end - 1]:  # never across a full stop
+                    found.append((k, end))
         return found
 
     def _fuzzy(
-        self, view: _View, part: str, threshold: float, taken: list[tuple[int, int]]
+        self,
+        view: _View,
+        part: str,
+        threshold: float,
+        taken: list[tuple[int, int]],
+        lemmas: bool = True,
     ) -> list[tuple[int, int, float]]:
         text = view.text
         # Cheap gate first: most texts hold nothing close to the phrase.
@@ -477,7 +547,7 @@ class PhraseMatcher:
                 continue
             if text[s] == " " or text[e - 1] == " ":
                 continue
-            if not self._plausible_slip(part, text[s:e]):
+            if not self._plausible_slip(part, text[s:e], lemmas):
                 continue
             score = 100 * Levenshtein.normalized_similarity(part, text[s:e])
             if threshold <= score < 100:
@@ -493,12 +563,124 @@ class PhraseMatcher:
             chosen.append((s, e, score))
         return chosen
 
+    def _lemma_matches(
+        self, view: _View, part: str, taken: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """English: token windows whose lemmas are the phrase's, where the words differ."""
+        wanted = part.split()
+        keys = tuple(english_lemma(w) for w in wanted)
+        tokens, words, lemmas = self._lemma_index(view)
+        n = len(wanted)
+        found = []
+        for k in lemmas.get(keys[0], ()):
+            if tuple(lemmas_at(words, k, n)) != keys or words[k : k + n] == wanted:
+                continue
+            s, e = tokens[k][0], tokens[k + n - 1][1]
+            if view.sentence[s] != view.sentence[e - 1]:
+                continue
+            if any(s < te and e > ts for ts, te in taken):
+                continue
+            found.append((s, e))
+        return found
+
+    def _lemma_index(
+        self, view: _View
+    ) -> tuple[list[tuple[int, int]], list[str], dict[str, list[int]]]:
+        """Tokens of ``view``, their words, and lemma -> token positions (cached)."""
+        key = ("lemma", view.text)
+        cached = self._indexes.get(key)
+        if cached is None:
+            tokens = _token_spans(view.text)
+            words = [view.text[a:b] for a, b in tokens]
+            by_lemma: dict[str, list[int]] = {}
+            for k, w in enumerate(words):
+                by_lemma.setdefault(english_lemma(w), []).append(k)
+            cached = (tokens, words, by_lemma)
+            self._remember(key, cached)
+        return cached
+
+    def _char_index(self, view: _View) -> dict[str, list[int]]:
+        """Character -> positions in ``view`` (cached)."""
+        key = ("chars", view.text)
+        cached = self._indexes.get(key)
+        if cached is None:
+            cached = {}
+            for k, c in enumerate(view.text):
+                cached.setdefault(c, []).append(k)
+            self._remember(key, cached)
+        return cached
+
+    def _remember(self, key: tuple[str, str], value) -> None:
+        if len(self._indexes) >= _MAX_CACHE:
+            self._indexes.clear()
+        self._indexes[key] = value
+
+    def _phonetic(
+        self, view: _View, part: str, taken: list[tuple[int, int]]
+    ) -> list[tuple[int, int, float]]:
+        """Mandarin: windows that read like ``part`` (see the module docstring)."""
+        n = len(part)
+        if n < self.matching.phonetic_min_length or not _all_cjk(part):
+            return []
+        text = view.text
+        # Half of the characters must be the phrase's own: count them per window start.
+        index = self._char_index(view)
+        last = len(text) - n
+        same_at: dict[int, int] = {}
+        for i, c in enumerate(part):
+            for pos in index.get(c, ()):
+                if 0 <= pos - i <= last:
+                    same_at[pos - i] = same_at.get(pos - i, 0) + 1
+        if not same_at:
+            return []
+        readings: tuple[str, ...] | None = None
+        near = n >= self.matching.phonetic_near_min_length
+        found = []
+        for k in sorted(same_at):
+            if 2 * same_at[k] < n or same_at[k] == n:
+                continue
+            window = text[k : k + n]
+            if view.sentence[k] != view.sentence[k + n - 1]:
+                continue
+            if any(k < te and k + n > ts for ts, te in taken):
+                continue
+            readings = readings or _phrase_readings(part)
+            if not all(
+                p == w or _sounds_alike(p, r, w, near)
+                for p, w, r in zip(part, window, readings, strict=True)
+            ):
+                continue
+            if not self._free_standing(view, k, part, window):
+                continue
+            toned = " ".join(_char_toned(c) for c in window)
+            score = 100 * Levenshtein.normalized_similarity(" ".join(readings), toned)
+            found.append((k, k + n, score))
+        return found
+
+    def _free_standing(self, view: _View, k: int, part: str, window: str) -> bool:
+        """Whether a homophone at an edge of the window may be a slip rather than part of the
+        next word. In phrases of up to three characters it must not touch another character
+        of its clause on its outer side (这里解决 holds 里解, 账号的 holds 号的, 女士因为 holds
+        士因为); in longer ones it must not make a known word with that character."""
+        n = len(part)
+        for i, outer in ((0, k - 1), (n - 1, k + n)):
+            if part[i] == window[i] or outer < 0 or outer >= len(view.text):
+                continue
+            if view.clause[outer] != view.clause[k + i] or not _is_cjk(view.text[outer]):
+                continue
+            if n <= 3:
+                return False
+            pair = view.text[outer] + window[i] if i == 0 else window[i] + view.text[outer]
+            if pair in _known_words():
+                return False
+        return True
+
     def _fuzzy_eligible(self, part: str) -> bool:
         if len(part.replace(" ", "")) < self.matching.fuzzy_min_length:
             return False
         return self.cjk or len(part.split()) >= self.matching.fuzzy_min_words
 
-    def _plausible_slip(self, phrase: str, window: str) -> bool:
+    def _plausible_slip(self, phrase: str, window: str, lemmas: bool = True) -> bool:
         """Whether ``window`` may be ``phrase`` misrecognised rather than other words.
 
         A recognition slip never adds a negation ("I can't guarantee" is not "I can
@@ -519,7 +701,9 @@ class PhraseMatcher:
         if (set(words) - set(wanted)) & _EN_NEGATION_WORDS:
             return False
         return all(
-            a == b or (min(len(a), len(b)) >= 4 and Levenshtein.normalized_similarity(a, b) >= 0.75)
+            a == b
+            or (lemmas and english_lemma(a) == english_lemma(b))
+            or (min(len(a), len(b)) >= 4 and Levenshtein.normalized_similarity(a, b) >= 0.75)
             for a, b in zip(words, wanted, strict=True)
         )
 
@@ -576,6 +760,152 @@ class PhraseMatcher:
                     if distance <= window:
                         return True
         return False
+
+
+def lemmas_at(words: Sequence[str], k: int, n: int) -> list[str]:
+    return [english_lemma(w) for w in words[k : k + n]]
+
+
+@lru_cache(maxsize=65536)
+def english_lemma(word: str) -> str:
+    """A normalised English word (lower case, apostrophes dropped) reduced to its lemma key.
+
+    Only foldings that keep what was said are made. Negation words and pronouns stay as they
+    are. British spellings fold onto American ones (-ise/-ised/-ising/-isation → -ize…, -our →
+    -or, in words of six letters or more); ``apology`` and ``apologies`` join ``apologize``;
+    ``-ing`` is stripped (a doubled final consonant undone) and a final ``-e`` dropped, never
+    leaving fewer than three letters. Tense and the third person are kept: ``apologized to
+    me`` reports what happened where ``apologize to me`` demands it, and ``he apologizes`` is
+    not ``apologize``. The key is not a dictionary word (``apologize`` → ``apologiz``); it only
+    has to be the same for the forms of one word.
+    """
+    w = word.lower()
+    if w in _EN_NEGATION_WORDS or w in _EN_PERSON_WORDS or not w.isalpha():
+        return w
+    w = _EN_LEMMA_FAMILIES.get(w, w)
+    if len(w) >= 6:
+        for british, american in (
+            ("isation", "ization"),
+            ("ising", "izing"),
+            ("ised", "ized"),
+            ("ises", "izes"),
+            ("ise", "ize"),
+            ("our", "or"),
+        ):
+            if w.endswith(british):
+                w = w[: -len(british)] + american
+                break
+    stem = w
+    if w.endswith("ing") and len(w) - 3 >= 3:
+        stem = _undouble(w[:-3])
+    if stem.endswith("e") and len(stem) > 3:
+        stem = stem[:-1]
+    if stem in _EN_NEGATION_WORDS or stem in _EN_PERSON_WORDS:
+        return w
+    return stem
+
+
+def _undouble(stem: str) -> str:
+    if len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+        return stem[:-1]
+    return stem
+
+
+def _literal(found: str, form: str) -> bool:
+    """Whether ``found`` is ``form`` as written (ignoring case, width, apostrophe shapes and
+    runs of spaces): the test for an ``exact`` match."""
+    return _plain(found) == _plain(form)
+
+
+def _plain(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = "".join("'" if c in _APOSTROPHES else c for c in folded)
+    return " ".join(folded.split())
+
+
+def _run_kind(found: str, token: str, count: int) -> str:
+    """``exact`` when a run is the token said ``count`` times with only punctuation between."""
+    kept = [c for c in _plain(found) if unicodedata.category(c)[0] not in "PZ"]
+    return "exact" if "".join(kept) == _plain(token).replace(" ", "") * count else "normalised"
+
+
+@lru_cache(maxsize=8192)
+def _all_cjk(part: str) -> bool:
+    return all(_is_cjk(c) for c in part)
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+
+
+def _pypinyin():
+    import pypinyin
+
+    return pypinyin
+
+
+@lru_cache(maxsize=16384)
+def _char_reading(c: str) -> tuple[str, str]:
+    """A character's usual toneless reading (the one a recogniser writes it for), and the same
+    folded onto its near-homophone class. Rare readings are left out: 已 also reads si, 亲
+    qing, and a match through them would be a coincidence, not a slip."""
+    pp = _pypinyin()
+    readings = pp.lazy_pinyin(c, style=pp.Style.NORMAL, errors="ignore")
+    plain = readings[0] if readings and readings[0].isalpha() else ""
+    return plain, _near(plain) if plain else ""
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Two-character words of pypinyin's phrase dictionary (女士, 这里 …): a partial word list,
+    used to tell a homophone at a window's edge that belongs to a neighbouring word."""
+    from pypinyin.phrases_dict import phrases_dict
+
+    return frozenset(w for w in phrases_dict if len(w) == 2)
+
+
+@lru_cache(maxsize=16384)
+def _char_toned(c: str) -> str:
+    pp = _pypinyin()
+    out = pp.lazy_pinyin(c, style=pp.Style.TONE3, neutral_tone_with_five=True, errors="ignore")
+    return out[0] if out else c
+
+
+@lru_cache(maxsize=4096)
+def _phrase_readings(part: str) -> tuple[str, ...]:
+    """The toned reading of each character of a Mandarin phrase, read as a phrase (so a
+    character with several readings gets the one it has in this phrase)."""
+    pp = _pypinyin()
+    out = pp.lazy_pinyin(part, style=pp.Style.TONE3, neutral_tone_with_five=True)
+    if len(out) != len(part):
+        return tuple(_char_toned(c) for c in part)
+    return tuple(out)
+
+
+def _near(syllable: str) -> str:
+    """A toneless syllable folded onto its 模糊音 class (zh→z, ch→c, sh→s, l→n, -ang→-an,
+    -eng→-en, -ing→-in)."""
+    s = syllable
+    if s[:2] in ("zh", "ch", "sh"):
+        s = s[0] + s[2:]
+    elif s[:1] == "l":
+        s = "n" + s[1:]
+    if s.endswith(("ang", "eng", "ing")):
+        s = s[:-1]
+    return s
+
+
+def _sounds_alike(phrase_char: str, reading: str, char: str, near: bool) -> bool:
+    """Whether ``char`` may stand for ``phrase_char`` (read ``reading``) as a homophone."""
+    if not _is_cjk(char):
+        return False
+    if phrase_char in _ZH_MEANING_CHARS or char in _ZH_MEANING_CHARS:
+        return False  # a negation or a person is never replaced by a homophone
+    toneless = reading.rstrip("012345")
+    plain, folded = _char_reading(char)
+    if not plain:
+        return False
+    return toneless == plain or (near and _near(toneless) == folded)
 
 
 def _token_spans(text: str) -> list[tuple[int, int]]:

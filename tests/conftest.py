@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,17 @@ from calmline.monitor.settings import Settings
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def load_bench(name: str):
+    """A script of ``bench/`` as a module (they are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        f"calmline_bench_{name}", REPO / "bench" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
 
 
 def shared_data(*parts: str) -> Path:

@@ -630,7 +630,7 @@ def test_no_excuses_ignores_justifications_before_the_complaint():
 FAULT_KINDS = {
     "acknowledge": ("repeated_ack", "ack_rate", "long_turn_unacknowledged"),
     "no_apology_demand": ("apology_demand",),
-    "solve_problem": ("no_commitment", "no_next_step"),
+    "solve_problem": ("no_commitment", "no_next_step", "no_time_frame"),
     "greeting": ("greeting_incomplete",),
     "courtesy": ("courtesy_share", "rude"),
     "apologize_for_inconvenience": ("no_apology",),

@@ -56,7 +56,7 @@ def test_default_rubric_covers_every_practice(language):
     rubric = default_rubric(language)
     assert (rubric.rubric, rubric.version, rubric.language) == (
         "calmline-default",
-        "1.0.0",
+        "1.1.0",
         language,
     )
     assert set(rubric.practices) == PRACTICES

@@ -7,8 +7,8 @@ stress estimate first, then every enabled practice's detector, then combines the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from calmline.monitor.rubric import PracticeRubric, Rubric
 from calmline.monitor.textmatch import PhraseMatcher
@@ -46,6 +46,9 @@ class PracticeOutcome:
     score: float | None
     """0-100, or ``None`` when the call gives nothing to judge this practice on."""
     findings: tuple[Finding, ...]
+    coaching_values: Mapping[str, str] = field(default_factory=dict)
+    """Values for the coaching template's ``{missing}`` and ``{say}`` (what is missing and the
+    words suggested for it), where the detector knows them."""
 
 
 Detector = Callable[[DetectorContext, str, PracticeRubric], PracticeOutcome]

@@ -26,9 +26,10 @@ from calmline.monitor.detectors.phrases import (
     customer_turns,
     hit_finding,
     lexicon_hits,
-    match_note,
+    match_fields,
     outcome,
-    quote,
+    quote_span,
+    said,
     turn_finding,
 )
 from calmline.monitor.rubric import PracticeRubric
@@ -50,7 +51,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "ack_phrase",
                 h,
                 Severity.POSITIVE,
-                f"agent acknowledged with '{h.match.phrase}' ({match_note(h)})",
+                f"agent acknowledged with {said(h)}",
             )
         )
 
@@ -114,6 +115,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             start, end = ctx.matcher.time_span(turn, m)
             weight = agitation_weight(ctx, practice, start)
             lost += penalty * weight
+            text, qa, qb = quote_span(turn.text, m.start_char, m.end_char, ctx.language)
             findings.append(
                 Finding(
                     practice=practice_id,
@@ -122,7 +124,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     end=end,
                     speaker=turn.speaker,
                     role=turn.role,
-                    quote=quote(turn.text, m.start_char, m.end_char, ctx.language),
+                    quote=text,
                     value=float(m.count),
                     threshold=float(repeat_min),
                     severity=Severity.MAJOR,
@@ -131,6 +133,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     turn_index=turn.index,
                     phrase=m.phrase,
                     weight=weight,
+                    **match_fields(m, text, qa, qb),
                 )
             )
 

@@ -1,14 +1,18 @@
 """Close on an upswing (感谢顾客; 若还有什么问题,别客气,请再告诉我们; 以上扬的态势结束服务).
 
-The closing is the agent's last ``closing_turns`` turns that end within ``closing_s`` seconds of
-the agent's last word. It should thank the customer (``thanks``), invite further contact
-(``invite``) and say a warm goodbye (``farewell``); the score is the share of the three found.
+The closing is the agent's last ``closing_turns`` turns that carry content (at least
+``content_min_units`` characters or words), with every shorter turn after them: a trailing
+"okay, bye" or 好的再见 is searched too but does not push the real closing out of the window.
+Only turns that end within ``closing_s`` seconds of the last of those content turns count. The
+closing should thank the customer (``thanks``), invite further contact (``invite``) and say a
+warm goodbye (``farewell``); the score is the share of the three found, and the coaching names
+only the missing ones.
 """
 
 from __future__ import annotations
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import Component, agent_turns, components_outcome
+from calmline.monitor.detectors.phrases import Component, agent_turns, components_outcome, units
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
 
@@ -19,19 +23,28 @@ COMPONENTS = (
 )
 
 
+def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn, ...]:
+    """The agent turns searched for the closing (see the module docstring)."""
+    agents = agent_turns(ctx)
+    if not agents:
+        return ()
+    n = max(1, int(practice.threshold("closing_turns", 2)))
+    min_units = practice.threshold("content_min_units", 0.0)
+    content = [i for i, t in enumerate(agents) if units(t.text, ctx.language) >= min_units]
+    first = content[-n] if len(content) >= n else (content[0] if content else len(agents) - n)
+    first = max(0, first)
+    last_content = agents[content[-1]] if content else agents[-1]
+    since = last_content.end - practice.threshold("closing_s", 30.0)
+    return tuple(t for t in agents[first:] if t.end >= since)
+
+
 @register("closing")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
-    agents = agent_turns(ctx)
-    n = max(1, int(practice.threshold("closing_turns", 2)))
-    closing: tuple[Turn, ...] = ()
-    if agents:
-        since = agents[-1].end - practice.threshold("closing_s", 30.0)
-        closing = tuple(t for t in agents[-n:] if t.end >= since)
     return components_outcome(
         ctx,
         practice_id,
         practice,
-        closing,
+        closing_turns(ctx, practice),
         COMPONENTS,
         incomplete_kind="closing_incomplete",
         where="closing",

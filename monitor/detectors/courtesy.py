@@ -16,8 +16,8 @@ from calmline.monitor.detectors.phrases import (
     agitation_weight,
     find_hits,
     hit_finding,
-    match_note,
     outcome,
+    said,
     turn_finding,
     units,
 )
@@ -47,7 +47,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "courtesy_phrase",
                 h,
                 Severity.POSITIVE,
-                f"agent used '{h.match.phrase}' ({match_note(h)})",
+                f"agent used {said(h)}",
             )
         )
     min_share = practice.threshold("min_turn_share", 0.3)
@@ -82,8 +82,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "rude",
                 h,
                 Severity.MAJOR,
-                f"agent said rude phrase '{h.match.phrase}' ({match_note(h)}); "
-                f"-{penalty * weight:.0f} points",
+                f"agent said rude phrase {said(h)}; -{penalty * weight:.0f} points",
                 weight=weight,
             )
         )

@@ -38,6 +38,7 @@ from calmline.monitor.detectors.let_finish import (
     is_backchannel,
     starts_inside,
 )
+from calmline.monitor.detectors.phrases import match_fields
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Finding, Role, Severity, Turn
 
@@ -156,10 +157,11 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     severity=Severity.POSITIVE,
                     detail=(
                         f'Agent took the floor after {long_turn} with "{m.matched}" '
-                        f'(redirect phrase "{m.phrase}").'
+                        f'(redirect phrase "{m.phrase}", {m.kind} match).'
                     ),
                     turn_index=a.index,
                     phrase=m.phrase,
+                    **match_fields(m, m.matched, 0, len(m.matched)),
                 )
             )
 

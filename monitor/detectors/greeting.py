@@ -2,19 +2,103 @@
 
 The opening is the agent's first ``opening_turns`` turns that start within ``opening_s`` seconds
 of the agent's first word. It should hold a greeting (``hello``), the agent's name (``name``) and
-an offer to help (``offer_help``); the score is the share of the three found.
+an offer to help (``offer_help``); the score is the share of the three found, and the coaching
+names only the missing ones.
+
+A ``name`` phrase is a cue (我是, 工号, "my name is", "this is" …); it counts only when what
+follows it in the same clause is a name or a staff number:
+
+* a number (工号1023, 1023号客服, 工号幺零二三) always counts;
+* Mandarin: the clause is cut where a greeting or an offer to help starts (ASR text often has
+  no punctuation: 我是小李很高兴为您服务); company and platform words (``not_name``: 美团,
+  平台 …) are ignored; with a role word (``name_role``: 客服, 专员 …) the name is what
+  follows the last one (我是客服小李), 1 to 4 characters; without one, the rest of the
+  clause, 1 to 3 characters (我是小李). 我是美团客服 has no name;
+* English: after "my name is" any word not in ``not_name``; after the other cues ("this is",
+  "I'm", "speaking with") a capitalised word, not in ``not_name``, not followed by one that is
+  ("This is David" counts, "this is Sunrise Telecom" does not). A lower-case transcript's
+  "this is david" is not taken for a name.
 """
 
 from __future__ import annotations
 
+import re
+
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import Component, agent_turns, components_outcome
+from calmline.monitor.detectors.phrases import (
+    Component,
+    Hit,
+    agent_turns,
+    components_outcome,
+)
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
 
+_CLAUSE_END = re.compile(r"[,，.。!！?？;；:：、\n]")
+_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十零〇幺两]")
+_ZH_DIGITS = re.compile(r"[0-9０-９零〇幺一二三四五六七八九两]{2,}|[0-9０-９]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_NAME_IS = ("my name is", "my name's", "my names")
+
+
+def is_name(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a name cue is followed by a name or a staff number (see the module docstring)."""
+    text = hit.turn.text
+    rest = _CLAUSE_END.split(text[hit.match.end_char :], maxsplit=1)[0]
+    before = _CLAUSE_END.split(text[: hit.match.start_char])[-1]
+    if ctx.language.startswith("zh"):
+        return _zh_name(ctx, practice, hit.match.matched, before, rest)
+    return _en_name(ctx, practice, hit.match.form or hit.match.phrase, rest)
+
+
+def _zh_name(
+    ctx: DetectorContext, practice: PracticeRubric, cue: str, before: str, rest: str
+) -> bool:
+    if _ZH_DIGITS.search(rest[:6]) or ("号" in cue and _ZH_DIGITS.search(before[-6:])):
+        return True
+    # Without punctuation the clause runs on into the next phrase: 我是小李很高兴为您服务.
+    others = practice.phrase_list("hello") + practice.phrase_list("offer_help")
+    cut = [m.start_char for m in ctx.matcher.find(rest, others)]
+    rest = ctx.matcher.normalize(rest[: min(cut, default=len(rest))])
+    for entry in practice.phrase_list("not_name"):
+        for form in entry.forms:
+            rest = rest.replace(ctx.matcher.normalize(form), "")
+    roles = sorted(
+        (ctx.matcher.normalize(f) for e in practice.phrase_list("name_role") for f in e.forms),
+        key=len,
+        reverse=True,
+    )
+    last = max((rest.rfind(r) + len(r) for r in roles if r and r in rest), default=-1)
+    if last >= 0:
+        name = rest[last:].lstrip("的是")
+        return 1 <= len(name) <= 4
+    name = rest.strip("的")
+    return 1 <= len(name) <= 3
+
+
+def _en_name(ctx: DetectorContext, practice: PracticeRubric, cue: str, rest: str) -> bool:
+    words = _WORD.findall(rest)
+    if not words:
+        return bool(_NUMBER.search(rest[:12]))
+    stop = {ctx.matcher.normalize(f) for e in practice.phrase_list("not_name") for f in e.forms}
+    first = words[0]
+    if ctx.matcher.normalize(first) in stop:
+        return False
+    if ctx.matcher.normalize(cue) in {ctx.matcher.normalize(c) for c in _NAME_IS}:
+        return True
+    if not first[0].isupper() or first == "I":
+        return False
+    run = []  # the capitalised words from the cue on: David Smith, Harper Valley Bank
+    for w in words:
+        if not w[0].isupper():
+            break
+        run.append(ctx.matcher.normalize(w))
+    return not any(w in stop for w in run)
+
+
 COMPONENTS = (
     Component("hello", "greeting_hello", "a greeting"),
-    Component("name", "greeting_name", "the agent's name"),
+    Component("name", "greeting_name", "the agent's name", accept=is_name),
     Component("offer_help", "greeting_offer", "an offer to help"),
 )
 

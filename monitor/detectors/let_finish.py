@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors.phrases import match_fields
 from calmline.monitor.measure import count_units
 from calmline.monitor.rubric import PhraseEntry, PracticeRubric, Rubric
 from calmline.monitor.stress import MIN_RATE_UNITS
@@ -470,11 +471,13 @@ def _retorts(judge: _Judge, agent: Sequence[Turn]) -> list[Finding]:
                     value=match.score,
                     threshold=None,
                     detail=(
-                        f'Agent said "{match.matched}" (retort phrase "{match.phrase}") in turn '
-                        f"{a.index}; {judge.mood(level)}, weight {weight:g}."
+                        f'Agent said "{match.matched}" (retort phrase "{match.phrase}", '
+                        f"{match.kind} match) in turn {a.index}; {judge.mood(level)}, "
+                        f"weight {weight:g}."
                     ),
                     phrase=match.phrase,
                     weight=weight,
+                    **match_fields(match, match.matched, 0, len(match.matched)),
                 )
             )
     return out

@@ -11,7 +11,8 @@ What is not a demand:
 * the agent apologising (我们向您道歉, "I need to apologize"): a demand match that overlaps a
   ``not_demand`` phrase is dropped. This matters for fuzzy matches above all ("I need to
   apologize" is two edits from "you need to apologize"), which is also why this practice has its
-  own, stricter ``fuzzy_threshold``.
+  own, stricter ``fuzzy_threshold``. English demands match without lemmas: the verb's form
+  decides ("he kept apologizing to me" is no "apologize to me").
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from calmline.monitor.detectors.phrases import (
     find_hits,
     hit_finding,
     lexicon_hits,
-    match_note,
     outcome,
+    said,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Severity
@@ -36,7 +37,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     if not agents:
         return NOT_JUDGED
     fuzzy = practice.thresholds.get("fuzzy_threshold")
-    demands = lexicon_hits(ctx, agents, practice, "demand", fuzzy_threshold=fuzzy)
+    # Imperatives: "apologizing to me" is no "apologize to me", so no English lemmas.
+    demands = lexicon_hits(ctx, agents, practice, "demand", fuzzy_threshold=fuzzy, lemmas=False)
     apologies = find_hits(ctx, agents, practice.phrase_list("not_demand"), fuzzy_threshold=100)
     findings = []
     for h in demands:
@@ -54,9 +56,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "apology_demand",
                 h,
                 Severity.CRITICAL,
-                f"agent demanded an apology or admission of fault: '{h.match.phrase}' "
-                f"({match_note(h)})",
-                threshold=fuzzy if h.match.score < 100 else None,
+                f"agent demanded an apology or admission of fault: {said(h)}",
+                threshold=fuzzy if h.match.kind == "fuzzy" else None,
             )
         )
     return outcome(0.0 if findings else 100.0, findings)

@@ -19,8 +19,8 @@ Shapes of practice shared by several detectors:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome
 from calmline.monitor.rubric import PhraseEntry, PracticeRubric
@@ -71,6 +71,7 @@ def lexicon_hits(
     lexicon: str,
     *,
     fuzzy_threshold: float | None = None,
+    lemmas: bool = True,
 ) -> list[Hit]:
     """:func:`find_hits` for the practice's ``lexicon``, with its own ``negation`` list and
     ``negation_window``."""
@@ -81,6 +82,7 @@ def lexicon_hits(
         negations=practice.phrase_list("negation"),
         fuzzy_threshold=fuzzy_threshold,
         negation_window=optional_int(practice, "negation_window"),
+        lemmas=lemmas,
     )
 
 
@@ -93,6 +95,7 @@ def find_hits(
     keep_negated: bool = False,
     fuzzy_threshold: float | None = None,
     negation_window: int | None = None,
+    lemmas: bool = True,
 ) -> list[Hit]:
     """Phrases found in ``turns``, in call order; negated ones dropped unless asked for."""
     hits = []
@@ -105,6 +108,7 @@ def find_hits(
             negations=negations,
             fuzzy_threshold=fuzzy_threshold,
             negation_window=negation_window,
+            lemmas=lemmas,
         ):
             if m.negated and not keep_negated:
                 continue
@@ -120,6 +124,11 @@ def optional_int(practice: PracticeRubric, key: str) -> int | None:
 
 def quote(text: str, start: int, end: int, language: str) -> str:
     """The phrase at ``text[start:end]`` with a little context, ``…`` where text was cut."""
+    return quote_span(text, start, end, language)[0]
+
+
+def quote_span(text: str, start: int, end: int, language: str) -> tuple[str, int, int]:
+    """:func:`quote`, and where ``text[start:end]`` lies in it (character offsets)."""
     if language.startswith("zh"):
         a = max(0, start - QUOTE_CONTEXT_CHARS)
         b = min(len(text), end + QUOTE_CONTEXT_CHARS)
@@ -128,8 +137,13 @@ def quote(text: str, start: int, end: int, language: str) -> str:
         after = [m.end() for m in re.finditer(r"\S+", text[end:])]
         a = before[-QUOTE_CONTEXT_WORDS] if len(before) >= QUOTE_CONTEXT_WORDS else 0
         b = end + after[QUOTE_CONTEXT_WORDS - 1] if len(after) >= QUOTE_CONTEXT_WORDS else len(text)
-    out = text[a:b].strip()
-    return ("…" if a > 0 else "") + out + ("…" if b < len(text) else "")
+    piece = text[a:b]
+    stripped = piece.lstrip()
+    shift = len(piece) - len(stripped)
+    prefix = "…" if a > 0 else ""
+    out = prefix + stripped.rstrip() + ("…" if b < len(text) else "")
+    offset = len(prefix) - a - shift
+    return out, start + offset, end + offset
 
 
 def short_text(turn: Turn, language: str) -> str:
@@ -146,6 +160,18 @@ def agitation_weight(ctx: DetectorContext, practice: PracticeRubric, time: float
     return 1.0
 
 
+def match_fields(m: Match, quote_text: str, start: int, end: int) -> dict:
+    """The :class:`Finding` fields saying how a phrase was heard: ``quote_text[start:end]``
+    are the words the match covered."""
+    return {
+        "match_kind": m.kind,
+        "matched": quote_text[start:end],
+        "match_start": start,
+        "match_end": end,
+        "matched_form": m.form or m.phrase,
+    }
+
+
 def hit_finding(
     ctx: DetectorContext,
     practice_id: str,
@@ -158,11 +184,15 @@ def hit_finding(
     threshold: float | None = None,
     weight: float = 1.0,
 ) -> Finding:
-    """A finding about a phrase; its value defaults to the match score (100 = exact)."""
+    """A finding about a phrase; its value defaults to the match score (100 = exact or
+    normalised), its threshold to the rubric's fuzzy threshold for a fuzzy match. It records
+    how the phrase was matched and where the words heard lie in its quote."""
+    m = hit.match
     if value is None:
-        value = hit.match.score
-        if threshold is None and hit.match.score < 100:
+        value = m.score
+        if threshold is None and m.kind == "fuzzy":
             threshold = ctx.rubric.matching.fuzzy_threshold
+    text, a, b = quote_span(hit.turn.text, m.start_char, m.end_char, ctx.language)
     return Finding(
         practice=practice_id,
         kind=kind,
@@ -170,14 +200,15 @@ def hit_finding(
         end=hit.end,
         speaker=hit.turn.speaker,
         role=hit.turn.role,
-        quote=quote(hit.turn.text, hit.match.start_char, hit.match.end_char, ctx.language),
+        quote=text,
         value=value,
         threshold=threshold,
         severity=severity,
         detail=detail,
         turn_index=hit.turn.index,
-        phrase=hit.match.phrase,
+        phrase=m.phrase,
         weight=weight,
+        **match_fields(m, text, a, b),
     )
 
 
@@ -213,9 +244,22 @@ def turn_finding(
 
 
 def match_note(hit: Hit) -> str:
-    if hit.match.score >= 100:
-        return "exact match"
-    return f"fuzzy match {hit.match.score:.0f} for '{hit.match.matched}'"
+    """How the words were matched, in words a reviewer can check against the quote."""
+    m = hit.match
+    form = m.form or m.phrase
+    listed = "" if form == m.phrase else f", a listed form of '{m.phrase}'"
+    if m.kind == "exact":
+        return f"exact match of '{form}'{listed}" if listed else "exact match"
+    if m.kind == "normalised":
+        return f"normalised match: '{m.matched}' read as '{form}'{listed}"
+    if m.kind == "phonetic":
+        return f"phonetic match {m.score:.0f}: '{m.matched}' sounds like '{form}'{listed}"
+    return f"fuzzy match {m.score:.0f}: '{m.matched}' is close to '{form}'{listed}"
+
+
+def said(hit: Hit) -> str:
+    """``'<words heard>' (<how they matched>)``: the evidence part of a phrase finding."""
+    return f"'{hit.match.matched}' ({match_note(hit)})"
 
 
 def clamp(score: float) -> float:
@@ -295,7 +339,7 @@ def presence_outcome(
                 kind,
                 h,
                 Severity.POSITIVE,
-                f"agent said {what} phrase '{h.match.phrase}' ({match_note(h)})",
+                f"agent said {what} phrase {said(h)}",
             )
             for h in hits
         ]
@@ -346,8 +390,7 @@ def fault_outcome(
                 kind,
                 h,
                 severity,
-                f"agent said {what} '{h.match.phrase}' ({match_note(h)}); "
-                f"-{penalty * weight:.0f} points",
+                f"agent said {what} {said(h)}; -{penalty * weight:.0f} points",
                 weight=weight,
             )
         )
@@ -362,6 +405,8 @@ class Component:
     """Finding kind when the component is found."""
     label: str
     """What it is, for the reviewer's detail line."""
+    accept: Callable[[DetectorContext, PracticeRubric, Hit], bool] | None = None
+    """A further test a phrase hit must pass (e.g. a name must follow 我是)."""
 
 
 def components_outcome(
@@ -374,16 +419,23 @@ def components_outcome(
     incomplete_kind: str,
     where: str,
 ) -> PracticeOutcome:
-    """Score = share of ``components`` with a phrase in ``turns``; ``None`` without turns."""
+    """Score = share of ``components`` with a phrase in ``turns``; ``None`` without turns.
+
+    The coaching values name only the missing components (the rubric's ``label_<lexicon>``
+    coaching entries) and suggest, for each, the rubric's ``example_<lexicon>`` words unless
+    the agent said them anywhere in the call.
+    """
     if not turns:
         return NOT_JUDGED
     wanted = [c for c in components if practice.phrase_list(c.lexicon)]
     if not wanted:
         return NOT_JUDGED
     findings = []
-    missing = []
+    missing: list[Component] = []
     for c in wanted:
         hits = find_hits(ctx, turns, practice.phrase_list(c.lexicon))
+        if c.accept is not None:
+            hits = [h for h in hits if c.accept(ctx, practice, h)]
         if hits:
             h = hits[0]
             findings.append(
@@ -393,12 +445,13 @@ def components_outcome(
                     c.kind,
                     h,
                     Severity.POSITIVE,
-                    f"{where}: {c.label} '{h.match.phrase}' ({match_note(h)})",
+                    f"{where}: {c.label} {said(h)}",
                 )
             )
         else:
-            missing.append(c.label)
+            missing.append(c)
     found = len(wanted) - len(missing)
+    values: dict[str, str] = {}
     if missing:
         # The moment to point at: the first words of the call, or its last.
         anchor = turns[0] if where == "opening" else turns[-1]
@@ -410,9 +463,44 @@ def components_outcome(
                 anchor,
                 Severity.MINOR,
                 f"{where} ({len(turns)} agent turn(s), {turns[0].start:.1f}-{turns[-1].end:.1f} s) "
-                f"lacks: {', '.join(missing)}",
+                f"lacks: {', '.join(c.label for c in missing)}",
                 value=float(found),
                 threshold=float(len(wanted)),
             )
         )
-    return outcome(100.0 * found / len(wanted), findings)
+        values = missing_values(ctx, practice, [c.lexicon for c in missing])
+    result = outcome(100.0 * found / len(wanted), findings)
+    return replace(result, coaching_values=values)
+
+
+def missing_values(
+    ctx: DetectorContext, practice: PracticeRubric, lexicons: Sequence[str]
+) -> dict[str, str]:
+    """``{missing}`` and ``{say}`` for the missing ``lexicons`` of a practice."""
+    zh = ctx.language.startswith("zh")
+    labels = [practice.coaching.get(f"label_{name}", name) for name in lexicons]
+    examples = [practice.coaching.get(f"example_{name}", "") for name in lexicons]
+    examples = [e for e in examples if e and not agent_said(ctx, e)]
+    return {
+        "missing": join_words(labels, zh),
+        "say": ("，" if zh else ", ").join(examples),
+    }
+
+
+def join_words(words: Sequence[str], zh: bool) -> str:
+    """``a、b和c`` / ``a, b and c``."""
+    if len(words) <= 1:
+        return "".join(words)
+    if zh:
+        return "、".join(words[:-1]) + "和" + words[-1]
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_CLAUSE_SPLIT = re.compile(r"[,，.。!！?？;；:：、]+")
+
+
+def agent_said(ctx: DetectorContext, words: str) -> bool:
+    """Whether the agent said any clause of ``words`` anywhere in the call (any match kind)."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(words) if c.strip()]
+    entries = [PhraseEntry(text=c) for c in clauses]
+    return bool(entries) and any(ctx.matcher.find(t.text, entries) for t in agent_turns(ctx))

@@ -11,7 +11,9 @@ Four parts, each worth its ``*_points`` (they add up to 100 in the default rubri
   counted only in a turn that also holds an action or a commitment, so that a stray 今天 or
   "today" is not taken for a promise of time.
 
-Not judged without agent or customer speech.
+Missing parts are findings of their own kind (``no_commitment``, ``no_next_step``, and
+``no_time_frame`` for a next step without a time), each with its own coaching, so the coaching
+never suggests a step the agent already offered. Not judged without agent or customer speech.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from calmline.monitor.detectors.phrases import (
     customer_turns,
     find_hits,
     hit_finding,
-    match_note,
     outcome,
     reply_to,
+    said,
     turn_finding,
 )
 from calmline.monitor.rubric import PracticeRubric
@@ -68,8 +70,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     kind,
                     h,
                     Severity.POSITIVE,
-                    f"agent offered {label}: '{h.match.phrase}' ({match_note(h)}); "
-                    f"+{points:g} points for the call",
+                    f"agent offered {label}: {said(h)}; +{points:g} points for the call",
                 )
             )
     complaints = complaint_turns(ctx)
@@ -101,7 +102,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             turn_finding(
                 ctx,
                 practice_id,
-                "no_next_step",
+                "no_time_frame",
                 hits["action"][0].turn,
                 Severity.MINOR,
                 "agent offered a next step without a time frame",
