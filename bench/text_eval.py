@@ -2,6 +2,18 @@
 
     .venv/bin/python bench/text_eval.py [--data ../shared/data] [--sample N] [--seed S]
                                         [--split tune|eval|all] [--limit N] [--json OUT]
+    .venv/bin/python bench/text_eval.py --labels [--data ../shared/data] [--json OUT]
+
+``--labels`` scores the detectors against the hand-labelled agent utterances of ``bench/labels``
+(guideline in ``bench/labels/README.md``): each labelled line's dialogue is scored whole, an
+element *fires* on the line when a finding of its kind points at the line's turn, and precision
+and recall per element are printed for the ``dev`` split (for tuning), the ``test`` split (for
+reporting) and the randomly drawn lines; with ``bench/labels/pass2.jsonl``, Cohen's kappa per
+element between the two labelling passes. The label files hold references (data set, dialogue,
+line) and a fingerprint of each text, not the texts (the data sets' licences do not let the
+project redistribute them): the texts are read from ``../shared/data``, and a line whose
+fingerprint no longer matches stops the run naming the record. Without ``../shared/data`` the
+mode exits with status 2.
 
 Every dialogue of the data sets below becomes a call (roles from the corpus, synthetic times:
 4 characters/s for Mandarin, 2.5 words/s for English) and is scored by the phrase-driven
@@ -39,6 +51,7 @@ import random
 import re
 import sys
 import time
+import unicodedata
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -136,6 +149,74 @@ def swda(data: Path) -> Iterator[tuple[str, str, str]]:
                 parts = line.split("|")
                 if len(parts) >= 3:
                     yield path.stem, "|".join(parts[1:-1]), parts[-1].strip()
+
+
+def mobilecs(data: Path) -> Iterator[Dialogue]:
+    """China Mobile call-center dialogues: ``[SPEAKER 1]`` is the agent (客服意图), and speaks
+    first in every turn."""
+    path = data / "text" / "zh_mobilecs" / "example.json"
+    for d in json.loads(path.read_text(encoding="utf-8")):
+        lines = []
+        for turn in d.get("content", []):
+            for key, role in (("[SPEAKER 1]", Role.AGENT), ("[SPEAKER 2]", Role.CUSTOMER)):
+                text = str(turn.get(key) or "").strip()
+                if text:
+                    lines.append((role, text))
+        if any(r is Role.AGENT for r, _ in lines):
+            yield Dialogue("mobilecs", "zh", str(d["id"]), tuple(lines))
+
+
+def harper_valley(data: Path) -> Iterator[Dialogue]:
+    """Harper Valley bank calls: the human transcript, segments in time order, consecutive
+    segments of one side joined into one line, noise tags (``[noise]``) dropped."""
+    folder = data / "calls" / "harper_valley" / "transcript"
+    for path in sorted(folder.glob("*.json")):
+        segments = sorted(json.loads(path.read_text(encoding="utf-8")), key=_start_ms)
+        lines: list[tuple[Role, str]] = []
+        for s in segments:
+            text = " ".join(re.sub(r"\[[^\]]*\]", " ", s.get("human_transcript") or "").split())
+            if not text:
+                continue
+            role = Role.AGENT if s.get("speaker_role") == "agent" else Role.CUSTOMER
+            if lines and lines[-1][0] is role:
+                lines[-1] = (role, f"{lines[-1][1]} {text}")
+            else:
+                lines.append((role, text))
+        yield Dialogue("harper_valley", "en", path.stem, tuple(lines))
+
+
+def _start_ms(segment: dict) -> float:
+    return float(segment.get("start_ms") or 0)
+
+
+def swda_dialogues(data: Path) -> Iterator[Dialogue]:
+    """Every Switchboard conversation twice, once with each caller (``A``, ``B``) in the agent's
+    role; the id is ``<conversation>:<caller>``. No one there is an agent: these lines show what
+    the detectors do with ordinary telephone talk."""
+    root = data / "text" / "en_swda" / "swda_data"
+    for folder in ("train", "val", "test"):
+        for path in sorted((root / folder).glob("*.txt")):
+            said = []
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                parts = line.split("|")
+                text = "|".join(parts[1:-1]).strip() if len(parts) >= 3 else ""
+                if text:
+                    said.append((parts[0].strip(), text))
+            for caller in ("A", "B"):
+                lines = tuple(
+                    (Role.AGENT if who == caller else Role.CUSTOMER, text) for who, text in said
+                )
+                if any(r is Role.AGENT for r, _ in lines):
+                    yield Dialogue(f"swda/{folder}", "en", f"{path.stem}:{caller}", lines)
+
+
+def split_key(d: Dialogue) -> str:
+    """What :func:`in_split` hashes for the labelled set: the data set and the conversation.
+    Both SwDA roles of a conversation, and an STC-3 dialogue and its English translation, fall in
+    the same half."""
+    family = d.source.split("/")[0]
+    family = "stc3" if family.startswith("stc3") else family
+    return f"{family}/{d.id.split(':')[0]}"
 
 
 def in_split(key: str, split: str) -> bool:
@@ -324,6 +405,311 @@ def _only_phrases(matcher: PhraseMatcher, text: str, phrases) -> bool:
     return matcher.normalize("".join(rest)).strip() == ""
 
 
+# --- hand-labelled agent utterances (bench/labels) ------------------------------------------
+
+LABELS_DIR = REPO / "bench" / "labels"
+LABEL_PRACTICES = (*TEXT_PRACTICES, "let_finish")
+FINDING_LABELS = {
+    ("acknowledge", "ack_phrase"): "ack_phrase",
+    ("acknowledge", "repeated_ack"): "repeated_ack",
+    ("no_apology_demand", "apology_demand"): "apology_demand",
+    ("apologize_for_inconvenience", "apology"): "apologize_for_inconvenience",
+    ("empathy", "empathy"): "empathy",
+    ("solve_problem", "empathy_phrase"): "empathy",
+    ("solve_problem", "commitment"): "solve_problem:commitment",
+    ("solve_problem", "next_step"): "solve_problem:next_step",
+    ("solve_problem", "time_frame"): "solve_problem:time_frame",
+    ("options", "options"): "options",
+    ("paraphrase", "paraphrase"): "paraphrase",
+    ("greeting", "greeting_hello"): "greeting:greeting_hello",
+    ("greeting", "greeting_name"): "greeting:greeting_name",
+    ("greeting", "greeting_offer"): "greeting:greeting_offer",
+    ("closing", "closing_thanks"): "closing:closing_thanks",
+    ("closing", "closing_invite"): "closing:closing_invite",
+    ("closing", "closing_farewell"): "closing:closing_farewell",
+    ("no_overpromise", "overpromise"): "overpromise",
+    ("no_excuses", "excuse"): "excuse",
+    ("no_blame_shift", "blame_shift"): "blame_shift",
+    ("no_arguing", "arguing"): "arguing",
+    ("let_finish", "retort"): "retort",
+    ("courtesy", "rude"): "rude",
+}
+"""Finding (practice, kind) -> the element label it is compared with (``bench/labels``)."""
+ELEMENTS = tuple(dict.fromkeys(FINDING_LABELS.values()))
+MIN_POSITIVES = 5
+"""An element's precision and recall count once it has this many labelled positives."""
+
+
+FINGERPRINT_RE = re.compile(r"[0-9a-f]{12}")
+NEEDS_DATA = (
+    "the label files hold references to the data sets' lines, not their texts (the data sets' "
+    "licences forbid redistributing them): --labels reads the texts from ../shared/data "
+    "(see bench/labels/README.md); pass --data DIR if it is elsewhere"
+)
+
+
+class LabelTextsMissing(ValueError):
+    """Records without their text, and no data set to read it from."""
+
+
+def fingerprint(text: str) -> str:
+    """What a label record keeps of its utterance: the first 12 hex digits of the SHA-256 of the
+    text in Unicode NFC, enough to notice that a data set's line changed."""
+    return hashlib.sha256(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()[:12]
+
+
+def line_texts(d: Dialogue, i: int) -> dict[str, str]:
+    """Line ``i`` of ``d`` as a labeller reads it: ``context`` (the customer's line just before,
+    if the line before is the customer's), ``text``, ``next`` (the line after, ``A:`` agent /
+    ``C:`` customer; empty at the end)."""
+    before = d.lines[i - 1] if i > 0 else None
+    after = d.lines[i + 1] if i + 1 < len(d.lines) else None
+    return {
+        "context": before[1] if before and before[0] is Role.CUSTOMER else "",
+        "text": d.lines[i][1],
+        "next": f"{'A' if after[0] is Role.AGENT else 'C'}: {after[1]}" if after else "",
+    }
+
+
+def load_labels(folder: Path = LABELS_DIR, languages=("zh", "en")) -> list[dict]:
+    """The first-pass label records of ``languages``; a bad line raises naming file and line.
+
+    A record names its line (``source``, ``dialogue``, ``line``) and carries its text's
+    ``fingerprint``; a record may carry its ``text`` instead (a file written for a test)."""
+    records = []
+    for language in languages:
+        path = folder / f"{language}.jsonl"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                unknown = set(rec["labels"]) - set(ELEMENTS)
+                if unknown or rec["split"] not in ("dev", "test"):
+                    raise ValueError(f"unknown labels {sorted(unknown)} or bad split")
+                if "text" not in rec and not FINGERPRINT_RE.fullmatch(str(rec.get("fingerprint"))):
+                    raise ValueError("neither a text nor a 12-hex-digit fingerprint")
+                if not isinstance(rec["line"], int) or rec["line"] < 0:
+                    raise ValueError(f"bad line index {rec['line']!r}")
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}:{n}: not a label record ({e})") from e
+            records.append(rec)
+    return records
+
+
+def labelled_dialogues(data: Path | None, records: list[dict]) -> dict[tuple[str, str], Dialogue]:
+    """The dialogues the records come from, by (source, dialogue id).
+
+    With ``data`` (``../shared/data``) every dialogue is read whole, as the records' ``line``
+    indices expect; a record whose line is missing, not the agent's, or no longer matches its
+    fingerprint (or its ``text``) raises naming the record. Without data, records must carry
+    their texts (:class:`LabelTextsMissing` otherwise) and each becomes a two-line dialogue of
+    its customer context and its text: enough for the phrase detectors that look at one turn,
+    not for greetings and closings, which depend on where the turn is in the call."""
+    wanted = {(r["source"], r["dialogue"]) for r in records}
+    if data is None:
+        bare = [r["id"] for r in records if "text" not in r]
+        if bare:
+            raise LabelTextsMissing(
+                f"{len(bare)} record(s) without text ({bare[0]}, …): " + NEEDS_DATA
+            )
+        out = {}
+        for r in records:
+            lines = ((Role.CUSTOMER, r["context"]),) if r.get("context") else ()
+            out[(r["source"], f"{r['dialogue']}#{r['line']}")] = Dialogue(
+                r["source"], r["language"], r["dialogue"], (*lines, (Role.AGENT, r["text"]))
+            )
+        return out
+    families = {r["source"].split("/")[0] for r in records}
+    readers = {
+        "musied": lambda: musied(data),
+        "stc3_cn": lambda: stc3(data, "zh"),
+        "stc3_en": lambda: stc3(data, "en"),
+        "mobilecs": lambda: mobilecs(data),
+        "harper_valley": lambda: harper_valley(data),
+        "swda": lambda: swda_dialogues(data),
+    }
+    unknown = [r["id"] for r in records if r["source"].split("/")[0] not in readers]
+    if unknown:
+        raise ValueError(f"label {unknown[0]}: unknown source (not one of {sorted(readers)})")
+    found = {}
+    for family in sorted(families):
+        for d in readers[family]():
+            if (d.source, d.id) in wanted:
+                found[(d.source, d.id)] = d
+    missing = wanted - set(found)
+    if missing:
+        some = sorted(missing)[:3]
+        raise ValueError(f"{len(missing)} labelled dialogue(s) not in {data}: {some}")
+    for r in records:
+        check_line(r, found[(r["source"], r["dialogue"])], data)
+    return found
+
+
+def check_line(r: dict, d: Dialogue, data: Path) -> None:
+    """Raise naming the record unless line ``r["line"]`` of ``d`` is an agent line whose text
+    has the record's fingerprint (and equals its ``text``, when the record carries one)."""
+    where = f"label {r['id']}: line {r['line']} of {r['source']} dialogue {r['dialogue']} in {data}"
+    if r["line"] >= len(d.lines):
+        raise ValueError(f"{where}: the dialogue has only {len(d.lines)} lines")
+    role, text = d.lines[r["line"]]
+    if role is not Role.AGENT:
+        raise ValueError(f"{where} is the customer's, not an agent line")
+    got = fingerprint(text)
+    if "fingerprint" in r and got != r["fingerprint"]:
+        raise ValueError(
+            f"{where} has changed: its fingerprint is {got}, the label says "
+            f"{r['fingerprint']} (the data set is not the one that was labelled)"
+        )
+    if "text" in r and text != r["text"]:
+        raise ValueError(f"{where} is not the record's text")
+
+
+def resolve_texts(records: list[dict], data: Path) -> list[dict]:
+    """The records with their ``context``, ``text`` and ``next`` read from ``data`` (checked
+    against their fingerprints): what a labeller reads, never written into the repository."""
+    dialogues = labelled_dialogues(data, records)
+    return [r | line_texts(dialogues[(r["source"], r["dialogue"])], r["line"]) for r in records]
+
+
+def detected_elements(d: Dialogue, rubric: Rubric, matcher: PhraseMatcher) -> dict[int, set]:
+    """Turn index -> element labels of the findings pointing at that turn, the whole dialogue
+    scored by the phrase detectors (and let_finish, for retorts)."""
+    report = to_report(d)
+    stress = estimate_stress(report, rubric, matcher)
+    ctx = DetectorContext(report=report, rubric=rubric, matcher=matcher, stress=stress)
+    fired: dict[int, set] = defaultdict(set)
+    for pid in LABEL_PRACTICES:
+        if pid not in rubric.practices:
+            continue
+        for f in detector_for(pid)(ctx, pid, rubric.practices[pid]).findings:
+            label = FINDING_LABELS.get((f.practice, f.kind))
+            if label is not None and f.turn_index is not None:
+                fired[f.turn_index].add(label)
+    return fired
+
+
+def label_predictions(records: list[dict], data: Path | None) -> dict[str, set]:
+    """Record id -> the elements Calmline's detectors fire on that utterance."""
+    dialogues = labelled_dialogues(data, records)
+    rubrics = {lang: default_rubric(lang) for lang in {r["language"] for r in records}}
+    matchers = {lang: PhraseMatcher(rb.matching, lang) for lang, rb in rubrics.items()}
+    fired_by = {}
+    for key, d in dialogues.items():
+        fired_by[key] = detected_elements(d, rubrics[d.language], matchers[d.language])
+    out = {}
+    for r in records:
+        if data is None:
+            key, turn = (r["source"], f"{r['dialogue']}#{r['line']}"), 1 if r.get("context") else 0
+        else:
+            key, turn = (r["source"], r["dialogue"]), r["line"]
+        out[r["id"]] = fired_by[key].get(turn, set())
+    return out
+
+
+def precision_recall(records: list[dict], predicted: dict[str, set]) -> dict[str, dict]:
+    """Per element: labelled positives, detector firings, tp/fp/fn, precision and recall
+    (``None`` when undefined, and both ``None`` under :data:`MIN_POSITIVES` positives)."""
+    out = {}
+    for element in ELEMENTS:
+        tp = fp = fn = 0
+        for r in records:
+            truth, fired = element in r["labels"], element in predicted[r["id"]]
+            tp += truth and fired
+            fp += fired and not truth
+            fn += truth and not fired
+        enough = tp + fn >= MIN_POSITIVES
+        out[element] = {
+            "positives": tp + fn,
+            "fired": tp + fp,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": round(tp / (tp + fp), 3) if enough and tp + fp else None,
+            "recall": round(tp / (tp + fn), 3) if enough else None,
+        }
+    return out
+
+
+def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
+    """Cohen's kappa of two binary labellings; ``None`` when neither holds a positive, 1.0
+    when they agree on every item and chance agreement is 1."""
+    n = len(a)
+    if n == 0 or not (any(a) or any(b)):
+        return None
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    chance = pa * pb + (1 - pa) * (1 - pb)
+    if chance >= 1.0:
+        return 1.0
+    return round((observed - chance) / (1 - chance), 3)
+
+
+def pass_agreement(records: list[dict], second: list[dict]) -> dict:
+    """Per element Cohen's kappa between the first pass and ``second`` (same ids)."""
+    first = {r["id"]: set(r["labels"]) for r in records}
+    common = [r for r in second if r["id"] in first]
+    out = {"items": len(common), "elements": {}}
+    for element in ELEMENTS:
+        a = [element in first[r["id"]] for r in common]
+        b = [element in (r.get("labels") or []) for r in common]
+        out["elements"][element] = {
+            "first": sum(a),
+            "second": sum(b),
+            "kappa": cohen_kappa(a, b),
+        }
+    return out
+
+
+def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh", "en")) -> dict:
+    """Precision and recall per language, split (``dev``, ``test``) and element, plus on the
+    randomly drawn lines of both splits, and the two passes' kappa when ``pass2.jsonl`` exists."""
+    out: dict = {"data": "whole dialogues" if data else "context + line only", "languages": {}}
+    for language in languages:
+        records = load_labels(folder, (language,))
+        predicted = label_predictions(records, data)
+        groups = {
+            "dev": [r for r in records if r["split"] == "dev"],
+            "test": [r for r in records if r["split"] == "test"],
+            "random": [r for r in records if r["stratum"].startswith(("random_", "all_"))],
+        }
+        out["languages"][language] = {
+            "utterances": {g: len(rs) for g, rs in groups.items()},
+            "scores": {g: precision_recall(rs, predicted) for g, rs in groups.items()},
+        }
+    second = folder / "pass2.jsonl"
+    if second.exists():
+        rows = [json.loads(x) for x in second.read_text("utf-8").splitlines() if x.strip()]
+        out["agreement"] = pass_agreement(load_labels(folder, languages), rows)
+    return out
+
+
+def print_labels_report(rep: dict) -> None:
+    print(f"labelled utterances, detectors run on {rep['data']}")
+    for language, lang in rep["languages"].items():
+        sizes = ", ".join(f"{g} {n}" for g, n in lang["utterances"].items())
+        print(f"\n=== {language}: {sizes} ===")
+        heads = "  ".join(f"{g + ' P / R (pos, fired)':<28}" for g in lang["scores"])
+        print(f"{'element':<30} {heads}")
+        for element in ELEMENTS:
+            cells = []
+            for g in lang["scores"]:
+                s = lang["scores"][g][element]
+                p = "–" if s["precision"] is None else f"{s['precision']:.2f}"
+                r = "–" if s["recall"] is None else f"{s['recall']:.2f}"
+                cells.append(f"{p:>4} / {r:<4} ({s['positives']}, {s['fired']})".ljust(28))
+            rows = [lang["scores"][g][element] for g in lang["scores"]]
+            if any(s["positives"] or s["fired"] for s in rows):
+                print(f"{element:<30} " + "  ".join(cells))
+    if "agreement" in rep:
+        ag = rep["agreement"]
+        print(f"\n=== two passes: {ag['items']} utterances, Cohen's kappa per element ===")
+        for element, a in ag["elements"].items():
+            if a["kappa"] is not None:
+                counts = f"first {a['first']}, second {a['second']}"
+                print(f"{element:<30} kappa {a['kappa']:>6}  ({counts})")
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -335,7 +721,25 @@ def main() -> int:
     parser.add_argument("--split", choices=("tune", "eval", "all"), default="eval")
     parser.add_argument("--limit", type=int, default=None, help="dialogues per data set")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--labels",
+        action="store_true",
+        help="score the detectors against the hand labels in bench/labels instead",
+    )
     args = parser.parse_args()
+    if args.labels:
+        if not (args.data / "text").exists():
+            print(f"no evaluation data under {args.data}: {NEEDS_DATA}", file=sys.stderr)
+            return 2
+        try:
+            rep = labels_report(args.data)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print_labels_report(rep)
+        if args.json:
+            args.json.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
     if not (args.data / "text").exists():
         print(f"no evaluation data under {args.data}", file=sys.stderr)
         return 2

@@ -3,29 +3,18 @@ per-speaker material, reference interruptions, and ``calmline batch --workers`` 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.conftest import load_bench
+
 REPO = Path(__file__).resolve().parents[1]
 
-
-def _bench(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f"calmline_bench_{name}", REPO / "bench" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-speed = _bench("speed")
-accuracy = _bench("accuracy")
+speed = load_bench("speed")
+accuracy = load_bench("accuracy")
 
 
 def test_long_call_repeats_the_sample_in_its_own_format(tmp_path):

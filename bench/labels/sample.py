@@ -1,0 +1,250 @@
+"""Draw the agent utterances of the labelled phrase-detector set, reproducibly.
+
+    .venv/bin/python bench/labels/sample.py [--data ../shared/data] [--seed 13] [--language zh|en]
+    .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
+    .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
+
+Prints one JSON object per line, a reference to the line and no text (the data sets' licences
+do not let the project redistribute their texts): ``id``, ``language``, ``source``,
+``dialogue``, ``line`` (index into the dialogue's lines as ``bench/text_eval.py`` reads them, so
+the text can be read again), ``split`` (``dev``/``test``, by dialogue), ``position`` (the agent
+line's rank in the dialogue, ``k/n``), ``fingerprint`` (of the text: ``text_eval.fingerprint``)
+and ``stratum`` (how it was drawn).
+
+For reading and labelling, ``--texts OUT`` writes the records of ``zh.jsonl`` and ``en.jsonl``
+with ``context`` (the customer's line before, if the line before is the customer's), ``text``
+and ``next`` (the line after, if any) read from the data, and ``--pass2-todo OUT`` the second
+pass's subset with those fields and no labels. Both refuse an ``OUT`` inside the repository.
+
+How lines are drawn (see ``README.md`` here): per language a *random* part, uniform over every
+agent line of each data set, for recall; then *cue* strata that oversample lines likely to hold
+the rarer elements: lines whose text matches a broad cue pattern written here (not Calmline's
+lexicons), the first agent line of a dialogue (greetings) and its last two (closings). A line is
+drawn once; every stratum has its own generator, so changing one quota does not move the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+import text_eval  # noqa: E402  (a benchmark script, not a package)
+
+from calmline.monitor.types import Role  # noqa: E402
+
+SEED = 13
+
+# Broad cue patterns, one per group of elements; they only steer the draw, they are not labels.
+ZH_CUES = {
+    "cue_ack": r"理解|明白|知道|了解|清楚",
+    "cue_repeat": r"(好的|对的|是的|好|对|是|行|嗯)[，,、 ]?\1[，,、 ]?\1",
+    "cue_apology": r"抱歉|不好意思|对不起|歉|不便|久等",
+    "cue_empathy": r"心情|感受|着急|委屈|生气|换作|换做|体谅|体会|辛苦",
+    "cue_step": r"帮您|为您|给您|登记|反馈|申请|专员|回电|处理|联系您",
+    "cue_time": r"小时|工作日|今天|明天|马上|稍后|分钟|尽快|天内|立即|立刻",
+    "cue_options": r"还是|或者|方案|选择|要么|第一|一是|也可以",
+    "cue_paraphrase": r"您是说|意思|确认|刚才|您说的|对吧|是吧|是吗|核实",
+    "cue_blame": r"商家|第三方|平台|骑手|规定|因为|原因|系统|部门|不是我们|没办法|无法|责任",
+    "cue_argue": r"为什么|怎么|难道|凭什么|你自己|您自己|不是.{0,8}吗",
+    "cue_promise": r"保证|一定|绝对|肯定|百分|放心|承诺",
+    "cue_demand": r"道歉|认错|承认",
+}
+EN_CUES = {
+    "cue_ack": r"\b(understand|i see|i know|got it|makes sense|i hear|noted)\b",
+    "cue_repeat": r"\b(\w+)\W+\1\W+\1\b",
+    "cue_apology": r"sorry|apolog|inconvenien|regret",
+    "cue_empathy": r"feel|frustrat|upset|worr|imagine|stress|annoy",
+    "cue_step": r"\b(i will|i'll|we will|we'll|will be|follow|feed ?back|send|contact|arrange|"
+    r"schedul|order|refund|report|forward|check)",
+    "cue_time": r"\b(today|tomorrow|hours?|days?|minutes?|soon|within|monday|tuesday|wednesday|"
+    r"thursday|friday|week)\b",
+    "cue_options": r"\b(or|either|option|choose|alternativ)",
+    "cue_paraphrase": r"you mean|you said|so you|confirm|you're saying|if i understand|repeat",
+    "cue_blame": r"because|due to|policy|system|department|not our|third|reason|caused",
+    "cue_argue": r"why (didn't|did|don't|do) you|you should have|isn't it|don't you",
+    "cue_promise": r"guarantee|definitely|certainly|promise|100|absolutely|surely|for sure",
+    "cue_demand": r"apologi[sz]e to|admit",
+}
+EDGE_STRATA = ("first_line", "last_lines")
+
+# Quotas per language: (data set, random lines), lines per cue stratum and per edge stratum.
+QUOTAS = {
+    "zh": {
+        "random": (("musied", 80), ("stc3_cn", 50), ("mobilecs", 30)),
+        "cue": 18,
+        "edge": 24,
+        "sets": ("musied", "stc3_cn", "mobilecs"),
+    },
+    "en": {
+        "random": (("stc3_en", 90), ("swda", 25)),
+        "cue": 12,
+        "edge": 15,
+        "sets": ("stc3_en", "harper_valley", "swda"),
+    },
+}
+SWDA_CONVERSATIONS = 40
+"""SwDA conversations drawn (of 1,155): enough variety, not 200,000 utterances to draw from."""
+
+
+def dialogues(data: Path, language: str, rng_seed: int) -> dict[str, list[text_eval.Dialogue]]:
+    """The language's dialogues by data set name."""
+    if language == "zh":
+        return {
+            "musied": list(text_eval.musied(data)),
+            "stc3_cn": list(text_eval.stc3(data, "zh")),
+            "mobilecs": list(text_eval.mobilecs(data)),
+        }
+    swda = list(text_eval.swda_dialogues(data))
+    conversations = sorted({d.id.split(":")[0] for d in swda})
+    keep = set(random.Random(f"{rng_seed}/swda").sample(conversations, SWDA_CONVERSATIONS))
+    return {
+        "stc3_en": list(text_eval.stc3(data, "en")),
+        "harper_valley": list(text_eval.harper_valley(data)),
+        "swda": [d for d in swda if d.id.split(":")[0] in keep],
+    }
+
+
+def agent_lines(name: str, ds: Iterable[text_eval.Dialogue]) -> Iterator[dict]:
+    """Every agent line of the data set ``name`` as a record (without ``stratum``)."""
+    for d in ds:
+        agents = [i for i, (r, _) in enumerate(d.lines) if r is Role.AGENT]
+        for rank, i in enumerate(agents, 1):
+            yield {
+                "set": name,
+                "language": d.language,
+                "source": d.source,
+                "dialogue": d.id,
+                "line": i,
+                "split": "dev" if text_eval.in_split(text_eval.split_key(d), "tune") else "test",
+                "position": f"{rank}/{len(agents)}",
+                "text": d.lines[i][1],
+            }
+
+
+def line_id(rec: dict) -> str:
+    return f"{rec['source']}|{rec['dialogue']}|{rec['line']}"
+
+
+def draw(data: Path, language: str, seed: int = SEED) -> list[dict]:
+    """The selection for ``language``, in drawing order, as references with the fingerprint of
+    each text (the text itself is not kept)."""
+    quota = QUOTAS[language]
+    cues = ZH_CUES if language == "zh" else EN_CUES
+    by_set = {
+        name: list(agent_lines(name, ds)) for name, ds in dialogues(data, language, seed).items()
+    }
+    chosen: dict[str, dict] = {}
+
+    def take(pool: list[dict], n: int, stratum: str) -> None:
+        pool = [r for r in pool if line_id(r) not in chosen]
+        for r in random.Random(f"{seed}/{language}/{stratum}").sample(pool, min(n, len(pool))):
+            chosen[line_id(r)] = {**r, "stratum": stratum}
+
+    for name, n in quota["random"]:
+        take(by_set[name], n, f"random_{name}")
+    if "harper_valley" in by_set:  # six calls: every agent line
+        take(by_set["harper_valley"], len(by_set["harper_valley"]), "all_harper_valley")
+    pool = [r for name in quota["sets"] for r in by_set[name] if name != "harper_valley"]
+    for stratum, pattern in cues.items():
+        rx = re.compile(pattern, re.IGNORECASE)
+        take([r for r in pool if rx.search(r["text"])], quota["cue"], stratum)
+    calls = [r for r in pool if r["set"] != "swda"]  # SwDA callers neither greet nor close
+    take([r for r in calls if r["position"].startswith("1/")], quota["edge"], "first_line")
+    take([r for r in calls if _rank_from_end(r["position"]) < 2], quota["edge"], "last_lines")
+    out = []
+    for k, r in enumerate(chosen.values(), 1):
+        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
+        fp = text_eval.fingerprint(r["text"])
+        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
+    return out
+
+
+def _rank_from_end(position: str) -> int:
+    rank, total = (int(x) for x in position.split("/"))
+    return total - rank
+
+
+PASS2_PER_LANGUAGE = 50
+PASS2_FIELDS = ("id", "language", "position", "context", "text", "next")
+
+
+def pass2_subset(records: list[dict], seed: int = SEED) -> list[dict]:
+    """The second pass's subset: 50 labelled lines per language, drawn with ``seed``, with the
+    fields a second labeller sees (no labels, no stratum, no source). ``records`` carry their
+    texts (:func:`text_eval.resolve_texts`)."""
+    out = []
+    for language in ("zh", "en"):
+        pool = [r for r in records if r["language"] == language]
+        pick = random.Random(f"{seed}/pass2/{language}").sample(pool, PASS2_PER_LANGUAGE)
+        out += [{k: r[k] for k in PASS2_FIELDS} | {"labels": None} for r in sorted(pick, key=_id)]
+    return out
+
+
+def _id(rec: dict) -> str:
+    return rec["id"]
+
+
+def inside_repo(path: Path) -> bool:
+    """Whether ``path`` lies in this repository (where the data sets' texts must not go)."""
+    return path.resolve().is_relative_to(REPO)
+
+
+def write_texts(out: Path, records: list[dict]) -> None:
+    out.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--language", choices=("zh", "en"), action="append")
+    reading = parser.add_mutually_exclusive_group()
+    reading.add_argument(
+        "--texts",
+        type=Path,
+        metavar="OUT",
+        help="write zh.jsonl + en.jsonl with their texts read from the data to OUT (outside "
+        "the repository), for reading",
+    )
+    reading.add_argument(
+        "--pass2-todo",
+        type=Path,
+        metavar="OUT",
+        help="write the second pass's subset of zh.jsonl + en.jsonl, with texts and without "
+        "labels, to OUT (outside the repository)",
+    )
+    args = parser.parse_args()
+    if not (args.data / "text").exists():
+        print(f"no evaluation data under {args.data}", file=sys.stderr)
+        return 2
+    out = args.texts or args.pass2_todo
+    if out is not None:
+        if inside_repo(out):
+            print(f"{out} is inside the repository: the texts must stay out of it", file=sys.stderr)
+            return 2
+        try:
+            records = text_eval.resolve_texts(text_eval.load_labels(HERE), args.data)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        write_texts(out, records if args.texts else pass2_subset(records, args.seed))
+        return 0
+    for language in args.language or ("zh", "en"):
+        for rec in draw(args.data, language, args.seed):
+            print(json.dumps(rec, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

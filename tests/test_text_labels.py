@@ -1,0 +1,252 @@
+"""The hand-labelled phrase-detector set (``bench/labels``) and ``bench/text_eval.py --labels``:
+the label files are well formed, split by dialogue and hold references (no utterance text), the
+references resolve to the data sets' lines with their fingerprints, the scoring counts right,
+and the mode runs Calmline's detectors over labelled lines."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import load_bench, shared_data
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+LABELS = REPO / "bench" / "labels"
+REFERENCE_FIELDS = {
+    "id",
+    "language",
+    "source",
+    "dialogue",
+    "line",
+    "split",
+    "position",
+    "fingerprint",
+    "stratum",
+    "labels",
+    "note",
+}
+
+
+text_eval = load_bench("text_eval")
+
+
+def _sample():
+    """``bench/labels/sample.py`` (it imports ``text_eval`` from ``bench/``)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    spec = importlib.util.spec_from_file_location("calmline_bench_sample", LABELS / "sample.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _committed() -> list[dict]:
+    return [
+        json.loads(line)
+        for language in ("zh", "en")
+        for line in (LABELS / f"{language}.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def _record(rid: str, text: str, labels: list[str], *, split="dev", context="", line=1) -> dict:
+    return {
+        "id": rid,
+        "language": "zh",
+        "source": "unit",
+        "dialogue": rid,
+        "line": line,
+        "split": split,
+        "stratum": "random_unit",
+        "position": "1/1",
+        "context": context,
+        "text": text,
+        "next": "",
+        "labels": labels,
+    }
+
+
+def test_label_files_are_large_enough_valid_and_split_by_dialogue():
+    zh = text_eval.load_labels(languages=("zh",))
+    en = text_eval.load_labels(languages=("en",))
+    assert len(zh) >= 400 and len(en) >= 300
+    records = zh + en
+    assert len({r["id"] for r in records}) == len(records)
+    assert len({(r["source"], r["dialogue"], r["line"]) for r in records}) == len(records)
+    split_of: dict[tuple[str, str], set] = {}
+    for r in records:
+        family = r["source"].split("/")[0]
+        family = "stc3" if family.startswith("stc3") else family
+        split_of.setdefault((family, r["dialogue"].split(":")[0]), set()).add(r["split"])
+    assert all(len(s) == 1 for s in split_of.values()), "a dialogue in both dev and test"
+    assert {r["split"] for r in records} == {"dev", "test"}
+
+
+def test_load_labels_names_the_file_and_line_of_a_bad_record(tmp_path):
+    good = _record("zh0001", "非常抱歉", ["apologize_for_inconvenience"])
+    bad = _record("zh0002", "您好", ["greeting:hello_there"])
+    (tmp_path / "zh.jsonl").write_text(
+        json.dumps(good, ensure_ascii=False) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match=r"zh\.jsonl:2"):
+        text_eval.load_labels(tmp_path, ("zh",))
+
+
+def test_cohen_kappa_known_values():
+    k = text_eval.cohen_kappa
+    # observed 0.75, chance 0.5*0.25 + 0.5*0.75 = 0.5 -> 0.5
+    assert k([True, True, False, False], [True, False, False, False]) == 0.5
+    assert k([True, False], [True, False]) == 1.0
+    assert k([True, False], [False, True]) == -1.0
+    assert k([False, False], [False, False]) is None
+    assert k([True, True], [True, True]) == 1.0
+
+
+def test_precision_recall_counts_and_minimum_positives():
+    records = [_record(f"r{i}", "x", ["empathy"] if i < 6 else []) for i in range(10)]
+    predicted = {f"r{i}": ({"empathy"} if i in (0, 1, 2, 7) else set()) for i in range(10)}
+    s = text_eval.precision_recall(records, predicted)["empathy"]
+    assert (s["positives"], s["fired"], s["tp"], s["fp"], s["fn"]) == (6, 4, 3, 1, 3)
+    assert (s["precision"], s["recall"]) == (0.75, 0.5)
+    few = text_eval.precision_recall(records[:4], predicted)["empathy"]
+    assert few["positives"] == 4 and few["precision"] is None and few["recall"] is None
+
+
+def test_labels_mode_runs_the_detectors_and_the_two_passes(tmp_path):
+    records = [
+        _record(
+            "zh0001", "非常抱歉给您带来不便", ["apologize_for_inconvenience"], context="餐里有头发"
+        ),
+        _record("zh0002", "好的请您稍等", [], context="我要退款"),
+        _record(
+            "zh0003", "我理解您的心情", ["ack_phrase", "empathy"], split="test", context="太过分了"
+        ),
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    (tmp_path / "zh.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = [
+        {**records[0], "labels": ["apologize_for_inconvenience"]},
+        {**records[1], "labels": []},
+    ]
+    second.append({**records[2], "labels": ["empathy"]})
+    (tmp_path / "pass2.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in second) + "\n", encoding="utf-8"
+    )
+    rep = text_eval.labels_report(None, tmp_path, ("zh",))
+    zh = rep["languages"]["zh"]
+    assert zh["utterances"] == {"dev": 2, "test": 1, "random": 3}
+    apology = zh["scores"]["dev"]["apologize_for_inconvenience"]
+    assert (apology["positives"], apology["tp"], apology["fp"]) == (1, 1, 0)
+    assert zh["scores"]["dev"]["solve_problem:commitment"]["fp"] == 0
+    agreement = rep["agreement"]
+    assert agreement["items"] == 3
+    assert agreement["elements"]["apologize_for_inconvenience"]["kappa"] == 1.0
+    assert agreement["elements"]["ack_phrase"] == {"first": 1, "second": 0, "kappa": 0.0}
+    assert agreement["elements"]["options"]["kappa"] is None
+
+
+@pytest.mark.skipif(not (DATA / "calls").exists(), reason="../shared/data is absent")
+def test_labelled_lines_are_the_lines_of_the_data_sets():
+    """Records from the small data sets (Harper Valley, MobileCS) point at their exact line."""
+    records = [
+        r
+        for r in text_eval.load_labels()
+        if r["source"].split("/")[0] in ("harper_valley", "mobilecs")
+    ]
+    assert len(records) >= 40
+    dialogues = text_eval.labelled_dialogues(DATA, records)  # raises on a mismatch
+    assert len(dialogues) == len({(r["source"], r["dialogue"]) for r in records})
+
+
+def test_committed_label_files_hold_references_and_no_text():
+    """The data sets' licences forbid redistributing their texts: a committed record is a
+    reference plus a fingerprint, and nothing in it is long enough to be an utterance."""
+    records = _committed()
+    assert len(records) >= 700
+    for r in records:
+        assert set(r) <= REFERENCE_FIELDS, f"{r['id']}: {sorted(set(r) - REFERENCE_FIELDS)}"
+        assert re.fullmatch(r"[0-9a-f]{12}", r["fingerprint"]), r["id"]
+        assert isinstance(r["line"], int) and re.fullmatch(r"\d+/\d+", r["position"])
+        assert len(r.get("note", "")) <= 60, r["id"]
+        short = [k for k in REFERENCE_FIELDS - {"note", "labels"} if k in r]
+        assert all(len(str(r[k])) <= 40 for k in short), r["id"]
+    second = LABELS / "pass2.jsonl"
+    if second.exists():
+        for line in second.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                assert not {"context", "text", "next"} & set(json.loads(line)), line[:40]
+
+
+def test_labels_mode_without_the_data_exits_2_naming_what_it_needs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "text_eval.py"), "--labels", "--data", tmp_path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "references" in done.stderr and "../shared/data" in done.stderr
+    with pytest.raises(text_eval.LabelTextsMissing, match="zh0001"):
+        text_eval.labels_report(None)
+
+
+def test_every_fingerprint_matches_the_shared_data():
+    shared_data("text")
+    records = text_eval.load_labels()
+    resolved = text_eval.resolve_texts(records, DATA)  # raises naming a drifted record
+    assert [r["id"] for r in resolved] == [r["id"] for r in records]
+    for r in resolved:
+        assert text_eval.fingerprint(r["text"]) == r["fingerprint"]
+        assert r["text"] and isinstance(r["context"], str)
+        assert r["next"] == "" or r["next"][:3] in ("A: ", "C: ")
+
+
+def test_a_drifted_line_stops_the_labels_mode_naming_the_record(tmp_path):
+    shared_data("text")
+    record = next(r for r in text_eval.load_labels(languages=("zh",)) if r["id"] == "zh0002")
+    drifted = json.dumps({**record, "fingerprint": "0" * 12}, ensure_ascii=False)
+    (tmp_path / "zh.jsonl").write_text(drifted + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"label zh0002: line 8 of .* has changed"):
+        text_eval.labels_report(DATA, tmp_path, ("zh",))
+    text = text_eval.resolve_texts([record], DATA)[0]["text"]
+    with pytest.raises(ValueError, match=r"label zh0002: .* not the record's text"):
+        text_eval.labelled_dialogues(DATA, [{**record, "text": text + "。"}])
+    beyond = {**record, "line": 10_000}
+    with pytest.raises(ValueError, match=r"label zh0002: .* has only \d+ lines"):
+        text_eval.labelled_dialogues(DATA, [beyond])
+
+
+def test_sample_draws_the_committed_references():
+    """``sample.py`` writes references and fingerprints, and its draw is the committed set."""
+    shared_data("text")
+    sample = _sample()
+    drawn = sample.draw(DATA, "zh") + sample.draw(DATA, "en")
+    committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
+    assert drawn == committed
+
+
+def test_sample_writes_texts_only_outside_the_repository(tmp_path):
+    shared_data("text")
+    script = [sys.executable, str(LABELS / "sample.py"), "--data", str(DATA)]
+    inside = LABELS / "todo-test.jsonl"
+    done = subprocess.run(
+        [*script, "--pass2-todo", str(inside)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and "inside the repository" in done.stderr
+    assert not inside.exists()
+    out = tmp_path / "todo.jsonl"
+    done = subprocess.run(
+        [*script, "--pass2-todo", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    todo = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(todo) == 100 and all(r["text"] and r["labels"] is None for r in todo)
+    assert set(todo[0]) == {"id", "language", "position", "context", "text", "next", "labels"}
