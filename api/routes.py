@@ -29,6 +29,7 @@ from fastapi import (
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import Message, Receive
 
 from calmline import __version__
@@ -93,18 +94,40 @@ UPLOAD_FORM_SLACK = 64 * 1024
 same slack as the Content-Length check in ``calmline.api.app``)."""
 
 
+UPLOAD_ROLES = ("admin", "qa_lead", "supervisor")
+
+
 class _UploadRoute(APIRoute):
-    """The upload route counts the request body's bytes as they arrive and answers 413 as soon
-    as they pass the limit, with or without a Content-Length: a chunked upload is never received
-    whole first. The answer closes the connection, so the rest of the body is not read."""
+    """The upload route knows its caller before it reads a byte of the body (a client without
+    an upload key is refused at once, not after sending up to the size limit), then counts the
+    body's bytes as they arrive and answers 413 as soon as they pass the limit, with or without
+    a Content-Length: a chunked upload is never received whole first. The answer closes the
+    connection, so the rest of the body is not read."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def counted(request: Request) -> Response:
+            await run_in_threadpool(_authorize_before_body, request)
             return await handler(Request(request.scope, _counting_receive(request)))
 
         return counted
+
+
+def _authorize_before_body(request: Request) -> None:
+    """401/403 (logged) unless the request's key or session may upload; reads no body.
+    Blocking (database)."""
+    auth = request.headers.get("authorization", "")
+    bearer = None
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=auth[7:].strip())
+    try:
+        principal = authenticate(request, bearer, request.headers.get("x-api-key"))
+        require_roles(*UPLOAD_ROLES)(request, principal)
+    except HTTPException as e:
+        raise HTTPException(
+            e.status_code, e.detail, headers={**(e.headers or {}), "Connection": "close"}
+        ) from None
 
 
 def _counting_receive(request: Request) -> Receive:
@@ -178,7 +201,7 @@ async def upload_call(
     metadata: Annotated[
         str | None, Form(max_length=65536, description='A JSON object, e.g. {"queue": "billing"}.')
     ] = None,
-    principal: Principal = Depends(require_roles("admin", "qa_lead", "supervisor")),
+    principal: Principal = Depends(require_roles(*UPLOAD_ROLES)),
 ) -> UploadAccepted:
     """Store the file, check that it decodes, and queue it. Nothing is kept when it is refused."""
     from calmline.monitor.audio import LoadOptions, probe_audio

@@ -218,6 +218,37 @@ def test_chunked_upload_under_the_limit_is_taken(server, admin):
         assert c.get("/api/v1/calls/chunked-ok/audio").content == data
 
 
+@pytest.mark.parametrize("role", [None, "agent"])
+def test_an_upload_without_an_upload_key_is_refused_before_its_body_is_read(server, role):
+    """A client that may not upload gets its 401/403 while it is still sending: the server
+    does not wait for (up to the size limit of) a body it will refuse anyway."""
+    import socket
+
+    boundary = uuid.uuid4().hex
+    key = server.key("agent", agent_id="a1") if role == "agent" else None
+    head = (
+        "POST /api/v1/calls HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Transfer-Encoding: chunked\r\n" + (f"X-API-Key: {key}\r\n" if key else "") + "\r\n"
+    )
+    part = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode() + bytes(64 * 1024)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(head.encode() + f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        # the body is not finished: only an answer given before reading it can arrive now
+        answer = s.recv(4096).decode("latin-1")
+    status = int(answer.split(" ", 2)[1])
+    assert status == (403 if role else 401), answer
+    if role:
+        assert any(
+            a.action == "POST /api/v1/calls" and a.outcome == "refused"
+            for a in server.store.audit_log(limit=20)
+        )
+
+
 # ---------------------------------------------------------------------------- rubric YAML
 
 
