@@ -323,7 +323,7 @@ def print_summary(report: CallReport, console: Console | None = None) -> None:
 
 def print_scorecard(report: CallReport, console: Console | None = None) -> None:
     """A compact scorecard: overall, de-escalation, then one row per practice."""
-    from calmline.monitor.scoring import format_time, worst_finding
+    from calmline.monitor.scoring import count_findings, format_time, worst_finding
 
     console = console or out
     card = report.scorecard
@@ -343,7 +343,8 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("practice", no_wrap=True, max_width=28)
     table.add_column("score", justify="right", no_wrap=True, min_width=5)
-    table.add_column("found", justify="right", no_wrap=True, min_width=5)
+    table.add_column("faults", justify="right", no_wrap=True, min_width=6)
+    table.add_column("credits", justify="right", no_wrap=True, min_width=7)
     table.add_column("key moment", overflow="ellipsis", no_wrap=True, max_width=60)
     for p in card.practices:
         score = "—" if p.score is None else f"{p.score:.0f}"
@@ -352,9 +353,11 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
         moment = ""
         worst = worst_finding(p.findings)
         if worst is not None:
-            moment = f"{format_time(worst.start)} {escape(worst.kind)}: {_marked_quote(worst)}"
-        found = sum(1 for f in p.findings if f.severity.value != "info")
-        table.add_row(p.practice, score, str(found), moment)
+            when = "whole call" if worst.start is None else format_time(worst.start)
+            quote = _marked_quote(worst)
+            moment = f"{when} {escape(worst.kind)}" + (f": {quote}" if quote else "")
+        faults, credits = count_findings(p.findings)
+        table.add_row(p.practice, score, str(faults), str(credits), moment)
     console.print(table)
     coached = [p for p in card.practices if p.coaching]
     if coached:

@@ -15,6 +15,7 @@ from typing import Any
 
 from calmline import __version__
 from calmline.monitor.types import (
+    FAULT_SEVERITIES,
     AudioInfo,
     CallMetrics,
     CallReport,
@@ -38,11 +39,14 @@ from calmline.monitor.types import (
     Word,
 )
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 """1.1 added ``scorecard``; 1.2 added ``redactions`` and ``incomplete``; 1.3 added the match
 fields of a finding (``match_kind``, ``matched``, ``match_start``, ``match_end``,
-``matched_form``). A 1.0 report reads back with ``scorecard`` null, a 1.0 or 1.1 report with
-``redactions`` empty and ``incomplete`` false, a report before 1.3 with the match fields empty."""
+``matched_form``); 1.4 added ``faults`` and ``credits`` to a practice score and lets a finding
+about the whole call have ``start`` and ``end`` null. A 1.0 report reads back with
+``scorecard`` null, a 1.0 or 1.1 report with ``redactions`` empty and ``incomplete`` false, a
+report before 1.3 with the match fields empty, a report before 1.4 with ``faults`` and
+``credits`` counted from its findings."""
 
 
 class ReportFormatError(ValueError):
@@ -136,6 +140,16 @@ def _finding(f: dict[str, Any]) -> Finding:
     return Finding(**{**f, "role": Role(f["role"]), "severity": Severity(f["severity"])})
 
 
+def _practice(p: dict[str, Any]) -> PracticeScore:
+    findings = tuple(_finding(f) for f in p["findings"])
+    # Reports before 1.4 do not hold the counts: count them from the findings.
+    counts = {
+        "faults": sum(1 for f in findings if f.severity in FAULT_SEVERITIES),
+        "credits": sum(1 for f in findings if f.severity is Severity.POSITIVE),
+    }
+    return PracticeScore(**{**counts, **p, "findings": findings})
+
+
 def _scorecard(d: dict[str, Any]) -> Scorecard:
     st = d["stress"]
     stress = StressTrajectory(
@@ -148,10 +162,7 @@ def _scorecard(d: dict[str, Any]) -> Scorecard:
         result=st["result"],
         evidence=st["evidence"],
     )
-    practices = tuple(
-        PracticeScore(**{**p, "findings": tuple(_finding(f) for f in p["findings"])})
-        for p in d["practices"]
-    )
+    practices = tuple(_practice(p) for p in d["practices"])
     return Scorecard(
         rubric=d["rubric"],
         rubric_version=d["rubric_version"],

@@ -17,7 +17,14 @@ from calmline.monitor.detectors.phrases import agent_said
 from calmline.monitor.rubric import PracticeRubric, Rubric
 from calmline.monitor.stress import estimate_stress
 from calmline.monitor.textmatch import PhraseMatcher
-from calmline.monitor.types import CallReport, Finding, PracticeScore, Scorecard, Severity
+from calmline.monitor.types import (
+    FAULT_SEVERITIES,
+    CallReport,
+    Finding,
+    PracticeScore,
+    Scorecard,
+    Severity,
+)
 
 _SEVERITY_RANK = {
     Severity.CRITICAL: 4,
@@ -83,7 +90,8 @@ def _practice_score(
     if score is not None and (score < rubric.coaching_below or critical):
         said = None if ctx is None else partial(agent_said, ctx)
         coaching = coaching_sentence(practice, outcome.findings, outcome.coaching_values, said)
-    findings = tuple(sorted(outcome.findings, key=lambda f: (f.start, f.end)))
+    findings = tuple(sorted(outcome.findings, key=finding_order))
+    faults, credits = count_findings(findings)
     return PracticeScore(
         practice=practice_id,
         name=practice.name,
@@ -92,7 +100,22 @@ def _practice_score(
         findings=findings,
         coaching=coaching,
         critical=critical,
+        faults=faults,
+        credits=credits,
     )
+
+
+def finding_order(f: Finding) -> tuple[bool, float, float]:
+    """Sort key of findings: those about the whole call (no time) first, then by time."""
+    return (f.start is not None, f.start or 0.0, f.end or 0.0)
+
+
+def count_findings(findings: tuple[Finding, ...]) -> tuple[int, int]:
+    """``(faults, credits)``: findings that cost points (minor and worse) and findings that
+    earned credit (positive). ``info`` findings are neither."""
+    faults = sum(1 for f in findings if f.severity in FAULT_SEVERITIES)
+    credits = sum(1 for f in findings if f.severity is Severity.POSITIVE)
+    return faults, credits
 
 
 def worst_finding(findings: tuple[Finding, ...]) -> Finding | None:
@@ -100,7 +123,11 @@ def worst_finding(findings: tuple[Finding, ...]) -> Finding | None:
     faults = [f for f in findings if _SEVERITY_RANK[f.severity] >= _SEVERITY_RANK[Severity.MINOR]]
     if not faults:
         return None
-    return max(faults, key=lambda f: (_SEVERITY_RANK[f.severity], f.weight, -f.start))
+    # A finding about the whole call (no time) ranks as the earliest.
+    return max(
+        faults,
+        key=lambda f: (_SEVERITY_RANK[f.severity], f.weight, 1.0 if f.start is None else -f.start),
+    )
 
 
 def coaching_sentence(
@@ -144,15 +171,31 @@ def coaching_sentence(
     if finding is not None:
         values.update(
             {
-                "time": format_time(finding.start),
+                "time": "" if finding.start is None else format_time(finding.start),
                 "quote": _short(finding.quote),
                 "value": _number(finding.value),
                 "threshold": _number(finding.threshold),
             }
         )
     values.update({k: v for k, v in extra.items() if k in ("missing", "say")})
+    template = _without_empty(template, values)
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:1].upper() + text[1:]
+
+
+_AT_TIME = re.compile(r"(?i)\bat\s*\{time\}\s*,?\s*|\{time\}\s*[,，]?\s*")
+_QUOTED = re.compile(r"\s*(?:\"\{quote\}\"|“\{quote\}”|「\{quote\}」|\{quote\})")
+
+
+def _without_empty(template: str, values: Mapping[str, str]) -> str:
+    """``template`` without the places of a time or quote it has no value for (a finding about
+    the whole call has neither): no "At  you …" or empty quotation marks."""
+    if not values.get("time"):
+        template = _AT_TIME.sub("", template)
+    if not values.get("quote"):
+        template = _QUOTED.sub("", template)
+    return template
 
 
 def format_time(t: float) -> str:

@@ -424,8 +424,10 @@ class Store:
                                 practice=f.practice,
                                 kind=f.kind,
                                 severity=str(f.severity),
-                                start=f.start,
-                                end=f.end,
+                                # A finding about the whole call (no time in the
+                                # report) spans the whole call in this index table.
+                                start=0.0 if f.start is None else f.start,
+                                end=report.metrics.duration if f.end is None else f.end,
                                 role=str(f.role),
                                 speaker=f.speaker,
                                 quote=f.quote,

@@ -227,6 +227,11 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
+FAULT_SEVERITIES = frozenset({Severity.MINOR, Severity.MAJOR, Severity.CRITICAL})
+"""Severities of findings that cost points (faults); ``positive`` earns credit, ``info`` neither
+costs nor earns."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One moment that earned or cost a practice points, with its evidence."""
@@ -235,8 +240,10 @@ class Finding:
     """Practice id from the rubric (``let_finish``, ``acknowledge`` …)."""
     kind: str
     """What was found: ``interruption``, ``phrase``, ``repeated_ack``, ``apology_demand`` …"""
-    start: float
-    end: float
+    start: float | None
+    end: float | None
+    """The moment in the call (s); both ``None`` for a finding about the whole call (a rate or
+    share measured over the call, a summary), which has no moment to jump to."""
     speaker: str
     role: Role
     quote: str
@@ -279,6 +286,10 @@ class PracticeScore:
     """One sentence the agent can act on, in the call's language, quoting the moment."""
     critical: bool = False
     """True when a critical finding of this practice capped the call's score."""
+    faults: int = 0
+    """Findings that cost points (severity ``minor``, ``major`` or ``critical``)."""
+    credits: int = 0
+    """Findings that earned credit (severity ``positive``); ``info`` findings are neither."""
 
 
 @dataclass(frozen=True, slots=True)

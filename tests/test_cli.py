@@ -57,7 +57,7 @@ def test_analyze_prints_a_summary_and_writes_exports(tmp_path, cache_dir):
     assert error_rate(joined((u["text"] for u in script), "en"), heard, "en") < SCRIPT_ERROR_BOUND
     first = next(normalise(t["text"], "en") for t in report["turns"] if t["text"].strip())
     assert first[:20] in normalise(result.stdout, "en"), result.stdout
-    assert report["schema_version"] == "1.3"
+    assert report["schema_version"] == "1.4"
     assert report["models"][1]["name"] == "whisper-tiny.en"
     assert (out / "call.rttm").read_text().startswith("SPEAKER ")
     assert (out / "call.vtt").read_text().startswith("WEBVTT")

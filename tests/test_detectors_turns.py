@@ -56,7 +56,10 @@ def _check_invariants(outcome: PracticeOutcome, report: CallReport, practice: st
         assert 0.0 <= outcome.score <= 100.0
     for f in outcome.findings:
         assert f.practice == practice
-        assert 0.0 <= f.start <= f.end <= report.metrics.duration
+        if f.start is None:  # a finding about the whole call has no moment
+            assert f.end is None and f.quote == ""
+        else:
+            assert 0.0 <= f.start <= f.end <= report.metrics.duration
         assert f.detail and f.weight >= 1.0
 
 
@@ -328,6 +331,8 @@ def test_clear_speech_without_agent_words_is_not_judged():
 
 # --- gentle_control -----------------------------------------------------------------------------
 
+LET_FINISH_OFF = PracticeRubric(name="let_finish", enabled=False)
+
 
 def test_taking_the_floor_in_a_pause_after_a_long_turn():
     report = call([C(0.0, 10.0, LONG_CUSTOMER_ZH), A(10.5, 13.0, "我明白了我帮您查一下")])
@@ -340,7 +345,9 @@ def test_taking_the_floor_in_a_pause_after_a_long_turn():
 
 def test_taking_the_floor_over_the_customer():
     report = call([C(0.0, 10.0, LONG_CUSTOMER_ZH), A(6.0, 12.0, "您先听我解释一下这个情况")])
-    out = run("gentle_control", report, agitation=AGITATED)
+    # Without let_finish in the rubric the fault is gentle_control's own.
+    rubric = make_rubric("zh", let_finish=LET_FINISH_OFF)
+    out = run("gentle_control", report, rubric=rubric, agitation=AGITATED)
     (f,) = out.findings
     assert f.kind == "took_floor_over_customer" and f.severity is Severity.MAJOR
     assert f.value == 4.0 and f.weight == 1.5
@@ -351,7 +358,7 @@ def test_latched_take_over_is_half_credit():
     report = call([C(0.0, 10.0, LONG_CUSTOMER_ZH), A(10.1, 13.0, "我帮您查一下")])
     out = run("gentle_control", report, agitation=CALM)
     (f,) = out.findings
-    assert f.kind == "took_floor_latched" and f.severity is Severity.INFO
+    assert f.kind == "took_floor_latched" and f.severity is Severity.MINOR
     assert out.score == 50.0
 
 
@@ -391,7 +398,9 @@ def test_weighted_share_over_several_long_turns():
         A(18.0, 26.0, "您先听我说一下"),
     ]
     # First long turn calm (credit 1, weight 1), second agitated (credit 0, weight 1.5).
-    out = run("gentle_control", call(spec), agitation={0: CALM, 2: AGITATED})
+    # let_finish off: else the second is let_finish's fault, not judged here.
+    rubric = make_rubric("zh", let_finish=LET_FINISH_OFF)
+    out = run("gentle_control", call(spec), rubric=rubric, agitation={0: CALM, 2: AGITATED})
     assert out.score == pytest.approx(100.0 * 1.0 / 2.5)
 
 

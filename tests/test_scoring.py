@@ -25,6 +25,8 @@ def practice(report, pid):
 
 
 def near(finding, start, end):
+    if finding.start is None:  # about the whole call, not a moment
+        return False
     return finding.start <= end + TOL and finding.end >= start - TOL
 
 
@@ -38,7 +40,10 @@ def test_every_practice_is_scored_with_evidence(analyzed, name):
     for p in card.practices:
         assert p.score is None or 0 <= p.score <= 100
         for f in p.findings:
-            assert 0 <= f.start <= f.end <= report.audio.duration
+            if f.start is None:  # a finding about the whole call has no moment
+                assert f.end is None
+            else:
+                assert 0 <= f.start <= f.end <= report.audio.duration
             assert f.speaker and f.detail
             if p.score is not None and p.score < 80:
                 assert p.coaching, f"{p.practice} scored {p.score} without coaching"
@@ -131,4 +136,4 @@ def test_rescoring_a_stored_report_needs_no_audio_or_models(analyzed, tmp_path):
     assert card.rubric_version == "1.0.0-test"
     assert not card.capped_by
     assert card.overall > report.scorecard.overall
-    assert json.loads(report_to_json(rescored))["schema_version"] == "1.3"
+    assert json.loads(report_to_json(rescored))["schema_version"] == "1.4"

@@ -39,8 +39,11 @@ export function linkedPlayer(call, report, root) {
   const transcript = renderTranscript(report, (t) => player.seek(t));
   let active = null;
   const onFinding = (finding, button) => {
-    player.seek(finding.start);
-    transcript.focus(turnFor(report, finding));
+    // A finding about the whole call (start null) has no moment to play.
+    if (finding.start !== null) {
+      player.seek(finding.start);
+      transcript.focus(turnFor(report, finding));
+    }
     if (active) active.classList.remove("active");
     active = button || root.querySelector(`button.finding[data-practice="${finding.practice}"][data-start="${finding.start}"][data-kind="${finding.kind}"]`);
     if (active) active.classList.add("active");
@@ -61,8 +64,10 @@ export function turnFor(report, finding) {
   return best ? best.index : null;
 }
 
-/** A clickable finding: time, severity, quote and the measured detail. */
+/** A clickable finding: time ("whole call" when it has none), severity, quote and the measured
+ * detail. */
 export function findingButton(finding, onFinding) {
+  const whole = finding.start === null;
   const button = h(
     "button",
     {
@@ -71,9 +76,9 @@ export function findingButton(finding, onFinding) {
       "data-practice": finding.practice,
       "data-kind": finding.kind,
       "data-start": finding.start,
-      title: "Play from here",
+      title: whole ? "Measured over the whole call" : "Play from here",
     },
-    h("span", { class: "time" }, fmtTime(finding.start)),
+    h("span", { class: "time" }, whole ? "whole call" : fmtTime(finding.start)),
     badge(finding.severity, finding.severity),
     h(
       "span",
@@ -98,7 +103,7 @@ export function renderPractices(report, onFinding, { worstFirst = false, showInf
   let practices = [...card.practices];
   if (worstFirst) practices.sort((a, b) => (a.score ?? 101) - (b.score ?? 101));
   for (const p of practices) {
-    const findings = p.findings.filter((f) => f.start !== null && (showInfo || f.severity !== "info"));
+    const findings = p.findings.filter((f) => showInfo || f.severity !== "info");
     box.append(
       h(
         "section",

@@ -73,9 +73,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 f"{rate:.2f}/min (threshold {min_rate:g}/min)",
                 value=round(rate, 2),
                 threshold=min_rate,
-                start=agents[0].start,
-                end=agents[-1].end,
-                quote_text="",
+                whole_call=True,
             )
         )
 

@@ -63,9 +63,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             f"phrase = {100 * share:.0f}% (threshold {100 * min_share:.0f}%)",
             value=round(100 * share, 1),
             threshold=round(100 * min_share, 1),
-            start=substantive[0].start,
-            end=substantive[-1].end,
-            quote_text="",
+            whole_call=True,
         )
     )
     score = 100.0 * min(1.0, share / min_share) if min_share > 0 else 100.0

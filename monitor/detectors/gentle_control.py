@@ -8,25 +8,31 @@ the long turn (listening, not taking the floor). A long turn after which the cus
 again, or the call ends, before the agent does is not judged. How the agent took the floor:
 
 - ``took_floor_over_customer`` (major): the agent turn starts while the long turn holds the
-  floor (see :func:`~calmline.monitor.detectors.let_finish.starts_inside`). It is also an
-  interruption for ``let_finish``; here it is judged as a way of taking control. Credit 0.
+  floor (see :func:`~calmline.monitor.detectors.let_finish.starts_inside`). Credit 0.
 - ``took_floor_in_pause`` (positive): the agent starts at least ``pause_min_s`` (0.3 s) after the
   long turn ends. Credit 1.
-- ``took_floor_latched`` (info): anything in between, the agent starting within the tolerance
-  before the end or less than ``pause_min_s`` after it. Credit ``latched_credit`` (0.5). Not a
-  fault, since the customer had finished, but not the breath-pause technique either; and
+- ``took_floor_latched`` (minor): anything in between, the agent starting within the tolerance
+  before the end or less than ``pause_min_s`` after it. Credit ``latched_credit`` (0.5): the
+  customer had finished, but this is not the breath-pause technique either; and
   sub-0.3 s gaps are within the jitter of voice-activity boundaries, so a gap of 0.1 s cannot be
   told from one of 0.3 s with confidence. Requiring ``gap_before >= 0`` instead would credit
   every latched start in full, and require nothing of the pause the practice asks for.
 - ``redirect`` (positive): a positive redirect phrase (lexicon ``redirect``) in the agent turn
   that takes the floor.
 
+One fault, one penalty: a floor-taking turn that ``let_finish`` charges as an interruption or
+a possible interruption (:func:`~calmline.monitor.detectors.let_finish.charged_turns`) keeps its
+kind here but at severity ``info``, its detail saying it is counted under ``let_finish``, and is
+left out of this practice's score. ``took_floor_over_customer`` stays a major fault here only
+when ``let_finish`` does not charge it (the practice disabled, or its own rules differ).
+
 Each judged long turn weighs ``agitated_weight`` (1.5) when the customer is agitated at the
 agent's start (``rubric.stress.agitated_level``), else 1.
 
 Score: ``min(100, 100 * sum(weight * credit) / sum(weight) + redirect_bonus * n)``, where ``n``
 counts the judged long turns whose floor-taking turn holds a redirect phrase and
-``redirect_bonus`` is 10. ``None`` when no long customer turn is judged.
+``redirect_bonus`` is 10. ``None`` when no long customer turn is judged (turns counted under
+``let_finish`` are not judged here).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from __future__ import annotations
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.let_finish import (
     FloorRules,
+    charged_turns,
     describe_gap,
     is_backchannel,
     starts_inside,
@@ -66,6 +73,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     customer = sorted(ctx.turns_of(Role.CUSTOMER), key=lambda t: (t.start, t.end))
     redirects = practice.phrase_list("redirect")
     negations = practice.phrase_list("negation")
+    charged = charged_turns(ctx)
 
     findings: list[Finding] = []
     weighted_credit = 0.0
@@ -110,11 +118,16 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 )
             else:
                 credit = th("latched_credit")
-                kind, severity = "took_floor_latched", Severity.INFO
+                kind, severity = "took_floor_latched", Severity.MINOR
                 detail = (
                     f"Agent took the floor {describe_gap(gap)} the end of {long_turn}, without "
                     f"a pause of {limit:.2f} s; {mood}."
                 )
+        elsewhere = charged.get(a.index)
+        if elsewhere is not None:
+            # One fault, one penalty: let_finish charges this turn; it is referenced here.
+            severity = Severity.INFO
+            detail += f" Counted under let_finish as {elsewhere}; no penalty here."
         findings.append(
             Finding(
                 practice=practice_id,
@@ -132,8 +145,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 weight=weight,
             )
         )
-        weighted_credit += weight * credit
-        total_weight += weight
+        if elsewhere is None:
+            weighted_credit += weight * credit
+            total_weight += weight
 
         matches = (
             [m for m in ctx.matcher.find(a.text, redirects, negations=negations) if not m.negated]

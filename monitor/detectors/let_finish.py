@@ -19,7 +19,12 @@ Findings:
   normal self, and headset gains differ too much for an absolute level to mean it.
 - ``retort`` (major): a retort phrase (lexicon ``retort``) in an agent turn; quote and times
   are those of the matched words.
-- ``interruption_summary`` (info): the count and total overlap time.
+- ``interruption_summary`` (info): the count and total overlap time; a finding about the whole
+  call, so its ``start`` and ``end`` are ``None``.
+
+An interruption is charged here only: when it is also the way the agent took the floor after a
+long customer turn, ``gentle_control`` reports it as counted under this practice, without a
+penalty of its own (see :func:`charged_turns`).
 
 A backchannel is not an interruption: an agent turn no longer than ``backchannel_max_s`` or of at
 most ``backchannel_max_words`` words, whose text is nothing but backchannel phrases (lexicon
@@ -232,11 +237,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         return PracticeOutcome(score=None, findings=())
     judge = _Judge(ctx, practice_id, practice, FloorRules.of(ctx.rubric, practice))
 
-    interruptions = _interruptions(judge, agent, customer)
-    possible: list[Finding] = []
-    if ctx.report.attribution != "channels" and _punctuated(ctx.report.turns):
-        taken = {f.turn_index for f in interruptions}
-        possible = _possible_interruptions(judge, _in_time_order(ctx.report.turns), taken)
+    interruptions, possible = _charged(judge, agent, customer)
     by_customer = _customer_interruptions(judge, agent, customer)
     louder, faster = _louder_faster(judge, agent)
     retorts = _retorts(judge, agent)
@@ -257,8 +258,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         agent[0],
         "interruption_summary",
         Severity.INFO,
-        start=interruptions[0].start if interruptions else 0.0,
-        end=max((f.end for f in interruptions), default=ctx.report.metrics.duration),
+        start=None,  # about the whole call, not a moment in it
+        end=None,
         quote="",
         value=_r(total_overlap),
         threshold=judge.rules.tolerance,
@@ -275,6 +276,42 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         key=lambda f: (f.start, f.end, f.kind),
     )
     return PracticeOutcome(score=score, findings=(summary, *findings))
+
+
+def charged_turns(ctx: DetectorContext) -> dict[int, str]:
+    """The agent turns this practice charges as an interruption: turn index -> finding kind
+    (``interruption`` or ``possible_interruption``).
+
+    An interruption is one fault, charged here; a practice that judges how the agent takes the
+    floor (``gentle_control``) refers to these turns without charging them again. Empty when
+    the rubric has no enabled ``let_finish`` practice, or the call lacks agent or customer
+    turns.
+    """
+    practice = ctx.rubric.practices.get(PRACTICE)
+    if practice is None or not practice.enabled:
+        return {}
+    agent = _in_time_order(ctx.turns_of(Role.AGENT))
+    customer = _in_time_order(ctx.turns_of(Role.CUSTOMER))
+    if not agent or not customer:
+        return {}
+    judge = _Judge(ctx, PRACTICE, practice, FloorRules.of(ctx.rubric, practice))
+    interruptions, possible = _charged(judge, agent, customer)
+    return {
+        f.turn_index: f.kind for f in (*interruptions, *possible) if f.turn_index is not None
+    }
+
+
+def _charged(
+    judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]
+) -> tuple[list[Finding], list[Finding]]:
+    """The interruptions and, on a punctuated mono call, the possible interruptions."""
+    interruptions = _interruptions(judge, agent, customer)
+    possible: list[Finding] = []
+    ctx = judge.ctx
+    if ctx.report.attribution != "channels" and _punctuated(ctx.report.turns):
+        taken = {f.turn_index for f in interruptions}
+        possible = _possible_interruptions(judge, _in_time_order(ctx.report.turns), taken)
+    return interruptions, possible
 
 
 def _interruptions(judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]) -> list[Finding]:

@@ -225,8 +225,25 @@ def turn_finding(
     start: float | None = None,
     end: float | None = None,
     quote_text: str | None = None,
+    whole_call: bool = False,
 ) -> Finding:
-    """A finding about a whole turn (a missing phrase, a summary measured over turns)."""
+    """A finding about a whole turn (a missing phrase, a summary measured over turns). With
+    ``whole_call`` it is about the whole call (a rate or share measured over it): no time, no
+    turn, no quote; ``turn`` only names the speaker."""
+    if whole_call:
+        return Finding(
+            practice=practice_id,
+            kind=kind,
+            start=None,
+            end=None,
+            speaker=turn.speaker,
+            role=turn.role,
+            quote="",
+            value=value,
+            threshold=threshold,
+            severity=severity,
+            detail=detail,
+        )
     return Finding(
         practice=practice_id,
         kind=kind,
@@ -302,7 +319,10 @@ def capped(findings: list[Finding]) -> list[Finding]:
 
 
 def outcome(score: float | None, findings: list[Finding]) -> PracticeOutcome:
-    ordered = sorted(capped(findings), key=lambda f: (f.start, f.end))
+    # Findings about the whole call (no time) first, then in time order.
+    ordered = sorted(
+        capped(findings), key=lambda f: (f.start is not None, f.start or 0.0, f.end or 0.0)
+    )
     return PracticeOutcome(score=None if score is None else clamp(score), findings=tuple(ordered))
 
 
@@ -321,8 +341,14 @@ def presence_outcome(
     missing_kind: str,
     what: str,
     lexicon: str = "good",
+    exclude: str | None = None,
+    accept: Callable[[DetectorContext, Hit], bool] | None = None,
 ) -> PracticeOutcome:
     """Credit for saying a ``lexicon`` phrase; a missing one costs only after a complaint.
+
+    With ``exclude``, a turn holding a phrase of that lexicon (a request to repeat, for a
+    paraphrase) earns no credit from its ``lexicon`` phrases; with ``accept``, only hits it
+    accepts count.
 
     Scores 100 with a phrase, ``missing_score`` without one where the customer complained, and
     is not judged (``None``) without agent speech or without a phrase and a complaint.
@@ -331,6 +357,11 @@ def presence_outcome(
     if not agents:
         return NOT_JUDGED
     hits = lexicon_hits(ctx, agents, practice, lexicon)
+    if exclude is not None:
+        voided = {h.turn.index for h in lexicon_hits(ctx, agents, practice, exclude)}
+        hits = [h for h in hits if h.turn.index not in voided]
+    if accept is not None:
+        hits = [h for h in hits if accept(ctx, h)]
     if hits:
         findings = [
             hit_finding(
