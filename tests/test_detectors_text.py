@@ -111,7 +111,10 @@ def _check_evidence(report: CallReport, practice_id: str, outcome) -> None:
     assert outcome.score is None or 0 <= outcome.score <= 100
     for f in outcome.findings:
         assert f.practice == practice_id
-        assert 0 <= f.start <= f.end <= report.metrics.duration
+        if f.start is None:  # a finding about the whole call has no moment
+            assert f.end is None
+        else:
+            assert 0 <= f.start <= f.end <= report.metrics.duration
         assert f.speaker in SPEAKER.values() and f.detail
         if f.severity not in (Severity.POSITIVE, Severity.INFO):
             assert f.kind in FAULT_KINDS[practice_id]  # so it has a coaching sentence
@@ -345,7 +348,7 @@ def test_solve_problem_zh_stray_time_word_is_no_next_step():
     )
     out = run("solve_problem", report)
     assert out.score == 0.0
-    assert sorted(f.kind for f in faults(out)) == ["no_commitment", "no_next_step"]
+    assert sorted(f.kind for f in faults(out)) == ["no_commitment", "no_empathy", "no_next_step"]
 
 
 def test_solve_problem_en_partial_and_full():
@@ -630,7 +633,7 @@ def test_no_excuses_ignores_justifications_before_the_complaint():
 FAULT_KINDS = {
     "acknowledge": ("repeated_ack", "ack_rate", "long_turn_unacknowledged"),
     "no_apology_demand": ("apology_demand",),
-    "solve_problem": ("no_commitment", "no_next_step", "no_time_frame"),
+    "solve_problem": ("no_empathy", "no_commitment", "no_next_step", "no_time_frame"),
     "greeting": ("greeting_incomplete",),
     "courtesy": ("courtesy_share", "rude"),
     "apologize_for_inconvenience": ("no_apology",),

@@ -7,17 +7,54 @@ Only turns that end within ``closing_s`` seconds of the last of those content tu
 closing should thank the customer (``thanks``), invite further contact (``invite``) and say a
 warm goodbye (``farewell``); the score is the share of the three found, and the coaching names
 only the missing ones.
+
+A thank-you that ends a request or a question (请您评价,谢谢; "please DM us your number, thank
+you"; 请问您是哪里的用户？谢谢) thanks for the favour asked, not for the contact: a thanks hit is
+not a closing when the sentence just before it (back to the previous full stop, at most
+``request_window_chars`` characters) ends in a question mark or holds a ``request_cue`` phrase,
+unless its last clause is the invitation (还有其他问题吗？谢谢).
 """
 
 from __future__ import annotations
 
+import re
+
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import Component, agent_turns, components_outcome, units
+from calmline.monitor.detectors.phrases import (
+    Component,
+    Hit,
+    agent_turns,
+    components_outcome,
+    units,
+)
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
 
+_SENTENCE_END = re.compile(r"[。．.!！?？~～\n]")
+_CLAUSE_END = re.compile(r"[,，、;；]")
+_QUESTION = ("?", "？")
+_TRAILING = " \t,，、;；:：~～!！。.)）]】"
+
+
+def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a thanks hit thanks for the contact rather than ending a request or a question."""
+    before = hit.turn.text[: hit.match.start_char].rstrip(" \t,，、;；:：")
+    asked = before.endswith(_QUESTION)
+    parts = _SENTENCE_END.split(before.rstrip(_TRAILING + "?？"))
+    window = int(practice.threshold("request_window_chars", 40))
+    sentence = parts[-1][-window:] if parts else ""
+    if not sentence.strip():
+        return True
+    clause = _CLAUSE_END.split(sentence)[-1]
+    if ctx.matcher.find(clause, practice.phrase_list("invite"), fuzzy_threshold=100):
+        return True  # 还有其他问题吗？感谢您的来电: thanks after the invitation closes the call
+    if asked:
+        return False
+    return not ctx.matcher.find(sentence, practice.phrase_list("request_cue"), fuzzy_threshold=100)
+
+
 COMPONENTS = (
-    Component("thanks", "closing_thanks", "a thank-you"),
+    Component("thanks", "closing_thanks", "a thank-you", accept=closes_contact),
     Component("invite", "closing_invite", "an invitation to get back in touch"),
     Component("farewell", "closing_farewell", "a warm goodbye"),
 )

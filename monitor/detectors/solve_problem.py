@@ -11,9 +11,16 @@ Four parts, each worth its ``*_points`` (they add up to 100 in the default rubri
   counted only in a turn that also holds an action or a commitment, so that a stray 今天 or
   "today" is not taken for a promise of time.
 
-Missing parts are findings of their own kind (``no_commitment``, ``no_next_step``, and
-``no_time_frame`` for a next step without a time), each with its own coaching, so the coaching
-never suggests a step the agent already offered. Not judged without agent or customer speech.
+Two further lexicons feed these parts: ``undertaking`` (an action the agent takes on
+itself, 帮您登记 / 为您联系商家 / "I will check it for you", "I have ordered you a new card")
+counts both as a commitment and as a next step; ``customer_step`` (a step the agent tells the
+customer to take, 建议您… / "please try …") counts as a next step only.
+
+Missing parts are findings of their own kind (``no_empathy``, ``no_commitment``,
+``no_next_step``, and ``no_time_frame`` for a next step without a time), each with its own
+coaching, so the coaching never suggests a step the agent already offered. The empathy part also
+takes the phrases of the ``empathy`` practice, so a feeling recognised there is not a missing
+part here. Not judged without agent or customer speech.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
+    Hit,
     agent_turns,
     complaint_turns,
     customer_turns,
@@ -42,6 +50,18 @@ PARTS = (
 )
 
 
+def merged(hits: list[Hit], more: list[Hit]) -> list[Hit]:
+    """``hits`` and ``more`` in call order, the first of each turn only: one credit finding
+    per turn and part shows the moment, and keeps later turns under the findings cap."""
+    seen: set[int] = set()
+    out = []
+    for h in sorted(hits + more, key=lambda h: (h.turn.index, h.match.start_char)):
+        if h.turn.index not in seen:
+            seen.add(h.turn.index)
+            out.append(h)
+    return out
+
+
 @register("solve_problem")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     agents = agent_turns(ctx)
@@ -53,8 +73,22 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         lexicon: find_hits(ctx, agents, practice.phrase_list(lexicon), negations=negations)
         for lexicon, *_ in PARTS
     }
+    undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
+    steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
+    hits["commitment"] = merged(hits["commitment"], undertakings)
+    hits["action"] = merged(hits["action"], undertakings + steps)
+    # a feeling recognised in the words of the empathy practice counts here too: one thing said
+    # is one credit, never a fault in one practice and a credit in the other
+    felt = ctx.rubric.practices.get("empathy")
+    if felt is not None and felt.enabled:
+        also = find_hits(
+            ctx, agents, felt.phrase_list("good"), negations=felt.phrase_list("negation")
+        )
+    else:
+        also = []
+    hits["empathy"] = merged(hits["empathy"], also)
     step_turns = {h.turn.index for h in hits["action"] + hits["commitment"]}
-    hits["time_frame"] = [h for h in hits["time_frame"] if h.turn.index in step_turns]
+    hits["time_frame"] = merged([h for h in hits["time_frame"] if h.turn.index in step_turns], [])
 
     findings: list[Finding] = []
     score = 0.0
@@ -75,6 +109,17 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             )
     complaints = complaint_turns(ctx)
     anchor = (reply_to(ctx, complaints[0]) if complaints else None) or agents[-1]
+    if not hits["empathy"]:
+        findings.append(
+            turn_finding(
+                ctx,
+                practice_id,
+                "no_empathy",
+                anchor,
+                Severity.MINOR,
+                "agent did not recognise the customer's feelings (no empathy phrase)",
+            )
+        )
     if not hits["commitment"]:
         findings.append(
             turn_finding(

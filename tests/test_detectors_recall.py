@@ -1,0 +1,245 @@
+"""Phrase detectors on practice said in ordinary words (issue 13, item 5).
+
+Each case is one agent line after a customer complaint, scored with the packaged default
+rubrics: commitments and next steps said as 帮您/为您 + verb or "I will … for you", a closing
+thanks that is really the end of a request, a confirming question versus a request to repeat,
+blame pushed to a third party, arguing by a rhetorical question. Every credit case has
+negative cases that must not fire: a negated phrase, the customer's words, a look-alike.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from calmline.monitor.detectors import DetectorContext, detector_for
+from calmline.monitor.textmatch import PhraseMatcher
+from tests.test_detectors_text import CALM, RUBRICS, A, C, call
+
+COMPLAINT = {"zh": "我要投诉，你们送的东西有问题", "en": "I want to complain, my card is broken"}
+
+
+def run(practice_id: str, report):
+    """The practice's outcome on ``report`` with the packaged default rubric."""
+    rubric = RUBRICS[report.language]
+    ctx = DetectorContext(
+        report=report,
+        rubric=rubric,
+        matcher=PhraseMatcher(rubric.matching, rubric.language),
+        stress=CALM,
+    )
+    return detector_for(practice_id)(ctx, practice_id, rubric.practices[practice_id])
+
+
+def fired(practice_id: str, language: str, agent: str, customer: str | None = None) -> set:
+    """Finding kinds of ``practice_id`` that point at the agent's line."""
+    report = call(
+        language,
+        (C, 0.0, 3.0, customer or COMPLAINT[language]),
+        (A, 3.5, 9.0, agent),
+    )
+    return {f.kind for f in run(practice_id, report).findings if f.turn_index == 1}
+
+
+# --- solve_problem: commitments and next steps in ordinary words --------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "您先别着急，我帮您登记一下"),
+        ("zh", "小美这边为您联系商家核实"),
+        ("zh", "我这边给您做个升级处理"),
+        ("zh", "已经为您反馈给相关部门了"),
+        ("en", "I will check it for you."),
+        ("en", "I have scheduled your appointment for Monday."),
+        ("en", "I ordered you a replacement card."),
+    ],
+)
+def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str) -> None:
+    kinds = fired("solve_problem", language, text)
+    assert {"commitment", "next_step"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "24小时内会有专员主动联系您，请保持电话畅通"),
+        ("zh", "建议您先关闭呼叫转移，重新设置试一下"),
+        ("en", "Please try to restart the phone."),
+        ("en", "A new checkbook has been sent to your home address."),
+    ],
+)
+def test_step_by_others_is_next_step_not_commitment(language: str, text: str) -> None:
+    kinds = fired("solve_problem", language, text)
+    assert "next_step" in kinds
+    assert "commitment" not in kinds
+
+
+def test_time_frame_with_a_step_by_a_specialist() -> None:
+    assert "time_frame" in fired("solve_problem", "zh", "专员会在24小时内联系您")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "这个我没办法帮您登记"),
+        ("zh", "我们不能为您联系商家"),
+        ("en", "I can't check it for you."),
+        ("en", "I haven't ordered a replacement card."),
+    ],
+)
+def test_negated_undertaking_does_not_fire(language: str, text: str) -> None:
+    kinds = fired("solve_problem", language, text)
+    assert not {"commitment", "next_step"} & kinds
+
+
+@pytest.mark.parametrize(
+    ("language", "customer"),
+    [
+        ("zh", "你们帮我登记一下，再帮我联系商家"),
+        ("en", "Will you check it for me? I ordered a card."),
+    ],
+)
+def test_customer_words_are_not_credited(language: str, customer: str) -> None:
+    report = call(
+        language, (C, 0.0, 3.0, customer), (A, 3.5, 6.0, "好的" if language == "zh" else "okay")
+    )
+    found = run("solve_problem", report).findings
+    assert not [f for f in found if f.kind in ("commitment", "next_step")]
+
+
+# --- acknowledge ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "了解了先生，我看一下您的订单"),
+        ("zh", "您反映的问题我们已经了解，已详细记录"),
+        ("en", "We have received your feedback."),
+    ],
+)
+def test_ordinary_acknowledgement(language: str, text: str) -> None:
+    assert "ack_phrase" in fired("acknowledge", language, text)
+
+
+@pytest.mark.parametrize(("language", "text"), [("zh", "这个情况我不了解"), ("en", "okay okay")])
+def test_no_acknowledgement(language: str, text: str) -> None:
+    assert "ack_phrase" not in fired("acknowledge", language, text)
+
+
+# --- paraphrase ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "就是说您这边已经申请理赔成功了是吧"),
+        ("zh", "您需要商家道歉是吗"),
+        ("en", "Do you mean the phone stops while playing music?"),
+        ("en", "So you want to move 135 dollars, right?"),
+    ],
+)
+def test_confirming_question_is_paraphrase(language: str, text: str) -> None:
+    assert "paraphrase" in fired("paraphrase", language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "您刚才说的什么我没有听清楚"),
+        ("zh", "我明白您的意思呃是这样的"),
+        ("zh", "您是昨天下的单吗"),
+        ("en", "Sorry, what do you mean? Could you repeat that?"),
+    ],
+)
+def test_request_to_repeat_or_new_question_is_no_paraphrase(language: str, text: str) -> None:
+    assert "paraphrase" not in fired("paraphrase", language, text)
+
+
+# --- faults: blame shift, arguing, over-promise ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "我们只是第三方平台，责任方是商家"),
+        ("zh", "这是商家的问题，您自己去找商家"),
+        ("en", "It's the merchant's fault, not ours."),
+    ],
+)
+def test_blame_on_third_party(language: str, text: str) -> None:
+    assert "blame_shift" in fired("no_blame_shift", language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("zh", "我帮您联系商家处理"), ("zh", "商家会联系您")]
+)
+def test_naming_a_third_party_is_no_blame(language: str, text: str) -> None:
+    assert "blame_shift" not in fired("no_blame_shift", language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "你为什么当时不反馈呢"),
+        ("zh", "那您为什么要点呢"),
+        ("en", "Why didn't you report it then?"),
+    ],
+)
+def test_rhetorical_question_is_arguing(language: str, text: str) -> None:
+    assert "arguing" in fired("no_arguing", language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("zh", "您是什么时候下的单"), ("en", "When did you place the order?")]
+)
+def test_genuine_question_is_no_arguing(language: str, text: str) -> None:
+    assert "arguing" not in fired("no_arguing", language, text)
+
+
+@pytest.mark.parametrize("text", ["平台一定会严惩商家的", "违规商家会被处罚", "我不能保证"])
+def test_policy_statement_is_no_overpromise(text: str) -> None:
+    assert "overpromise" not in fired("no_overpromise", "zh", text)
+
+
+# --- closing thanks -----------------------------------------------------------------------
+
+
+def closing_kinds(language: str, last: str) -> set:
+    report = call(
+        language,
+        (C, 0.0, 3.0, COMPLAINT[language]),
+        (A, 3.5, 8.0, "好的，已经帮您处理好了" if language == "zh" else "Okay, that is done now."),
+        (C, 8.5, 9.5, "好" if language == "zh" else "okay"),
+        (A, 10.0, 16.0, last),
+    )
+    return {f.kind for f in run("closing", report).findings if f.turn_index == 3}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "麻烦您对小美的服务进行评价，谢谢您"),
+        ("zh", "如仍需帮助可再次发起会话，如没有其他问题，麻烦对小美的服务进行评价哦，谢谢您~"),
+        ("zh", "请问您是哪里的用户？谢谢！"),
+        ("zh", "请您私信提供您的号码，以便我们核实，谢谢"),
+        ("en", "Please provide your phone number via private message. Thank you!"),
+        ("en", "Did you report the broadband issue? Thanks!"),
+    ],
+)
+def test_thanks_ending_a_request_is_no_closing(language: str, text: str) -> None:
+    assert "closing_thanks" not in closing_kinds(language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "还有其他问题吗？感谢您的来电，再见"),
+        ("zh", "好的，谢谢您，祝您生活愉快"),
+        ("en", "Is there anything else? Thank you for calling, have a great day."),
+        ("en", "We will record the case. Thanks very much for your reminder."),
+    ],
+)
+def test_closing_thanks_still_found(language: str, text: str) -> None:
+    assert "closing_thanks" in closing_kinds(language, text)
