@@ -296,9 +296,7 @@ def charged_turns(ctx: DetectorContext) -> dict[int, str]:
         return {}
     judge = _Judge(ctx, PRACTICE, practice, FloorRules.of(ctx.rubric, practice))
     interruptions, possible = _charged(judge, agent, customer)
-    return {
-        f.turn_index: f.kind for f in (*interruptions, *possible) if f.turn_index is not None
-    }
+    return {f.turn_index: f.kind for f in (*interruptions, *possible) if f.turn_index is not None}
 
 
 def _charged(
