@@ -70,7 +70,7 @@ import calendar
 import datetime as _dt
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -697,6 +697,24 @@ def redact_words(
     return tuple(_marked_words(words, matches)), matches
 
 
+def _pieces(
+    m: PiiMatch, owner: Sequence[tuple[int, int]], words: Sequence[Word]
+) -> Iterator[tuple[int, int, int, PiiMatch]]:
+    """Split a match over a flat word sequence into one piece per owner (turn, utterance) it
+    crosses. ``owner[i]`` is (owner index, index of word ``i`` in its owner). Yields (owner, first
+    and last flat word of the piece, the piece in its owner's word indices)."""
+    g = m.first_word
+    while g <= m.last_word:
+        oi = owner[g][0]
+        h = g
+        while h + 1 <= m.last_word and owner[h + 1][0] == oi:
+            h += 1
+        a = m.start_char if g == m.first_word else 0
+        b = m.end_char if h == m.last_word else len(words[h].text)
+        yield oi, g, h, PiiMatch(m.kind, owner[g][1], a, owner[h][1], b, m.value)
+        g = h + 1
+
+
 def redact_word_groups(
     groups: Sequence[Sequence[Word]], kinds: Iterable[str] = PII_KINDS, *, long_numbers: bool = True
 ) -> list[tuple[Word, ...]]:
@@ -707,18 +725,8 @@ def redact_word_groups(
     owner = [(gi, wi) for gi, g in enumerate(groups) for wi in range(len(g))]
     pieces: dict[int, list[PiiMatch]] = {}
     for m in find_pii(flat, kinds, long_numbers=long_numbers):
-        g = m.first_word
-        while g <= m.last_word:
-            gi = owner[g][0]
-            h = g
-            while h + 1 <= m.last_word and owner[h + 1][0] == gi:
-                h += 1
-            a = m.start_char if g == m.first_word else 0
-            b = m.end_char if h == m.last_word else len(flat[h].text)
-            pieces.setdefault(gi, []).append(
-                PiiMatch(m.kind, owner[g][1], a, owner[h][1], b, m.value)
-            )
-            g = h + 1
+        for gi, _, _, piece in _pieces(m, owner, flat):
+            pieces.setdefault(gi, []).append(piece)
     return [
         tuple(_marked_words(g, pieces[gi])) if gi in pieces else tuple(g)
         for gi, g in enumerate(groups)
@@ -851,23 +859,15 @@ def redact_report(
                     word_count=m.last_word - m.first_word + 1,
                 )
             )
-            # split the span into one piece per turn it crosses
-            g = m.first_word
-            while g <= m.last_word:
-                ti = seq[g][0]
-                h = g
-                while h + 1 <= m.last_word and seq[h + 1][0] == ti:
-                    h += 1
-                a = m.start_char if g == m.first_word else 0
-                b = m.end_char if h == m.last_word else len(words[h].text)
-                piece = PiiMatch(m.kind, seq[g][1], a, seq[h][1], b, m.value)
+            # one piece per turn the span crosses
+            for ti, g, h, piece in _pieces(m, seq, words):
                 per_turn.setdefault(ti, []).append(piece)
+                a, b = piece.start_char, piece.end_char
                 texts = [w.text for w in words[g : h + 1]]
                 texts[-1] = texts[-1][:b] if len(texts) > 1 else texts[-1][a:b]
                 if len(texts) > 1:
                     texts[0] = texts[0][a:]
                 secrets.append(_Secret(m.kind, _join(texts, language), m.value))
-                g = h + 1
     scrub = _Scrubber(chosen, secrets, long_numbers)
     new_turns = []
     for ti, turn in enumerate(turns):

@@ -11,23 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from calmline.monitor.detectors import DetectorContext, detector_for
-from calmline.monitor.textmatch import PhraseMatcher
-from tests.test_detectors_text import CALM, RUBRICS, A, C, call
+from tests.test_detectors_text import A, C, call, run
 
 COMPLAINT = {"zh": "我要投诉，你们送的东西有问题", "en": "I want to complain, my card is broken"}
-
-
-def run(practice_id: str, report):
-    """The practice's outcome on ``report`` with the packaged default rubric."""
-    rubric = RUBRICS[report.language]
-    ctx = DetectorContext(
-        report=report,
-        rubric=rubric,
-        matcher=PhraseMatcher(rubric.matching, rubric.language),
-        stress=CALM,
-    )
-    return detector_for(practice_id)(ctx, practice_id, rubric.practices[practice_id])
 
 
 def fired(practice_id: str, language: str, agent: str, customer: str | None = None) -> set:
