@@ -471,33 +471,23 @@ def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     try:
         root, data = _load(text)
     except _LimitExceeded as e:
-        mark = e.problem_mark
-        raise RubricError(
-            source,
-            [
-                RubricProblem(
-                    f"YAML refused: {e.problem}",
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
-                )
-            ],
-        ) from None
+        raise RubricError(source, [_at(f"YAML refused: {e.problem}", e.problem_mark)]) from None
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
         what = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise RubricError(
-            source,
-            [
-                RubricProblem(
-                    f"YAML syntax error: {what}",
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
-                )
-            ],
-        ) from None
+        mark = e.problem_mark or e.context_mark
+        raise RubricError(source, [_at(f"YAML syntax error: {what}", mark)]) from None
     except yaml.YAMLError as e:  # e.g. a control character the YAML reader refuses
         raise RubricError(source, [RubricProblem(f"YAML error: {e}")]) from None
     return root, data
+
+
+def _at(message: str, mark: yaml.Mark | None) -> RubricProblem:
+    """A problem at a YAML mark (1-based line and column), or without a place."""
+    return RubricProblem(
+        message,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )
 
 
 def _load(text: str) -> tuple[yaml.Node | None, Any]:
