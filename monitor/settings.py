@@ -229,6 +229,12 @@ class PrivacySettings(BaseModel):
         "by default they are redacted as [NUMBER].",
     )
 
+    @property
+    def long_numbers(self) -> bool:
+        """Whether runs of 6+ digits that no rule names are redacted (the ``long_numbers``
+        argument of :mod:`calmline.monitor.redact`)."""
+        return not self.allow_long_numbers
+
 
 class WebhookSettings(BaseModel):
     url: str | None = Field(None, description="URL that receives signed JSON events.")

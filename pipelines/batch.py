@@ -317,9 +317,7 @@ class BatchPipeline:
         if s.privacy.redact:
             # after scoring, so redaction never changes a score
             with stage("redact"):
-                report = redact_report(
-                    report, s.privacy.kinds, long_numbers=not s.privacy.allow_long_numbers
-                )
+                report = redact_report(report, s.privacy.kinds, long_numbers=s.privacy.long_numbers)
         timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
         return replace(report, timings=dict(timings))
 

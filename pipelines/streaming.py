@@ -1343,7 +1343,7 @@ class StreamingSession:
             after = self._neighbour(after, 1)
         groups = ([before.words] if before is not None else []) + [v.words for v in chain]
         privacy = self.settings.privacy
-        out = redact_word_groups(groups, privacy.kinds, long_numbers=not privacy.allow_long_numbers)
+        out = redact_word_groups(groups, privacy.kinds, long_numbers=privacy.long_numbers)
         return out[len(groups) - len(chain) + chain.index(u)]
 
     def _utterance_payload(self, u: _Utterance) -> dict[str, Any]:
@@ -1716,7 +1716,7 @@ class StreamingSession:
     def _scrub(self, text: str | None) -> str | None:
         privacy = self.settings.privacy
         if text and privacy.redact:
-            return redact_text(text, privacy.kinds, long_numbers=not privacy.allow_long_numbers)
+            return redact_text(text, privacy.kinds, long_numbers=privacy.long_numbers)
         return text
 
     def _alert(self, kind: str) -> None:
