@@ -50,6 +50,43 @@ class VadSettings(BaseModel):
     min_speech_ms: int = Field(150, ge=0, description="Shorter speech is dropped (ms).")
     min_silence_ms: int = Field(300, ge=0, description="Silence that ends a speech span (ms).")
     speech_pad_ms: int = Field(60, ge=0, description="Padding on each side of speech (ms).")
+    # Stereo calls (one party per channel, usually 8 kHz G.711): speech is found on each channel
+    # with these, then crosstalk is removed (``crosstalk``). On the six real Harper Valley calls
+    # as 8 kHz mu-law (bench/accuracy.py, bench/README.md) 0.3 / 300 / 30 give stereo DER 3.7 %
+    # at collar 0.25 against the transcript segments (3.4 % with -57..-49 dBFS crosstalk) and
+    # 2.4 % against the segments refined by level, where the mono values above give 6.0 %
+    # (44.4 % with crosstalk) and 3.0 %: the lower threshold finds soft onsets and word ends at
+    # 8 kHz (missed speech 8.9 % -> 5.9 % of the segments), the shorter padding gives back the
+    # false alarm. Thresholds 0.25-0.4 with 30-60 ms padding and 300-500 ms silences are all
+    # within 1.5 points of it.
+    channels_threshold: float = Field(
+        0.3, gt=0, lt=1, description="Stereo calls: speech probability threshold per channel."
+    )
+    channels_min_silence_ms: int = Field(
+        300, ge=0, description="Stereo calls: silence that ends a speech span (ms)."
+    )
+    channels_speech_pad_ms: int = Field(
+        30, ge=0, description="Stereo calls: padding on each side of speech (ms)."
+    )
+
+
+class CrosstalkSettings(BaseModel):
+    """Stereo calls: a channel's speech counts only where it carries its own talker
+    (``calmline.monitor.crosstalk``, where the figures behind each default are)."""
+
+    enabled: bool = Field(True, description="Remove crosstalk and echo from stereo speech.")
+    min_correlation: float = Field(
+        0.5, gt=0, le=1, description="Cross-channel correlation at which a frame can be a copy."
+    )
+    min_level_gap_db: float = Field(
+        6.0, ge=0, description="A copy is at least this much quieter than its source (dB)."
+    )
+    max_lag_ms: float = Field(
+        16.0, gt=0, le=64, description="Longest delay of a copy behind its source (ms)."
+    )
+    floor_margin_db: float = Field(
+        8.0, ge=0, description="Noise-floor stretches touching a copy are part of it (dB)."
+    )
 
 
 class DiarizationSettings(BaseModel):
@@ -57,11 +94,15 @@ class DiarizationSettings(BaseModel):
         "auto",
         description="auto: stereo files by channel map, mono files by the embedded backend.",
     )
+    # A mono recording may hold one voice (a voicemail, a read test): by default its count is
+    # estimated between 1 and 2 (a phone call), and the report's speaker_count says how sure
+    # that is (models/diarization_embedded.py for the figures). Raise max_speakers for
+    # conference calls; set num_speakers to fix the count.
     num_speakers: int | None = Field(
-        2, ge=1, description="Speakers in a mono call; null to estimate between min and max."
+        None, ge=1, description="Speakers in a mono call; null to estimate between min and max."
     )
     min_speakers: int = Field(1, ge=1, description="Lower bound when estimating.")
-    max_speakers: int = Field(4, ge=1, description="Upper bound when estimating.")
+    max_speakers: int = Field(2, ge=1, description="Upper bound when estimating.")
     pyannote_pipeline: str = Field(
         "pyannote/speaker-diarization-community-1",
         description="pyannote pipeline: a local directory with config.yaml, or a hub name.",
@@ -291,6 +332,96 @@ class WebhookSettings(BaseModel):
         return self
 
 
+ALERT_KINDS = (
+    "interruption",
+    "apology_demand",
+    "repeated_ack",
+    "agent_louder",
+    "agent_faster",
+    "agitation_rising",
+    "non_talk",
+)
+"""Live events that are supervisor alerts (``docs/live.md``); ``acknowledgement`` is a credit."""
+AlertKind = Literal[
+    "interruption",
+    "apology_demand",
+    "repeated_ack",
+    "agent_louder",
+    "agent_faster",
+    "agitation_rising",
+    "non_talk",
+]
+ALERT_THRESHOLD_FIELDS = {
+    "interruption": ("overlap_s",),
+    "agent_louder": ("loudness_rel_db",),
+    "agent_faster": ("rate_ratio",),
+    "agitation_rising": ("agitation",),
+}
+"""Numbers of an alert's payload that ``alerts.thresholds`` may set a minimum for."""
+
+
+class AlertSettings(BaseModel):
+    """Which live events become supervisor alerts, how long they are kept, and when they are
+    quiet (``calmline.api.alerts``)."""
+
+    kinds: list[AlertKind] = Field(
+        default_factory=lambda: list(ALERT_KINDS), description="Live events that alert."
+    )
+    min_severity: Literal["info", "minor", "major", "critical"] = Field(
+        "info", description="Alerts below this severity are not raised."
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description='Minimum of a payload number, "<kind>.<field>": value, e.g. '
+        '{"interruption.overlap_s": 1.0, "agitation_rising.agitation": 0.7}.',
+    )
+    keep_hours: float = Field(
+        24.0, gt=0, le=24 * 366, description="Alerts are kept this long, then deleted (h)."
+    )
+    hold_kinds: list[AlertKind] = Field(
+        default_factory=lambda: ["non_talk"],
+        description="Alerts that are quiet while the agent has announced a hold.",
+    )
+    # Hold phrases: "稍等" is in 985 of the 15,806 agent lines of MUSIED (real Mandarin service
+    # calls, 6.2 %), "等一下" in 207; "one moment" is the hold of the Harper Valley calls. English
+    # phrases are matched as whole words ("hold on", never "holder").
+    hold_phrases: dict[Literal["en", "zh"], list[str]] = Field(
+        default_factory=lambda: {
+            "en": [
+                "on hold",
+                "please hold",
+                "hold on",
+                "hold the line",
+                "one moment",
+                "just a moment",
+                "a moment please",
+                "bear with me",
+                "one second",
+                "just a second",
+            ],
+            "zh": ["稍等", "稍候", "等一下", "等一等"],
+        },
+        description="What an agent says to announce a hold, per language.",
+    )
+    hold_max_s: float = Field(
+        180.0,
+        ge=0,
+        le=3600,
+        description="A hold ends when the agent speaks again, at the latest this long after "
+        "the announcement (s); 0 = holds never quiet alerts.",
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _threshold_keys(cls, v: dict[str, float]) -> dict[str, float]:
+        for key in v:
+            kind, _, name = key.partition(".")
+            if name not in ALERT_THRESHOLD_FIELDS.get(kind, ()):
+                known = [f"{k}.{f}" for k, fs in ALERT_THRESHOLD_FIELDS.items() for f in fs]
+                raise ValueError(f"alerts.thresholds: unknown {key!r}; one of {known}")
+        return v
+
+
 class Settings(BaseSettings):
     """Everything Calmline can be told. See the README's settings table."""
 
@@ -305,6 +436,7 @@ class Settings(BaseSettings):
     audio: AudioSettings = AudioSettings()
     asr: AsrSettings = AsrSettings()
     vad: VadSettings = VadSettings()
+    crosstalk: CrosstalkSettings = CrosstalkSettings()
     diarization: DiarizationSettings = DiarizationSettings()
     roles: RoleSettings = RoleSettings()
     measure: MeasureSettings = MeasureSettings()
@@ -316,6 +448,7 @@ class Settings(BaseSettings):
     live: LiveSettings = LiveSettings()
     privacy: PrivacySettings = PrivacySettings()
     webhooks: WebhookSettings = WebhookSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def load(cls, file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from calmline.models.base import VoiceActivityDetector
 from calmline.monitor.audio import LoadOptions, load_audio
 from calmline.monitor.errors import ChannelMapError
 from calmline.monitor.measure import MeasureOptions, measure, overlaps
@@ -40,6 +41,7 @@ from calmline.monitor.types import (
     CallReport,
     ModelInfo,
     RoleAssignment,
+    SpeakerCount,
     SpeechSegment,
     Word,
 )
@@ -144,10 +146,10 @@ class BatchPipeline:
         with stage("speech"):
             segments: list[SpeechSegment] = []
             spans_by_channel: dict[int | None, list[tuple[float, float]]] = {}
+            speaker_count: SpeakerCount | None = None
             if backend == "channels":
-                for channel in range(audio.channels):
-                    spans = vad.detect(audio.samples[channel])
-                    spans_by_channel[channel] = spans
+                spans_by_channel.update(channel_speech(audio.samples, vad, s))
+                for channel, spans in spans_by_channel.items():
                     speaker = f"channel_{channel}"
                     segments += [SpeechSegment(a, b, speaker, channel) for a, b in spans]
                 segments.sort(key=lambda x: (x.start, x.end))
@@ -159,12 +161,18 @@ class BatchPipeline:
                 diarizer = self.models.diarizer(backend)
                 models_used.append(diarizer.info)
                 num = request.num_speakers or s.diarization.num_speakers
-                segments = diarizer.diarize(
-                    mono,
-                    num_speakers=num,
-                    min_speakers=s.diarization.min_speakers,
-                    max_speakers=s.diarization.max_speakers,
-                )
+                counts = {
+                    "num_speakers": num,
+                    "min_speakers": s.diarization.min_speakers,
+                    "max_speakers": s.diarization.max_speakers,
+                }
+                diarize_counted = getattr(diarizer, "diarize_counted", None)
+                if diarize_counted is not None:
+                    # the embedded backend also says how many voices and how sure it is
+                    counted = diarize_counted(mono, **counts)
+                    segments, speaker_count = counted.segments, counted.speaker_count
+                else:
+                    segments = diarizer.diarize(mono, **counts)
                 spans_by_channel[None] = union_spans([(x.start, x.end) for x in segments])
                 attribution = backend
 
@@ -243,6 +251,7 @@ class BatchPipeline:
             warnings=warnings,
             hook=hook,
             timings=timings,
+            speaker_count=speaker_count,
         )
 
     def assemble_report(
@@ -260,6 +269,7 @@ class BatchPipeline:
         warnings: list[str],
         hook: Hook | Callable[..., None] | None = None,
         timings: dict[str, float] | None = None,
+        speaker_count: SpeakerCount | None = None,
     ) -> CallReport:
         """Turns, measurements, scores and redaction from attributed speech and words.
 
@@ -292,6 +302,7 @@ class BatchPipeline:
                     low_conf_threshold=s.measure.low_conf_threshold,
                     non_talk_min_s=s.measure.non_talk_min_s,
                 ),
+                segments=segments,
             )
 
         report = CallReport(
@@ -305,11 +316,12 @@ class BatchPipeline:
             roles=roles,
             segments=tuple(segments),
             turns=turns,
-            overlaps=overlaps(turns),
+            overlaps=overlaps(segments),  # speech, not turns: turns span pauses
             metrics=metrics,
             models=tuple(models_used),
             timings=timings,
             warnings=tuple(warnings),
+            speaker_count=speaker_count,
         )
         if s.scoring.enabled:
             with stage("score"):
@@ -331,6 +343,42 @@ class BatchPipeline:
                 self._rubrics.setdefault(candidate.language, candidate)
             rubric = self._rubrics.setdefault(language, default_rubric(language))
         return rubric
+
+
+def channel_speech(
+    samples: np.ndarray, vad: VoiceActivityDetector, settings: Settings
+) -> dict[int, list[tuple[float, float]]]:
+    """Speech spans of each channel of a stereo call, each channel's own talker only.
+
+    Silero's probabilities per channel, with the frames where a channel only carries the
+    other party (crosstalk, echo: :mod:`calmline.monitor.crosstalk`) set to 0, made into spans
+    with the stereo VAD settings (``vad.channels_*``, tuned on real 8 kHz calls).
+    """
+    from calmline.models.vad_silero import VadOptions, spans_from_probabilities
+    from calmline.monitor.crosstalk import CrosstalkOptions, own_speech_probabilities
+
+    v, x = settings.vad, settings.crosstalk
+    options = VadOptions(
+        threshold=v.channels_threshold,
+        min_speech_ms=v.min_speech_ms,
+        min_silence_ms=v.channels_min_silence_ms,
+        speech_pad_ms=v.channels_speech_pad_ms,
+    )
+    probs = [vad.speech_probabilities(samples[c]) for c in range(samples.shape[0])]
+    if len(probs) == 2:
+        probs = own_speech_probabilities(
+            samples,
+            probs,
+            CrosstalkOptions(
+                enabled=x.enabled,
+                min_correlation=x.min_correlation,
+                min_level_gap_db=x.min_level_gap_db,
+                max_lag_ms=x.max_lag_ms,
+                floor_margin_db=x.floor_margin_db,
+            ),
+        )
+    duration = samples.shape[1] / SAMPLE_RATE
+    return {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
 
 
 @contextmanager
