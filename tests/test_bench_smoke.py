@@ -59,11 +59,30 @@ def test_stereo_mix_gives_each_speaker_a_channel_and_drops_the_third():
 
 
 def test_reference_interruptions_follow_the_detector_rule():
+    from calmline.monitor.floor import InterruptionRule
+    from calmline.monitor.types import SpeechSegment
+
     mix = accuracy.stereo_mix(_recording())
-    events = accuracy.reference_interruptions(mix, max_pause=1.5, tolerance=0.3)
-    # B at 3.0 s inside A's 0-4 s turn; B at 8.0 s inside A's 7.5-9.5 s turn (0.6 s: don't care)
-    assert [(e["channel"], e["start"]) for e in events] == [(1, 3.0), (1, 8.0)]
-    assert [e["length"] > accuracy.BACKCHANNEL_S for e in events] == [True, False]
+    segments = [
+        SpeechSegment(seg.start, seg.end, label)
+        for seg, _, label in mix.reference.itertracks(yield_label=True)
+    ]
+    case = accuracy.InterruptionCase("r", "ami-16k", None, mix.speakers, segments, None)
+    # B at 3.0 s inside A's 0-4 s speech, 1 s of overlap; B's 0.6 s at 8.0 s is too short
+    events = accuracy.reference_interruptions(case, InterruptionRule(), None)
+    assert [(e["channel"], e["start"], e["overlap"]) for e in events] == [(1, 3.0, 1.0)]
+    assert [(e["channel"], e["start"]) for e in accuracy.truth_interruptions(case)] == [(1, 3.0)]
+
+
+def test_detections_match_one_to_one_by_interrupter_within_a_second():
+    reference = [{"channel": 1, "start": 3.0}]
+    detected = [
+        {"channel": 1, "start": 3.5},
+        {"channel": 0, "start": 3.0},
+        {"channel": 1, "start": 3.2},
+    ]
+    assert accuracy.match_events(detected, reference) == (1, 2, 0)
+    assert accuracy.match_events([{"channel": 1, "start": 4.1}], reference) == (0, 1, 1)
 
 
 def test_batch_with_two_workers_analyses_every_call(tmp_path):

@@ -7,12 +7,15 @@ turn-transition tolerance) and before the customer's next turn, not counting bac
 the long turn (listening, not taking the floor). A long turn after which the customer speaks
 again, or the call ends, before the agent does is not judged. How the agent took the floor:
 
-- ``took_floor_over_customer`` (major): the agent turn starts while the long turn holds the
-  floor (see :func:`~calmline.monitor.detectors.let_finish.starts_inside`). Credit 0.
+- ``took_floor_over_customer`` (major): the agent took the floor by cutting in on the customer:
+  an interruption of the customer under the segment rule of ``docs/interruptions.md``
+  (:func:`~calmline.monitor.detectors.let_finish.interruption_events`) falls in the agent turn
+  and starts inside the long turn. Value: its overlap in seconds, from segments. Credit 0.
 - ``took_floor_in_pause`` (positive): the agent starts at least ``pause_min_s`` (0.3 s) after the
   long turn ends. Credit 1.
-- ``took_floor_latched`` (minor): anything in between, the agent starting within the tolerance
-  before the end or less than ``pause_min_s`` after it. Credit ``latched_credit`` (0.5): the
+- ``took_floor_latched`` (minor): anything in between, the agent starting before the end
+  without cutting in (overlap or speech too short for an interruption) or less than
+  ``pause_min_s`` after it. Credit ``latched_credit`` (0.5): the
   customer had finished, but this is not the breath-pause technique either; and
   sub-0.3 s gaps are within the jitter of voice-activity boundaries, so a gap of 0.1 s cannot be
   told from one of 0.3 s with confidence. Requiring ``gap_before >= 0`` instead would credit
@@ -42,10 +45,12 @@ from calmline.monitor.detectors.let_finish import (
     FloorRules,
     charged_turns,
     describe_gap,
+    interruption_events,
     is_backchannel,
     starts_inside,
 )
 from calmline.monitor.detectors.phrases import match_fields
+from calmline.monitor.floor import Interruption
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Finding, Role, Severity, Turn
 
@@ -74,6 +79,10 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     redirects = practice.phrase_list("redirect")
     negations = practice.phrase_list("negation")
     charged = charged_turns(ctx)
+    cut_in: dict[int, Interruption] = {}  # agent turn -> the agent's first cut-in in it
+    for e, t in interruption_events(ctx, rules):
+        if t.role is Role.AGENT:
+            cut_in.setdefault(t.index, e)
 
     findings: list[Finding] = []
     weighted_credit = 0.0
@@ -92,10 +101,11 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         mood = f"customer agitation {level:.2f}{' (agitated)' if agitated else ''}"
         long_turn = f"the customer's {c.end - c.start:.1f} s turn {c.index}"
 
-        over = starts_inside(a, c, rules.tolerance)
-        if over:
+        event = cut_in.get(a.index)
+        over = event is not None and c.start <= event.start <= c.end
+        if event is not None and over:
             credit = 0.0
-            overlap = min(a.end, c.end) - a.start
+            overlap = event.overlap
             kind, severity, value, limit = (
                 "took_floor_over_customer",
                 Severity.MAJOR,
@@ -132,8 +142,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             Finding(
                 practice=practice_id,
                 kind=kind,
-                start=a.start,
-                end=min(a.end, c.end) if over else a.end,
+                start=event.start if event is not None and over else a.start,
+                end=event.end if event is not None and over else a.end,
                 speaker=a.speaker,
                 role=a.role,
                 quote=a.text,

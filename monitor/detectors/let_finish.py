@@ -3,15 +3,21 @@ or with a retort.
 
 Findings:
 
-- ``interruption`` (major): an agent turn that starts while a customer turn holds the floor,
-  ``cust.start + tolerance < agent.start < cust.end - tolerance`` (the customer had been talking
-  for more than the turn-transition tolerance and keeps talking more than the tolerance past
-  the agent's start), and that is not a backchannel. Value: the overlap in seconds, from the
-  agent's start to whichever of the two turns ends first. Weight ``agitated_weight`` when the
-  customer's agitation at that moment is at or above ``rubric.stress.agitated_level``.
+- ``interruption`` (major): the agent cutting in on the customer under the interruption rule of
+  ``docs/interruptions.md`` (:mod:`calmline.monitor.floor`), read from the call's speech
+  segments, not its turns: a stretch of agent speech starts while the customer is speaking
+  (for more than ``simultaneous_start_s`` already), overlaps that customer speech by at least
+  ``min_overlap_s``, lasts at least ``backchannel_max_s``, holds a recognised word, is not a
+  backchannel by its words, is not the agent resuming after a pause of their own of at most
+  ``resume_pause_s`` (over a customer who started in it), and is not a closing overlap (a
+  goodbye over the other's last words; closing words are the ``closing`` practice's ``thanks``
+  and ``farewell`` phrases, :func:`only_closing`). Start:
+  the agent's onset; end: the end of the overlap; value: the overlap in seconds, from segments.
+  Weight ``agitated_weight`` when the customer's agitation at that moment is at or above
+  ``rubric.stress.agitated_level``.
 - ``possible_interruption`` (minor, mono recordings only): see below.
-- ``customer_interruption`` (info, not scored): the customer starting inside an agent turn by
-  the same rule. It belongs in the record of the call, not against the agent.
+- ``customer_interruption`` (info, not scored): the customer cutting in on the agent by the same
+  rule. It belongs in the record of the call, not against the agent.
 - ``louder`` / ``faster`` (minor, weight ``agitated_weight``): an agent turn at
   ``loudness_rel_db >= louder_db`` or at an articulation rate of ``faster_ratio`` times the
   agent's median or more, while the customer is agitated. Both are relative to the agent's own
@@ -26,15 +32,18 @@ An interruption is charged here only: when it is also the way the agent took the
 long customer turn, ``gentle_control`` reports it as counted under this practice, without a
 penalty of its own (see :func:`charged_turns`).
 
-A backchannel is not an interruption: an agent turn no longer than ``backchannel_max_s`` or of at
-most ``backchannel_max_words`` words, whose text is nothing but backchannel phrases (lexicon
-``backchannel``) and fillers, while the customer keeps talking after it.
+A backchannel is not an interruption, by its duration (speech shorter than
+``backchannel_max_s``) or by its words (at most ``backchannel_max_words`` words, nothing but
+backchannel phrases of the lexicon ``backchannel`` and fillers). Where the report holds no
+segments (a live call's partial report), the turns stand in for them.
 
 **Mono recordings.** Single-label diarization gives one speaker per instant, so it cannot show
-two people talking at once: on a mono call an interruption shows up as an agent turn that begins
-right where the customer's ends. Such a turn is reported as a ``possible_interruption`` when the
-agent starts no more than ``possible_interruption_gap_s`` (0.1 s) after the customer's turn ends
-(or before it, within the tolerance), the customer's text does not end a sentence (it has
+two people talking at once, and the segment rule finds nothing there; where a diarizer does
+produce overlapping speech the rule applies as on a stereo call. On a mono call an interruption
+shows up as an agent turn that begins right where the customer's ends. Such a turn is reported
+as a ``possible_interruption`` when the agent starts no more than
+``possible_interruption_gap_s`` (0.1 s) after the customer's turn ends (or before it, within
+the tolerance), the customer's text does not end a sentence (it has
 text and its last character is not sentence-final punctuation) and the turn is not a backchannel
 (the customer's turn right after it counts as the customer going on). Because a
 transcript without punctuation cannot show an unfinished sentence, the cue is used only when the
@@ -53,17 +62,25 @@ Score: ``100 - per_interruption_penalty * sum(interruption weights)
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import match_fields
+from calmline.monitor.detectors.phrases import match_fields, units
+from calmline.monitor.floor import (
+    Interruption,
+    InterruptionRule,
+    Stretch,
+    find_interruptions,
+    stretches,
+)
 from calmline.monitor.measure import count_units
 from calmline.monitor.rubric import PhraseEntry, PracticeRubric, Rubric
 from calmline.monitor.stress import MIN_RATE_UNITS
 from calmline.monitor.textmatch import PhraseMatcher
-from calmline.monitor.types import Finding, Role, Severity, Turn
+from calmline.monitor.types import Finding, Role, Severity, SpeechSegment, Turn, Word
 
 PRACTICE = "let_finish"
 
@@ -71,6 +88,9 @@ DEFAULTS = {
     "turn_transition_tolerance_s": 0.3,
     "backchannel_max_s": 1.0,
     "backchannel_max_words": 3.0,
+    "min_overlap_s": 0.5,
+    "simultaneous_start_s": 0.2,
+    "resume_pause_s": 1.0,
     "agitated_weight": 1.5,
     "per_interruption_penalty": 20.0,
     "louder_db": 4.0,
@@ -81,7 +101,9 @@ DEFAULTS = {
     "faster_penalty": 5.0,
     "retort_penalty": 10.0,
 }
-"""Thresholds of this practice and their defaults (rubric key -> value)."""
+"""Thresholds of this practice and their defaults (rubric key -> value). The interruption rule's
+(``backchannel_max_s``, ``backchannel_max_words``, ``min_overlap_s``, ``simultaneous_start_s``,
+``resume_pause_s``) are argued in ``docs/interruptions.md``."""
 
 _SENTENCE_END = frozenset("。！？!?.…")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -94,10 +116,20 @@ class FloorRules:
     Attributes:
         tolerance: Turn-transition tolerance (s): starts closer than this to the other turn's
             start or end are ordinary turn-taking, not talking over.
-        backchannel_max_s: Longest backchannel (s).
+        backchannel_max_s: Longest backchannel (s); speech shorter than this never takes the
+            floor.
         backchannel_max_words: Most words in a backchannel.
         backchannel: The backchannel lexicon.
         fillers: Filler words that may accompany a backchannel (嗯, 啊, um …).
+        min_overlap_s: Least overlap of an interruption (s).
+        simultaneous_start_s: Two starts this close are simultaneous, not a cut-in (s).
+        resume_pause_s: A pause of one's own up to this keeps the floor (s).
+        closing: Closing words, the ``thanks`` and ``farewell`` phrases of the rubric's
+            ``closing`` practice (empty without one): an overlap in a closing exchange is no
+            interruption (:func:`calmline.monitor.floor.closing_overlap`).
+        closing_content_units: Fewest words (Mandarin: characters) besides closing words,
+            backchannels and fillers that make words more than a closing; the closing
+            practice's ``content_min_units`` (4 / 6).
     """
 
     tolerance: float
@@ -105,6 +137,22 @@ class FloorRules:
     backchannel_max_words: float
     backchannel: tuple[PhraseEntry, ...]
     fillers: tuple[str, ...]
+    min_overlap_s: float = DEFAULTS["min_overlap_s"]
+    simultaneous_start_s: float = DEFAULTS["simultaneous_start_s"]
+    resume_pause_s: float = DEFAULTS["resume_pause_s"]
+    closing: tuple[PhraseEntry, ...] = ()
+    closing_content_units: float = 4.0
+
+    @property
+    def interruption_rule(self) -> InterruptionRule:
+        """These thresholds as the segment rule of :mod:`calmline.monitor.floor`."""
+        return InterruptionRule(
+            simultaneous_start_s=self.simultaneous_start_s,
+            resume_pause_s=self.resume_pause_s,
+            min_overlap_s=self.min_overlap_s,
+            min_speech_s=self.backchannel_max_s,
+            backchannel_max_words=int(self.backchannel_max_words),
+        )
 
     @classmethod
     def of(cls, rubric: Rubric, practice: PracticeRubric) -> FloorRules:
@@ -122,12 +170,23 @@ class FloorRules:
         phrases = practice.phrase_list("backchannel")
         if not phrases and owner is not None:
             phrases = owner.phrase_list("backchannel")
+        closing = rubric.practices.get("closing")
+        closing_words = (
+            (*closing.phrase_list("thanks"), *closing.phrase_list("farewell")) if closing else ()
+        )
         return cls(
             tolerance=value("turn_transition_tolerance_s"),
             backchannel_max_s=value("backchannel_max_s"),
             backchannel_max_words=value("backchannel_max_words"),
             backchannel=phrases,
             fillers=rubric.matching.fillers,
+            min_overlap_s=value("min_overlap_s"),
+            simultaneous_start_s=value("simultaneous_start_s"),
+            resume_pause_s=value("resume_pause_s"),
+            closing=closing_words,
+            closing_content_units=(
+                closing.threshold("content_min_units", 4.0) if closing is not None else 4.0
+            ),
         )
 
 
@@ -188,6 +247,30 @@ def only_phrases(
     return False
 
 
+def only_closing(text: str, rules: FloorRules, matcher: PhraseMatcher) -> bool:
+    """Whether ``text`` is a closing's thanks and goodbyes and nothing more: it holds a closing
+    phrase (``rules.closing``), and what is left once closing phrases, backchannels and fillers
+    are taken out is shorter than ``rules.closing_content_units`` (the closing practice's own
+    measure of a turn that carries content; "that's" is one word). "Okay thank you and have a
+    good day" is a closing; "thank you, and one more thing about my card" is not."""
+    if not rules.closing or not text.strip():
+        return False
+    found = matcher.find(text, rules.closing, fuzzy_threshold=100)
+    if not found:
+        return False
+    rest = list(text)
+    for m in (*found, *matcher.find(text, rules.backchannel, fuzzy_threshold=100)):
+        rest[m.start_char : m.end_char] = " " * (m.end_char - m.start_char)
+    left = "".join(rest).lower()
+    fillers = sorted((f.lower() for f in rules.fillers if f), key=len, reverse=True)
+    if matcher.cjk:
+        for f in fillers:
+            left = left.replace(f, " ")
+        return units(left, "zh") < rules.closing_content_units
+    content = [w for w in re.findall(r"\w+(?:'\w+)*", left) if w not in fillers]
+    return len(content) < rules.closing_content_units
+
+
 @dataclass(frozen=True, slots=True)
 class _Judge:
     """What every finding of one run of the detector needs: context, thresholds, rules."""
@@ -237,8 +320,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         return PracticeOutcome(score=None, findings=())
     judge = _Judge(ctx, practice_id, practice, FloorRules.of(ctx.rubric, practice))
 
-    interruptions, possible = _charged(judge, agent, customer)
-    by_customer = _customer_interruptions(judge, agent, customer)
+    events = interruption_events(ctx, judge.rules)
+    interruptions, possible = _charged(judge, events)
+    by_customer = _customer_interruptions(judge, events)
     louder, faster = _louder_faster(judge, agent)
     retorts = _retorts(judge, agent)
 
@@ -262,7 +346,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         end=None,
         quote="",
         value=_r(total_overlap),
-        threshold=judge.rules.tolerance,
+        threshold=judge.rules.min_overlap_s,
         detail=(
             f"{len(interruptions)} interruption(s) by the agent ({n_agitated} while the customer "
             f"was agitated), {total_overlap:.2f} s of overlap in total; "
@@ -295,15 +379,15 @@ def charged_turns(ctx: DetectorContext) -> dict[int, str]:
     if not agent or not customer:
         return {}
     judge = _Judge(ctx, PRACTICE, practice, FloorRules.of(ctx.rubric, practice))
-    interruptions, possible = _charged(judge, agent, customer)
+    interruptions, possible = _charged(judge, interruption_events(ctx, judge.rules))
     return {f.turn_index: f.kind for f in (*interruptions, *possible) if f.turn_index is not None}
 
 
 def _charged(
-    judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]
+    judge: _Judge, events: Sequence[tuple[Interruption, Turn]]
 ) -> tuple[list[Finding], list[Finding]]:
     """The interruptions and, on a punctuated mono call, the possible interruptions."""
-    interruptions = _interruptions(judge, agent, customer)
+    interruptions = _interruptions(judge, events)
     possible: list[Finding] = []
     ctx = judge.ctx
     if ctx.report.attribution != "channels" and _punctuated(ctx.report.turns):
@@ -312,35 +396,114 @@ def _charged(
     return interruptions, possible
 
 
-def _interruptions(judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]) -> list[Finding]:
-    """Agent turns starting while a customer turn holds the floor, backchannels left out."""
-    rules = judge.rules
-    found: list[tuple[Turn, Turn]] = []
-    for a in agent:
-        c = next((c for c in customer if starts_inside(a, c, rules.tolerance)), None)
-        if c is not None and not is_backchannel(
-            a, rules, judge.ctx.matcher, other_continues=c.end > a.end
-        ):
-            found.append((a, c))
-    total = sum(min(a.end, c.end) - a.start for a, c in found)
+def interruption_events(ctx: DetectorContext, rules: FloorRules) -> list[tuple[Interruption, Turn]]:
+    """Interruptions between the agent and the customer, either way, under the segment rule,
+    each with the turn of the interrupter it falls in.
+
+    Speech comes from the report's segments (the turns' spans where it has none) and words from
+    the turns; speakers other than the call's agent and customer are left out.
+    """
+    report = ctx.report
+    role_of = _roles(report)
+    wanted = {Role.AGENT, Role.CUSTOMER}
+    segments = report.segments or tuple(
+        SpeechSegment(t.start, t.end, t.speaker, t.channel) for t in report.turns
+    )
+    segments = tuple(s for s in segments if role_of.get(s.speaker) in wanted)
+    words: dict[str, list[Word]] = {}
+    for t in report.turns:
+        words.setdefault(t.speaker, []).extend(t.words)
+    rule = rules.interruption_rule
+    speech = stretches(segments, words, rule.join_gap_s)
+
+    def backchannel(stretch: Stretch) -> bool:
+        return only_phrases(
+            _text(stretch, report.language), rules.backchannel, ctx.matcher, rules.fillers
+        )
+
+    def closing(said: Sequence[Word]) -> bool:
+        return only_closing(_words_text(said, report.language), rules, ctx.matcher)
+
+    by_speaker: dict[str, list[Turn]] = {}
+    for t in sorted(report.turns, key=lambda t: (t.start, t.end, t.index)):
+        by_speaker.setdefault(t.speaker, []).append(t)
     out = []
-    for i, (a, c) in enumerate(found, start=1):
-        end = min(a.end, c.end)
-        level, weight = judge.weight_at(a.start)
+    for event in find_interruptions(speech, rule, backchannel, closing):
+        if {role_of.get(event.speaker), role_of.get(event.interrupted)} != wanted:
+            continue
+        turn = _turn_at(by_speaker.get(event.speaker, []), event.start)
+        if turn is not None:
+            out.append((event, turn))
+    return out
+
+
+def _roles(report) -> dict[str, Role]:
+    roles = dict(report.roles.roles)
+    for t in report.turns:
+        roles.setdefault(t.speaker, t.role)
+    return roles
+
+
+def _text(stretch: Stretch, language: str) -> str:
+    return _words_text(stretch.words or (), language)
+
+
+def _words_text(words: Sequence[Word], language: str) -> str:
+    joiner = "" if language.startswith("zh") else " "
+    return joiner.join(w.text for w in words)
+
+
+def _turn_at(own: Sequence[Turn], time: float) -> Turn | None:
+    """Of one speaker's turns (in time order), the one holding ``time``, else the nearest."""
+    k = bisect_right([t.start for t in own], time)
+    candidates = own[max(0, k - 1) : k + 1]
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda t: (
+            0.0 if t.start <= time <= t.end else min(abs(time - t.start), abs(time - t.end)),
+            t.index,
+        ),
+    )
+
+
+def _event_detail(event: Interruption, who: str, whom: str) -> str:
+    """What was measured, for a finding's detail."""
+    s = event.stretch
+    how = (
+        f"{who} started {event.start - event.held_since:.2f} s into the {whom}'s speech "
+        f"(from {event.held_since:.2f} s)"
+    )
+    return (
+        f"{how}: {event.overlap:.2f} s of overlapping speech, {s.duration:.2f} s of {who.lower()} "
+        "speech"
+    )
+
+
+def _interruptions(judge: _Judge, events: Sequence[tuple[Interruption, Turn]]) -> list[Finding]:
+    """The agent cutting in on the customer (segment rule)."""
+    rules = judge.rules
+    found = [(e, t) for e, t in events if t.role is Role.AGENT]
+    total = sum(e.overlap for e, _ in found)
+    out = []
+    for i, (e, a) in enumerate(found, start=1):
+        level, weight = judge.weight_at(e.start)
         out.append(
             judge.finding(
                 a,
                 "interruption",
                 Severity.MAJOR,
-                end=end,
-                value=_r(end - a.start),
-                threshold=rules.tolerance,
+                start=_r(e.start),
+                end=_r(e.end),
+                quote=_text(e.stretch, judge.ctx.report.language) or a.text,
+                value=_r(e.overlap),
+                threshold=rules.min_overlap_s,
                 detail=(
-                    f"Agent started {a.start - c.start:.2f} s into customer turn {c.index} while "
-                    f"the customer kept talking until {c.end:.2f} s: {end - a.start:.2f} s of "
-                    f"overlap, beyond the {rules.tolerance:.2f} s turn-transition tolerance; "
-                    f"{judge.mood(level)}, weight {weight:g}. Interruption {i} of {len(found)}, "
-                    f"{total:.2f} s of overlap in total."
+                    f"{_event_detail(e, 'Agent', 'customer')} (an interruption takes at least "
+                    f"{rules.min_overlap_s:.2f} s of overlap and {rules.backchannel_max_s:.2f} s "
+                    f"of speech); {judge.mood(level)}, weight {weight:g}. Interruption {i} of "
+                    f"{len(found)}, {total:.2f} s of overlap in total."
                 ),
                 weight=weight,
             )
@@ -392,27 +555,26 @@ def _possible_interruptions(
 
 
 def _customer_interruptions(
-    judge: _Judge, agent: Sequence[Turn], customer: Sequence[Turn]
+    judge: _Judge, events: Sequence[tuple[Interruption, Turn]]
 ) -> list[Finding]:
-    """Customer turns starting while an agent turn holds the floor (recorded, not scored)."""
-    rules = judge.rules
+    """The customer cutting in on the agent by the same rule (recorded, not scored)."""
     out = []
-    for c in customer:
-        a = next((a for a in agent if starts_inside(c, a, rules.tolerance)), None)
-        if a is None or is_backchannel(c, rules, judge.ctx.matcher, other_continues=a.end > c.end):
+    for e, c in events:
+        if c.role is not Role.CUSTOMER:
             continue
-        end = min(a.end, c.end)
         out.append(
             judge.finding(
                 c,
                 "customer_interruption",
                 Severity.INFO,
-                end=end,
-                value=_r(end - c.start),
-                threshold=rules.tolerance,
+                start=_r(e.start),
+                end=_r(e.end),
+                quote=_text(e.stretch, judge.ctx.report.language) or c.text,
+                value=_r(e.overlap),
+                threshold=judge.rules.min_overlap_s,
                 detail=(
-                    f"Customer started {c.start - a.start:.2f} s into agent turn {a.index}: "
-                    f"{end - c.start:.2f} s of overlap; recorded, not scored against the agent."
+                    f"{_event_detail(e, 'Customer', 'agent')}; recorded, not scored against the "
+                    "agent."
                 ),
             )
         )
