@@ -125,16 +125,18 @@ def test_turns_come_back_in_order_with_metrics(en_call):
     assert [replace(t, metrics=None) for t in measured] == turns
 
 
-def test_english_rates_in_words_per_minute(en_call):
+def test_english_rates_in_syllables_per_second(en_call):
     _, measured, _ = en_call
     m = measured[0].metrics
-    assert m.rate_unit == rate_unit("en") == "words_per_min"
+    assert m.rate_unit == rate_unit("en") == "syllables_per_s"
     assert m.duration == 2.0
-    assert m.speech_rate == pytest.approx(5 / 2.0 * 60)  # 150 words/min
-    # Phonation: 1.0-3.0 minus the 0.4 s pause; the 0.05 s gaps between words count as speech.
-    assert m.articulation_rate == pytest.approx(5 / 1.6 * 60)  # 187.5 words/min
-    # A punctuation-only token is not a word: turn 5 has one word.
-    assert measured[5].metrics.speech_rate == pytest.approx(1 / 2.5 * 60)
+    # Hel-lo thanks for cal-ling to-day: 8 syllables over 2 s
+    assert m.speech_rate == pytest.approx(8 / 2.0)
+    # Phonation is measured on the signal, which sounds through the whole turn (the words'
+    # 0.4 s gap is not a pause in the audio): 2.0 s.
+    assert m.articulation_rate == pytest.approx(8 / 2.0)
+    # A punctuation-only token has no syllable: turn 5 has one.
+    assert measured[5].metrics.speech_rate == pytest.approx(1 / 2.5)
 
 
 def test_mandarin_rates_in_characters_per_second():
@@ -143,7 +145,7 @@ def test_mandarin_rates_in_characters_per_second():
     m = measured[0].metrics
     assert m.rate_unit == "chars_per_s"
     assert m.speech_rate == pytest.approx(11 / 2.0)
-    assert m.articulation_rate == pytest.approx(round(11 / 1.7, 2))  # 0.3 s pause left out
+    assert m.articulation_rate == pytest.approx(11 / 2.0)  # the signal has no pause
     assert measured[1].metrics.speech_rate is None  # no words, no rate
     assert measured[1].metrics.mean_word_prob is None
     agent = call.speakers[0]
@@ -238,9 +240,9 @@ def test_speaker_metrics(en_call):
         3,
         7.0,
     )
-    # 8 agent words over 6 s of turns, all of which have words.
-    assert agent.speech_rate == pytest.approx(8 / 6.0 * 60)
-    assert agent.rate_unit == "words_per_min"
+    # 12 agent syllables over 6 s of turns, all of which have words.
+    assert agent.speech_rate == pytest.approx(12 / 6.0)
+    assert agent.rate_unit == "syllables_per_s"
 
 
 def test_turn_order_does_not_change_the_measurements(en_call):
@@ -339,7 +341,8 @@ def test_overlaps_merge_and_name_who_was_talking_first():
 
 
 def test_units_and_phonation():
-    assert count_units(words(("Hello,", 0, 1, 1), ("...", 1, 1, 1), ("it's", 1, 2, 1)), "en") == 2
+    # syllables: hel-lo, it's; punctuation has none
+    assert count_units(words(("Hello,", 0, 1, 1), ("...", 1, 1, 1), ("it's", 1, 2, 1)), "en") == 3
     assert count_units(words(("您好，", 0, 1, 1), ("OK", 1, 2, 1), ("𠮷", 2, 3, 1)), "zh") == 3
     assert count_units(words(("您好", 0, 1, 1)), "cmn") == 2
     assert count_units(words(("您好", 0, 1, 1)), "en") == 1

@@ -82,10 +82,12 @@ def test_measurements_are_filled(analyzed, name):
         m = t.metrics
         assert m is not None
         assert m.speech_rate is not None and m.speech_rate > 0
-        assert m.articulation_rate is not None and m.articulation_rate >= m.speech_rate - 1e-6
+        # measured over 2 s or more of speech only; pauses left out, so never below the speech rate
+        assert m.articulation_rate is None or m.articulation_rate >= m.speech_rate - 1e-6
         assert m.loudness_dbfs is not None and -80 < m.loudness_dbfs < 0
         assert m.mean_word_prob is not None
     assert sum(t.metrics.f0_median_hz is not None for t in worded) >= len(worded) // 2
+    assert any(t.metrics.articulation_rate is not None for t in worded)
     cm = report.metrics
     assert set(cm.talk_time) >= {"agent", "customer"}
     assert 0.2 < cm.talk_ratio < 0.8

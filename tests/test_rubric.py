@@ -98,7 +98,7 @@ def test_default_thresholds_of_the_timing_practices():
     assert zh.practices["let_finish"].thresholds["turn_transition_tolerance_s"] == 0.3
     # articulation rate excludes pauses: its band sits above the speaking-rate band
     assert zh.practices["clear_speech"].thresholds["articulation_max"] == 6.8
-    assert en.practices["clear_speech"].thresholds["articulation_max"] == 280
+    assert en.practices["clear_speech"].thresholds["articulation_max"] == 7.5  # syllables/s
     assert en.practices["gentle_control"].thresholds["long_turn_s"] == 8.0
     assert {"backchannel", "retort"} <= set(en.practices["let_finish"].phrases)
 

@@ -5,14 +5,19 @@ Judged: every agent turn with recognised words. Per judged turn, a finding for e
 - ``low_confidence``: ``mean_word_prob < min_mean_word_prob`` (0.6);
 - ``low_conf_words``: ``low_conf_share > max_low_conf_share`` (0.25);
 - ``too_slow`` / ``too_fast``: articulation rate outside ``[articulation_min, articulation_max]``
-  in the turn's ``rate_unit`` (Mandarin characters per second, English words per minute). A
-  turn of fewer than ``min_rate_units`` (4) units is not judged on rate: the rate of two words
-  is the length of a pause, not a pace. When the rubric's language counts a different unit from
-  the call's (an English rubric on a Mandarin call), the built-in band of the call's unit is used
-  rather than comparing characters per second with words per minute. The articulation rate
-  leaves pauses out and so runs well above the speech rate (on the bundled sample calls: English
-  agents 200-305 against 145-250 words per minute, Mandarin 5.2-5.9 against 4.1-4.4 characters
-  per second): a band is to be set for articulation, not for the speech rate;
+  in the turn's ``rate_unit`` (Mandarin characters per second, English syllables per second).
+  Only turns with an articulation rate are judged: :func:`calmline.monitor.measure.measure`
+  gives one only over 2 s or more of the speaker's speech, since the rate of a one-second phrase
+  is the length of its few words, not a pace (on six real 8 kHz bank calls, Harper Valley, the
+  human timing of phrases under 2 s reaches 9.5 syllables per second, of longer ones 6.5). A
+  turn of fewer than ``min_rate_units`` (4) syllables is not judged on rate either. When the
+  rubric's language counts a different unit from the call's (an English rubric on a Mandarin
+  call), the built-in band of the call's unit is used rather than comparing characters with
+  syllables. The articulation rate leaves pauses out and so runs above the speech rate: a band
+  is to be set for articulation, not for the speech rate. Built-in English band 3.0-7.5
+  syllables per second: conversational English articulates at 4.5-6; the rated agent turns of
+  the Harper Valley calls measure 3.1-7.1 (``bench/articulation.py``), and the rubric sets its
+  own band from the same calls;
 - ``too_quiet``: ``loudness_dbfs < min_loudness_dbfs`` (-35 dBFS), else ``mumbling``:
   ``loudness_rel_db < quiet_rel_db`` (-6 dB below the agent's own median turn). One level
   finding per turn: a turn that is absolutely too quiet is not also reported as relatively so.
@@ -33,7 +38,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.measure import CHARS_PER_S, WORDS_PER_MIN, count_units, rate_unit
+from calmline.monitor.measure import (
+    CHARS_PER_S,
+    SYLLABLES_PER_S,
+    WORDS_PER_MIN,
+    count_units,
+    rate_unit,
+)
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.stress import MIN_RATE_UNITS
 from calmline.monitor.types import Finding, Role, Severity, Turn, TurnMetrics
@@ -51,8 +62,13 @@ DEFAULTS = {
 }
 """Thresholds of this practice and their defaults (rubric key -> value)."""
 
-RATE_BANDS = {CHARS_PER_S: (3.0, 5.5), WORDS_PER_MIN: (120.0, 180.0)}
-"""Default articulation band per rate unit."""
+RATE_BANDS = {
+    CHARS_PER_S: (3.0, 5.5),
+    SYLLABLES_PER_S: (3.0, 7.5),
+    WORDS_PER_MIN: (120.0, 180.0),
+}
+"""Default articulation band per rate unit (``words_per_min``: reports written before rates
+were counted in syllables)."""
 
 
 @register(PRACTICE)
@@ -174,7 +190,7 @@ def _faults(
 
 def _band(ctx: DetectorContext, practice: PracticeRubric, unit: str) -> tuple[float, float]:
     """The articulation band in ``unit``: the rubric's if it counts that unit, else the default."""
-    lo, hi = RATE_BANDS.get(unit, RATE_BANDS[WORDS_PER_MIN])
+    lo, hi = RATE_BANDS.get(unit, RATE_BANDS[SYLLABLES_PER_S])
     if rate_unit(ctx.rubric.language) != unit:
         return lo, hi
     return practice.threshold("articulation_min", lo), practice.threshold("articulation_max", hi)
