@@ -11,7 +11,7 @@ warm caches pollute the other's figures:
 
 Both sides use the same model, device, compute type, CPU threads, beam size (5), word timestamps,
 ``condition_on_previous_text=False``, the call's language given (no detection on either side) and
-the same initial prompt for Mandarin. Each child loads its models and warms up on the first 20 s
+no initial prompt. Each child loads its models and warms up on the first 20 s
 of the call before it is timed; the two then run the call in turn (the order alternates between
 repetitions) and the fastest run of each side is kept, so both see the same machine load. A
 side's peak memory is the peak resident set size (``ru_maxrss``) of its own child process,
@@ -131,8 +131,6 @@ class _Bare:
     def run(self, path: str, language: str, channels: int) -> dict[str, Any]:
         from faster_whisper import decode_audio
 
-        from calmline.models.asr_whisper import ZH_PROMPT
-
         t0 = time.perf_counter()
         signals = decode_audio(path, split_stereo=channels == 2)
         if channels != 2:
@@ -147,7 +145,6 @@ class _Bare:
                 word_timestamps=True,
                 vad_filter=True,
                 condition_on_previous_text=False,
-                initial_prompt=ZH_PROMPT if language == "zh" else None,
             )
             words += sum(len(s.words or ()) for s in segments)
         t2 = time.perf_counter()
