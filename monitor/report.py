@@ -2,7 +2,8 @@
 
 The schema is documented in ``docs/report-schema.md``. ``report_to_dict`` / ``report_from_dict``
 round-trip exactly, so a stored report can be read back (and re-scored) without audio or models.
-Exports: RTTM (written by pyannote.core) and WebVTT.
+Exports: RTTM (the diarization's speaker labels and speech segments, written by pyannote.core)
+and WebVTT.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from calmline.monitor.types import (
     Overlap,
     PracticeScore,
     Redaction,
+    ReviewReason,
     Role,
     RoleAssignment,
     RoleEvidence,
     Scorecard,
     Severity,
     Span,
+    SpeakerCount,
     SpeakerMetrics,
     SpeechSegment,
     StressTrajectory,
@@ -39,14 +42,16 @@ from calmline.monitor.types import (
     Word,
 )
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 """1.1 added ``scorecard``; 1.2 added ``redactions`` and ``incomplete``; 1.3 added the match
 fields of a finding (``match_kind``, ``matched``, ``match_start``, ``match_end``,
 ``matched_form``); 1.4 added ``faults`` and ``credits`` to a practice score and lets a finding
-about the whole call have ``start`` and ``end`` null. A 1.0 report reads back with
-``scorecard`` null, a 1.0 or 1.1 report with ``redactions`` empty and ``incomplete`` false, a
-report before 1.3 with the match fields empty, a report before 1.4 with ``faults`` and
-``credits`` counted from its findings."""
+about the whole call have ``start`` and ``end`` null; 1.5 added ``applicable`` and ``reason`` to
+a practice score and ``needs_review`` and ``review_reasons`` to the scorecard. A 1.0 report
+reads back with ``scorecard`` null, a 1.0 or 1.1 report with ``redactions`` empty and
+``incomplete`` false, a report before 1.3 with the match fields empty, a report before 1.4 with
+``faults`` and ``credits`` counted from its findings, a report before 1.5 with every practice
+applicable (no reason) and ``needs_review`` false."""
 
 
 class ReportFormatError(ValueError):
@@ -131,6 +136,9 @@ def report_from_dict(data: dict[str, Any]) -> CallReport:
                 Redaction(**{**r, "role": Role(r["role"])}) for r in data.get("redactions", ())
             ),
             incomplete=bool(data.get("incomplete", False)),
+            speaker_count=(
+                SpeakerCount(**data["speaker_count"]) if data.get("speaker_count") else None
+            ),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ReportFormatError(f"malformed report: {e}") from e
@@ -172,6 +180,9 @@ def _scorecard(d: dict[str, Any]) -> Scorecard:
         capped_by=tuple(d["capped_by"]),
         practices=practices,
         stress=stress,
+        # Reports before 1.5 hold neither: not reviewed.
+        needs_review=bool(d.get("needs_review", False)),
+        review_reasons=tuple(ReviewReason(**r) for r in d.get("review_reasons", ())),
     )
 
 
@@ -190,20 +201,37 @@ def _turn(t: dict[str, Any]) -> Turn:
 
 
 def to_annotation(report: CallReport):
-    """The turns as a pyannote.core Annotation, labelled by role (or speaker when unknown)."""
+    """Who spoke when, as a pyannote.core Annotation: the report's speech segments, each labelled
+    with the diarization's speaker label (``channel_0`` / ``channel_1`` for a stereo call, the
+    diarizer's labels for a mono one).
+
+    This is what RTTM means in pyannote and the NIST tools: speaker labels and speech segments,
+    so the export scores against a reference like any diarization output. Roles (agent,
+    customer) are not speakers and stay in the JSON report, and turns (a speaker's segments
+    joined across pauses, stretched to their words) are not written: they would count the
+    pauses as speech. A report without segments yields an empty annotation.
+    """
     from pyannote.core import Annotation, Segment
 
     annotation = Annotation(uri=_uri(report))
-    for turn in report.turns:
-        if turn.end > turn.start:
-            label = turn.role.value if turn.role is not Role.UNKNOWN else turn.speaker
-            annotation[Segment(turn.start, turn.end), f"t{turn.index}"] = label
+    for i, seg in enumerate(sorted(report.segments, key=lambda s: (s.start, s.end, s.speaker))):
+        if seg.end > seg.start:
+            annotation[Segment(seg.start, seg.end), f"s{i}"] = seg.speaker
     return annotation
 
 
+def to_rttm(report: CallReport) -> str:
+    """The report's who-spoke-when as RTTM text (see :func:`to_annotation`)."""
+    import io
+
+    buf = io.StringIO()
+    to_annotation(report).write_rttm(buf)
+    return buf.getvalue()
+
+
 def write_rttm(report: CallReport, path: str | os.PathLike[str]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        to_annotation(report).write_rttm(f)
+    """Write :func:`to_rttm` to ``path``."""
+    Path(path).write_text(to_rttm(report), encoding="utf-8")
 
 
 def _uri(report: CallReport) -> str:

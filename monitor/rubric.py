@@ -31,6 +31,11 @@ Shape of a rubric file::
 
 Coaching templates are keyed by ``default`` or by a finding kind; they may only use the
 placeholders ``{time}``, ``{quote}``, ``{value}`` and ``{threshold}``.
+
+A practice may say when it applies (``applies: [two_speakers, customer_problem]``; without the
+key, the practice's default in ``calmline.monitor.applicability``), and an optional ``review``
+section holds the thresholds that mark a call as needing review (``min_role_confidence``,
+``min_turns``, ``min_speech_s``).
 """
 
 from __future__ import annotations
@@ -107,6 +112,18 @@ def _threshold_pairs(thresholds: Mapping[str, float]) -> Iterable[tuple[str, str
             yield key, "max_" + key[4:]
 
 
+Condition = Literal["two_speakers", "customer_problem", "long_customer_turn"]
+"""When a practice applies to a call (:mod:`calmline.monitor.applicability`):
+
+* ``two_speakers``: two voices, an agent's and a customer's, both with words;
+* ``customer_problem``: the customer raised a problem or complained (complaint or anger words,
+  or agitation at the stress section's ``agitated_level``), or the agent recognised the
+  customer's feeling (an ``empathy`` phrase);
+* ``long_customer_turn``: the customer spoke for the practice's ``long_turn_s`` or more and the
+  agent then took the floor.
+"""
+
+
 class PracticeRubric(BaseModel):
     """One practice: how it is detected and scored."""
 
@@ -124,6 +141,10 @@ class PracticeRubric(BaseModel):
     coaching: dict[str, CoachingTemplate] = Field(default_factory=dict)
     """``default`` plus optional per finding kind; ``{time}``, ``{quote}``, ``{value}``,
     ``{threshold}`` are filled from the finding the sentence is about."""
+    applies: tuple[Condition, ...] | None = None
+    """The conditions under which the practice is scored; on a call that fails one it is not
+    applicable (no score, the reason shown). ``None``: the practice's default
+    (:data:`calmline.monitor.applicability.DEFAULT_APPLIES`); ``[]``: always."""
 
     @field_validator("thresholds")
     @classmethod
@@ -213,6 +234,26 @@ def _entries(items: Iterable[str | PhraseEntry]) -> tuple[PhraseEntry, ...]:
     return tuple(p if isinstance(p, PhraseEntry) else PhraseEntry(text=p) for p in items)
 
 
+class ReviewRubric(BaseModel):
+    """When a call's roles or kind are too uncertain to coach the agent on it: the call is
+    scored for the QA lead and marked *needs review*, with no coaching."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_role_confidence: float = Field(0.5, ge=0, le=1)
+    """Lowest role confidence (mono calls, roles from cues) that is not reviewed. With the
+    default cue weights the confidence moves in steps of 0.25: 0.25 is speaking first and
+    nothing else (or one opening phrase against the other speaker speaking first), a guess;
+    0.75 is an opening phrase and speaking first, 1.0 two phrases or more. 0.5 keeps every
+    assignment backed by an opening phrase and reviews the guesses."""
+    min_turns: int = Field(4, ge=0)
+    """Fewest turns with words: the shortest service exchange is a greeting, a request, an
+    answer and a reply. The six Harper Valley bank calls (routine tasks) have 11 to 27."""
+    min_speech_s: float = Field(10.0, ge=0)
+    """Least speech (agent + customer talk time, s). The six Harper Valley calls hold 20 to
+    46 s of speech (7 s and more per side); a clip under 10 s is a fragment, not a call."""
+
+
 class Rubric(BaseModel):
     """A whole rubric file."""
 
@@ -227,6 +268,7 @@ class Rubric(BaseModel):
     """Practices scoring below this get a coaching sentence."""
     matching: MatchingRubric = MatchingRubric()
     stress: StressRubric = StressRubric()
+    review: ReviewRubric = ReviewRubric()
     practices: dict[str, PracticeRubric]
 
     @field_validator("practices")

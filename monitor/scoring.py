@@ -2,7 +2,10 @@
 
 Scoring needs only the report (no audio, no models), so a stored report can be re-scored with
 another rubric at any time. Order: customer stress first (it is context for the detectors), then
-each enabled practice's detector, then the weighted overall score capped by critical findings.
+each enabled practice's detector where the practice applies to the call
+(:mod:`calmline.monitor.applicability`), then the weighted overall score over the practices that
+apply, capped by critical findings. A call whose roles are uncertain is marked as needing review
+and its coaching is withheld.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
+from calmline.monitor.applicability import not_applicable, nothing_to_judge, review_reasons
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, detector_for
 from calmline.monitor.detectors.phrases import agent_said
 from calmline.monitor.rubric import PracticeRubric, Rubric
@@ -54,9 +58,22 @@ def score_report(report: CallReport, rubric: Rubric) -> CallReport:
             raise ScoringError(
                 f"rubric {rubric.rubric} names practice {practice_id!r}, which has no detector"
             )
+        reason = not_applicable(ctx, practice_id, practice)
+        if reason is not None:
+            practices.append(_not_applicable(practice_id, practice, reason))
+            continue
         outcome = detector(ctx, practice_id, practice)
-        practices.append(_practice_score(practice_id, practice, outcome, rubric, ctx))
+        scored = _practice_score(practice_id, practice, outcome, rubric, ctx)
+        if scored.score is None:
+            scored = replace(scored, applicable=False, reason=nothing_to_judge(outcome))
+        practices.append(scored)
 
+    reasons = review_reasons(ctx)
+    if reasons:
+        # Scored for the QA lead; nothing coached to an agent who may not be the agent.
+        practices = [replace(p, coaching=None) for p in practices]
+
+    # Practices that do not apply (score None) carry no weight: the mean is over the others.
     judged = [p for p in practices if p.score is not None and p.weight > 0]
     total_weight = sum(p.weight for p in judged)
     uncapped = sum(p.weight * p.score for p in judged) / total_weight if total_weight else 100.0
@@ -71,8 +88,23 @@ def score_report(report: CallReport, rubric: Rubric) -> CallReport:
         capped_by=capped_by,
         practices=tuple(practices),
         stress=stress,
+        needs_review=bool(reasons),
+        review_reasons=reasons,
     )
     return replace(report, scorecard=scorecard)
+
+
+def _not_applicable(practice_id: str, practice: PracticeRubric, reason: str) -> PracticeScore:
+    return PracticeScore(
+        practice=practice_id,
+        name=practice.name,
+        score=None,
+        weight=practice.weight,
+        findings=(),
+        coaching=None,
+        applicable=False,
+        reason=reason,
+    )
 
 
 def _practice_score(

@@ -71,6 +71,26 @@ class Audio:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeakerCount:
+    """How many voices a mono recording's diarization found, and how sure it is."""
+
+    count: int
+    """Distinct speakers in the segments."""
+    estimated: bool
+    """True when the count was estimated (``diarization.num_speakers`` null), False when fixed."""
+    method: str
+    """``cohesion`` (one voice or more, by how alike the voice in every stretch of speech is),
+    ``eigengap`` (among two or more), ``fixed``, ``too_little_speech`` or ``no_speech``."""
+    cohesion: float | None = None
+    """Mean cosine similarity of the voice embeddings of the speech windows (0-1)."""
+    threshold: float | None = None
+    """Cohesion at or above which the recording is one voice."""
+    confidence: float | None = None
+    """0.5-1: how sure the one-voice-or-more decision is, from the cohesion's distance to the
+    threshold; ``None`` when the cohesion did not decide the count."""
+
+
+@dataclass(frozen=True, slots=True)
 class SpeechSegment:
     """A span where one speaker talks (output of VAD per channel or of diarization)."""
 
@@ -290,6 +310,12 @@ class PracticeScore:
     """Findings that cost points (severity ``minor``, ``major`` or ``critical``)."""
     credits: int = 0
     """Findings that earned credit (severity ``positive``); ``info`` findings are neither."""
+    applicable: bool = True
+    """False when the practice does not apply to this call (``score`` is then ``None``): it
+    shows as "—" with ``reason`` and does not move the overall score."""
+    reason: str | None = None
+    """Why the practice does not apply (no customer problem, one voice …); ``None`` when it
+    applies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +352,17 @@ class StressTrajectory:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewReason:
+    """Why a call's roles or kind are uncertain enough that a QA lead should look first."""
+
+    code: str
+    """``low_role_confidence``, ``one_speaker``, ``one_role``, ``short_call`` or
+    ``not_service``."""
+    detail: str
+    """One line for the reviewer, with the measured value and the threshold."""
+
+
+@dataclass(frozen=True, slots=True)
 class Scorecard:
     rubric: str
     rubric_version: str
@@ -337,6 +374,11 @@ class Scorecard:
     """Practices whose critical findings capped ``overall``."""
     practices: tuple[PracticeScore, ...]
     stress: StressTrajectory
+    needs_review: bool = False
+    """True when who is the agent, or whether this is a service call at all, is uncertain:
+    the call is scored for the QA lead, but no practice carries coaching for the agent."""
+    review_reasons: tuple[ReviewReason, ...] = ()
+    """Why the call needs review; empty when it does not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,3 +421,6 @@ class CallReport:
     incomplete: bool = False
     """True when the call's audio stopped before the call ended (a live stream whose client
     disconnected without a stop message): the report covers only the audio received."""
+    speaker_count: SpeakerCount | None = None
+    """Mono calls: how many voices the diarization found and how sure it is; ``None`` for
+    stereo calls (one party per channel) and backends that do not say."""

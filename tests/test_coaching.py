@@ -14,14 +14,22 @@ import re
 
 import pytest
 
-from calmline.monitor.rubric import PhraseEntry, default_rubric
+from calmline.monitor.rubric import PhraseEntry, ReviewRubric, default_rubric
 from calmline.monitor.scoring import _short, score_report
 from calmline.monitor.textmatch import PhraseMatcher
 from calmline.monitor.types import CallReport, Role
 from tests.conftest import load_bench, shared_data
 from tests.test_detectors_text import A, C, call, run
 
-RUBRICS = {lang: default_rubric(lang) for lang in ("zh", "en")}
+RUBRICS = {
+    # The hand-built calls here are openings and closings of a few turns: coached as calls,
+    # not held back as too short for coaching (the review rules are tested in
+    # test_applicability).
+    lang: default_rubric(lang).model_copy(
+        update={"review": ReviewRubric(min_turns=0, min_speech_s=0)}
+    )
+    for lang in ("zh", "en")
+}
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"")
 _CLAUSES = re.compile(r"[,，.。!！?？;；:：、]+")
 

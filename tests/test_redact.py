@@ -393,7 +393,7 @@ def test_scores_do_not_change(request, name):
 def test_redactions_round_trip_and_old_reports_read(zh_call):
     red = redact_report(zh_call)
     data = json.loads(report_to_json(red))
-    assert data["schema_version"] == SCHEMA_VERSION == "1.4"
+    assert data["schema_version"] == SCHEMA_VERSION == "1.5"
     assert {r["kind"] for r in data["redactions"]} == {"phone", "cn_id"}
     assert set(data["redactions"][0]) == {"kind", "start", "end", "speaker", "role", "word_count"}
     assert report_from_dict(data) == red

@@ -136,4 +136,4 @@ def test_rescoring_a_stored_report_needs_no_audio_or_models(analyzed, tmp_path):
     assert card.rubric_version == "1.0.0-test"
     assert not card.capped_by
     assert card.overall > report.scorecard.overall
-    assert json.loads(report_to_json(rescored))["schema_version"] == "1.4"
+    assert json.loads(report_to_json(rescored))["schema_version"] == "1.5"

@@ -1,0 +1,233 @@
+"""When a practice applies to a call, and when a call needs review before anyone is coached.
+
+**Applicability.** A practice is scored only on a call where it can be judged. Each practice
+lists its conditions (:data:`calmline.monitor.rubric.Condition`) in the rubric's ``applies`` key,
+or takes its default from :data:`DEFAULT_APPLIES`:
+
+* every practice about how the agent deals with the customer needs ``two_speakers``: on a
+  one-voice recording there is nobody to greet, interrupt, acknowledge or argue with, and the
+  words given to "the agent" may be anyone's. Only ``clear_speech`` and ``courtesy`` judge the
+  agent's own speech and apply without a customer;
+* the practices that answer a problem (``solve_problem``, ``acknowledge``, ``paraphrase``,
+  ``empathy``, ``apologize_for_inconvenience``, ``options``, ``no_excuses``) need a
+  ``customer_problem`` (:func:`customer_problem`): a routine request from a calm customer (an
+  address change, a balance) has no complaint to acknowledge, paraphrase, apologise for or
+  solve. On the six Harper Valley bank calls (routine tasks, human transcripts,
+  ``bench/calibrate.py``) none of them applies, and the overall scores move from 71-80 to
+  96-100;
+* ``gentle_control`` needs a ``long_customer_turn`` the agent then took the floor from.
+
+A practice that does not apply has no score (shown as "—"), a reason, and no weight in the
+overall score (the weighted mean is taken over the practices that apply). A practice whose
+detector finds nothing to judge on a call is reported the same way, with the reason its
+detector's outcome gives.
+
+**Needs review.** A call whose roles are uncertain is scored for the QA lead but carries no
+coaching for the agent (a sentence that blames the wrong person does harm), and is flagged with
+its reasons (:func:`review_reasons`): low role confidence, one voice, one role without words, a
+very short call, or no sign of a service conversation. The thresholds are in the rubric's
+``review`` section (:class:`calmline.monitor.rubric.ReviewRubric`), documented there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome
+from calmline.monitor.detectors.gentle_control import DEFAULTS as CONTROL_DEFAULTS
+from calmline.monitor.detectors.let_finish import FloorRules
+from calmline.monitor.detectors.phrases import (
+    agent_turns,
+    complaint_turns,
+    customer_turns,
+    lexicon_hits,
+)
+from calmline.monitor.rubric import Condition, PracticeRubric
+from calmline.monitor.types import CallReport, ReviewReason, Role, Severity
+
+TWO_PARTY = ("two_speakers",)
+PROBLEM = ("two_speakers", "customer_problem")
+
+DEFAULT_APPLIES: Mapping[str, tuple[Condition, ...]] = {
+    "clear_speech": (),
+    "courtesy": (),
+    "let_finish": TWO_PARTY,
+    "gentle_control": ("two_speakers", "long_customer_turn"),
+    "acknowledge": PROBLEM,
+    "no_apology_demand": TWO_PARTY,
+    "solve_problem": PROBLEM,
+    "greeting": TWO_PARTY,
+    "apologize_for_inconvenience": PROBLEM,
+    "paraphrase": PROBLEM,
+    "empathy": PROBLEM,
+    "no_arguing": TWO_PARTY,
+    "no_blame_shift": TWO_PARTY,
+    "no_excuses": PROBLEM,
+    "no_overpromise": TWO_PARTY,
+    "options": PROBLEM,
+    "closing": TWO_PARTY,
+}
+"""Conditions of each practice when its rubric entry has no ``applies`` key. A practice not
+listed here applies whenever it is on two-party calls (``two_speakers``)."""
+
+SERVICE_LEXICONS = (("greeting", "offer_help"), ("closing", "invite"))
+"""Rubric lexicons whose phrases mark a service conversation (an offer to help, an invitation
+to get back in touch), searched in every turn: "how can I help", 很高兴为您服务, "anything else I
+can help you with" are not small talk. (A name cue is not one: 我是 and "this is" are.)"""
+
+
+def conditions(practice_id: str, practice: PracticeRubric) -> tuple[Condition, ...]:
+    """The practice's conditions: its rubric ``applies`` key, else its default."""
+    if practice.applies is not None:
+        return practice.applies
+    return DEFAULT_APPLIES.get(practice_id, TWO_PARTY)
+
+
+def speaker_count(report: CallReport) -> int:
+    """Distinct speakers in the speech segments, else in the turns that hold words."""
+    speakers = {s.speaker for s in report.segments}
+    if not speakers:
+        speakers = {t.speaker for t in report.turns if t.text.strip()}
+    return len(speakers)
+
+
+def not_applicable(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> str | None:
+    """Why the practice does not apply to the call, or ``None`` when it does."""
+    for condition in conditions(practice_id, practice):
+        reason = _failed(ctx, condition, practice)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric) -> str | None:
+    if condition == "two_speakers":
+        n = speaker_count(ctx.report)
+        if n < 2:
+            voices = "one voice" if n == 1 else "no voice"
+            return f"{voices} in the recording: no customer to judge it on"
+        if not agent_turns(ctx):
+            return "the agent said nothing the recogniser heard"
+        if not any(t.text.strip() for t in customer_turns(ctx)):
+            return "the customer said nothing the recogniser heard"
+        return None
+    if condition == "customer_problem":
+        if customer_problem(ctx):
+            return None
+        return (
+            "no customer problem heard (no complaint or anger words, customer agitation never "
+            f"reached {ctx.rubric.stress.agitated_level:g}, no feeling recognised by the agent)"
+        )
+    if condition == "long_customer_turn":
+        long_s = practice.threshold("long_turn_s", CONTROL_DEFAULTS["long_turn_s"])
+        if _took_floor_after_long_turn(ctx, practice, long_s):
+            return None
+        return f"no customer turn of {long_s:g} s or more that the agent took the floor after"
+    raise ValueError(f"unknown applicability condition {condition!r}")
+
+
+def customer_problem(ctx: DetectorContext) -> bool:
+    """Whether the customer raised a problem: a customer turn with complaint or anger words
+    or agitated (:func:`~calmline.monitor.detectors.phrases.complaint_turns`), or, where the
+    customer's words escaped those lexicons, the agent recognising the customer's feeling
+    (the ``empathy`` practice's phrases: "I completely understand how frustrating this is",
+    理解您的心情), which is said to an upset customer only. An apology is not such a sign:
+    "sorry for the wait" and 不好意思 are routine courtesy."""
+    if complaint_turns(ctx):
+        return True
+    empathy = ctx.rubric.practices.get("empathy")
+    if empathy is None:
+        return False
+    return bool(lexicon_hits(ctx, agent_turns(ctx), empathy, "good"))
+
+
+def _took_floor_after_long_turn(
+    ctx: DetectorContext, practice: PracticeRubric, long_s: float
+) -> bool:
+    """Whether an agent turn starts after a customer turn of ``long_s`` or more began (beyond
+    the turn-transition tolerance) and before the customer's next turn."""
+    tolerance = FloorRules.of(ctx.rubric, practice).tolerance
+    customers = sorted(ctx.turns_of(Role.CUSTOMER), key=lambda t: t.start)
+    agents = ctx.turns_of(Role.AGENT)
+    for i, c in enumerate(customers):
+        if c.end - c.start < long_s:
+            continue
+        until = customers[i + 1].start if i + 1 < len(customers) else float("inf")
+        if any(c.start + tolerance < a.start < until for a in agents):
+            return True
+    return False
+
+
+def nothing_to_judge(outcome: PracticeOutcome) -> str:
+    """The reason for a practice that applies but whose detector found nothing to judge."""
+    if outcome.findings and all(f.severity is Severity.INFO for f in outcome.findings):
+        return "every moment it could judge is counted under another practice (see the findings)"
+    return "the call gives nothing to judge it on"
+
+
+def review_reasons(ctx: DetectorContext) -> tuple[ReviewReason, ...]:
+    """Why the call's roles or kind are uncertain (empty when they are not)."""
+    report, review = ctx.report, ctx.rubric.review
+    reasons: list[ReviewReason] = []
+    roles = report.roles
+    if roles.confidence < review.min_role_confidence:
+        reasons.append(
+            ReviewReason(
+                "low_role_confidence",
+                f"the agent was identified with confidence {roles.confidence:.2f} "
+                f"(method {roles.method}, threshold {review.min_role_confidence:g})",
+            )
+        )
+    n = speaker_count(report)
+    if n < 2:
+        reasons.append(
+            ReviewReason(
+                "one_speaker",
+                f"{'one voice' if n == 1 else 'no voice'} in the recording: no second party",
+            )
+        )
+    else:
+        silent = [
+            role.value
+            for role in (Role.AGENT, Role.CUSTOMER)
+            if not any(t.text.strip() for t in ctx.turns_of(role))
+        ]
+        if silent:
+            reasons.append(
+                ReviewReason("one_role", f"no words heard from the {' or the '.join(silent)}")
+            )
+    worded = [t for t in report.turns if t.text.strip()]
+    talk = sum(
+        float(report.metrics.talk_time.get(r.value, 0.0)) for r in (Role.AGENT, Role.CUSTOMER)
+    )
+    if len(worded) < review.min_turns or talk < review.min_speech_s:
+        reasons.append(
+            ReviewReason(
+                "short_call",
+                f"{len(worded)} turn(s) with words and {talk:.1f} s of speech (at least "
+                f"{review.min_turns} turns and {review.min_speech_s:g} s expected of a call)",
+            )
+        )
+    if not _service_cues(ctx) and not customer_problem(ctx):
+        reasons.append(
+            ReviewReason(
+                "not_service",
+                "no sign of a service conversation: nobody offered help or invited further "
+                "contact, and no customer problem was heard",
+            )
+        )
+    return tuple(reasons)
+
+
+def _service_cues(ctx: DetectorContext) -> bool:
+    """Whether anyone said a phrase of the :data:`SERVICE_LEXICONS` (roles may be wrong, so
+    every turn is searched)."""
+    phrases = [
+        entry
+        for practice_id, lexicon in SERVICE_LEXICONS
+        if practice_id in ctx.rubric.practices
+        for entry in ctx.rubric.practices[practice_id].phrase_list(lexicon)
+    ]
+    if not phrases:
+        return True  # nothing to look for: do not call the conversation unknown
+    return any(ctx.matcher.find(t.text, phrases) for t in ctx.report.turns if t.text.strip())
