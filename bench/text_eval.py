@@ -3,12 +3,15 @@
     .venv/bin/python bench/text_eval.py [--data ../shared/data] [--sample N] [--seed S]
                                         [--split tune|eval|all] [--limit N] [--json OUT]
     .venv/bin/python bench/text_eval.py --labels [--data ../shared/data] [--json OUT]
+                                        [--show dev|test|random|all]
 
 ``--labels`` scores the detectors against the hand-labelled agent utterances of ``bench/labels``
 (guideline in ``bench/labels/README.md``): each labelled line's dialogue is scored whole, an
 element *fires* on the line when a finding of its kind points at the line's turn, and precision
 and recall per element are printed for the ``dev`` split (for tuning), the ``test`` split (for
-reporting) and the randomly drawn lines; with ``bench/labels/pass2.jsonl``, Cohen's kappa per
+reporting) and the randomly drawn lines (``--show dev`` prints the dev figures only, for
+tuning; the cap on credit findings a report lists per kind is lifted while the labels are
+scored); with ``bench/labels/pass2.jsonl``, Cohen's kappa per
 element between the two labelling passes. The label files hold references (data set, dialogue,
 line) and a fingerprint of each text, not the texts (the data sets' licences do not let the
 project redistribute them): the texts are read from ``../shared/data``, and a line whose
@@ -58,7 +61,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calmline.monitor.detectors import DetectorContext, detector_for
+from calmline.monitor.detectors import DetectorContext, detector_for, phrases
 from calmline.monitor.rubric import Rubric, default_rubric
 from calmline.monitor.stress import estimate_stress
 from calmline.monitor.textmatch import PhraseMatcher
@@ -589,8 +592,22 @@ def detected_elements(d: Dialogue, rubric: Rubric, matcher: PhraseMatcher) -> di
     return fired
 
 
-def label_predictions(records: list[dict], data: Path | None) -> dict[str, set]:
-    """Record id -> the elements Calmline's detectors fire on that utterance."""
+def label_predictions(
+    records: list[dict], data: Path | None, *, uncapped: bool = True
+) -> dict[str, set]:
+    """Record id -> the elements Calmline's detectors fire on that utterance.
+
+    With ``uncapped`` (the default) the cap on credit findings per kind
+    (``phrases.MAX_POSITIVE_FINDINGS``, what a report shows) is lifted while the detectors run:
+    a commitment on the 69th line of a long chat is recognised whether or not the report lists
+    it, and the labels judge recognition."""
+    if uncapped:
+        saved = phrases.MAX_POSITIVE_FINDINGS
+        phrases.MAX_POSITIVE_FINDINGS = 10**9
+        try:
+            return label_predictions(records, data, uncapped=False)
+        finally:
+            phrases.MAX_POSITIVE_FINDINGS = saved
     dialogues = labelled_dialogues(data, records)
     rubrics = {lang: default_rubric(lang) for lang in {r["language"] for r in records}}
     matchers = {lang: PhraseMatcher(rb.matching, lang) for lang, rb in rubrics.items()}
@@ -684,21 +701,23 @@ def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh",
     return out
 
 
-def print_labels_report(rep: dict) -> None:
+def print_labels_report(rep: dict, groups: tuple[str, ...] = ("dev", "test", "random")) -> None:
+    """The figures of ``groups`` (``--show dev`` while tuning: the test figures stay unread)."""
     print(f"labelled utterances, detectors run on {rep['data']}")
     for language, lang in rep["languages"].items():
-        sizes = ", ".join(f"{g} {n}" for g, n in lang["utterances"].items())
+        shown = [g for g in lang["scores"] if g in groups]
+        sizes = ", ".join(f"{g} {n}" for g, n in lang["utterances"].items() if g in groups)
         print(f"\n=== {language}: {sizes} ===")
-        heads = "  ".join(f"{g + ' P / R (pos, fired)':<28}" for g in lang["scores"])
+        heads = "  ".join(f"{g + ' P / R (pos, fired)':<28}" for g in shown)
         print(f"{'element':<30} {heads}")
         for element in ELEMENTS:
             cells = []
-            for g in lang["scores"]:
+            for g in shown:
                 s = lang["scores"][g][element]
                 p = "–" if s["precision"] is None else f"{s['precision']:.2f}"
                 r = "–" if s["recall"] is None else f"{s['recall']:.2f}"
                 cells.append(f"{p:>4} / {r:<4} ({s['positives']}, {s['fired']})".ljust(28))
-            rows = [lang["scores"][g][element] for g in lang["scores"]]
+            rows = [lang["scores"][g][element] for g in shown]
             if any(s["positives"] or s["fired"] for s in rows):
                 print(f"{element:<30} " + "  ".join(cells))
     if "agreement" in rep:
@@ -726,7 +745,32 @@ def main() -> int:
         action="store_true",
         help="score the detectors against the hand labels in bench/labels instead",
     )
+    parser.add_argument(
+        "--show",
+        choices=("dev", "test", "random", "all"),
+        default="all",
+        help="with --labels: the figures printed (dev while tuning; --json keeps all)",
+    )
+    parser.add_argument(
+        "--field",
+        type=Path,
+        default=None,
+        help="score the detectors on the quotes of QA field labels (calmline labels export; "
+        "bench/field_labels.py) instead",
+    )
     args = parser.parse_args()
+    if args.field:
+        from field_labels import field_report, print_field_report  # bench/field_labels.py
+
+        try:
+            rep = field_report(args.field, lambda rs: label_predictions(rs, None), FINDING_LABELS)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print_field_report(rep)
+        if args.json:
+            args.json.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
     if args.labels:
         if not (args.data / "text").exists():
             print(f"no evaluation data under {args.data}: {NEEDS_DATA}", file=sys.stderr)
@@ -736,7 +780,8 @@ def main() -> int:
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
-        print_labels_report(rep)
+        shown = ("dev", "test", "random") if args.show == "all" else (args.show,)
+        print_labels_report(rep, shown)
         if args.json:
             args.json.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0

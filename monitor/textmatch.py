@@ -698,7 +698,7 @@ class PhraseMatcher:
         words, wanted = window.split(), phrase.split()
         if len(words) != len(wanted):
             return False
-        if (set(words) - set(wanted)) & _EN_NEGATION_WORDS:
+        if (set(words) ^ set(wanted)) & _EN_NEGATION_WORDS:  # adds or drops one ("ever got")
             return False
         return all(
             a == b

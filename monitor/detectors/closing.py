@@ -1,8 +1,10 @@
 """Close on an upswing (感谢顾客; 若还有什么问题,别客气,请再告诉我们; 以上扬的态势结束服务).
 
 The closing is the agent's last ``closing_turns`` turns that carry content (at least
-``content_min_units`` characters or words), with every shorter turn after them: a trailing
-"okay, bye" or 好的再见 is searched too but does not push the real closing out of the window.
+``content_min_units`` characters or words besides goodbyes and backchannels: the ``farewell``
+phrases and the ``backchannel`` phrases of ``let_finish``), with every turn after them: a
+trailing "okay, okay, bye bye" or 好的好的再见 is searched too but does not push the real closing
+out of the window.
 Only turns that end within ``closing_s`` seconds of the last of those content turns count. The
 closing should thank the customer (``thanks``), invite further contact (``invite``) and say a
 warm goodbye (``farewell``); the score is the share of the three found, and the coaching names
@@ -60,6 +62,18 @@ COMPONENTS = (
 )
 
 
+def content_units(ctx: DetectorContext, practice: PracticeRubric, text: str) -> int:
+    """Units of ``text`` besides goodbyes and backchannels (see the module docstring)."""
+    phrases = list(practice.phrase_list("farewell"))
+    turn_taking = ctx.rubric.practices.get("let_finish")
+    if turn_taking is not None:
+        phrases += turn_taking.phrase_list("backchannel")
+    rest = list(text)
+    for m in ctx.matcher.find(text, phrases, fuzzy_threshold=100):
+        rest[m.start_char : m.end_char] = [" "] * (m.end_char - m.start_char)
+    return units("".join(rest), ctx.language)
+
+
 def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn, ...]:
     """The agent turns searched for the closing (see the module docstring)."""
     agents = agent_turns(ctx)
@@ -67,7 +81,7 @@ def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn,
         return ()
     n = max(1, int(practice.threshold("closing_turns", 2)))
     min_units = practice.threshold("content_min_units", 0.0)
-    content = [i for i, t in enumerate(agents) if units(t.text, ctx.language) >= min_units]
+    content = [i for i, t in enumerate(agents) if content_units(ctx, practice, t.text) >= min_units]
     first = content[-n] if len(content) >= n else (content[0] if content else len(agents) - n)
     first = max(0, first)
     last_content = agents[content[-1]] if content else agents[-1]

@@ -6,13 +6,25 @@ is", a confirming 您是说…对吗 / "do you mean …?"); a turn that asks the
 scores ``missing_score``; no complaint and none: not judged. A phrase matched across a filler
 the phrase does not hold is not credited: 我明白您的意思呃是这样的 is an acknowledgement and a
 filler, not 您的意思是.
+
+A confirming question in ordinary words also counts when it echoes the customer: a clause
+ending in a ``confirm_tag`` (对吗, 是吗, 对吧 …) that shares ``echo_min_units`` characters in a
+row (Mandarin; words for English) with the customer's last turn before it (十一月九号对吧 after
+the customer said 十一月九号). A tag on a question that brings a new detail is no paraphrase.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import Hit, presence_outcome
+from calmline.monitor.detectors.phrases import Hit, customer_turns, find_hits, presence_outcome
 from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.types import Turn
+
+_CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；:：~～、\n]")
+_ZH_UNIT = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z]")
 
 
 def no_filler_inside(ctx: DetectorContext, hit: Hit) -> bool:
@@ -20,6 +32,47 @@ def no_filler_inside(ctx: DetectorContext, hit: Hit) -> bool:
     fillers = ctx.rubric.matching.fillers
     form = hit.match.form or hit.match.phrase
     return not any(f in hit.match.matched and f not in form for f in fillers)
+
+
+def _units(text: str, language: str) -> list[str]:
+    if language.startswith("zh"):
+        return _ZH_UNIT.findall(text)
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def _common_run(a: list[str], b: list[str]) -> int:
+    """Length of the longest run of units ``a`` and ``b`` share."""
+    best = 0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def echo_confirmations(
+    ctx: DetectorContext, practice: PracticeRubric, agents: Sequence[Turn]
+) -> list[Hit]:
+    """Confirming questions that echo the customer's last turn (see the module docstring)."""
+    need = int(practice.threshold("echo_min_units", 0))
+    tags = practice.phrase_list("confirm_tag")
+    if need <= 0 or not tags:
+        return []
+    customers = customer_turns(ctx)
+    out = []
+    for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
+        before = [c for c in customers if c.start < h.turn.start]
+        if not before:
+            continue
+        clause = _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])[-1]
+        said = _units(clause, ctx.language)
+        if _common_run(said, _units(before[-1].text, ctx.language)) >= need:
+            out.append(h)
+    return out
 
 
 @register("paraphrase")
@@ -33,4 +86,5 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         what="paraphrase",
         exclude="repeat_request",
         accept=no_filler_inside,
+        more=lambda c, agents: echo_confirmations(c, practice, agents),
     )

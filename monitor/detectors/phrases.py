@@ -343,12 +343,14 @@ def presence_outcome(
     lexicon: str = "good",
     exclude: str | None = None,
     accept: Callable[[DetectorContext, Hit], bool] | None = None,
+    more: Callable[[DetectorContext, Sequence[Turn]], list[Hit]] | None = None,
 ) -> PracticeOutcome:
     """Credit for saying a ``lexicon`` phrase; a missing one costs only after a complaint.
 
     With ``exclude``, a turn holding a phrase of that lexicon (a request to repeat, for a
     paraphrase) earns no credit from its ``lexicon`` phrases; with ``accept``, only hits it
-    accepts count.
+    accepts count; ``more`` adds hits found by a rule of the practice's own (also subject to
+    ``exclude``), one per turn not already credited.
 
     Scores 100 with a phrase, ``missing_score`` without one where the customer complained, and
     is not judged (``None``) without agent speech or without a phrase and a complaint.
@@ -357,6 +359,10 @@ def presence_outcome(
     if not agents:
         return NOT_JUDGED
     hits = lexicon_hits(ctx, agents, practice, lexicon)
+    if more is not None:
+        credited = {h.turn.index for h in hits}
+        extra = [h for h in more(ctx, agents) if h.turn.index not in credited]
+        hits = sorted(hits + extra, key=lambda h: (h.turn.index, h.match.start_char))
     if exclude is not None:
         voided = {h.turn.index for h in lexicon_hits(ctx, agents, practice, exclude)}
         hits = [h for h in hits if h.turn.index not in voided]

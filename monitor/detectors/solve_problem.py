@@ -14,7 +14,10 @@ Four parts, each worth its ``*_points`` (they add up to 100 in the default rubri
 Two further lexicons feed these parts: ``undertaking`` (an action the agent takes on
 itself, 帮您登记 / 为您联系商家 / "I will check it for you", "I have ordered you a new card")
 counts both as a commitment and as a next step; ``customer_step`` (a step the agent tells the
-customer to take, 建议您… / "please try …") counts as a next step only.
+customer to take, 建议您… / "please try …") counts as a next step only. An undertaking or a
+commitment whose clause names someone else as the doer before it (``others``: 商家, 专员,
+食安部门, "our staff", "the engineer") is that party's promise reported by the agent: a next step,
+never the agent's commitment.
 
 Missing parts are findings of their own kind (``no_empathy``, ``no_commitment``,
 ``no_next_step``, and ``no_time_frame`` for a next step without a time), each with its own
@@ -24,6 +27,8 @@ part here. Not judged without agent or customer speech.
 """
 
 from __future__ import annotations
+
+import re
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import (
@@ -48,6 +53,19 @@ PARTS = (
     ("action", "next_step", "concrete action", 30.0),
     ("time_frame", "time_frame", "time frame", 20.0),
 )
+
+
+_CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；:：~～、\n]")
+
+
+def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the clause of ``hit``, up to the phrase, names another doer (``others``)."""
+    others = practice.phrase_list("others")
+    if not others:
+        return False
+    before = hit.turn.text[: hit.match.start_char]
+    clause = _CLAUSE_BREAK.split(before)[-1]
+    return bool(clause.strip()) and bool(ctx.matcher.find(clause, others, fuzzy_threshold=100))
 
 
 def merged(hits: list[Hit], more: list[Hit]) -> list[Hit]:
@@ -75,7 +93,11 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     }
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
-    hits["commitment"] = merged(hits["commitment"], undertakings)
+    # another party's promise, reported by the agent, is a next step only
+    reported = [h for h in hits["commitment"] + undertakings if by_others(ctx, practice, h)]
+    steps += reported
+    undertakings = [h for h in undertakings if h not in reported]
+    hits["commitment"] = merged([h for h in hits["commitment"] if h not in reported], undertakings)
     hits["action"] = merged(hits["action"], undertakings + steps)
     # a feeling recognised in the words of the empathy practice counts here too: one thing said
     # is one credit, never a fault in one practice and a credit in the other
