@@ -131,10 +131,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     _install_middleware(app, settings)
 
-    from calmline.api import live, pages, routes
+    from calmline.api import alerts, calibration, evaluations, live, pages, routes, trends
 
     app.include_router(routes.router)
+    app.include_router(evaluations.router)
+    app.include_router(calibration.router)
+    app.include_router(trends.router)
     app.include_router(live.router)
+    app.include_router(alerts.router)
     live.mount(app)  # the live hub starts and stops with the app
     app.include_router(pages.router)
     pages.mount(app)  # static files

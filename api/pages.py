@@ -62,6 +62,30 @@ def review_call(call_id: CallId) -> FileResponse:
     return _page("call.html")
 
 
+@router.get("/disputes")
+def disputes() -> FileResponse:
+    """QA disputes: agents' open disputes of published evaluations, to resolve."""
+    return _page("disputes.html")
+
+
+@router.get("/calibration")
+def calibrations() -> FileResponse:
+    """Calibration sessions: start one, answer the ones naming you, see agreement when closed."""
+    return _page("calibration.html")
+
+
+@router.get("/calibration/{calibration_id}")
+def calibration(calibration_id: int) -> FileResponse:
+    """One calibration session: your answer while open; answers and agreement once closed."""
+    return _page("calibration.html")
+
+
+@router.get("/trends")
+def trends() -> FileResponse:
+    """Trends by week of an agent, a team or everyone, and agents side by side."""
+    return _page("trends.html")
+
+
 @router.get("/feedback")
 def feedback() -> FileResponse:
     """Agent feedback: the agent's own calls."""

@@ -61,7 +61,7 @@ from calmline.monitor.errors import (
     AudioEmptyError,
     NotAudioError,
 )
-from calmline.monitor.store import CallFilter, CallRow, Store
+from calmline.monitor.store import SORT_KEYS, CallFilter, CallRow, Store
 
 logger = logging.getLogger("calmline.api")
 
@@ -72,6 +72,8 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 CallId = Annotated[str, PathParam(pattern=ID_PATTERN, description="The call id.")]
 
 NOT_FOUND = {404: {"description": "No such call or job", "model": ErrorBody}}
+SORT_PATTERN = "^-?(" + "|".join(SORT_KEYS) + ")$"
+"""``sort`` of the call list: a whitelisted column, ``-`` for descending."""
 
 
 def _store(request: Request) -> Store:
@@ -354,6 +356,11 @@ def _filters(
     critical: bool | None,
     source: str | None,
     status: str | None,
+    needs_review: bool | None = None,
+    finding_kind: str | None = None,
+    evaluated: bool | None = None,
+    disputed: bool | None = None,
+    q: str | None = None,
 ) -> CallFilter:
     if principal.role == "agent":
         if agent_id is not None and agent_id != principal.agent_id:
@@ -371,8 +378,13 @@ def _filters(
         practice=practice,
         below=below,
         critical=critical,
+        needs_review=needs_review,
         source=source,
         status=status,
+        finding_kind=finding_kind,
+        evaluated=evaluated,
+        disputed=disputed,
+        q=q.strip() if q and q.strip() else None,
     )
 
 
@@ -396,6 +408,27 @@ class _ListParams:
         critical: Annotated[bool | None, Query(description="Has a critical finding.")] = None,
         source: Annotated[Literal["upload", "watch", "live"] | None, Query()] = None,
         status: Annotated[Literal["queued", "running", "done", "failed"] | None, Query()] = None,
+        needs_review: Annotated[
+            bool | None, Query(description="Roles or kind of call uncertain: scored, not coached.")
+        ] = None,
+        finding_kind: Annotated[
+            str | None,
+            Query(pattern=r"^[a-z_]{1,64}$", description="Has a machine finding of this kind."),
+        ] = None,
+        evaluated: Annotated[
+            bool | None, Query(description="Has (true) or has not (false) a QA evaluation.")
+        ] = None,
+        disputed: Annotated[
+            bool | None, Query(description="An agent has (true) or has not (false) disputed it.")
+        ] = None,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="Words that are all in the transcript (any language; a word of 1-2 "
+                "characters is found by a scan, slower: the X-Calmline-Search header says how).",
+            ),
+        ] = None,
     ) -> None:
         self.values = dict(
             agent_id=agent_id,
@@ -409,21 +442,39 @@ class _ListParams:
             critical=critical,
             source=source,
             status=status,
+            needs_review=needs_review,
+            finding_kind=finding_kind,
+            evaluated=evaluated,
+            disputed=disputed,
+            q=q,
         )
 
 
 @router.get("/api/v1/calls", response_model=CallList, tags=["calls"])
 def list_calls(
     request: Request,
+    response: Response,
     params: Annotated[_ListParams, Depends()],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    sort: Annotated[
+        str,
+        Query(
+            pattern=SORT_PATTERN,
+            description=f"One of {', '.join(SORT_KEYS)}; a leading - sorts descending. Empty "
+            "values come last either way.",
+        ),
+    ] = "-started_at",
     principal: Principal = Depends(authenticate),
 ) -> CallList:
-    """Calls, newest first, filtered and paginated. Agent keys see only their own calls."""
+    """Calls, newest first (or by ``sort``), filtered and paginated. Agent keys see only their
+    own calls. With ``q``, the ``X-Calmline-Search`` header says how the transcripts were
+    searched (``fts5-trigram``, ``pg_trgm`` or ``scan``)."""
     store = _store(request)
     filters = _filters(request, principal, **params.values)
-    rows, total = store.list_calls(filters, limit=limit, offset=offset)
+    rows, total = store.list_calls(filters, limit=limit, offset=offset, sort=sort)
+    if filters.q:
+        response.headers["X-Calmline-Search"] = store.search_method(filters.q)
     scores = store.practice_scores([r.id for r in rows])
     return CallList(
         items=[CallSummary.of(r, scores[r.id]) for r in rows],
@@ -431,6 +482,14 @@ def list_calls(
         limit=limit,
         offset=offset,
     )
+
+
+@router.get("/api/v1/findings/kinds", tags=["calls"])
+def finding_kinds(
+    request: Request, principal: Principal = Depends(authenticate)
+) -> dict[str, list[str]]:
+    """The finding kinds of the stored calls (the call list's ``finding_kind`` choices)."""
+    return {"kinds": _store(request).finding_kinds()}
 
 
 @router.get(
@@ -472,7 +531,19 @@ def get_report(
     """The call's report (schema in docs/report-schema.md): transcript by role, measurements,
     scorecard with findings and coaching."""
     call = _call_or_404(request, principal, call_id)
-    return _report_dict(request, call)
+    body = _report_dict(request, call)
+    return _with_evaluation(request, principal, call.id, body)
+
+
+def _with_evaluation(
+    request: Request, principal: Principal, call_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The report with ``evaluation`` (machine and human scores, who, when) once the call has
+    one the caller may see (``calmline.api.evaluations``)."""
+    from calmline.api.evaluations import evaluation_summary, visible_evaluation
+
+    row = visible_evaluation(_store(request), principal, call_id)
+    return body if row is None else {**body, "evaluation": evaluation_summary(row)}
 
 
 @router.get(
@@ -547,8 +618,9 @@ def export_call(
     fmt: Literal["json", "rttm", "vtt"],
     principal: Principal = Depends(authenticate),
 ):
-    """One call as its JSON report, RTTM (who spoke when) or WebVTT (transcript by role)."""
-    from calmline.monitor.report import report_from_dict, to_annotation, to_vtt
+    """One call as its JSON report, RTTM (who spoke when: the diarization's speaker labels and
+    speech segments) or WebVTT (transcript by role)."""
+    from calmline.monitor.report import report_from_dict, to_rttm, to_vtt
 
     call = _call_or_404(request, principal, call_id)
     body = _report_dict(request, call)
@@ -562,9 +634,8 @@ def export_call(
     report = report_from_dict(body)
     if fmt == "vtt":
         return PlainTextResponse(to_vtt(report), media_type="text/vtt", headers=disposition)
-    buf = io.StringIO()
-    to_annotation(report).write_rttm(buf)
-    return PlainTextResponse(buf.getvalue(), headers=disposition)
+    # who spoke when: the diarization's speaker labels and speech segments, not roles or turns
+    return PlainTextResponse(to_rttm(report), headers=disposition)
 
 
 @router.get(
@@ -585,10 +656,20 @@ def export_scores(
     rows, _ = store.list_calls(filters, limit=1_000_000)
     scores = store.practice_scores([r.id for r in rows])
     practices = sorted({p for s in scores.values() for p in s})
+    evaluated = store.latest_evaluations(
+        [r.id for r in rows], published_only=principal.role == "agent"
+    )
     buf = io.StringIO()
     w = csv.writer(buf)
     head = ["call_id", "agent_id", "source", "started_at", "created_at", "language"]
-    w.writerow([*head, "duration_s", "status", "overall", "critical", "customer_trend", *practices])
+    w.writerow(
+        [
+            *head,
+            *("duration_s", "status", "overall", "critical", "customer_trend", *practices),
+            *EVALUATION_COLUMNS,
+            *(f"human:{p}" for p in practices),
+        ]
+    )
     for r in rows:
         w.writerow(
             [
@@ -604,6 +685,7 @@ def export_scores(
                 int(r.critical),
                 r.stress_result or "",
                 *(_num(scores[r.id].get(p)) for p in practices),
+                *_evaluation_cells(evaluated.get(r.id), scores[r.id], practices),
             ]
         )
     return Response(
@@ -611,6 +693,32 @@ def export_scores(
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="calmline-scores.csv"'},
     )
+
+
+EVALUATION_COLUMNS = (
+    "evaluation_version",
+    "evaluation_status",
+    "evaluator",
+    "evaluated_at",
+    "human_overall",
+)
+"""CSV columns of a call's QA evaluation (empty when it has none); ``human:<practice>`` columns
+follow: the evaluator's override, else the machine's score."""
+
+
+def _evaluation_cells(row, machine: dict[str, float | None], practices: list[str]) -> list[str]:
+    if row is None:
+        return [""] * (len(EVALUATION_COLUMNS) + len(practices))
+    overrides = {o["practice"]: o["score"] for o in (row.items or {}).get("scores", [])}
+    when = row.published_at or row.created_at
+    return [
+        str(row.version),
+        "published" if row.published_at else "draft",
+        row.evaluator_name or row.evaluator_key_id,
+        when.isoformat(),
+        _num(row.human_overall),
+        *(_num(overrides.get(p, machine.get(p))) for p in practices),
+    ]
 
 
 def _num(x: float | None) -> str:

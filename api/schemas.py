@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,6 +94,7 @@ class CallSummary(BaseModel):
                 "overall": 83.0,
                 "critical": False,
                 "incomplete": False,
+                "needs_review": False,
                 "rubric": "calmline-default",
                 "rubric_version": "1.1.0",
                 "customer_trend": "de-escalated",
@@ -114,6 +115,11 @@ class CallSummary(BaseModel):
     overall: float | None
     critical: bool
     incomplete: bool
+    needs_review: bool = Field(
+        description="Roles or kind of call uncertain (low role confidence, one voice, very "
+        "short, not a service call): scored for QA, no coaching for the agent; the reasons are "
+        "in the report's scorecard.review_reasons."
+    )
     rubric: str | None
     rubric_version: str | None
     customer_trend: str | None
@@ -135,6 +141,7 @@ class CallSummary(BaseModel):
             overall=row.overall,
             critical=row.critical,
             incomplete=row.incomplete,
+            needs_review=bool(row.needs_review),
             rubric=row.rubric,
             rubric_version=row.rubric_version,
             customer_trend=row.stress_result,
@@ -218,3 +225,138 @@ class SessionInfo(BaseModel):
     role: str
     agent_id: str | None
     expires_at: datetime
+
+
+# --- QA evaluations and disputes (calmline.api.evaluations) ------------------------------------
+
+REJECT_REASONS = ("asr_error", "wrong_speaker", "not_applicable", "wrong_rule", "other")
+"""Why an evaluator rejects a machine finding: the words were misheard, said by the other side,
+the practice does not apply to this moment, the rule itself is wrong, or something else (then
+the note says what)."""
+FINDING_KEY = r"^[a-z_]{1,64}#\d{1,4}$"
+PRACTICE_ID = r"^[a-z_]{1,64}$"
+
+
+class FindingVerdict(BaseModel):
+    """The evaluator's verdict on one machine finding (``<practice>#<n>``: the n-th finding of
+    that practice in the report's scorecard, from 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+    finding: str = Field(pattern=FINDING_KEY, examples=["acknowledge#0"])
+    verdict: Literal["confirm", "reject"]
+    reason: Literal[REJECT_REASONS] | None = Field(  # type: ignore[valid-type]
+        None, description="Required with reject: " + ", ".join(REJECT_REASONS) + "."
+    )
+    note: str | None = Field(None, max_length=2000, description="Free text (required for other).")
+
+
+class MissedFinding(BaseModel):
+    """A finding the machine missed, added by the evaluator at a moment of the call."""
+
+    model_config = ConfigDict(extra="forbid")
+    practice: str = Field(pattern=PRACTICE_ID, examples=["acknowledge"])
+    kind: str = Field(pattern=r"^[a-z_]{1,64}$", examples=["ack_phrase"])
+    start: float = Field(ge=0, description="When it happened (s from the call's start).")
+    end: float | None = Field(None, ge=0)
+    quote: str = Field("", max_length=2000, description="The words at that moment.")
+    note: str | None = Field(None, max_length=2000)
+
+
+class ScoreOverride(BaseModel):
+    """The evaluator's score of one practice in place of the machine's, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    practice: str = Field(pattern=PRACTICE_ID)
+    score: float = Field(ge=0, le=100)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EvaluationRequest(BaseModel):
+    """``POST /api/v1/calls/{id}/evaluation``: a new version of the call's evaluation."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "findings": [
+                    {"finding": "acknowledge#0", "verdict": "confirm"},
+                    {"finding": "let_finish#1", "verdict": "reject", "reason": "asr_error"},
+                ],
+                "missed": [
+                    {
+                        "practice": "empathy",
+                        "kind": "empathy",
+                        "start": 42.5,
+                        "quote": "I know how annoying that is",
+                    }
+                ],
+                "scores": [{"practice": "closing", "score": 80, "reason": "closed politely"}],
+                "note": "good recovery after the hold",
+                "publish": False,
+            }
+        },
+    )
+    findings: list[FindingVerdict] = Field(default_factory=list, max_length=2000)
+    missed: list[MissedFinding] = Field(default_factory=list, max_length=500)
+    scores: list[ScoreOverride] = Field(default_factory=list, max_length=100)
+    note: str | None = Field(None, max_length=4000)
+    publish: bool = Field(False, description="Publish this version to the agent at once.")
+
+
+class DisputeRequest(BaseModel):
+    """An agent disputes one item of the published evaluation of their call."""
+
+    model_config = ConfigDict(extra="forbid")
+    item: str = Field(
+        pattern=r"^([a-z_]{1,64}|missed)#\d{1,4}$",
+        description="A finding key (``<practice>#<n>``) or an added finding (``missed#<n>``).",
+    )
+    comment: str = Field(min_length=1, max_length=4000)
+
+
+class DisputeResolution(BaseModel):
+    """A QA lead's decision on a dispute: ``upheld`` (the item stands) or ``overturned`` (a
+    disputed machine finding is rejected, a disputed added one removed, in a new published
+    version of the evaluation)."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["upheld", "overturned"]
+    note: str = Field(min_length=1, max_length=4000)
+
+
+# --- calibration sessions and trends (calmline.api.calibration, calmline.api.trends) -----------
+
+KEY_ID = r"^[A-Za-z0-9_-]{1,32}$"
+
+
+class CalibrationRequest(BaseModel):
+    """``POST /api/v1/calls/{id}/calibrations``: start a calibration of the call with these
+    evaluators (key ids of QA-lead or admin keys, two at least)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"evaluators": ["3f2a9c1b7d0e", "8c1d2e3f4a5b"]}},
+    )
+    evaluators: list[Annotated[str, Field(pattern=KEY_ID)]] = Field(min_length=2, max_length=20)
+    note: str | None = Field(None, max_length=4000)
+
+
+class CalibrationAnswer(BaseModel):
+    """``PUT /api/v1/calibrations/{id}/answer``: one evaluator's answer, the shapes of an
+    evaluation (verdicts per finding, findings the machine missed, score overrides). A practice
+    not overridden keeps the machine's score and a finding not judged stands (counts as
+    confirmed). ``submit`` locks the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    findings: list[FindingVerdict] = Field(default_factory=list, max_length=2000)
+    missed: list[MissedFinding] = Field(default_factory=list, max_length=500)
+    scores: list[ScoreOverride] = Field(default_factory=list, max_length=100)
+    note: str | None = Field(None, max_length=4000)
+    submit: bool = Field(False, description="Submit: the answer can no longer change.")
+
+
+class AgentTeam(BaseModel):
+    """``PUT /api/v1/agents/{id}/team``: the agent's team (``null``: none)."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str | None = Field(None, pattern=r"^[^\x00-\x1f]{1,128}$")

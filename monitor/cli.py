@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -170,7 +171,10 @@ def analyze(
         Path | None,
         typer.Option("--json", help="Report JSON path ('-' = stdout; a folder for many files)."),
     ] = None,
-    rttm: Annotated[Path | None, typer.Option(help="Write who-spoke-when as RTTM.")] = None,
+    rttm: Annotated[
+        Path | None,
+        typer.Option(help="Write who spoke when as RTTM (speaker labels and speech segments)."),
+    ] = None,
     vtt: Annotated[Path | None, typer.Option(help="Write the transcript as WebVTT.")] = None,
     language: Annotated[Language, typer.Option(help="Language of the call.")] = Language.auto,
     asr_model: Annotated[
@@ -276,6 +280,82 @@ def _fmt_time(t: float) -> str:
     return f"{int(m):02d}:{s:05.2f}"
 
 
+try:  # the terminal's own width table where installed; the Unicode property otherwise
+    from wcwidth import wcwidth as _wcwidth
+except ImportError:  # pragma: no cover - depends on the environment
+    _wcwidth = None
+
+_NO_LINE_START = frozenset("，。、；：？！）」』】》〉”’…·,.;:?!)]}%")
+"""Closing punctuation that Chinese typesetting never puts at the start of a line: it stays with
+the character before it."""
+_NO_LINE_END = frozenset("（「『【《〈“‘([{")
+"""Opening punctuation that never ends a line: it stays with the character after it."""
+
+
+def char_width(ch: str) -> int:
+    """Terminal columns of one character: 2 for wide and full-width ones (Chinese), 0 for
+    combining marks, else 1."""
+    if _wcwidth is not None:
+        w = _wcwidth(ch)
+        if w >= 0:
+            return w
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Terminal columns a string takes."""
+    return sum(char_width(ch) for ch in text)
+
+
+def _wrap_units(text: str) -> list[tuple[str, bool]]:
+    """``text`` as unbreakable units with whether a space came before each: a word of a spaced
+    script is one unit, each Chinese character its own, punctuation glued to its neighbour."""
+    units: list[list] = []
+    space = False
+    for ch in text:
+        if ch.isspace():
+            space = bool(units)
+            continue
+        if units and not space:
+            last = units[-1][0][-1]
+            narrow_run = char_width(ch) == 1 and char_width(last) == 1
+            if ch in _NO_LINE_START or last in _NO_LINE_END or narrow_run:
+                units[-1][0] += ch
+                continue
+        units.append([ch, space])
+        space = False
+    return [(u, sp) for u, sp in units]
+
+
+def wrap_display(text: str, width: int) -> list[str]:
+    """Break ``text`` into lines of at most ``width`` terminal columns without losing a character:
+    between the words of spaced scripts, between any two Chinese characters, never with closing
+    punctuation at the start of a line; a unit wider than a line is folded."""
+    width = max(width, 2)
+    lines: list[str] = []
+    line, used = "", 0
+    for unit, space in _wrap_units(text):
+        sep = " " if space and line else ""
+        w = display_width(unit)
+        if line and used + len(sep) + w > width:
+            lines.append(line)
+            line, used, sep = "", 0, ""
+        if w <= width:
+            line, used = line + sep + unit, used + len(sep) + w
+            continue
+        for ch in sep + unit:  # fold a unit longer than a line
+            cw = char_width(ch)
+            if line and used + cw > width:
+                lines.append(line)
+                line, used = "", 0
+            line, used = line + ch, used + cw
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
 def print_summary(report: CallReport, console: Console | None = None) -> None:
     """A readable summary: duration, language, talk ratio, roles, and the turns."""
     console = console or out
@@ -299,24 +379,36 @@ def print_summary(report: CallReport, console: Console | None = None) -> None:
     )
     for w in report.warnings:
         console.print(f"[yellow]warning[/yellow]: {escape(w)}")
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("time", no_wrap=True)
-    table.add_column("role", no_wrap=True)
-    table.add_column("rate", justify="right", no_wrap=True)
-    table.add_column("dB rel", justify="right", no_wrap=True)
-    table.add_column("text")
+    rows = []
     for t in report.turns:
         tm = t.metrics
         rate = ""
         rel = ""
         if tm is not None:
             if tm.articulation_rate is not None:
-                unit = "c/s" if tm.rate_unit == "chars_per_s" else "wpm"
+                units = {"chars_per_s": "c/s", "syllables_per_s": "syl/s"}
+                unit = units.get(tm.rate_unit, "wpm")
                 rate = f"{tm.articulation_rate:.1f}{unit}"
             if tm.loudness_rel_db is not None:
                 rel = f"{tm.loudness_rel_db:+.1f}"
         role = t.role.value if t.role is not Role.UNKNOWN else t.speaker
-        table.add_row(f"{_fmt_time(t.start)}–{_fmt_time(t.end)}", role, rate, rel, escape(t.text))
+        rows.append((f"{_fmt_time(t.start)}–{_fmt_time(t.end)}", role, rate, rel, t.text))
+    headers = ("time", "role", "rate", "dB rel", "text")
+    # the text column gets what the others leave (two columns between cells); Chinese turns are
+    # wrapped by display width there instead of being cut
+    fixed = sum(
+        max([display_width(h), *(display_width(r[i]) for r in rows)])
+        for i, h in enumerate(headers[:4])
+    )
+    text_width = max(console.width - fixed - 2 * 4, 16)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("time", no_wrap=True)
+    table.add_column("role", no_wrap=True)
+    table.add_column("rate", justify="right", no_wrap=True)
+    table.add_column("dB rel", justify="right", no_wrap=True)
+    table.add_column("text", overflow="fold")
+    for *cells, text in rows:
+        table.add_row(*cells, "\n".join(escape(line) for line in wrap_display(text, text_width)))
     console.print(table)
     console.print()
 
@@ -338,10 +430,17 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
         f"[bold]score {card.overall:.0f}/100[/bold]{cap} · "
         f"rubric {card.rubric} {card.rubric_version}"
     )
+    if card.needs_review:
+        console.print("[bold yellow]needs review[/bold yellow] (scored for QA, no coaching):")
+        for r in card.review_reasons:
+            console.print(f"- {escape(r.code)}: {escape(r.detail)}")
     st = card.stress
     console.print(f"customer: {st.result} — {escape(st.evidence)}")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("practice", no_wrap=True, max_width=28)
+    # practice names in the rubric's language, wrapped (not cut) past 28 columns
+    names = [display_width(p.name or p.practice) for p in card.practices]
+    name_width = min(max(names, default=8), 28)
+    table.add_column("practice", overflow="fold", min_width=name_width, max_width=28)
     table.add_column("score", justify="right", no_wrap=True, min_width=5)
     table.add_column("faults", justify="right", no_wrap=True, min_width=6)
     table.add_column("credits", justify="right", no_wrap=True, min_width=7)
@@ -352,18 +451,23 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
             score = f"[red]{score} CRITICAL[/red]"
         moment = ""
         worst = worst_finding(p.findings)
-        if worst is not None:
+        if not p.applicable:
+            moment = f"not applicable: {escape(p.reason or '')}"
+        elif worst is not None:
             when = "whole call" if worst.start is None else format_time(worst.start)
             quote = _marked_quote(worst)
             moment = f"{when} {escape(worst.kind)}" + (f": {quote}" if quote else "")
         faults, credits = count_findings(p.findings)
-        table.add_row(p.practice, score, str(faults), str(credits), moment)
+        table.add_row(escape(p.name or p.practice), score, str(faults), str(credits), moment)
     console.print(table)
     coached = [p for p in card.practices if p.coaching]
     if coached:
         console.print("[bold]coaching[/bold]")
         for p in coached:
-            console.print(f"- {escape(p.name)}: {escape(p.coaching)}")
+            # the rubric's language: a Chinese name takes the full-width colon
+            colon = "：" if card.language == "zh" else ": "
+            lines = wrap_display(f"- {p.name}{colon}{p.coaching}", max(console.width - 2, 16))
+            console.print("\n  ".join(escape(line) for line in lines), soft_wrap=True)
     console.print()
 
 
@@ -679,6 +783,51 @@ def keys_revoke(
     finally:
         store.close()
     err.print(f"revoked {key_id}")
+
+
+labels_app = typer.Typer(
+    help="Field labels: machine findings QA evaluations confirmed or rejected, and the ones "
+    "they added.",
+    no_args_is_help=True,
+)
+app.add_typer(labels_app, name="labels")
+
+
+class LabelVerdict(StrEnum):
+    confirmed = "confirmed"
+    rejected = "rejected"
+    missed = "missed"
+
+
+@labels_app.command("export")
+def labels_export(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="JSONL file to write (default: stdout).")
+    ] = None,
+    verdict: Annotated[
+        list[LabelVerdict] | None,
+        typer.Option("--verdict", help="Only this verdict (repeat); default: all three."),
+    ] = None,
+    data_dir: DataDir = None,
+    settings_file: SettingsFile = None,
+) -> None:
+    """Write the judged findings of every call's newest published evaluation as JSON lines
+    (as GET /api/v1/evaluations/labels.jsonl): bench/field_labels.py reads them."""
+    store = _store(settings_file, data_dir)
+    try:
+        records = store.field_labels([v.value for v in verdict] if verdict else None)
+    finally:
+        store.close()
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as e:
+            err.print(f"[red]error[/red]: {out_file}: {e.strerror or e}")
+            raise typer.Exit(2) from e
+    err.print(f"{len(records)} label(s)" + (f" written to {out_file}" if out_file else ""))
 
 
 @app.command()

@@ -35,14 +35,21 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     event,
+    false,
     func,
+    literal_column,
     select,
+    table,
+    text,
     update,
 )
+from sqlalchemy import column as sa_column
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from calmline.monitor.report import report_from_dict, report_to_dict
@@ -54,6 +61,7 @@ ROLES = ("admin", "qa_lead", "supervisor", "agent")
 """API key roles. ``agent`` keys are bound to one agent id."""
 JOB_STATES = ("queued", "running", "done", "failed")
 CALL_SOURCES = ("upload", "watch", "live")
+DISPUTE_STATES = ("open", "upheld", "overturned")
 
 
 def utcnow() -> datetime:
@@ -74,6 +82,8 @@ class AgentRow(Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    team: Mapped[str | None] = mapped_column(String(128), index=True)
+    """The agent's team (trends per team); ``None`` until set (``PUT /api/v1/agents/{id}``)."""
 
 
 class CallRow(Base):
@@ -93,6 +103,10 @@ class CallRow(Base):
     uncapped: Mapped[float | None] = mapped_column(Float)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_review: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
+    """The scorecard's ``needs_review``: roles or kind of call uncertain, no coaching."""
     rubric: Mapped[str | None] = mapped_column(String(128))
     rubric_version: Mapped[str | None] = mapped_column(String(32))
     stress_result: Mapped[str | None] = mapped_column(String(16))
@@ -190,6 +204,141 @@ class AuditRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class EvaluationRow(Base):
+    """One version of a QA evaluation of a call: the evaluator's verdicts on the machine's
+    findings, the findings it missed and score overrides (``items``), beside the machine's
+    scorecard. Versions are never changed once written, except for publishing and the agent's
+    acknowledgement; a new save is a new version."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("call_id", "version", name="uq_evaluations_call_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    evaluator_key_id: Mapped[str] = mapped_column(String(32))
+    evaluator_role: Mapped[str] = mapped_column(String(16))
+    evaluator_name: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    rubric: Mapped[str | None] = mapped_column(String(128))
+    rubric_version: Mapped[str | None] = mapped_column(String(32))
+    machine_overall: Mapped[float | None] = mapped_column(Float)
+    human_overall: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """``{"findings": [...], "missed": [...], "scores": [...]}`` (``calmline.api.evaluations``)."""
+
+
+class DisputeRow(Base):
+    """An agent's dispute of one item of a published evaluation, and how it was resolved."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="CASCADE"), index=True
+    )
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(128), index=True)
+    item: Mapped[str] = mapped_column(String(128))
+    """The disputed item: a finding key (``<practice>#<n>``) or an added one (``missed#<n>``)."""
+    comment: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class CalibrationRow(Base):
+    """A calibration session: several evaluators score one call independently; once it is
+    closed their answers are shown side by side with their agreement (``calmline.api.calibration``).
+    The machine's overall score and rubric are copied at the start, so the session still says
+    what was calibrated after the call is re-scored."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    rubric: Mapped[str | None] = mapped_column(String(128))
+    rubric_version: Mapped[str | None] = mapped_column(String(32))
+    machine_overall: Mapped[float | None] = mapped_column(Float)
+    scorecard: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The machine's scorecard at the start: what every answer is compared with."""
+
+
+class CalibrationAnswerRow(Base):
+    """One evaluator's answer in a calibration (same ``items`` shape as an evaluation's); a
+    row per named evaluator from the start, empty and unsubmitted until they answer."""
+
+    __tablename__ = "calibration_answers"
+    __table_args__ = (
+        UniqueConstraint("calibration_id", "key_id", name="uq_calibration_answers_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    calibration_id: Mapped[int] = mapped_column(
+        ForeignKey("calibrations.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+    human_overall: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """A calibration session with its evaluators' answers (in the order they were named)."""
+
+    row: CalibrationRow
+    answers: tuple[CalibrationAnswerRow, ...]
+
+    @property
+    def closed(self) -> bool:
+        return self.row.closed_at is not None
+
+    def answer_of(self, key_id: str) -> CalibrationAnswerRow | None:
+        return next((a for a in self.answers if a.key_id == key_id), None)
+
+
+class AlertRow(Base):
+    """A supervisor alert raised on a live call (``calmline.api.alerts``), kept for
+    ``alerts.keep_hours``, acknowledged by a supervisor."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    """No foreign key: the call row is written when the live call ends."""
+    agent_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    t: Mapped[float] = mapped_column(Float)
+    """Call time of the alert (s)."""
+    seq: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    quiet: Mapped[str | None] = mapped_column(String(32))
+    """Why the alert was silenced after it was raised (``hold``: the agent had announced a
+    hold); quiet alerts are listed only on request."""
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    ack_note: Mapped[str | None] = mapped_column(Text)
+
+
 class WebhookDeliveryRow(Base):
     __tablename__ = "webhook_deliveries"
 
@@ -222,8 +371,44 @@ class CallFilter:
     below: float | None = None
     """With ``practice``: that practice scored below this value."""
     critical: bool | None = None
+    needs_review: bool | None = None
+    """Roles or kind of call uncertain (scored for QA, not coached)."""
     source: str | None = None
     status: str | None = None
+    finding_kind: str | None = None
+    """Has a machine finding of this kind."""
+    evaluated: bool | None = None
+    """Has (or has not) a saved QA evaluation."""
+    disputed: bool | None = None
+    """Has (or has not) an agent's dispute, open or resolved."""
+    q: str | None = None
+    """Words that are all in the call's transcript (:meth:`Store.search_method`)."""
+
+
+SORT_KEYS = (
+    "call_id",
+    "agent_id",
+    "started_at",
+    "created_at",
+    "duration_s",
+    "language",
+    "source",
+    "status",
+    "overall",
+    "critical",
+    "needs_review",
+    "customer",
+    "weakest",
+)
+"""Columns :meth:`Store.list_calls` sorts by (``-`` before one: descending). ``started_at`` is
+the call's start, or when it was received; ``customer`` the customer's trend; ``weakest`` the
+call's lowest practice score."""
+TRIGRAM_MIN_CHARS = 3
+"""A search word shorter than this cannot use a trigram index: it is found by scanning the
+transcripts (``LIKE``/``ILIKE``); slower, same result."""
+SEARCH_TABLE = table("call_search", sa_column("call_id", String), sa_column("body", Text))
+"""One row per call with a report: its transcript's text (SQLite: an FTS5 ``trigram`` table;
+PostgreSQL: a table with a ``pg_trgm`` GIN index when the extension is available)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +444,7 @@ class Store:
         self.audio_dir.mkdir(parents=True, exist_ok=True)
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._trgm: bool | None = None
 
     @classmethod
     def from_settings(cls, settings) -> Store:
@@ -393,6 +579,7 @@ class Store:
                 row.schema_version = body["schema_version"]
                 row.body = text
                 row.created_at = utcnow()
+            self._index_transcript(s, call_id, body)
             call.status = "done"
             call.error = None
             call.duration_s = report.audio.duration
@@ -403,6 +590,7 @@ class Store:
                 call.overall = card.overall
                 call.uncapped = card.uncapped
                 call.critical = any(p.critical for p in card.practices)
+                call.needs_review = card.needs_review
                 call.rubric = card.rubric
                 call.rubric_version = card.rubric_version
                 call.stress_result = card.stress.result
@@ -439,6 +627,7 @@ class Store:
             else:
                 call.overall = call.uncapped = None
                 call.critical = False
+                call.needs_review = False
 
     def get_report(self, call_id: str) -> CallReport | None:
         body = self.get_report_dict(call_id)
@@ -471,10 +660,18 @@ class Store:
         return out
 
     def list_calls(
-        self, filters: CallFilter | None = None, *, limit: int = 50, offset: int = 0
+        self,
+        filters: CallFilter | None = None,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        sort: str = "-started_at",
     ) -> tuple[list[CallRow], int]:
-        """Calls matching ``filters``, newest first, and how many match in all."""
+        """Calls matching ``filters`` in ``sort`` order (one of :data:`SORT_KEYS`, ``-`` for
+        descending; empty values last either way; default newest first), and how many match
+        in all. ``ValueError`` for an unknown sort key."""
         f = filters or CallFilter()
+        order = self._sort_order(sort)
         when = func.coalesce(CallRow.started_at, CallRow.created_at)
         q = select(CallRow)
         if f.agent_id is not None:
@@ -493,6 +690,8 @@ class Store:
             q = q.where(CallRow.overall <= f.max_score)
         if f.critical is not None:
             q = q.where(CallRow.critical.is_(f.critical))
+        if f.needs_review is not None:
+            q = q.where(CallRow.needs_review.is_(f.needs_review))
         if f.source is not None:
             q = q.where(CallRow.source == f.source)
         if f.status is not None:
@@ -502,12 +701,122 @@ class Store:
             if f.below is not None:
                 sub = sub.where(PracticeScoreRow.score < f.below)
             q = q.where(CallRow.id.in_(sub))
+        q = self._review_filters(q, f)
         with self.session() as s:
             total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-            rows = s.execute(
-                q.order_by(when.desc(), CallRow.id.desc()).limit(limit).offset(offset)
-            ).scalars()
+            rows = s.execute(q.order_by(*order).limit(limit).offset(offset)).scalars()
             return list(rows), int(total)
+
+    @staticmethod
+    def _sort_order(sort: str) -> list[Any]:
+        """ORDER BY of :meth:`list_calls`: the column, empty values last, then the call id."""
+        descending = sort.startswith("-")
+        key = sort.lstrip("-+")
+        columns = {
+            "call_id": CallRow.id,
+            "agent_id": CallRow.agent_id,
+            "started_at": func.coalesce(CallRow.started_at, CallRow.created_at),
+            "created_at": CallRow.created_at,
+            "duration_s": CallRow.duration_s,
+            "language": CallRow.language,
+            "source": CallRow.source,
+            "status": CallRow.status,
+            "overall": CallRow.overall,
+            "critical": CallRow.critical,
+            "needs_review": CallRow.needs_review,
+            "customer": CallRow.stress_result,
+            "weakest": select(func.min(PracticeScoreRow.score))
+            .where(PracticeScoreRow.call_id == CallRow.id)
+            .correlate(CallRow)
+            .scalar_subquery(),
+        }
+        if key not in columns:
+            raise ValueError(f"unknown sort key {sort!r}; one of {', '.join(SORT_KEYS)}")
+        col = columns[key]
+        if descending:
+            return [col.desc().nulls_last(), CallRow.id.desc()]
+        return [col.asc().nulls_last(), CallRow.id.asc()]
+
+    def _review_filters(self, q: Any, f: CallFilter) -> Any:
+        """The review list's filters: finding kind, evaluated, disputed, transcript search."""
+        if f.finding_kind is not None:
+            q = q.where(
+                CallRow.id.in_(select(FindingRow.call_id).where(FindingRow.kind == f.finding_kind))
+            )
+        for flag, model in ((f.evaluated, EvaluationRow), (f.disputed, DisputeRow)):
+            if flag is not None:
+                has = CallRow.id.in_(select(model.call_id))
+                q = q.where(has if flag else ~has)
+        for sub in self._search_subqueries(f.q or ""):
+            q = q.where(CallRow.id.in_(sub))
+        return q
+
+    def finding_kinds(self) -> list[str]:
+        """Every finding kind the stored calls have (the review list's filter choices)."""
+        with self.session() as s:
+            kinds = select(FindingRow.kind).distinct().order_by(FindingRow.kind)
+            return list(s.execute(kinds).scalars())
+
+    # ------------------------------------------------------------------ transcript search
+
+    def search_method(self, query: str) -> str:
+        """How ``query`` is searched here: ``fts5-trigram`` (SQLite FTS5, words of 3+
+        characters), ``pg_trgm`` (PostgreSQL, trigram GIN index), ``scan`` (a word of 1-2
+        characters, e.g. 银行 or 卡, or PostgreSQL without ``pg_trgm``: ``LIKE``/``ILIKE`` over
+        every transcript), or ``""`` for an empty query."""
+        words = query.split()
+        if not words:
+            return ""
+        if any(len(w) < TRIGRAM_MIN_CHARS for w in words):
+            return "scan"
+        if self.dialect == "sqlite":
+            return "fts5-trigram"
+        return "pg_trgm" if self._pg_trgm() else "scan"
+
+    def _pg_trgm(self) -> bool:
+        """Whether PostgreSQL has the ``pg_trgm`` extension (migration 0005 creates it)."""
+        if self._trgm is None:
+            with self.session() as s:
+                found = s.execute(
+                    text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+                ).scalar_one()
+            self._trgm = bool(found)
+        return self._trgm
+
+    def _search_subqueries(self, query: str) -> list[Any]:
+        """One ``call_id`` subquery per condition: every word of ``query`` is in the transcript
+        (case-insensitive for Latin letters). SQLite: words of 3+ characters through the FTS5
+        trigram index (a phrase query each), shorter ones by ``LIKE ... ESCAPE`` over the
+        table (the trigram index finds nothing for them; without ``ESCAPE`` SQLite 3.40 even
+        answers a two-character Chinese ``LIKE`` with no rows). PostgreSQL: ``ILIKE``, which the
+        ``pg_trgm`` GIN index serves for words of 3+ characters."""
+        words = query.split()
+        if not words:
+            return []
+        t = SEARCH_TABLE
+        if self.dialect == "sqlite":
+            long = [w for w in words if len(w) >= TRIGRAM_MIN_CHARS]
+            subs = [
+                select(t.c.call_id).where(t.c.body.like(f"%{_like_escape(w)}%", escape="\\"))
+                for w in words
+                if len(w) < TRIGRAM_MIN_CHARS
+            ]
+            if long:
+                match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long)
+                subs.insert(
+                    0, select(t.c.call_id).where(literal_column("call_search").op("MATCH")(match))
+                )
+            return subs
+        return [
+            select(t.c.call_id).where(t.c.body.ilike(f"%{_like_escape(w)}%", escape="\\"))
+            for w in words
+        ]
+
+    @staticmethod
+    def _index_transcript(s: Session, call_id: str, body: dict[str, Any]) -> None:
+        """Put the report's transcript in the search table (replacing the call's old text)."""
+        s.execute(SEARCH_TABLE.delete().where(SEARCH_TABLE.c.call_id == call_id))
+        s.execute(SEARCH_TABLE.insert().values(call_id=call_id, body=transcript_text(body)))
 
     def agent_summary(
         self,
@@ -565,6 +874,16 @@ class Store:
         with self.session() as s:
             row = s.get(CallRow, call_id)
             stored = row.audio_path if row is not None else None
+            s.execute(delete(DisputeRow).where(DisputeRow.call_id == call_id))
+            s.execute(delete(EvaluationRow).where(EvaluationRow.call_id == call_id))
+            s.execute(SEARCH_TABLE.delete().where(SEARCH_TABLE.c.call_id == call_id))
+            sessions = select(CalibrationRow.id).where(CalibrationRow.call_id == call_id)
+            s.execute(
+                delete(CalibrationAnswerRow).where(
+                    CalibrationAnswerRow.calibration_id.in_(sessions)
+                )
+            )
+            s.execute(delete(CalibrationRow).where(CalibrationRow.call_id == call_id))
             for model in (FindingRow, PracticeScoreRow, JobRow, ReportRow):
                 s.execute(delete(model).where(model.call_id == call_id))
             s.execute(delete(CallRow).where(CallRow.id == call_id))
@@ -838,6 +1157,658 @@ class Store:
             ).scalars()
             return list(rows)
 
+    # ------------------------------------------------------------------ supervisor alerts
+
+    def add_alert(
+        self,
+        *,
+        call_id: str,
+        agent_id: str,
+        kind: str,
+        severity: str,
+        t: float,
+        at: datetime,
+        data: dict[str, Any],
+        seq: int | None = None,
+    ) -> AlertRow:
+        """Store one alert raised on a live call."""
+        with self.session() as s:
+            row = AlertRow(
+                call_id=call_id,
+                agent_id=agent_id,
+                kind=kind,
+                severity=severity,
+                t=t,
+                seq=seq,
+                at=_naive_utc(at),
+                data=data,
+            )
+            s.add(row)
+            s.flush()
+            return row
+
+    def alerts(
+        self,
+        *,
+        since: datetime | None = None,
+        agent_id: str | None = None,
+        call_id: str | None = None,
+        acknowledged: bool | None = None,
+        include_quiet: bool = False,
+        limit: int = 500,
+    ) -> list[AlertRow]:
+        """Alerts raised at or after ``since``, newest first."""
+        q = select(AlertRow)
+        if since is not None:
+            q = q.where(AlertRow.at >= _naive_utc(since))
+        if agent_id is not None:
+            q = q.where(AlertRow.agent_id == agent_id)
+        if call_id is not None:
+            q = q.where(AlertRow.call_id == call_id)
+        if acknowledged is not None:
+            done = AlertRow.acknowledged_at.is_not(None)
+            q = q.where(done if acknowledged else ~done)
+        if not include_quiet:
+            q = q.where(AlertRow.quiet.is_(None))
+        with self.session() as s:
+            rows = s.execute(q.order_by(AlertRow.at.desc(), AlertRow.id.desc()).limit(limit))
+            return list(rows.scalars())
+
+    def get_alert(self, alert_id: int) -> AlertRow | None:
+        with self.session() as s:
+            return s.get(AlertRow, alert_id)
+
+    def acknowledge_alert(self, alert_id: int, key_id: str, note: str | None = None) -> AlertRow:
+        """A supervisor has seen to the alert. ``KeyError`` when there is none, ``ValueError``
+        when it was acknowledged already."""
+        with self.session() as s:
+            row = s.get(AlertRow, alert_id)
+            if row is None:
+                raise KeyError(alert_id)
+            if row.acknowledged_at is not None:
+                when = row.acknowledged_at.isoformat(timespec="seconds")
+                raise ValueError(
+                    f"alert {alert_id} was acknowledged already ({when} by {row.acknowledged_by})"
+                )
+            row.acknowledged_at, row.acknowledged_by, row.ack_note = utcnow(), key_id, note
+            return row
+
+    def quiet_alerts(
+        self, call_id: str, kinds: Sequence[str], start: float, end: float, reason: str
+    ) -> list[int]:
+        """Silence the call's unacknowledged alerts of ``kinds`` raised at call times
+        ``start``..``end`` (an announced hold heard after them). Returns their ids."""
+        if not kinds:
+            return []
+        with self.session() as s:
+            ids = list(
+                s.execute(
+                    select(AlertRow.id).where(
+                        AlertRow.call_id == call_id,
+                        AlertRow.kind.in_(list(kinds)),
+                        AlertRow.t >= start,
+                        AlertRow.t <= end,
+                        AlertRow.quiet.is_(None),
+                        AlertRow.acknowledged_at.is_(None),
+                    )
+                ).scalars()
+            )
+            if ids:
+                s.execute(update(AlertRow).where(AlertRow.id.in_(ids)).values(quiet=reason))
+            return ids
+
+    def prune_alerts(self, before: datetime) -> int:
+        """Delete alerts raised before ``before``; returns how many."""
+        with self.session() as s:
+            res = s.execute(delete(AlertRow).where(AlertRow.at < _naive_utc(before)))
+            return int(res.rowcount or 0)
+
+    # ------------------------------------------------------------------ evaluations and disputes
+
+    def add_evaluation(
+        self,
+        call_id: str,
+        *,
+        evaluator_key_id: str,
+        evaluator_role: str,
+        items: dict[str, Any],
+        evaluator_name: str | None = None,
+        note: str | None = None,
+        rubric: str | None = None,
+        rubric_version: str | None = None,
+        machine_overall: float | None = None,
+        human_overall: float | None = None,
+    ) -> EvaluationRow:
+        """Write the next version of the call's evaluation (a draft). Raises ``KeyError`` when
+        there is no such call."""
+        for attempt in range(3):
+            try:
+                with self.session() as s:
+                    if s.get(CallRow, call_id) is None:
+                        raise KeyError(call_id)
+                    last = s.execute(
+                        select(func.max(EvaluationRow.version)).where(
+                            EvaluationRow.call_id == call_id
+                        )
+                    ).scalar_one()
+                    row = EvaluationRow(
+                        call_id=call_id,
+                        version=(last or 0) + 1,
+                        evaluator_key_id=evaluator_key_id,
+                        evaluator_role=evaluator_role,
+                        evaluator_name=evaluator_name,
+                        note=note,
+                        rubric=rubric,
+                        rubric_version=rubric_version,
+                        machine_overall=machine_overall,
+                        human_overall=human_overall,
+                        items=items,
+                    )
+                    s.add(row)
+                    s.flush()
+                    return row
+            except IntegrityError:  # two evaluators saved the same version at once: next one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def evaluations(self, call_id: str) -> list[EvaluationRow]:
+        """Every version of the call's evaluation, oldest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(EvaluationRow)
+                .where(EvaluationRow.call_id == call_id)
+                .order_by(EvaluationRow.version)
+            ).scalars()
+            return list(rows)
+
+    def get_evaluation(self, evaluation_id: int) -> EvaluationRow | None:
+        with self.session() as s:
+            return s.get(EvaluationRow, evaluation_id)
+
+    def latest_evaluations(
+        self, call_ids: Sequence[str] | None = None, *, published_only: bool = False
+    ) -> dict[str, EvaluationRow]:
+        """``{call_id: newest version}`` (the newest published one with ``published_only``) of
+        the given calls, or of every evaluated call when ``call_ids`` is ``None``."""
+        newest = select(
+            EvaluationRow.call_id.label("call_id"),
+            func.max(EvaluationRow.version).label("version"),
+        )
+        if published_only:
+            newest = newest.where(EvaluationRow.published_at.is_not(None))
+        if call_ids is not None:
+            if not call_ids:
+                return {}
+            newest = newest.where(EvaluationRow.call_id.in_(list(call_ids)))
+        sub = newest.group_by(EvaluationRow.call_id).subquery()
+        q = select(EvaluationRow).join(
+            sub,
+            (EvaluationRow.call_id == sub.c.call_id) & (EvaluationRow.version == sub.c.version),
+        )
+        with self.session() as s:
+            return {r.call_id: r for r in s.execute(q.order_by(EvaluationRow.call_id)).scalars()}
+
+    def latest_evaluation(self, call_id: str, *, published_only: bool = False):
+        """The call's newest evaluation version (newest published one), or ``None``."""
+        return self.latest_evaluations([call_id], published_only=published_only).get(call_id)
+
+    def publish_evaluation(self, call_id: str) -> EvaluationRow:
+        """Publish the newest version of the call's evaluation (the agent sees it from now on).
+        ``KeyError`` when the call has none, ``ValueError`` when it is published already."""
+        with self.session() as s:
+            row = s.execute(
+                select(EvaluationRow)
+                .where(EvaluationRow.call_id == call_id)
+                .order_by(EvaluationRow.version.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if row is None:
+                raise KeyError(call_id)
+            if row.published_at is not None:
+                raise ValueError(f"version {row.version} of {call_id!r} is published already")
+            row.published_at = utcnow()
+            return row
+
+    def acknowledge_evaluation(self, evaluation_id: int, key_id: str) -> EvaluationRow:
+        """The agent has read a published version. ``ValueError`` when it is not published or
+        was acknowledged already."""
+        with self.session() as s:
+            row = s.get(EvaluationRow, evaluation_id)
+            if row is None:
+                raise KeyError(evaluation_id)
+            if row.published_at is None:
+                raise ValueError(f"version {row.version} is not published")
+            if row.acknowledged_at is not None:
+                raise ValueError(f"version {row.version} was acknowledged already")
+            row.acknowledged_at, row.acknowledged_by = utcnow(), key_id
+            return row
+
+    def add_dispute(
+        self,
+        evaluation: EvaluationRow,
+        agent_id: str,
+        item: str,
+        comment: str,
+        key_id: str,
+    ) -> DisputeRow:
+        """Open a dispute of ``item`` of a published version. ``ValueError`` when that item of
+        the call is disputed and not resolved yet."""
+        with self.session() as s:
+            open_one = s.execute(
+                select(DisputeRow.id).where(
+                    DisputeRow.call_id == evaluation.call_id,
+                    DisputeRow.item == item,
+                    DisputeRow.status == "open",
+                )
+            ).first()
+            if open_one is not None:
+                raise ValueError(f"{item} is disputed already (dispute {open_one[0]} is open)")
+            row = DisputeRow(
+                evaluation_id=evaluation.id,
+                call_id=evaluation.call_id,
+                agent_id=agent_id,
+                item=item,
+                comment=comment,
+                created_by=key_id,
+            )
+            s.add(row)
+            s.flush()
+            return row
+
+    def get_dispute(self, dispute_id: int) -> DisputeRow | None:
+        with self.session() as s:
+            return s.get(DisputeRow, dispute_id)
+
+    def disputes(
+        self,
+        *,
+        status: str | None = None,
+        call_id: str | None = None,
+        agent_id: str | None = None,
+        limit: int = 500,
+    ) -> list[DisputeRow]:
+        """Disputes, oldest first, filtered."""
+        q = select(DisputeRow)
+        if status is not None:
+            q = q.where(DisputeRow.status == status)
+        if call_id is not None:
+            q = q.where(DisputeRow.call_id == call_id)
+        if agent_id is not None:
+            q = q.where(DisputeRow.agent_id == agent_id)
+        with self.session() as s:
+            return list(s.execute(q.order_by(DisputeRow.id).limit(limit)).scalars())
+
+    def resolve_dispute(
+        self, dispute_id: int, outcome: str, note: str, key_id: str
+    ) -> DisputeRow:
+        """Close an open dispute as ``upheld`` (the item stands) or ``overturned``."""
+        if outcome not in DISPUTE_STATES[1:]:
+            raise ValueError(f"unknown outcome {outcome!r}; one of upheld, overturned")
+        with self.session() as s:
+            row = s.get(DisputeRow, dispute_id)
+            if row is None:
+                raise KeyError(dispute_id)
+            if row.status != "open":
+                raise ValueError(f"dispute {dispute_id} is {row.status} already")
+            row.status, row.resolution_note = outcome, note
+            row.resolved_at, row.resolved_by = utcnow(), key_id
+            return row
+
+    def field_labels(self, verdicts: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The judged findings of the newest published evaluation of every call as labelled
+        examples (``GET /api/v1/evaluations/labels.jsonl``, ``calmline labels export``): one
+        dict per confirmed or rejected machine finding and per added (missed) one, oldest call
+        first. ``verdicts``: only these of ``confirmed``, ``rejected``, ``missed``."""
+        wanted = set(verdicts or FIELD_VERDICTS)
+        unknown = wanted - set(FIELD_VERDICTS)
+        if unknown:
+            raise ValueError(f"unknown verdicts {sorted(unknown)}; one of {FIELD_VERDICTS}")
+        rows = self.latest_evaluations(published_only=True)
+        with self.session() as s:
+            calls = {
+                c.id: c
+                for c in s.execute(select(CallRow).where(CallRow.id.in_(list(rows)))).scalars()
+            }
+        out = []
+        for call_id in sorted(rows, key=lambda c: (calls[c].created_at, c)):
+            row, call = rows[call_id], calls[call_id]
+            for item, verdict in _judged_items(row.items or {}):
+                if verdict in wanted:
+                    out.append(_field_label(row, call, item, verdict))
+        return out
+
+    # ------------------------------------------------------------------ calibration sessions
+
+    def create_calibration(
+        self,
+        call_id: str,
+        *,
+        created_by: str,
+        evaluators: Sequence[tuple[str, str | None, str]],
+        note: str | None = None,
+        rubric: str | None = None,
+        rubric_version: str | None = None,
+        machine_overall: float | None = None,
+        scorecard: dict[str, Any] | None = None,
+    ) -> Calibration:
+        """Start a calibration of a call with ``evaluators`` (``(key id, name, role)``, two at
+        least, each once). ``KeyError`` when there is no such call, ``ValueError`` for fewer than
+        two evaluators or one named twice."""
+        ids = [e[0] for e in evaluators]
+        if len(set(ids)) != len(ids):
+            raise ValueError("an evaluator is named twice")
+        if len(ids) < 2:
+            raise ValueError("a calibration needs two evaluators at least")
+        with self.session() as s:
+            if s.get(CallRow, call_id) is None:
+                raise KeyError(call_id)
+            row = CalibrationRow(
+                call_id=call_id,
+                created_by=created_by,
+                note=note,
+                rubric=rubric,
+                rubric_version=rubric_version,
+                machine_overall=machine_overall,
+                scorecard=scorecard or {},
+            )
+            s.add(row)
+            s.flush()
+            answers = [
+                CalibrationAnswerRow(
+                    calibration_id=row.id, key_id=key_id, name=name, role=role, items={}
+                )
+                for key_id, name, role in evaluators
+            ]
+            s.add_all(answers)
+            s.flush()
+            return Calibration(row, tuple(answers))
+
+    def _calibrations(self, s: Session, rows: Sequence[CalibrationRow]) -> list[Calibration]:
+        if not rows:
+            return []
+        answers: dict[int, list[CalibrationAnswerRow]] = {r.id: [] for r in rows}
+        q = (
+            select(CalibrationAnswerRow)
+            .where(CalibrationAnswerRow.calibration_id.in_(list(answers)))
+            .order_by(CalibrationAnswerRow.id)
+        )
+        for a in s.execute(q).scalars():
+            answers[a.calibration_id].append(a)
+        return [Calibration(r, tuple(answers[r.id])) for r in rows]
+
+    def get_calibration(self, calibration_id: int) -> Calibration | None:
+        with self.session() as s:
+            row = s.get(CalibrationRow, calibration_id)
+            return None if row is None else self._calibrations(s, [row])[0]
+
+    def calibrations(
+        self,
+        *,
+        call_id: str | None = None,
+        closed: bool | None = None,
+        key_id: str | None = None,
+        limit: int = 500,
+    ) -> list[Calibration]:
+        """Calibrations, newest first: of one call, open or closed, with ``key_id`` among the
+        evaluators."""
+        q = select(CalibrationRow)
+        if call_id is not None:
+            q = q.where(CalibrationRow.call_id == call_id)
+        if closed is not None:
+            when = CalibrationRow.closed_at
+            q = q.where(when.is_not(None) if closed else when.is_(None))
+        if key_id is not None:
+            mine = select(CalibrationAnswerRow.calibration_id).where(
+                CalibrationAnswerRow.key_id == key_id
+            )
+            q = q.where(CalibrationRow.id.in_(mine))
+        with self.session() as s:
+            rows = list(s.execute(q.order_by(CalibrationRow.id.desc()).limit(limit)).scalars())
+            return self._calibrations(s, rows)
+
+    def save_calibration_answer(
+        self,
+        calibration_id: int,
+        key_id: str,
+        *,
+        items: dict[str, Any],
+        note: str | None = None,
+        human_overall: float | None = None,
+        submit: bool = False,
+    ) -> Calibration:
+        """Save (with ``submit``: and lock) one evaluator's answer. ``KeyError`` when there is no
+        such calibration, ``PermissionError`` when ``key_id`` is not one of its evaluators,
+        ``ValueError`` when it is closed or the answer was submitted already."""
+        with self.session() as s:
+            row = s.get(CalibrationRow, calibration_id)
+            if row is None:
+                raise KeyError(calibration_id)
+            answer = s.execute(
+                select(CalibrationAnswerRow).where(
+                    CalibrationAnswerRow.calibration_id == calibration_id,
+                    CalibrationAnswerRow.key_id == key_id,
+                )
+            ).scalar_one_or_none()
+            if answer is None:
+                raise PermissionError(f"key {key_id} is not an evaluator of {calibration_id}")
+            if row.closed_at is not None:
+                raise ValueError(f"calibration {calibration_id} is closed")
+            if answer.submitted_at is not None:
+                raise ValueError(f"the answer to calibration {calibration_id} is submitted")
+            answer.items, answer.note, answer.human_overall = items, note, human_overall
+            answer.updated_at = utcnow()
+            if submit:
+                answer.submitted_at = answer.updated_at
+            s.flush()
+            return self._calibrations(s, [row])[0]
+
+    def close_calibration(self, calibration_id: int, key_id: str) -> Calibration:
+        """Close a calibration: no more answers; everyone sees all of them from now on.
+        ``KeyError`` when there is none, ``ValueError`` when it is closed already."""
+        with self.session() as s:
+            row = s.get(CalibrationRow, calibration_id)
+            if row is None:
+                raise KeyError(calibration_id)
+            if row.closed_at is not None:
+                raise ValueError(f"calibration {calibration_id} is closed already")
+            row.closed_at, row.closed_by = utcnow(), key_id
+            s.flush()
+            return self._calibrations(s, [row])[0]
+
+    # ------------------------------------------------------------------ agents, teams and trends
+
+    def set_agent_team(self, agent_id: str, team: str | None) -> AgentRow:
+        """Put an agent in a team (``None``: in none); the agent is created when new."""
+        with self.session() as s:
+            self.ensure_agent(s, agent_id)
+            row = s.get(AgentRow, agent_id)
+            row.team = team
+            return row
+
+    def agents(self, team: str | None = None) -> list[AgentRow]:
+        """Agents by id, or only those of ``team``."""
+        q = select(AgentRow)
+        if team is not None:
+            q = q.where(AgentRow.team == team)
+        with self.session() as s:
+            return list(s.execute(q.order_by(AgentRow.id)).scalars())
+
+    def trends(
+        self,
+        agent_ids: Sequence[str] | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        top: int = 10,
+    ) -> dict[str, Any]:
+        """Scored calls of ``agent_ids`` (``None``: every agent) by ISO week of when they
+        started: calls, mean overall and per-practice scores, the customers' trajectories and
+        de-escalation rate (:func:`deescalation_rate`); and the recurring faults (findings of
+        severity minor, major or critical) by practice and kind, most calls first."""
+        if agent_ids is not None and not agent_ids:
+            return weekly_trend([], {}, {}, top)
+        rows, _ = self.list_calls(
+            CallFilter(
+                agent_ids=None if agent_ids is None else tuple(agent_ids),
+                since=since,
+                until=until,
+                status="done",
+            ),
+            limit=1_000_000,
+        )
+        rows = [r for r in rows if r.overall is not None or r.stress_result]
+        ids = [r.id for r in rows]
+        faults: dict[str, list[tuple[str, str]]] = {c: [] for c in ids}
+        with self.session() as s:
+            for chunk in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+                q = select(FindingRow.call_id, FindingRow.practice, FindingRow.kind).where(
+                    FindingRow.call_id.in_(ids[chunk : chunk + 900]),
+                    FindingRow.severity.in_(("minor", "major", "critical")),
+                )
+                for call_id, practice, kind in s.execute(q):
+                    faults[call_id].append((practice, kind))
+        scores: dict[str, dict[str, float | None]] = {}
+        for chunk in range(0, len(ids), 900):
+            scores.update(self.practice_scores(ids[chunk : chunk + 900]))
+        return weekly_trend(rows, scores, faults, top)
+
+
+FIELD_VERDICTS = ("confirmed", "rejected", "missed")
+"""Verdicts of field labels: the machine's finding was right, wrong, or missing."""
+
+
+def _judged_items(items: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    for v in items.get("findings", []):
+        yield v, "confirmed" if v.get("verdict") == "confirm" else "rejected"
+    for m in items.get("missed", []):
+        yield m, "missed"
+
+
+def _field_label(
+    row: EvaluationRow, call: CallRow, item: dict[str, Any], verdict: str
+) -> dict[str, Any]:
+    """One labelled example: where it is, what was said, the rule and the human verdict."""
+    return {
+        "id": f"{call.id}/v{row.version}/{item['key']}",
+        "call_id": call.id,
+        "agent_id": call.agent_id,
+        "language": call.language or call.requested_language,
+        "practice": item.get("practice"),
+        "kind": item.get("kind"),
+        "verdict": verdict,
+        "reason": item.get("reason"),
+        "note": item.get("note"),
+        "quote": item.get("quote") or "",
+        "context": item.get("context") or "",
+        "start": item.get("start"),
+        "end": item.get("end"),
+        "role": item.get("role"),
+        "turn_index": item.get("turn_index"),
+        "severity": item.get("severity"),
+        "detail": item.get("detail"),
+        "rule": {
+            "rubric": row.rubric,
+            "rubric_version": row.rubric_version,
+            "phrase": item.get("phrase"),
+            "matched_form": item.get("matched_form"),
+            "match_kind": item.get("match_kind"),
+            "value": item.get("value"),
+            "threshold": item.get("threshold"),
+        },
+        "evaluation_version": row.version,
+        "evaluator": row.evaluator_name or row.evaluator_key_id,
+        "evaluated_at": (row.published_at or row.created_at).isoformat(),
+    }
+
+
+CUSTOMER_TRAJECTORIES = ("de-escalated", "steady", "escalated", "insufficient")
+"""A call's ``stress_result``: how the customer's agitation moved (``calmline.monitor.stress``)."""
+
+
+def deescalation_rate(counts: dict[str, int]) -> float | None:
+    """Share of calls whose customer ended calmer than they began, among calls whose customer
+    trajectory could be measured (``insufficient`` ones, with too few customer turns, are left
+    out); ``None`` when there is none."""
+    measured = sum(counts.get(k, 0) for k in CUSTOMER_TRAJECTORIES[:3])
+    return round(counts.get("de-escalated", 0) / measured, 3) if measured else None
+
+
+def iso_week(when: datetime) -> str:
+    """``2026-W47``: the ISO week of a time (weeks start on Monday)."""
+    year, week, _ = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(week: str) -> datetime:
+    year, number = week.split("-W")
+    return datetime.fromisocalendar(int(year), int(number), 1)
+
+
+def weekly_trend(
+    rows: Sequence[CallRow],
+    scores: dict[str, dict[str, float | None]],
+    faults: dict[str, list[tuple[str, str]]],
+    top: int = 10,
+) -> dict[str, Any]:
+    """Calls aggregated by ISO week (weeks without calls between the first and the last are
+    listed with no calls, so a chart's x axis is time): see :meth:`Store.trends`."""
+
+    def empty() -> dict[str, Any]:
+        customer = dict.fromkeys(CUSTOMER_TRAJECTORIES, 0)
+        return {"calls": 0, "_overall": [], "_p": {}, "customer": customer}
+
+    weeks: dict[str, dict[str, Any]] = {}
+    total = empty()
+    recurring: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        when = r.started_at or r.created_at
+        for b in (weeks.setdefault(iso_week(when), empty()), total):
+            b["calls"] += 1
+            if r.overall is not None:
+                b["_overall"].append(r.overall)
+            for practice, score in scores.get(r.id, {}).items():
+                if score is not None:
+                    b["_p"].setdefault(practice, []).append(score)
+            if r.stress_result in b["customer"]:
+                b["customer"][r.stress_result] += 1
+        kinds = faults.get(r.id, [])
+        for pk in set(kinds):
+            counts = recurring.setdefault(pk, [0, 0])
+            counts[0] += kinds.count(pk)
+            counts[1] += 1
+
+    def done(b: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "calls": b["calls"],
+            "mean_overall": _mean(b["_overall"]),
+            "practices": {p: _mean(v) for p, v in sorted(b["_p"].items())},
+            "customer": b["customer"],
+            "deescalation_rate": deescalation_rate(b["customer"]),
+        }
+
+    series = []
+    if weeks:
+        monday, last = week_monday(min(weeks)), week_monday(max(weeks))
+        while monday <= last:
+            key = iso_week(monday)
+            b = done(weeks.get(key) or empty())
+            series.append({"week": key, "start": monday.date().isoformat(), **b})
+            monday = monday.fromordinal(monday.toordinal() + 7)
+    n = total["calls"]
+    findings = [
+        {
+            "practice": practice,
+            "kind": kind,
+            "findings": count,
+            "calls": calls,
+            "share_of_calls": round(calls / n, 3) if n else None,
+        }
+        for (practice, kind), (count, calls) in recurring.items()
+    ]
+    findings.sort(key=lambda f: (-f["calls"], -f["findings"], f["practice"], f["kind"]))
+    return {**done(total), "weeks": series, "recurring_findings": findings[:top]}
+
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -886,6 +1857,11 @@ def call_folder_name(call_id: str) -> str:
 def _safe_name(name: str) -> str:
     keep = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
     return keep.strip(".") or "call"
+
+
+def transcript_text(body: dict[str, Any]) -> str:
+    """The words of a stored report's transcript, one turn a line (what search looks in)."""
+    return "\n".join(str(t.get("text") or "") for t in body.get("turns") or ())
 
 
 def _like_escape(text: str) -> str:

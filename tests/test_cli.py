@@ -57,9 +57,12 @@ def test_analyze_prints_a_summary_and_writes_exports(tmp_path, cache_dir):
     assert error_rate(joined((u["text"] for u in script), "en"), heard, "en") < SCRIPT_ERROR_BOUND
     first = next(normalise(t["text"], "en") for t in report["turns"] if t["text"].strip())
     assert first[:20] in normalise(result.stdout, "en"), result.stdout
-    assert report["schema_version"] == "1.4"
+    assert report["schema_version"] == "1.5"
     assert report["models"][1]["name"] == "whisper-tiny.en"
-    assert (out / "call.rttm").read_text().startswith("SPEAKER ")
+    rttm = [line.split() for line in (out / "call.rttm").read_text().splitlines()]
+    # who spoke when: one line per speech segment, the diarization's speaker labels
+    assert [ln[0] for ln in rttm] == ["SPEAKER"] * len(report["segments"])
+    assert [ln[7] for ln in rttm] == [s["speaker"] for s in report["segments"]]
     assert (out / "call.vtt").read_text().startswith("WEBVTT")
 
 
