@@ -51,6 +51,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from calmline.api.alerts import AlertKeeper
 from calmline.api.auth import (
     Principal,
     authenticate,
@@ -189,12 +190,14 @@ class LiveHub:
         self.calls: dict[str, LiveCall] = {}
         self.subscribers: set[Subscriber] = set()
         self._lock = asyncio.Lock()
+        self.alerts = AlertKeeper(self.store, app.state.settings.alerts)
 
     # events
 
     def publish(self, event: LiveEvent) -> None:
-        """Thread-safe: called by sessions from any thread."""
-        data = event.to_dict()
+        """Thread-safe: called by sessions from any thread. Alerts are stored (and marked with
+        their ``alert_id``) before any subscriber sees them (``calmline.api.alerts``)."""
+        data = self.alerts.handle(event.to_dict())
         with suppress(RuntimeError):  # a closed loop: the server is going down
             self.loop.call_soon_threadsafe(self._fan_out, data)
 

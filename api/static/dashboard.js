@@ -2,7 +2,12 @@
 // followed call's transcript and alerts. Two Server-Sent Event streams from /api/v1/live/events:
 // every call's metrics, alerts and start/end (types=…), and everything of the followed call
 // (call_id=…, transcript included). Event payloads: docs/live.md.
+// Alerts are kept by the server for the day (GET /api/v1/alerts, settings alerts.*): the panel
+// lists today's on load, adds live ones (events with alert_id; alert_quiet ones the rules held
+// back are not alerts), and asks again every ALERTS_REFRESH_MS for acknowledgements made on other
+// screens and alerts silenced by a hold heard after them. Acknowledge: POST /api/v1/alerts/{id}/ack.
 import { api, apiUrl, showError, startPage } from "./api.js";
+import { t } from "./i18n.js";
 import { badge, fmtTime, h, ROLE_LABEL } from "./util.js";
 
 const tbody = document.querySelector("#live tbody");
@@ -11,18 +16,21 @@ const follow = document.getElementById("follow");
 const conn = document.getElementById("conn");
 
 const ALERTS = {
-  interruption: ["Interruption", "major"],
-  apology_demand: ["Apology demanded", "critical"],
-  repeated_ack: ["Repeated acknowledgement", "major"],
-  agent_louder: ["Agent louder", "minor"],
-  agent_faster: ["Agent faster", "minor"],
-  agitation_rising: ["Customer agitation rising", "major"],
-  non_talk: ["No one talking", "minor"],
+  interruption: [t("db.alert.interruption"), "major"],
+  apology_demand: [t("db.alert.apology_demand"), "critical"],
+  repeated_ack: [t("db.alert.repeated_ack"), "major"],
+  agent_louder: [t("db.alert.agent_louder"), "minor"],
+  agent_faster: [t("db.alert.agent_faster"), "minor"],
+  agitation_rising: [t("db.alert.agitation_rising"), "major"],
+  non_talk: [t("db.alert.non_talk"), "minor"],
 };
-const POSITIVE = { acknowledgement: "Acknowledged" };
+const POSITIVE = { acknowledgement: t("db.alert.acknowledgement") };
 const CALL_TYPES = ["call_started", "metrics", "call_ended", ...Object.keys(ALERTS)];
 const KEEP_ENDED_MS = 10 * 60 * 1000;
 const MAX_ALERTS = 200;
+const ALERTS_REFRESH_MS = 30 * 1000;
+const ACK_ROLES = new Set(["admin", "supervisor", "qa_lead"]);
+let canAck = false;
 
 /** call_id -> what the table shows. */
 const calls = new Map();
@@ -48,21 +56,21 @@ function describe(event) {
   const quote = d.quote ? ` “${d.quote}”` : "";
   switch (event.type) {
     case "interruption":
-      return `Agent started talking over the customer (${(d.overlap_s ?? 0).toFixed(1)} s of overlap)${quote}`;
+      return t("db.say.interruption", { s: (d.overlap_s ?? 0).toFixed(1), quote });
     case "apology_demand":
-      return `Agent asked the customer to apologise${quote}`;
+      return t("db.say.apology_demand", { quote });
     case "repeated_ack":
-      return `Agent repeated an acknowledgement${quote}`;
+      return t("db.say.repeated_ack", { quote });
     case "agent_louder":
-      return `Agent ${d.loudness_rel_db?.toFixed(1)} dB louder than usual${quote}`;
+      return t("db.say.agent_louder", { db: d.loudness_rel_db?.toFixed(1), quote });
     case "agent_faster":
-      return `Agent speaking ${d.rate_ratio?.toFixed(2)}× faster than usual${quote}`;
+      return t("db.say.agent_faster", { ratio: d.rate_ratio?.toFixed(2), quote });
     case "agitation_rising":
-      return `Customer agitation ${d.agitation?.toFixed(2)} (alert at ${d.threshold})${d.anger_words?.length ? `: ${d.anger_words.join(", ")}` : ""}`;
+      return t("db.say.agitation_rising", { v: d.agitation?.toFixed(2), threshold: d.threshold, words: d.anger_words?.length ? `${t("colon")}${d.anger_words.join(t("list.sep"))}` : "" });
     case "non_talk":
-      return `No one talking for ${d.duration_s?.toFixed(1)} s`;
+      return t("db.say.non_talk", { s: d.duration_s?.toFixed(1) });
     case "acknowledgement":
-      return `Agent acknowledged${quote}`;
+      return t("db.say.acknowledgement", { quote });
     default:
       return event.type;
   }
@@ -129,7 +137,7 @@ function rowFor(call) {
       alerts: h("td", { class: "num alert-count" }),
       state: h("td", { class: "state" }),
     };
-    const tr = h("tr", { dataset: { callId: call.call_id }, title: "Follow this call" }, Object.values(cells));
+    const tr = h("tr", { dataset: { callId: call.call_id }, title: t("db.follow_this") }, Object.values(cells));
     tr.style.cursor = "pointer";
     row = { tr, cells, shown: {} };
     rows.set(call.call_id, row);
@@ -170,7 +178,7 @@ function renderTable() {
     return row.tr;
   });
   if (!wanted.length) {
-    wanted.push(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No calls in progress.")));
+    wanted.push(h("tr", {}, h("td", { colspan: 8, class: "muted" }, t("db.none"))));
   }
   const current = [...tbody.children];
   if (current.length !== wanted.length || current.some((tr, i) => tr !== wanted[i])) {
@@ -197,23 +205,112 @@ function tick() {
 
 // ------------------------------------------------------------------ alerts feed
 
-function addAlert(event) {
-  const [label, severity] = ALERTS[event.type];
+/** alert id -> its <li>; live alerts the server did not store have no id and are not kept here. */
+const shownAlerts = new Map();
+
+/** An alert from the live feed or from GET /api/v1/alerts: {type, call_id, agent_id, t, data, ms, id?, acknowledged…}. */
+function alertLi(alert, fresh) {
+  const [label, severity] = ALERTS[alert.type];
   const li = h(
     "li",
-    { class: "alert new", dataset: { type: event.type, callId: event.call_id, t: event.t } },
-    h("span", { class: "small muted" }, `${clock(event.emitted_at * 1000)} · `),
-    badge(label, (event.data && event.data.severity) || severity),
+    { class: fresh ? "alert new" : "alert", dataset: { type: alert.type, callId: alert.call_id, t: alert.t, at: alert.ms } },
+    h("span", { class: "small muted" }, `${clock(alert.ms)} · `),
+    badge(label, (alert.data && alert.data.severity) || alert.severity || severity),
     " ",
-    h("b", {}, event.agent_id),
-    h("span", { class: "small muted" }, ` ${event.call_id} at ${fmtTime(event.t)}`),
-    h("div", { class: "small" }, describe(event)),
+    h("b", {}, alert.agent_id),
+    h("span", { class: "small muted" }, ` ${alert.call_id} at ${fmtTime(alert.t)}`),
+    h("span", { class: "ack-state" }),
+    h("div", { class: "small" }, describe(alert)),
   );
+  if (alert.id) li.dataset.alertId = alert.id;
   li.style.cursor = "pointer";
-  li.addEventListener("click", () => followCall(event.call_id));
-  alertsList.prepend(li);
-  while (alertsList.children.length > MAX_ALERTS) alertsList.lastElementChild.remove();
-  setTimeout(() => li.classList.remove("new"), 2500);
+  li.addEventListener("click", (e) => {
+    if (!e.target.closest("button")) followCall(alert.call_id);
+  });
+  showAck(li, alert);
+  if (fresh) setTimeout(() => li.classList.remove("new"), 2500);
+  return li;
+}
+
+/** The acknowledgement of a stored alert: who and when, or the button. */
+function showAck(li, alert) {
+  const cell = li.querySelector(".ack-state");
+  li.classList.toggle("acked", Boolean(alert.acknowledged_at));
+  if (alert.acknowledged_at) {
+    const who = alert.acknowledged_by_name || alert.acknowledged_by || "";
+    cell.replaceChildren(h("span", { class: "acked-by", "data-testid": "acked" }, `✓ acknowledged by ${who} at ${clock(Date.parse(alert.acknowledged_at))}`));
+  } else if (alert.id && canAck) {
+    const button = h("button", { type: "button", class: "ack", "data-testid": "ack" }, t("db.acknowledge"));
+    button.addEventListener("click", () => acknowledge(li, alert, button));
+    cell.replaceChildren(button);
+  } else {
+    cell.replaceChildren();
+  }
+}
+
+async function acknowledge(li, alert, button) {
+  button.disabled = true;
+  try {
+    Object.assign(alert, await api(`/api/v1/alerts/${alert.id}/ack`, { method: "POST", body: {} }));
+  } catch (e) {
+    if (e.status !== 409) {
+      button.disabled = false;
+      showError(e, null, alertsList.parentElement);
+      return;
+    }
+    await refreshAlerts(); // someone else acknowledged it first
+    return;
+  }
+  showAck(li, alert);
+}
+
+function placeAlert(li) {
+  const ms = Number(li.dataset.at);
+  const after = [...alertsList.children].find((x) => Number(x.dataset.at) < ms);
+  alertsList.insertBefore(li, after || null);
+  while (alertsList.children.length > MAX_ALERTS) {
+    const last = alertsList.lastElementChild;
+    shownAlerts.delete(Number(last.dataset.alertId));
+    last.remove();
+  }
+}
+
+function addAlert(event) {
+  if (event.alert_quiet) return; // held back by the alert rules (settings alerts.*)
+  if (event.alert_id && shownAlerts.has(event.alert_id)) return;
+  const alert = { ...event, id: event.alert_id, ms: event.emitted_at * 1000 };
+  const li = alertLi(alert, true);
+  if (alert.id) shownAlerts.set(alert.id, li);
+  placeAlert(li);
+}
+
+/** Today's stored alerts (since local midnight): add the missing, update acknowledgements, drop
+ * the ones a hold silenced. */
+async function refreshAlerts() {
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  let page;
+  try {
+    page = await api("/api/v1/alerts", { params: { since: midnight.toISOString(), include_quiet: "true", limit: String(MAX_ALERTS) } });
+  } catch (e) {
+    showError(e, null, alertsList.parentElement);
+    return;
+  }
+  for (const item of page.items.reverse()) {
+    const alert = { ...item, ms: Date.parse(item.at) };
+    const li = shownAlerts.get(item.id);
+    if (item.quiet || !(item.type in ALERTS)) {
+      if (li) li.remove();
+      shownAlerts.delete(item.id);
+    } else if (li) {
+      showAck(li, alert);
+    } else {
+      const made = alertLi(alert, false);
+      shownAlerts.set(item.id, made);
+      placeAlert(made);
+    }
+  }
+  alertsList.dataset.loaded = "true";
 }
 
 // ------------------------------------------------------------------ the followed call
@@ -221,7 +318,7 @@ function addAlert(event) {
 /** The followed call's panel, built once per call; renderFollowed() fills it in. */
 function followView(callId) {
   const view = {
-    title: h("h2", {}, `Following ${callId}`),
+    title: h("h2", {}, t("db.following", { id: callId })),
     agent: h("span"),
     duration: h("span", { "data-testid": "follow-duration" }),
     state: h("span"),
@@ -230,9 +327,9 @@ function followView(callId) {
     events: h("ul", { class: "alerts", "data-testid": "follow-alerts" }),
   };
   view.root = [
-    h("div", { class: "callhead" }, view.title, view.agent, view.duration, view.state, h("button", { type: "button", onclick: () => unfollow() }, "Close")),
+    h("div", { class: "callhead" }, view.title, view.agent, view.duration, view.state, h("button", { type: "button", onclick: () => unfollow() }, t("db.close"))),
     view.facts,
-    h("div", { class: "grid2" }, h("div", {}, h("h3", {}, "Transcript"), view.transcript), h("div", {}, h("h3", {}, "Alerts and credits"), view.events)),
+    h("div", { class: "grid2" }, h("div", {}, h("h3", {}, t("db.transcript")), view.transcript), h("div", {}, h("h3", {}, t("db.events")), view.events)),
   ];
   return view;
 }
@@ -261,12 +358,12 @@ function renderFollowed() {
   view.duration.textContent = fmtTime(liveDuration(call));
   view.state.replaceChildren(stateCell(call));
   const facts = [
-    h("span", {}, h("b", {}, "Agent talk"), m.talk_ratio == null ? "–" : `${Math.round(m.talk_ratio * 100)} %`),
-    h("span", {}, h("b", {}, "Overlap"), m.overlap_time == null ? "–" : `${m.overlap_time.toFixed(1)} s`),
-    h("span", {}, h("b", {}, "Customer agitation"), m.customer_agitation == null ? "–" : m.customer_agitation.toFixed(2)),
+    h("span", {}, h("b", {}, t("db.agent_talk")), m.talk_ratio == null ? "–" : `${Math.round(m.talk_ratio * 100)} %`),
+    h("span", {}, h("b", {}, t("db.overlap")), m.overlap_time == null ? "–" : `${m.overlap_time.toFixed(1)} s`),
+    h("span", {}, h("b", {}, t("db.agitation")), m.customer_agitation == null ? "–" : m.customer_agitation.toFixed(2)),
   ];
   if (call.state === "ended") {
-    facts.push(h("a", { href: `/review/${encodeURIComponent(call.call_id)}` }, "Open the scored call"));
+    facts.push(h("a", { href: `/review/${encodeURIComponent(call.call_id)}` }, t("db.open_scored")));
   }
   view.facts.replaceChildren(...facts);
   if (followed.drawn !== followed.version) {
@@ -385,10 +482,10 @@ let retry = 1000;
 
 function connect() {
   const source = new EventSource(apiUrl("/api/v1/live/events", { types: CALL_TYPES.join(",") }));
-  setConnection("connecting", "connecting…");
+  setConnection("connecting", t("db.connecting"));
   source.addEventListener("snapshot", (e) => {
     retry = 1000;
-    setConnection("open", "live");
+    setConnection("open", t("db.live"));
     const snap = JSON.parse(e.data);
     const live = new Set(snap.calls.map((c) => c.call_id));
     for (const [id, call] of calls) if (call.state !== "ended" && !live.has(id)) calls.delete(id);
@@ -399,7 +496,7 @@ function connect() {
   // the server ends the feed when the key behind the session is revoked or the session ends
   source.addEventListener("closed", async () => {
     source.close();
-    setConnection("closed", "disconnected");
+    setConnection("closed", t("db.disconnected"));
     try {
       await api("/api/v1/me");
     } catch (err) {
@@ -413,7 +510,7 @@ function connect() {
       setConnection("connecting", "reconnecting…");
       return; // the browser reconnects by itself
     }
-    setConnection("closed", "disconnected");
+    setConnection("closed", t("db.disconnected"));
     try {
       await api("/api/v1/me"); // a refused key shows as a sign-in or refusal, not a silent retry
     } catch (err) {
@@ -427,6 +524,9 @@ function connect() {
 
 const me = await startPage("dashboard");
 if (me) {
+  canAck = ACK_ROLES.has(me.role);
+  await refreshAlerts();
+  setInterval(refreshAlerts, ALERTS_REFRESH_MS);
   try {
     const live = await api("/api/v1/live/calls");
     live.items.forEach(fromSummary);
