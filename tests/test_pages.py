@@ -8,6 +8,7 @@ every page go to ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -314,6 +315,11 @@ def test_call_page_finding_moves_the_player(site, open_page):
     )
 
 
+def shown_score(score: float) -> str:
+    """A score as the pages print it (``fmtScore``: JavaScript's Math.round, halves up)."""
+    return str(math.floor(score + 0.5))
+
+
 def test_agent_key_sees_only_its_own_calls(site, open_page):
     own, other = site.calls["en_stereo_mulaw"], site.calls["zh_stereo"]
     page = open_page()
@@ -326,12 +332,33 @@ def test_agent_key_sees_only_its_own_calls(site, open_page):
     page.click(f"#calls a[href='/feedback/{own}']")
     page.wait_for_selector(".practice")
     report = site.api(f"/api/v1/calls/{own}/report")
-    coaching = [p["coaching"] for p in report["scorecard"]["practices"] if p["coaching"]]
+    practices = report["scorecard"]["practices"]
+    # the page is this call's own feedback: its overall, every practice with the report's score
+    # ("—" where it does not apply) and exactly the report's coaching sentences (a calm routine
+    # call handled well may get none)
+    assert page.inner_text("[data-testid=overall]") == shown_score(report["scorecard"]["overall"])
+    assert page.locator(".practice").count() == len(practices)
+    for p in practices:
+        head = page.locator(f".practice[data-practice='{p['practice']}'] .head .score")
+        assert head.inner_text() == ("—" if p["score"] is None else shown_score(p["score"]))
+    coaching = [p["coaching"] for p in practices if p["coaching"]]
     shown = page.locator("[data-testid=coaching]").all_inner_texts()
-    assert coaching and sorted(shown) == sorted(coaching)
-    assert page.locator(".practice").count() == len(report["scorecard"]["practices"])
-    evidence = page.locator("button.finding.sev-major").first
+    assert sorted(shown) == sorted(coaching)
+    # its evidence plays its moments: the first timed fault (else credit) of the report
+    timed = [
+        f
+        for p in practices
+        for f in p["findings"]
+        if f["start"] is not None and f["severity"] != "info"
+    ]
+    timed.sort(key=lambda f: (f["severity"] == "positive", f["start"]))
+    assert timed, "the sample gives no timed finding to play"
+    first = timed[0]
+    evidence = page.locator(
+        f"button.finding[data-practice='{first['practice']}'][data-kind='{first['kind']}']"
+    ).first
     start = float(evidence.get_attribute("data-start"))
+    assert start == pytest.approx(first["start"])
     page.wait_for_function(AUDIO_READY)
     evidence.click()
     page.wait_for_function(f"Math.abs(document.querySelector('audio').currentTime - {start}) < 0.3")

@@ -2,6 +2,7 @@
 // The key is sent once, to POST /api/v1/session; from then on the browser carries an HttpOnly,
 // SameSite=Strict session cookie (scripts cannot read it), also for <audio> and EventSource.
 // The key is never kept in the browser and never put in a URL.
+import { t } from "./i18n.js";
 import { h } from "./util.js";
 
 /** Sent with every API request: the server requires it on state-changing cookie requests. */
@@ -22,7 +23,9 @@ export const PAGE_ROLES = {
   feedback: ["agent", "admin", "qa_lead", "supervisor"],
 };
 
-const PAGE_NAMES = { dashboard: "the supervisor dashboard", review: "QA review", feedback: "agent feedback" };
+/** Page and role names in the interface language, for refusals. */
+const pageName = (page) => (t(`page.${page}`) === `page.${page}` ? page : t(`page.${page}`));
+const roleName = (role) => t(`role.${role}`);
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -106,18 +109,18 @@ function renderHeader(me, page) {
   const who = document.getElementById("who");
   if (!nav || !who) return;
   const links = [];
-  if (PAGE_ROLES.dashboard.includes(me.role)) links.push(["dashboard", "/dashboard", "Dashboard"]);
-  if (PAGE_ROLES.review.includes(me.role)) links.push(["review", "/review", "QA review"]);
-  if (me.role === "agent") links.push(["feedback", "/feedback", "My feedback"]);
+  if (PAGE_ROLES.dashboard.includes(me.role)) links.push(["dashboard", "/dashboard", t("nav.dashboard")]);
+  if (PAGE_ROLES.review.includes(me.role)) links.push(["review", "/review", t("nav.review")]);
+  if (me.role === "agent") links.push(["feedback", "/feedback", t("nav.feedback")]);
   nav.replaceChildren(
     ...links.map(([name, href, label]) =>
       h("a", { href, class: name === page ? "current" : null }, label),
     ),
   );
-  const label = me.role === "agent" ? `agent ${me.agent_id}` : me.role.replace("_", " ");
+  const label = me.role === "agent" ? t("who.agent", { id: me.agent_id }) : roleName(me.role);
   who.replaceChildren(
-    h("span", { "data-testid": "whoami" }, `Signed in: ${label}`),
-    h("button", { type: "button", onclick: signOut }, "Sign out"),
+    h("span", { "data-testid": "whoami" }, t("who.signed_in", { label })),
+    h("button", { type: "button", onclick: signOut }, t("who.sign_out")),
   );
 }
 
@@ -140,7 +143,7 @@ export function showRefusal(title, message, me) {
       { class: "refusal", role: "alert", "data-testid": "refusal" },
       h("h2", {}, title),
       h("p", {}, message),
-      home ? h("p", {}, h("a", { href: home }, "Go to your page")) : null,
+      home ? h("p", {}, h("a", { href: home }, t("refusal.home"))) : null,
     ),
   );
 }
@@ -148,7 +151,7 @@ export function showRefusal(title, message, me) {
 /** Show an API failure: a 403 as a refusal, anything else as an error in `where` (or main). */
 export function showError(error, me, where) {
   if (error instanceof ApiError && error.status === 403) {
-    showRefusal("Not allowed", `The server refused this: ${error.detail}.`, me);
+    showRefusal(t("refusal.not_allowed"), t("refusal.refused", { detail: error.detail }), me);
     return;
   }
   if (error instanceof ApiError && error.status === 401) {
@@ -180,10 +183,8 @@ export async function startPage(page) {
   renderHeader(me, page);
   if (!PAGE_ROLES[page].includes(me.role)) {
     showRefusal(
-      "Not available to your key",
-      `${PAGE_NAMES[page][0].toUpperCase()}${PAGE_NAMES[page].slice(1)} is not open to ` +
-        `${me.role.replace("_", " ")} keys` +
-        (me.role === "agent" ? "; agents see their own calls on their feedback page." : "."),
+      t("refusal.not_available"),
+      t(me.role === "agent" ? "refusal.page_closed_agent" : "refusal.page_closed", { page: pageName(page), role: roleName(me.role) }),
       me,
     );
     return null;

@@ -1,7 +1,9 @@
 // Agent feedback: an agent's own calls (the server scopes agent keys to their agent id).
 // Supervisors and QA leads may open an agent's page with ?agent=AGENT_ID.
 import { api, showError, startPage } from "./api.js";
+import { callLang, t } from "./i18n.js";
 import { badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
+import { mountAgentTrend } from "./trend-chart.js";
 
 const tbody = document.querySelector("#calls tbody");
 const status = document.getElementById("status");
@@ -10,15 +12,16 @@ const range = document.getElementById("range");
 const prev = document.getElementById("prev");
 const next = document.getElementById("next");
 const LIMIT = 25;
-let names = {};
+let names = { en: {}, zh: {} }; // practice id -> name, by the rubric's language
 
-function weakest(practices) {
+function weakest(practices, language) {
+  const lang = callLang(language);
   let worst = null;
   for (const [id, score] of Object.entries(practices || {})) {
     if (score !== null && (worst === null || score < worst[1])) worst = [id, score];
   }
   if (!worst || worst[1] >= 80) return "–";
-  return h("span", {}, `${names[worst[0]] || worst[0]} `, scoreEl(worst[1]));
+  return h("span", {}, h("span", { lang }, names[lang][worst[0]] || worst[0]), " ", scoreEl(worst[1]));
 }
 
 function row(call, agentParam) {
@@ -29,10 +32,11 @@ function row(call, agentParam) {
     h("td", {}, h("a", { href }, call.call_id)),
     h("td", {}, fmtDate(call.started_at || call.created_at)),
     h("td", { class: "num" }, call.duration_s === null ? "–" : fmtTime(call.duration_s)),
-    h("td", { class: "num" }, call.status === "done" ? scoreEl(call.overall) : badge(call.status, "info")),
-    h("td", {}, call.critical ? badge("critical", "critical") : ""),
-    h("td", {}, weakest(call.practices)),
-    h("td", {}, call.customer_trend || "–"),
+    h("td", { class: "num" }, call.status === "done" ? scoreEl(call.overall) : badge(t(`status.${call.status}`), "info")),
+    h("td", {}, call.critical ? badge(t("common.critical"), "critical") : "", call.needs_review ? [" ", badge(t("common.needs_review"), "minor")] : null),
+    // A call that needs review is not used for coaching: no weakest practice to work on.
+    h("td", {}, call.needs_review ? h("span", { class: "muted small" }, t("fb.no_coaching")) : weakest(call.practices, call.language)),
+    h("td", {}, call.customer_trend ? t(`trend.${call.customer_trend}`) : "–"),
   );
 }
 
@@ -41,7 +45,7 @@ async function loadSummary(agentId) {
     const s = await api(`/api/v1/agents/${encodeURIComponent(agentId)}/summary`);
     const mean = s.mean_overall === null ? "–" : Math.round(s.mean_overall);
     summary.replaceChildren(
-      h("span", { class: "facts" }, h("span", {}, h("b", {}, "Scored calls"), s.calls), h("span", {}, h("b", {}, "Mean score"), mean), h("span", {}, h("b", {}, "Calls with a critical finding"), s.critical_calls)),
+      h("span", { class: "facts" }, h("span", {}, h("b", {}, t("fb.scored_calls")), s.calls), h("span", {}, h("b", {}, t("fb.mean_score")), mean), h("span", {}, h("b", {}, t("fb.critical_calls")), s.critical_calls)),
     );
   } catch (e) {
     summary.replaceChildren();
@@ -58,9 +62,9 @@ async function loadCalls(agentId, agentParam, offset) {
     return;
   }
   tbody.replaceChildren(...page.items.map((c) => row(c, agentParam)));
-  if (!page.items.length) tbody.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No calls yet.")));
+  if (!page.items.length) tbody.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, t("common.no_calls"))));
   const last = page.offset + page.items.length;
-  range.textContent = `${page.total ? page.offset + 1 : 0}–${last} of ${page.total} calls`;
+  range.textContent = t("common.range", { first: page.total ? page.offset + 1 : 0, last, total: page.total });
   prev.disabled = page.offset <= 0;
   next.disabled = last >= page.total;
   prev.onclick = () => loadCalls(agentId, agentParam, Math.max(0, offset - LIMIT));
@@ -70,15 +74,18 @@ async function loadCalls(agentId, agentParam, offset) {
 
 const me = await startPage("feedback");
 if (me) {
-  try {
-    const rubric = await api("/api/v1/rubric", { params: { language: "en" } });
-    names = Object.fromEntries(Object.entries(rubric.practices || {}).map(([id, p]) => [id, p.name]));
-  } catch {
-    names = {};
+  for (const language of ["en", "zh"]) {
+    try {
+      const rubric = await api("/api/v1/rubric", { params: { language } });
+      names[language] = Object.fromEntries(Object.entries(rubric.practices || {}).map(([id, p]) => [id, p.name]));
+    } catch {
+      names[language] = {};
+    }
   }
   const agentParam = new URLSearchParams(location.search).get("agent");
   if (me.role === "agent") {
     await Promise.all([loadSummary(me.agent_id), loadCalls(me.agent_id, null, 0)]);
+    await mountAgentTrend(summary, me.agent_id, names.en); // their own trend by week
   } else {
     const form = document.getElementById("pick");
     form.hidden = false;
@@ -88,11 +95,12 @@ if (me) {
       location.search = `?agent=${encodeURIComponent(form.agent.value.trim())}`;
     });
     if (agentParam) {
-      document.getElementById("title").textContent = `Feedback for agent ${agentParam}`;
+      document.getElementById("title").textContent = t("fb.for_agent", { id: agentParam });
       await Promise.all([loadSummary(agentParam), loadCalls(agentParam, agentParam, 0)]);
+      await mountAgentTrend(summary, agentParam, names.en);
     } else {
-      document.getElementById("title").textContent = "Agent feedback";
-      summary.replaceChildren(h("p", { class: "muted" }, "Choose an agent to see the feedback they get."));
+      document.getElementById("title").textContent = t("fb.agent_feedback");
+      summary.replaceChildren(h("p", { class: "muted" }, t("fb.choose")));
       document.getElementById("calls").hidden = true;
     }
   }

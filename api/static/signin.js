@@ -1,6 +1,7 @@
 // Sign-in: the key goes to POST /api/v1/session, which sets the session cookie; then the role's
 // page. The key is not kept in the browser.
 import { api, PAGE_ROLES, ROLE_HOME, signInWithKey } from "./api.js";
+import { t } from "./i18n.js";
 import { h } from "./util.js";
 
 const form = document.getElementById("signin-form");
@@ -27,7 +28,7 @@ async function signIn(key) {
     form.key.value = "";
     location.replace(target(me.role));
   } catch (e) {
-    say(e.status === 401 ? "This key is not known to the server." : `Sign-in failed: ${e.detail}`);
+    say(e.status === 401 ? t("signin.unknown_key") : t("signin.failed", { detail: e.detail }));
   }
 }
 
@@ -47,5 +48,5 @@ form.addEventListener("submit", (event) => {
   if (key) signIn(key);
 });
 
-if (params.get("reason") === "expired") say("Your session has ended; sign in again.", "notice");
+if (params.get("reason") === "expired") say(t("signin.expired"), "notice");
 else resume();

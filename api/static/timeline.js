@@ -1,6 +1,7 @@
 // The call timeline as inline SVG: who spoke when (agent and customer rows), overlaps,
 // non-talk spans, finding markers and the customer's agitation curve, with a playhead.
-import { fmtTime, s } from "./util.js";
+import { callLang, kindLabel, t } from "./i18n.js";
+import { fmtTime, h, s } from "./util.js";
 
 const W = 1000; // viewBox width; the SVG scales to the panel's width
 const X0 = 78; // left edge of the plot (row labels to its left)
@@ -27,7 +28,7 @@ export function allFindings(report) {
   const card = report.scorecard;
   if (!card) return [];
   const out = [];
-  for (const p of card.practices) for (const f of p.findings) if (f.start !== null) out.push({ ...f, practiceName: p.name });
+  for (const p of card.practices) for (const f of p.findings) if (f.start !== null) out.push({ ...f, practiceName: p.name, language: report.language });
   return out.sort((a, b) => a.start - b.start);
 }
 
@@ -42,7 +43,7 @@ export function renderTimeline(report, { onSeek, onFinding }) {
     class: "timeline",
     viewBox: `0 0 ${W} ${H}`,
     role: "img",
-    "aria-label": "Call timeline",
+    "aria-label": t("tl.label"),
     "data-testid": "timeline",
     "data-duration": duration,
   });
@@ -61,10 +62,10 @@ export function renderTimeline(report, { onSeek, onFinding }) {
 
   // row bands and labels
   const labels = [
-    ["Findings", ROW.findings],
-    ["Agent", ROW.agent],
-    ["Customer", ROW.customer],
-    ["Agitation", ROW.agitation],
+    [t("tl.findings"), ROW.findings],
+    [t("tl.agent"), ROW.agent],
+    [t("tl.customer"), ROW.customer],
+    [t("tl.agitation"), ROW.agitation],
   ];
   for (const [label, [y0, y1]] of labels) {
     svg.append(s("rect", { class: "band", x: X0, y: y0, width: X1 - X0, height: y1 - y0 }));
@@ -85,7 +86,7 @@ export function renderTimeline(report, { onSeek, onFinding }) {
       s(
         "rect",
         { class: "nontalk", x: x(span.start), y: ROW.agent[0], width: Math.max(x(span.end) - x(span.start), 1), height: ROW.customer[1] - ROW.agent[0] },
-        s("title", {}, `No one talking ${fmtTime(span.start)}–${fmtTime(span.end)} (${(span.end - span.start).toFixed(1)} s)`),
+        s("title", {}, t("tl.nontalk", { from: fmtTime(span.start), to: fmtTime(span.end), s: (span.end - span.start).toFixed(1) })),
       ),
     );
   }
@@ -110,7 +111,7 @@ export function renderTimeline(report, { onSeek, onFinding }) {
       s(
         "rect",
         { class: "overlap", x: x(o.start), y: ROW.agent[0], width: Math.max(x(o.end) - x(o.start), 2), height: ROW.customer[1] - ROW.agent[0] },
-        s("title", {}, `Both talking ${fmtTime(o.start)}–${fmtTime(o.end)} (${(o.end - o.start).toFixed(2)} s)`),
+        s("title", {}, t("tl.overlap", { from: fmtTime(o.start), to: fmtTime(o.end), s: (o.end - o.start).toFixed(2) })),
       ),
     );
   }
@@ -124,12 +125,12 @@ export function renderTimeline(report, { onSeek, onFinding }) {
     const y = (v) => a1 - (a1 - a0) * Math.min(Math.max(v, 0), 1);
     const pts = stress.turns.map((t) => [x((t.start + t.end) / 2), y(t.agitation)]);
     curve.append(s("polyline", { class: "agitation", points: pts.map((p) => p.map((v) => v.toFixed(1)).join(",")).join(" ") }));
-    stress.turns.forEach((t, i) => {
+    stress.turns.forEach((turn, i) => {
       curve.append(
         s(
           "circle",
           { class: "agitation-dot", cx: pts[i][0], cy: pts[i][1], r: 3 },
-          s("title", {}, `Customer agitation ${t.agitation.toFixed(2)} at ${fmtTime(t.start)}`),
+          s("title", {}, t("tl.agitation_at", { v: turn.agitation.toFixed(2), t: fmtTime(turn.start) })),
         ),
       );
     });
@@ -147,7 +148,7 @@ export function renderTimeline(report, { onSeek, onFinding }) {
       { class: `marker ${f.severity}`, "data-practice": f.practice, "data-kind": f.kind, "data-start": f.start, tabindex: 0 },
       s("rect", { x: fx, y: m1 - 3, width: Math.max(x(f.end) - fx, 1), height: 3, fill: color, "fill-opacity": 0.5 }),
       s("path", { d: `M${fx - 5},${m0} L${fx + 5},${m0} L${fx},${m1 - 2} Z`, fill: color }),
-      s("title", {}, `${fmtTime(f.start)} ${f.practiceName}: ${f.kind} (${f.severity})${f.quote ? ` “${f.quote}”` : ""}`),
+      s("title", {}, `${fmtTime(f.start)} ${f.practiceName}: ${kindLabel(f.kind, callLang(f.language))} (${t(`severity.${f.severity}`)})${f.quote ? ` “${f.quote}”` : ""}`),
     );
     const pick = (event) => {
       event.stopPropagation();
@@ -194,12 +195,51 @@ export function legend() {
   const div = document.createElement("div");
   div.className = "legend";
   div.append(
-    item("var(--agent)", "agent"),
-    item("var(--customer)", "customer"),
-    item("rgba(210,58,58,.35)", "overlap"),
-    item("#d5d9df", "no one talking"),
-    item("var(--overlap)", "customer agitation (0–1)"),
-    item("var(--major)", "finding (colour = severity)"),
+    item("var(--agent)", t("legend.agent")),
+    item("var(--customer)", t("legend.customer")),
+    item("rgba(210,58,58,.35)", t("legend.overlap")),
+    item("#d5d9df", t("legend.nontalk")),
+    item("var(--overlap)", t("legend.agitation")),
+    item("var(--major)", t("legend.finding")),
   );
   return div;
+}
+
+/** Zoom steps of the timeline: 1× fits the panel; on a phone 2× or 4× spreads a long call out. */
+export const ZOOMS = [1, 2, 4, 8];
+
+/**
+ * The timeline in a box that scrolls sideways by itself (the page never does), with zoom
+ * buttons: the SVG is drawn `zoom` times the box's width. Clicks on it keep working at any zoom
+ * (the click handler maps screen to SVG coordinates).
+ */
+export function zoomable(svg) {
+  let level = 0;
+  const box = h("div", { class: "timeline-box", "data-testid": "timeline-box" }, svg);
+  const label = h("span", { class: "zoom-level small muted", "data-testid": "zoom-level" });
+  const set = (next) => {
+    const old = ZOOMS[level];
+    level = Math.min(Math.max(next, 0), ZOOMS.length - 1);
+    const zoom = ZOOMS[level];
+    // keep the middle of what is shown in the middle
+    const centre = (box.scrollLeft + box.clientWidth / 2) / old;
+    svg.style.width = `${zoom * 100}%`;
+    svg.dataset.zoom = zoom;
+    box.scrollLeft = Math.max(0, centre * zoom - box.clientWidth / 2);
+    label.textContent = t("tl.zoom", { n: zoom });
+    out.disabled = level === 0;
+    inn.disabled = level === ZOOMS.length - 1;
+  };
+  const out = h("button", { type: "button", class: "zoom", title: t("tl.zoom_out"), "aria-label": t("tl.zoom_out"), "data-testid": "zoom-out", onclick: () => set(level - 1) }, "−");
+  const inn = h("button", { type: "button", class: "zoom", title: t("tl.zoom_in"), "aria-label": t("tl.zoom_in"), "data-testid": "zoom-in", onclick: () => set(level + 1) }, "+");
+  // a phone starts at 2x: at 1x a call's minute is a few pixels and the labels are unreadable
+  set(window.matchMedia("(max-width: 640px)").matches ? 1 : 0);
+  const el = h("div", { class: "timeline-zoom" }, h("div", { class: "zoom-controls" }, out, label, inn), box);
+  /** Keep time t (of a call of `duration` s) in view when zoomed: playback scrolls the box along. */
+  el.follow = (t, duration) => {
+    if (ZOOMS[level] === 1 || !(duration > 0)) return;
+    const px = ((X0 + ((X1 - X0) * Math.min(Math.max(t / duration, 0), 1))) / W) * box.scrollWidth;
+    if (px < box.scrollLeft || px > box.scrollLeft + box.clientWidth - 20) box.scrollLeft = Math.max(0, px - 40);
+  };
+  return el;
 }

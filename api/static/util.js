@@ -1,6 +1,8 @@
 // DOM building and formatting helpers shared by the Calmline pages.
 // Text is always set with text nodes, never as HTML: transcripts and ids come from callers.
 
+import { t } from "./i18n.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function build(el, attrs, children) {
@@ -64,4 +66,5 @@ export function badge(text, kind) {
   return h("span", { class: `badge ${kind || ""}`.trim() }, text);
 }
 
-export const ROLE_LABEL = { agent: "Agent", customer: "Customer", unknown: "Unknown" };
+/** Speaker roles in the interface language. */
+export const ROLE_LABEL = { agent: t("role.agent_label"), customer: t("role.customer"), unknown: t("role.unknown") };
