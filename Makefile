@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= samples/en_stereo_mulaw.wav
 
-.PHONY: bench-load bench-live bench-memory demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote clean
+.PHONY: bench-load bench-live bench-memory demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote bench-calibrate bench-articulation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench-asr: $(VENV)/.installed-dev
 
 bench-text: $(VENV)/.installed-dev
 	$(BIN)/python bench/text_eval.py
+
+bench-calibrate: $(VENV)/.installed-dev
+	$(BIN)/python bench/calibrate.py
+
+bench-articulation: $(VENV)/.installed-dev
+	$(BIN)/python bench/articulation.py
 
 bench-load: $(VENV)/.installed-dev
 	$(BIN)/python bench/load.py
