@@ -11,11 +11,14 @@ Per track (one party per track: the agent's and the customer's side of a telepho
    sample);
 2. Silero VAD runs frame by frame with its recurrent state carried across chunks, and the
    span rules of ``calmline.models.vad_silero.spans_from_probabilities`` are applied as the
-   frames arrive, so a streamed channel yields exactly the speech spans the batch pipeline finds
-   in the same audio;
+   frames arrive (with the stereo settings ``vad.channels_*`` when each track carries one
+   party, as the batch pipeline's ``channel_speech``), so a streamed channel yields exactly the
+   speech spans the batch pipeline finds in the same audio; the batch pipeline's crosstalk
+   removal (``monitor.crosstalk``) is not applied live yet, so where one channel carries the
+   other party's leak the live spans keep it;
 3. each closed span (an utterance) goes to one transcription worker shared by every session of
-   the process (:class:`AsrWorker`), which serves sessions round-robin and packs pending
-   utterances of several sessions into one recogniser window (see there);
+   the process (:class:`AsrWorker`), which serves calls round-robin and packs a call's pending
+   utterances into one recogniser window; a window never holds two calls' audio (see there);
 4. a transcribed utterance is measured and judged at once with the rubric's detectors and
    thresholds; what they find is emitted as :class:`LiveEvent`.
 
@@ -47,15 +50,16 @@ import numpy as np
 from calmline.models.device import resolve_device
 from calmline.models.vad_silero import CONTEXT, FRAME, VadOptions, default_model_path
 from calmline.monitor.detectors import DetectorContext, detector_for
-from calmline.monitor.detectors.let_finish import FloorRules, is_backchannel, starts_inside
+from calmline.monitor.detectors.let_finish import FloorRules, interruption_events
 from calmline.monitor.digits import DigitReader
 from calmline.monitor.errors import CalmlineError, ModelLoadError
-from calmline.monitor.measure import MeasureOptions, count_units, measure
+from calmline.monitor.floor import Interruption
+from calmline.monitor.measure import MeasureOptions, count_units, measure, rate_unit
 from calmline.monitor.redact import MAX_GAP_S, redact_text, redact_word_groups
 from calmline.monitor.roles import roles_from_channels
 from calmline.monitor.rubric import Rubric
 from calmline.monitor.settings import Settings
-from calmline.monitor.stress import MIN_RATE_UNITS, estimate_stress
+from calmline.monitor.stress import estimate_stress
 from calmline.monitor.textmatch import PhraseMatcher
 from calmline.monitor.types import (
     SAMPLE_RATE,
@@ -202,9 +206,12 @@ class StreamingOptions:
         max_utterance_s: an utterance is cut after this long even if the speaker goes on (a
             recogniser window holds 30 s).
         pack_max_s: most audio (s, speech and the gaps between) packed into one recogniser
-            window from pending utterances. A window holds 30 s; fuller ones make Whisper
-            skip an utterance now and then (it is then decoded again alone).
+            window from one call's pending utterances. A window holds 30 s; fuller ones make
+            Whisper skip an utterance now and then (it is then decoded again alone).
         pack_gap_s: silence between packed utterances (s).
+        batch_calls: most calls whose windows are decoded together as rows of one batch, where
+            the recogniser decodes batches (faster-whisper's batched pipeline, on CUDA); a
+            sequential recogniser (CPU) decodes one call's window at a time.
         language_min_speech_s: speech needed before a call's language is detected once for the
             whole call; shorter first utterances are recognised with per-utterance detection.
         window_s: the live judges look this far back (s).
@@ -217,6 +224,7 @@ class StreamingOptions:
     max_utterance_s: float = 28.0
     pack_max_s: float = 24.0
     pack_gap_s: float = 1.0
+    batch_calls: int = 8
     language_min_speech_s: float = 2.0
     window_s: float = 60.0
     close_timeout_s: float = 300.0
@@ -491,6 +499,21 @@ class StreamingVad:
             return None
         return _Span(round(a, 3), round(b, 3), round(end, 3))
 
+    def open_start(self) -> float | None:
+        """Start of the span in progress as it will be when it closes (its padding, clipped at
+        the previous span), or ``None`` outside speech."""
+        if self.start is None:
+            return None
+        return round(max(self._last_end, self.start - self._pad, 0.0), 3)
+
+    def open_end(self, heard: float) -> float:
+        """Where the span in progress ends so far, the track having been heard up to ``heard``
+        (s): there, or where its speech stopped plus the padding while its closing silence is
+        still being confirmed."""
+        if self.silence_since is not None:
+            return min(heard, round(self.silence_since + self._pad, 3))
+        return heard
+
     def finish(self) -> list[_Span]:
         """End of the track: the last partial frame (zero-padded) and any open span."""
         out: list[_Span] = []
@@ -544,43 +567,136 @@ class _Job:
     samples: np.ndarray
     """float32 (n,) at 16 kHz: the utterance's audio."""
 
+    @property
+    def seconds(self) -> float:
+        return self.samples.shape[0] / SAMPLE_RATE
+
+
+_Result = tuple[tuple[Word, ...], str | None]
+"""An utterance's words (call time) and the error that kept it from being transcribed."""
+
+
+class AsrScheduler:
+    """The utterances waiting for the recogniser, one queue per call, served round-robin.
+
+    A recogniser window never holds audio of two calls: :meth:`take` returns windows that are
+    each made of one call's utterances (both its tracks, several utterances in time order, up to
+    ``pack_max_s`` of audio with ``pack_gap_s`` of silence between them). Calls are served in
+    turn: the call at the head of the line gives one window and goes to the back, so a call with
+    a backlog (a client streaming faster than real time, a long monologue cut into pieces) gets
+    one window per round like every other waiting call and cannot starve them. Not thread-safe:
+    :class:`AsrWorker` holds its lock around every call.
+    """
+
+    def __init__(self, pack_max_s: float, pack_gap_s: float) -> None:
+        self.pack_max_s = pack_max_s
+        self.pack_gap_s = pack_gap_s
+        self._queues: dict[int, deque[_Job]] = {}
+        self._order: deque[int] = deque()  # calls with work, in service order
+
+    def put(self, job: _Job, urgent: bool = False) -> None:
+        """Queue ``job`` behind the earlier utterances of its call; ``urgent``: the call moves to
+        the head of the line (its next window decides an alert that waits for these words)."""
+        key = id(job.session)
+        q = self._queues.get(key)
+        if q is None:
+            q = self._queues[key] = deque()
+            self._order.append(key)
+        q.append(job)
+        if urgent:
+            self._order.remove(key)
+            self._order.appendleft(key)
+
+    def pending(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def __bool__(self) -> bool:
+        return bool(self._order)
+
+    def take(self, calls: int = 1) -> list[list[_Job]]:
+        """The next windows, one per call, for up to ``calls`` calls at the head of the line.
+
+        Several calls are taken only when each call's language is known and the same (they are
+        decoded as rows of one batch, in one language); a call whose language is still unknown
+        is decoded alone, one utterance per window, as its language is detected per utterance
+        until enough speech has been heard.
+        """
+        windows: list[list[_Job]] = []
+        language: str | None = None
+        for key in list(self._order)[: max(1, calls)]:
+            q = self._queues[key]
+            call_language = q[0].session.language
+            if windows and (call_language is None or call_language != language):
+                break
+            language = call_language
+            windows.append(self._window(q, alone=call_language is None))
+            self._order.remove(key)
+            if q:
+                self._order.append(key)
+            else:
+                del self._queues[key]
+            if call_language is None:
+                break
+        return windows
+
+    def _window(self, q: deque[_Job], alone: bool) -> list[_Job]:
+        """One call's waiting utterances in order while they fit in ``pack_max_s``."""
+        window = [q.popleft()]
+        used = window[0].seconds + self.pack_gap_s
+        while q and not alone and used + q[0].seconds + self.pack_gap_s <= self.pack_max_s:
+            used += q[0].seconds + self.pack_gap_s
+            window.append(q.popleft())
+        return window
+
 
 class AsrWorker:
     """One transcription thread for every live session of a process.
 
-    Sessions are served round-robin, so a session that sends a burst of utterances (a client
-    streaming faster than real time, a long monologue cut into pieces) waits its turn instead of
-    holding the others back. Whisper encodes a 30 s window whatever the length of the speech in
-    it, so on a CPU the encoder, not the speech, sets the cost of a short utterance: while
-    utterances wait, the worker packs several (of any sessions, same language) into one window,
-    ``pack_gap_s`` of silence apart, up to ``pack_max_s`` of audio, and hands each its words
-    back by time. One session alone gets each utterance decoded alone, as soon as it closes.
-    A word whose middle falls in the silence between two utterances goes to the next one
-    (Whisper starts words early after a pause, rarely late), and a packed utterance that comes
-    back without words is decoded again alone, so packing never loses an utterance.
+    Whisper encodes a 30 s window whatever the length of the speech in it, so on a CPU the
+    encoder, not the speech, sets the cost of a short utterance: while a call's utterances wait,
+    the worker packs them (both tracks of the call) into one window, ``pack_gap_s`` of silence
+    apart, and hands each its words back by time. A window holds one call only
+    (:class:`AsrScheduler`): a word the recogniser times wrongly can at worst land in the other
+    party's or the neighbouring utterance of the same call, never in another caller's
+    transcript. Where the recogniser decodes batches of windows (faster-whisper's batched
+    pipeline, on CUDA), windows of up to ``batch_calls`` calls go through the model together as
+    rows of one batch: each row is encoded and decoded on its own, and each segment the batch
+    returns names its row, so words come back to their call by construction, not by time. On a
+    CPU (sequential decoding) the worker decodes one call's window at a time, calls in turn. A
+    packed utterance that comes back without words is decoded again alone, so packing never
+    loses an utterance.
     """
 
     def __init__(self, transcriber: Any, options: StreamingOptions) -> None:
         self.transcriber = transcriber
         self.options = options
         self._cv = threading.Condition()
-        self._queues: dict[int, deque[_Job]] = {}
-        self._order: deque[int] = deque()  # session ids with work, in service order
+        self._scheduler = AsrScheduler(options.pack_max_s, options.pack_gap_s)
         self._thread: threading.Thread | None = None
         self._stop = False
-        self.stats = {"packs": 0, "utterances": 0, "busy_s": 0.0, "judge_s": 0.0, "retries": 0}
+        self._batched: Any = None
+        if getattr(transcriber, "batched", False) and hasattr(transcriber, "model"):
+            from faster_whisper import BatchedInferencePipeline
 
-    def submit(self, job: _Job) -> None:
+            self._batched = BatchedInferencePipeline(transcriber.model)
+        self.batch_calls = options.batch_calls if self._batched is not None else 1
+        """Calls decoded together (rows of one batch); 1 with a sequential recogniser."""
+        self.stats = {
+            "packs": 0,
+            "windows": 0,
+            "utterances": 0,
+            "busy_s": 0.0,
+            "judge_s": 0.0,
+            "retries": 0,
+        }
+
+    def submit(self, job: _Job, urgent: bool = False) -> None:
+        """Queue an utterance; ``urgent`` puts its call at the head of the line
+        (:meth:`AsrScheduler.put`)."""
         with self._cv:
             if self._stop:
                 raise StreamError("the transcription worker is stopped")
-            sid = id(job.session)
-            q = self._queues.get(sid)
-            if q is None:
-                q = self._queues[sid] = deque()
-            if not q and sid not in self._order:
-                self._order.append(sid)
-            q.append(job)
+            self._scheduler.put(job, urgent)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="calmline-live-asr", daemon=True
@@ -590,7 +706,7 @@ class AsrWorker:
 
     def pending(self) -> int:
         with self._cv:
-            return sum(len(q) for q in self._queues.values())
+            return self._scheduler.pending()
 
     def stop(self) -> None:
         with self._cv:
@@ -599,78 +715,40 @@ class AsrWorker:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
-    def _take(self) -> list[_Job]:
-        """The next pack, round-robin: the session at the head of the line first, then one
-        utterance of each next session while they fit (same language, ``pack_max_s``), then
-        second utterances. Every session served goes to the back of the line, so a session
-        that was left out for lack of room is at the front next time."""
-        first = self._queues[self._order[0]][0]
-        language = first.session.language
-        budget = self.options.pack_max_s
-        pack: list[_Job] = []
-        served: list[int] = []
-        used = 0.0
-        for _round in range(64):
-            took = False
-            for sid in list(self._order):
-                q = self._queues.get(sid)
-                if not q:
-                    continue
-                job = q[0]
-                length = job.samples.shape[0] / SAMPLE_RATE
-                if pack and (
-                    language is None
-                    or job.session.language != language
-                    or used + length + self.options.pack_gap_s > budget
-                ):
-                    continue
-                pack.append(q.popleft())
-                used += length + self.options.pack_gap_s
-                took = True
-                if sid not in served:
-                    served.append(sid)
-                if language is None:
-                    break
-            if not took or language is None:
-                break
-        for sid in served:
-            self._order.remove(sid)
-            if self._queues.get(sid):
-                self._order.append(sid)
-            else:
-                self._queues.pop(sid, None)
-        return pack
-
     def _run(self) -> None:
         while True:
             with self._cv:
-                while not self._order and not self._stop:
+                while not self._scheduler and not self._stop:
                     self._cv.wait()
                 if self._stop:
                     return
-                pack = self._take()
+                windows = self._scheduler.take(self.batch_calls)
             t0 = time.perf_counter()
             try:
-                results = self._transcribe(pack)
+                results = self._transcribe(windows)
             except Exception as e:  # one bad utterance must not stop every live call
                 logger.exception("live transcription failed")
-                results = [((), f"transcription failed: {e}") for _ in pack]
+                results = [[((), f"transcription failed: {e}") for _ in w] for w in windows]
             self.stats["busy_s"] += time.perf_counter() - t0
             logger.debug(
-                "decoded %d utterance(s) of %s in %.2f s, %d waiting",
-                len(pack),
-                ",".join(dict.fromkeys(j.session.call_id for j in pack)),
+                "decoded %d window(s) of %s in %.2f s, %d waiting",
+                len(windows),
+                ",".join(w[0].session.call_id for w in windows),
                 time.perf_counter() - t0,
-                sum(len(q) for q in self._queues.values()),
+                self.pending(),
             )
             self.stats["packs"] += 1
-            self.stats["utterances"] += len(pack)
+            self.stats["windows"] += len(windows)
             t1 = time.perf_counter()
-            for job, (words, error) in zip(pack, results, strict=True):
-                try:
-                    job.session._transcribed(job.utt, words, error)
-                except Exception:
-                    logger.exception("live session %s failed on a transcript", job.session.call_id)
+            for window, result in zip(windows, results, strict=True):
+                self.stats["utterances"] += len(window)
+                for job, (words, error) in zip(window, result, strict=True):
+                    try:
+                        job.session._transcribed(job.utt, words, error)
+                    except Exception:
+                        logger.exception(
+                            "live session %s failed on a transcript", job.session.call_id
+                        )
             self.stats["judge_s"] += time.perf_counter() - t1
 
     def _language(self, job: _Job) -> str | None:
@@ -685,36 +763,106 @@ class AsrWorker:
             return session.language
         return None
 
-    def _transcribe(self, pack: list[_Job]) -> list[tuple[tuple[Word, ...], str | None]]:
-        language = self._language(pack[0])
-        gap_s = self.options.pack_gap_s
-        gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
+    def _transcribe(self, windows: list[list[_Job]]) -> list[list[_Result]]:
+        """Words of each utterance of each window (windows of one call each)."""
+        if len(windows) == 1:
+            return [self._transcribe_window(windows[0])]
+        language = windows[0][0].session.language  # the scheduler batches one known language
+        laid = [self._lay_out(w) for w in windows]
+        heard = self._decode_rows([audio for audio, _ in laid], language)
+        return [
+            self._hand_back(w, spans, words)
+            for w, (_, spans), words in zip(windows, laid, heard, strict=True)
+        ]
+
+    def _transcribe_window(self, window: list[_Job]) -> list[_Result]:
+        language = self._language(window[0])
+        audio, spans = self._lay_out(window)
+        words = self.transcriber.transcribe(audio, language=language).words
+        return self._hand_back(window, spans, words)
+
+    def _lay_out(self, window: list[_Job]) -> tuple[np.ndarray, list[tuple[float, float]]]:
+        """One call's utterances as one signal, ``pack_gap_s`` apart, a second of silence after
+        the last; and where each utterance lies in it (s)."""
+        gap = np.zeros(round(self.options.pack_gap_s * SAMPLE_RATE), dtype=np.float32)
         parts: list[np.ndarray] = []
-        windows: list[tuple[float, float]] = []
+        spans: list[tuple[float, float]] = []
         offset = 0
-        for k, job in enumerate(pack):
+        for k, job in enumerate(window):
             if k:
                 parts.append(gap)
                 offset += gap.shape[0]
-            windows.append((offset / SAMPLE_RATE, (offset + job.samples.shape[0]) / SAMPLE_RATE))
+            spans.append((offset / SAMPLE_RATE, (offset + job.samples.shape[0]) / SAMPLE_RATE))
             parts.append(job.samples)
             offset += job.samples.shape[0]
         parts.append(np.zeros(SAMPLE_RATE, dtype=np.float32))  # a second of silence closes it
-        result = self.transcriber.transcribe(np.concatenate(parts), language=language)
-        mine: list[list[Word]] = [[] for _ in pack]
-        for w in result.words:
-            k = _owner((w.start + w.end) / 2, windows)
+        return np.concatenate(parts), spans
+
+    def _hand_back(
+        self, window: list[_Job], spans: list[tuple[float, float]], words: Sequence[Word]
+    ) -> list[_Result]:
+        """The words of one call's window, each to the utterance it falls in (:func:`_owner`)."""
+        mine: list[list[Word]] = [[] for _ in window]
+        for w in words:
+            k = _owner((w.start + w.end) / 2, spans)
             if k is not None:
                 mine[k].append(w)
-        out: list[tuple[tuple[Word, ...], str | None]] = []
-        for job, (a, _), words in zip(pack, windows, mine, strict=True):
-            if len(pack) > 1 and not words and job.samples.shape[0] >= 0.5 * SAMPLE_RATE:
+        out: list[_Result] = []
+        for job, (a, _), own in zip(window, spans, mine, strict=True):
+            if len(window) > 1 and not own and job.samples.shape[0] >= 0.5 * SAMPLE_RATE:
                 # Whisper sometimes skips one utterance of a full window: decode it alone
                 self.stats["retries"] += 1
-                out.append(self._transcribe([job])[0])
+                out.append(self._transcribe_window([job])[0])
             else:
-                out.append((self._place(words, a, job.utt), None))
+                out.append((self._place(own, a, job.utt), None))
         return out
+
+    def _decode_rows(self, rows: list[np.ndarray], language: str) -> list[tuple[Word, ...]]:
+        """Words of windows of different calls decoded as rows of one batch of the batched
+        pipeline; each word's time is in its own row's signal.
+
+        The rows are laid end to end, each from a whole second on, and given to the pipeline as
+        its clips: one clip is one row of the batch, encoded and decoded alone, and every
+        segment it returns carries its clip's start (``seek``), which says whose words they are.
+        """
+        fps = self.transcriber.model.frames_per_second
+        starts: list[int] = []
+        parts: list[np.ndarray] = []
+        at = 0
+        for x in rows:
+            starts.append(at)
+            whole = -(-x.shape[0] // SAMPLE_RATE) * SAMPLE_RATE  # on to the next second
+            parts.append(np.pad(x[: 30 * SAMPLE_RATE], (0, whole - min(x.shape[0], whole))))
+            at += whole
+        clips = [
+            {"start": a / SAMPLE_RATE, "end": (a + x.shape[0]) / SAMPLE_RATE}
+            for a, x in zip(starts, rows, strict=True)
+        ]
+        row_of = {int(a / SAMPLE_RATE * fps): k for k, a in enumerate(starts)}
+        segments, _ = self._batched.transcribe(
+            np.concatenate(parts),
+            language=language,
+            beam_size=self.transcriber.options.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            clip_timestamps=clips,
+            batch_size=len(rows),
+        )
+        out: list[list[Word]] = [[] for _ in rows]
+        for segment in segments:
+            k = row_of[segment.seek]
+            offset, length = starts[k] / SAMPLE_RATE, rows[k].shape[0] / SAMPLE_RATE
+            for w in segment.words or ():
+                text = w.word.strip()
+                start, end = float(w.start) - offset, float(w.end) - offset
+                if not text or (start + end) / 2 > length:
+                    continue
+                if language == "zh":
+                    text = self.transcriber._simplified(text)
+                start = min(max(start, 0.0), length)
+                end = min(max(end, start), length)
+                out[k].append(Word(round(start, 3), round(end, 3), text, round(w.probability, 4)))
+        return [tuple(ws) for ws in out]
 
     @staticmethod
     def _place(words: Sequence[Word], offset: float, utt: _Utterance) -> tuple[Word, ...]:
@@ -843,18 +991,6 @@ class _Track:
 
 
 @dataclass(slots=True)
-class _Floor:
-    """A turn as the live interruption check sees it."""
-
-    index: int | None
-    """Index in ``StreamingSession.turns``; ``None`` for speech still in progress."""
-    start: float
-    end: float
-    open: bool
-    transcribed: bool
-
-
-@dataclass(slots=True)
 class _LiveTurn:
     role: str
     track: str
@@ -895,6 +1031,15 @@ class StreamingSession:
         self._seq = itertools.count()
         frames = pipeline._vad_frames()
         vad_options = pipeline.models.vad_options()
+        if "mixed" not in meta.tracks.values():
+            # one party per track: the stereo settings of the batch pipeline's channel_speech
+            v = self.settings.vad
+            vad_options = replace(
+                vad_options,
+                threshold=v.channels_threshold,
+                min_silence_ms=v.channels_min_silence_ms,
+                speech_pad_ms=v.channels_speech_pad_ms,
+            )
         self.tracks: dict[str, _Track] = {
             name: _Track(
                 name=name,
@@ -913,7 +1058,6 @@ class StreamingSession:
         self.warnings: list[str] = []
         self.received_bytes = 0
         self._reported: set[tuple] = set()
-        self._flagged: list[float] = []
         self._alerts: dict[str, int] = {}
         self._stress: StressTrajectory | None = None
         self._agitated = False
@@ -1186,7 +1330,8 @@ class StreamingSession:
         self._join_turn(utt)
         samples = tr.audio.view(round(utt.start * SAMPLE_RATE), round(utt.end * SAMPLE_RATE))
         self._pending += 1
-        self.pipeline._asr().submit(_Job(self, utt, samples.copy()))
+        urgent = self._interruption_candidate(utt)
+        self.pipeline._asr().submit(_Job(self, utt, samples.copy()), urgent=urgent)
         self._check_interruptions(trigger=utt)
         self._emit("metrics", utt.end, {**self._metrics(), "utterance_end": utt.speech_end})
 
@@ -1385,7 +1530,7 @@ class StreamingSession:
                 duration=round(end - start, 3),
                 speech_rate=None,
                 articulation_rate=rate,
-                rate_unit="",
+                rate_unit=rate_unit(self.language or "en"),
                 loudness_dbfs=loud,
                 loudness_rel_db=self._rel_loudness(lt.role, loud),
                 f0_median_hz=f0,
@@ -1543,50 +1688,54 @@ class StreamingSession:
                 )
 
     def _louder_faster(self, rubric: Rubric, utt: _Utterance) -> None:
-        """The agent's turn against the agent's own median turn, with the ``let_finish``
-        thresholds (louder by ``louder_db``, faster by ``faster_ratio``)."""
+        """``let_finish``'s ``louder`` and ``faster`` findings for the agent turn just measured,
+        by the batch detector itself run on the measured turns so far: the same baseline (the
+        agent's own turns, this one included: median level, median articulation rate over turns
+        of :data:`~calmline.monitor.stress.MIN_RATE_UNITS` units or more), the same thresholds
+        from the rubric (``louder_db``, ``faster_ratio``), only while the customer is agitated
+        (the customer's trajectory so far at the turn's start), and a rate only over
+        ``min_rate_phonation_s`` of phonation (``monitor.measure``)."""
         lt = self.turns[utt.turn]
-        if lt.measured is None:
-            return
-        others = [t for t in self._measured_turns("agent") if t is not lt]
-        if len(others) < 2:
-            return  # no baseline yet
         practice = rubric.practices.get("let_finish")
-        if practice is None or not practice.enabled:
+        detector = detector_for("let_finish")
+        if lt.measured is None or practice is None or not practice.enabled or detector is None:
             return
-        louder_db = practice.threshold("louder_db", 4.0)
-        faster_ratio = practice.threshold("faster_ratio", 1.25)
-        loud, _, rate, units = lt.measured
-        levels = [t.measured[0] for t in others if t.measured[0] is not None]
-        turn = self._turn_obj(utt.turn)
-        agitation = self._agitation()
-        agitated = agitation is not None and agitation >= rubric.stress.agitated_level
-        common = {
-            "start": turn.start,
-            "end": turn.end,
-            "quote": self._scrub(turn.text),
-            "customer_agitation": agitation,
-            "customer_agitated": agitated,
-            "severity": "minor" if agitated else "info",
-            "utterance_end": utt.speech_end,
-        }
-        if loud is not None and levels:
-            rel = loud - median(levels)
-            if rel >= louder_db:
-                self._alert_once(
-                    ("agent_louder", utt.turn),
-                    turn.start,
-                    {**common, "loudness_rel_db": round(rel, 2), "threshold_db": louder_db},
-                )
-        rates = [t.measured[2] for t in others if t.measured[2] and t.measured[3] >= MIN_RATE_UNITS]
-        if rate and rates and units >= MIN_RATE_UNITS:
-            ratio = rate / median(rates)
-            if ratio >= faster_ratio:
-                self._alert_once(
-                    ("agent_faster", utt.turn),
-                    turn.start,
-                    {**common, "rate_ratio": round(ratio, 2), "threshold_ratio": faster_ratio},
-                )
+        turns = [self._turn_obj(i) for i, t in enumerate(self.turns) if t.measured is not None]
+        findings = detector(self._context(rubric, turns), "let_finish", practice).findings
+        events = {"louder": "agent_louder", "faster": "agent_faster"}
+        for f in findings:
+            if f.turn_index != utt.turn or f.kind not in events:
+                continue
+            agitation = self._context_agitation(f.start)
+            data: dict[str, Any] = {
+                "start": f.start,
+                "end": f.end,
+                "quote": self._scrub(f.quote),
+                "customer_agitation": agitation,
+                "customer_agitated": True,
+                "severity": str(f.severity),
+                "practice": "let_finish",
+                "detail": f.detail,
+                "utterance_end": utt.speech_end,
+            }
+            if f.kind == "louder":
+                data |= {"loudness_rel_db": f.value, "threshold_db": f.threshold}
+            else:
+                data |= {"rate_ratio": f.value, "threshold_ratio": f.threshold}
+            self._alert_once((events[f.kind], utt.turn), f.start, data)
+
+    def _context_agitation(self, t: float) -> float | None:
+        """The customer's agitation at call time ``t`` on the trajectory so far (the rule of
+        ``DetectorContext.agitation_at``)."""
+        if self._stress is None:
+            return None
+        level = 0.0
+        for s in self._stress.turns:
+            if s.start <= t <= s.end:
+                return s.agitation
+            if s.end < t:
+                level = s.agitation
+        return level
 
     def _customer_stress(self, rubric: Rubric, utt: _Utterance) -> None:
         """The customer's agitation per turn so far (``monitor.stress``); an alert when the
@@ -1628,79 +1777,120 @@ class StreamingSession:
         return self._stress.turns[-1].agitation
 
     def _check_interruptions(self, trigger: _Utterance) -> None:
-        """``let_finish``'s interruption rule on the live turns: an agent turn starting while a
-        customer turn holds the floor, beyond the turn-transition tolerance, that is not a
-        backchannel. Decided as soon as the outcome cannot change: when the customer stops while
-        the agent goes on (no text needed), or when the agent's turn is transcribed."""
+        """``let_finish``'s interruption rule (``docs/interruptions.md``,
+        :func:`calmline.monitor.detectors.let_finish.interruption_events`) on the speech so far:
+        the closed utterances of both tracks and the speech in progress as segments, the
+        transcribed words of the turns. An agent interruption is told as soon as its outcome
+        cannot change: the agent's stretch has ended and all its words are in (the rule reads
+        its length and its words), while the customer may still be talking (the overlap only
+        grows with the customer's speech, so once it passes ``min_overlap_s`` it stays)."""
         if self.mixed:
             return
         rubric = self._rubric()
         practice = rubric.practices.get("let_finish")
         if practice is None or not practice.enabled:
             return
-        rules = FloorRules.of(rubric, practice)
         now = self._now()
         horizon = now - self.options.window_s
-        agents = [c for c in self._floor("agent", now) if c.end > horizon]
-        customers = [c for c in self._floor("customer", now) if c.end > horizon]
-        for a in agents:
-            if any(abs(a.start - s) < 0.3 for s in self._flagged):
+        segments, open_from = self._live_segments(horizon)
+        agent = next((tr for tr in self.tracks.values() if tr.role == "agent"), None)
+        if agent is None or not segments:
+            return
+        turns = [self._turn_obj(i) for i, lt in enumerate(self.turns) if lt.end > horizon]
+        report = replace(self._mini_report(turns, now), segments=tuple(segments))
+        ctx = DetectorContext(
+            report=report,
+            rubric=rubric,
+            matcher=self._matcher_for(rubric),
+            stress=self._stress or estimate_stress(report, rubric, self._matcher_for(rubric)),
+        )
+        rules = FloorRules.of(rubric, practice)
+        for event, turn in interruption_events(ctx, rules):
+            if turn.role is not Role.AGENT or not self._settled(agent, event, open_from):
                 continue
-            for c in customers:
-                if not starts_inside(a, c, rules.tolerance):  # reads .start and .end only
-                    continue
-                if not a.open and a.transcribed:
-                    turn = self._turn_obj(a.index)
-                    if is_backchannel(
-                        replace(turn, end=a.end),
-                        rules,
-                        self._matcher_for(rubric),
-                        other_continues=c.end > a.end,
-                    ):
-                        continue
-                elif c.open or c.end >= a.end:
-                    continue  # the outcome still depends on what the agent said
-                overlap = min(a.end, c.end) - a.start
-                self._flagged.append(a.start)
-                self._alert("interruption")
-                quote = self._turn_obj(a.index).text if a.index is not None else ""
+            held_until = _stretch_end(segments, event.interrupted, event.held_since)
+            customer_open = open_from.get(self._customer_track() or "")
+            ongoing = customer_open is not None and customer_open <= held_until + 1e-6
+            if self._alert_once(
+                ("interruption", round(event.start, 2)),
+                event.start,
+                {
+                    "agent_start": round(event.start, 3),
+                    "overlap_s": round(event.overlap, 3),
+                    "customer_start": round(event.held_since, 3),
+                    "customer_end": None if ongoing else round(held_until, 3),
+                    "agent_end": round(event.stretch.end, 3),
+                    "quote": self._scrub(_join(event.stretch.words or (), report.language)),
+                    "min_overlap_s": rules.min_overlap_s,
+                    "min_speech_s": rules.backchannel_max_s,
+                    "utterance_end": trigger.speech_end,
+                },
+            ):
+                # the running count changed after the utterances' own metrics went out
                 self._emit(
-                    "interruption",
-                    a.start,
-                    {
-                        "agent_start": round(a.start, 3),
-                        "overlap_s": round(overlap, 3),
-                        "customer_start": round(c.start, 3),
-                        "customer_end": None if c.open else round(c.end, 3),
-                        "agent_end": None if a.open else round(a.end, 3),
-                        "quote": self._scrub(quote),
-                        "tolerance_s": rules.tolerance,
-                        "utterance_end": trigger.speech_end,
-                    },
+                    "metrics", trigger.end, {**self._metrics(), "utterance_end": trigger.speech_end}
                 )
-                break
 
-    def _floor(self, role: str, now: float) -> list[_Floor]:
-        """The role's turns as they stand: closed ones, the last one still growing while its
-        speaker talks on, or the speech in progress as a turn of its own."""
-        tr = next((t for t in self.tracks.values() if t.role == role), None)
-        if tr is None:
-            return []
-        out = []
-        last = None
-        for i, lt in enumerate(self.turns):
-            if lt.role != role:
+    def _interruption_candidate(self, utt: _Utterance) -> bool:
+        """Whether agent utterance ``utt`` may be an interruption that only its words can still
+        settle: long enough to take the floor and over customer speech that started before it
+        by more than ``simultaneous_start_s``, for ``min_overlap_s`` or more. Its transcription
+        goes to the head of the line, so the alert is not held up behind other calls' backlog
+        (such utterances are few: a call cannot take the line by them)."""
+        if self.mixed or utt.role != "agent":
+            return False
+        rubric = self._rubric()
+        practice = rubric.practices.get("let_finish")
+        if practice is None or not practice.enabled:
+            return False
+        rules = FloorRules.of(rubric, practice)
+        if utt.end - utt.start < rules.backchannel_max_s:
+            return False
+        segments, _ = self._live_segments(utt.start - self.options.max_utterance_s)
+        for s in segments:
+            if s.channel != 1 or utt.start - s.start <= rules.simultaneous_start_s:
                 continue
-            done = all(self.utterances[k].done for k in lt.utterances)
-            out.append(_Floor(i, lt.start, lt.end, False, done))
-            last = out[-1]
-        if tr.vad.in_speech:
-            start = max(0.0, (tr.vad.start or 0.0) - self.settings.vad.speech_pad_ms / 1000)
-            if last is not None and self._joins(tr.name, last.end, start):
-                last.end, last.open = now, True
-            else:
-                out.append(_Floor(None, start, now, True, False))
-        return out
+            if min(s.end, utt.end) - max(s.start, utt.start) >= rules.min_overlap_s:
+                return True
+        return False
+
+    def _customer_track(self) -> str | None:
+        return next((tr.name for tr in self.tracks.values() if tr.role == "customer"), None)
+
+    def _live_segments(self, horizon: float) -> tuple[list[SpeechSegment], dict[str, float | None]]:
+        """The speech of both tracks since ``horizon`` as segments (``channel_0`` agent,
+        ``channel_1`` customer): closed utterances, and per track the span in progress up to
+        the track's end so far; and per track where its span in progress starts (``None``: not
+        talking). The start of a span in progress is final (the VAD's padding rule, clipped at
+        the previous span), only its end grows."""
+        segments = [
+            SpeechSegment(u.start, u.end, f"channel_{u.channel}", u.channel)
+            for u in self.utterances
+            if u.end > horizon
+        ]
+        open_from: dict[str, float | None] = {}
+        for tr in self.tracks.values():
+            start = tr.vad.open_start()
+            open_from[tr.name] = start
+            end = tr.vad.open_end(tr.seconds)
+            if start is not None and end > start:
+                segments.append(SpeechSegment(start, end, f"channel_{tr.channel}", tr.channel))
+        return sorted(segments, key=lambda s: (s.start, s.end)), open_from
+
+    def _settled(
+        self, agent: _Track, event: Interruption, open_from: dict[str, float | None]
+    ) -> bool:
+        """Whether the agent's stretch of ``event`` is over (no speech in progress continues
+        it) and every utterance in it is transcribed."""
+        stretch = event.stretch
+        start = open_from.get(agent.name)
+        if start is not None and start <= stretch.end + 1e-6:
+            return False
+        return all(
+            u.done
+            for u in self.utterances
+            if u.track == agent.name and u.start < stretch.end and u.end > stretch.start
+        )
 
     def _joins(self, track: str, end: float, start: float) -> bool:
         """Whether speech starting at ``start`` continues the track's turn that ended at
@@ -1722,14 +1912,15 @@ class StreamingSession:
     def _alert(self, kind: str) -> None:
         self._alerts[kind] = self._alerts.get(kind, 0) + 1
 
-    def _alert_once(self, key: tuple, t: float, data: dict[str, Any]) -> None:
+    def _alert_once(self, key: tuple, t: float, data: dict[str, Any]) -> bool:
         """Count and emit the alert ``key[0]`` unless ``key`` was reported already (the judges
-        look at a window of the call again after every utterance)."""
+        look at a window of the call again after every utterance); whether it was emitted."""
         if key in self._reported:
-            return
+            return False
         self._reported.add(key)
         self._alert(key[0])
         self._emit(key[0], t, data)
+        return True
 
     def _emit(self, kind: str, t: float, data: dict[str, Any]) -> None:
         event = LiveEvent(
@@ -1923,6 +2114,20 @@ def _joined_words(
         if u.words:
             previous = u
     return tuple(out)
+
+
+def _stretch_end(segments: Sequence[SpeechSegment], speaker: str, start: float) -> float:
+    """End of ``speaker``'s stretch that starts at ``start``: their segments (sorted by start)
+    from there on, joined while they touch or overlap (``monitor.floor.stretches``, join gap 0)."""
+    end = start
+    for s in segments:
+        if s.speaker != speaker or s.end <= end:
+            continue
+        if s.start > end + 1e-9 and end > start:
+            break
+        if s.start <= end + 1e-9 or s.start == start:
+            end = max(end, s.end)
+    return end
 
 
 def _digits_at(u: _Utterance, end: bool) -> bool:
