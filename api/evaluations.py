@@ -29,8 +29,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
-from calmline.api.auth import Principal, authenticate, check_agent_access, refuse, require_roles
-from calmline.api.routes import ID_PATTERN, NOT_FOUND
+from calmline.api.auth import Principal, authenticate, refuse, require_roles
+from calmline.api.routes import ID_PATTERN, NOT_FOUND, _call_or_404
 from calmline.api.schemas import (
     DisputeRequest,
     DisputeResolution,
@@ -59,21 +59,18 @@ def _audit(request: Request, principal: Principal, action: str, target: str, det
     )
 
 
-def _call(request: Request, principal: Principal, call_id: str) -> CallRow:
-    call = _store(request).get_call(call_id)
-    if call is None:
-        raise HTTPException(404, f"no call with id {call_id!r}")
-    check_agent_access(request, principal, call.agent_id)
-    return call
-
-
-def _report(request: Request, call: CallRow) -> dict[str, Any]:
+def _scored_call(
+    request: Request, principal: Principal, call_id: str
+) -> tuple[CallRow, dict[str, Any]]:
+    """The call (404 when absent, 403 when the principal may not see it) and its report (409
+    while it has no scorecard to evaluate)."""
+    call = _call_or_404(request, principal, call_id)
     body = _store(request).get_report_dict(call.id)
     if body is None or not body.get("scorecard"):
         raise HTTPException(
             409, f"call {call.id!r} has no scorecard to evaluate yet ({call.status})"
         )
-    return body
+    return call, body
 
 
 # ---------------------------------------------------------------------------- pure parts
@@ -322,8 +319,7 @@ def get_evaluation(
     """The call's evaluation beside the machine's scorecard: the newest version (agents: the
     newest published one, and only of their own calls)."""
     store = _store(request)
-    call = _call(request, principal, call_id)
-    report = _report(request, call)
+    _, report = _scored_call(request, principal, call_id)
     rows = store.evaluations(call_id)
     visible = [r for r in rows if principal.role != "agent" or r.published_at is not None]
     if version is not None:
@@ -342,7 +338,7 @@ def list_evaluations(
     principal: Principal = Depends(require_roles(*STAFF_READ)),
 ) -> list[dict[str, Any]]:
     """Every version of the call's evaluation, oldest first (summaries)."""
-    _call(request, principal, call_id)
+    _call_or_404(request, principal, call_id)
     return [evaluation_summary(r) for r in _store(request).evaluations(call_id)]
 
 
@@ -359,8 +355,7 @@ def save_evaluation(
 ) -> dict[str, Any]:
     """Save a new version of the call's evaluation (``publish``: and send it to the agent)."""
     store = _store(request)
-    call = _call(request, principal, call_id)
-    report = _report(request, call)
+    _, report = _scored_call(request, principal, call_id)
     items = build_items(body, report)
     rubric = request.app.state.pipeline.rubric_for(report.get("language") or "en")
     _, overall = human_scores(report, items, rubric.critical_cap)
@@ -399,8 +394,7 @@ def publish_evaluation(
 ) -> dict[str, Any]:
     """Publish the newest version: the agent sees it on their feedback page."""
     store = _store(request)
-    call = _call(request, principal, call_id)
-    report = _report(request, call)
+    _, report = _scored_call(request, principal, call_id)
     try:
         row = store.publish_evaluation(call_id)
     except KeyError as e:
@@ -425,8 +419,7 @@ def acknowledge_evaluation(
     """The agent acknowledges the newest published evaluation of their call."""
     _agent_only(request, principal, "acknowledge an agent's evaluation")
     store = _store(request)
-    call = _call(request, principal, call_id)
-    report = _report(request, call)
+    _, report = _scored_call(request, principal, call_id)
     row = store.latest_evaluation(call_id, published_only=True)
     if row is None:
         raise HTTPException(404, f"call {call_id!r} has no published evaluation")
@@ -464,8 +457,7 @@ def open_dispute(
     published evaluation of their call, with a comment."""
     _agent_only(request, principal, "dispute an agent's evaluation")
     store = _store(request)
-    call = _call(request, principal, call_id)
-    report = _report(request, call)
+    call, report = _scored_call(request, principal, call_id)
     row = store.latest_evaluation(call_id, published_only=True)
     if row is None:
         raise HTTPException(404, f"call {call_id!r} has no published evaluation to dispute")

@@ -214,20 +214,31 @@ def print_field_report(rep: dict) -> None:
             print(f"  {element:<32} {counts:<26} {pr(s)}")
 
 
+def run_field_report(
+    path: Path,
+    json_out: Path | None,
+    predict: Callable[[list[dict]], dict[str, set]] | None = None,
+    element_of: dict[tuple[str, str], str] | None = None,
+) -> int:
+    """Print :func:`field_report` of the file (and write it to ``json_out`` when given); the
+    exit status: 2 with the error on stderr when the file is bad, else 0."""
+    try:
+        rep = field_report(path, predict, element_of)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print_field_report(rep)
+    if json_out:
+        json_out.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("labels", type=Path, help="JSONL from `calmline labels export`")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    try:
-        rep = field_report(args.labels)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print_field_report(rep)
-    if args.json:
-        args.json.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
-    return 0
+    return run_field_report(args.labels, args.json)
 
 
 if __name__ == "__main__":

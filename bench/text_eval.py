@@ -760,17 +760,11 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.field:
-        from field_labels import field_report, print_field_report  # bench/field_labels.py
+        from field_labels import run_field_report  # bench/field_labels.py
 
-        try:
-            rep = field_report(args.field, lambda rs: label_predictions(rs, None), FINDING_LABELS)
-        except ValueError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        print_field_report(rep)
-        if args.json:
-            args.json.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
-        return 0
+        return run_field_report(
+            args.field, args.json, lambda rs: label_predictions(rs, None), FINDING_LABELS
+        )
     if args.labels:
         if not (args.data / "text").exists():
             print(f"no evaluation data under {args.data}: {NEEDS_DATA}", file=sys.stderr)

@@ -13,7 +13,6 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +20,10 @@ import pytest
 from calmline.api.alerts import AlertKeeper
 from calmline.monitor.settings import ALERT_KINDS, AlertSettings
 from calmline.monitor.store import Store
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, signed_in_page
 from tests.live_client import read_wav, sse_events, stream_raw
 from tests.server import CalmlineServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 EXCERPT = (25.0, 52.5)
 """Of en_stereo_mulaw: the agent talks over the customer at 27.6 s (an interruption), says
 "One moment, please" at 44.3-47.5 s and is silent until 51.7 s (a silence alert at 50.5 s)."""
@@ -246,22 +244,6 @@ def test_acknowledging_records_who_and_when_in_the_audit_log(live):
 # --- the dashboard ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (scripts/system-deps.sh installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_pages import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def test_the_dashboard_lists_stored_alerts_after_a_reload_and_acknowledges_them(live, browser):
     server, keys = live["server"], live["keys"]
     # one more alert of another call, so there is one to acknowledge whatever the live call
@@ -279,15 +261,8 @@ def test_the_dashboard_lists_stored_alerts_after_a_reload_and_acknowledges_them(
     open_ids = [a["id"] for a in stored if a["acknowledged_at"] is None]
     assert open_ids
     errors: list[str] = []
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context, page = signed_in_page(browser, server.base_url, keys["supervisor"], errors)
     try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server.base_url}/signin")
-        page.fill("#key", keys["supervisor"])
-        page.click("#signin-form button[type=submit]")
-        page.wait_for_selector("[data-testid=whoami]")
         page.goto(f"{server.base_url}/dashboard")
         page.wait_for_selector("#alerts[data-loaded]", state="attached")
         shown = page.eval_on_selector_all("#alerts li", "ls => ls.map(l => +l.dataset.alertId)")

@@ -20,10 +20,7 @@ from tests.test_evaluations import (  # noqa: F401  (fixtures and helpers reused
     _findings,
     _shot,
     _signed_in,
-    browser,
-    postgres,
     site,
-    store,
 )
 
 # ---------------------------------------------------------------------------- the statistics

@@ -16,20 +16,15 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SAMPLES, load_bench
-from tests.pg import PostgresServer, pg_bin
+from tests.conftest import REPO, SAMPLES, SCREENSHOTS, load_bench, signed_in_page
 from tests.server import CalmlineServer
 
 CALL = "call-eval-1"
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 
 
 class Site:
@@ -299,29 +294,6 @@ def test_field_labels_reader_names_file_and_line(tmp_path):
 # ---------------------------------------------------------------------------- store, both backends
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if pg_bin() is None:
-        pytest.skip("PostgreSQL is not installed; scripts/system-deps.sh installs it")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    from calmline.monitor.store import Store
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'calmline.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:10]}")
-    s = Store(url, tmp_path / "audio")
-    s.migrate()
-    yield s
-    s.close()
-
-
 def _items(verdict: str, reason: str | None = None) -> dict:
     finding = {"key": "acknowledge#0", "verdict": verdict, "reason": reason, "note": None}
     finding |= {"practice": "acknowledge", "kind": "ack_phrase", "quote": "我明白", "start": 3.0}
@@ -380,32 +352,8 @@ def test_store_evaluations_round_trip(store):
 # ---------------------------------------------------------------------------- the pages
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (scripts/system-deps.sh installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_pages import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def _signed_in(browser, site: Site, role: str, errors: list[str]):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{site.server.base_url}/signin")
-    page.fill("#key", site.keys[role])
-    page.click("#signin-form button[type=submit]")
-    page.wait_for_selector("[data-testid=whoami]")
-    return context, page
+    return signed_in_page(browser, site.server.base_url, site.keys[role], errors)
 
 
 def _shot(page, name: str, where) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import CHROMIUM, DESKTOP, SAMPLES, SCREENSHOTS
 from tests.server import CalmlineServer
-from tests.test_pages import CHROMIUM, CHROMIUM_ARGS, SAMPLES, SCREENSHOTS
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
 CJK = re.compile(r"[\u3400-\u9fff]")
 HALF_WIDTH_AFTER_CJK = re.compile(r"[\u3400-\u9fff][,;:!?](?!\d)")
 
@@ -81,38 +80,6 @@ def site(tmp_path_factory, cache_dir) -> Iterator[Site]:
         yield Site(server, keys, call_id, report)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """open_page(locale, viewport) -> a signed-out page in a fresh context; script errors fail."""
-    contexts, errors = [], []
-
-    def make(locale: str, viewport: dict[str, int]):
-        context = browser.new_context(viewport=viewport, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught script errors in the page: {errors}"
 
 
 def sign_in(page, site: Site, role: str, lands_on: str) -> None:

@@ -18,23 +18,15 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,  # noqa: F401  (tests/test_applicability.py imports it)
+    SAMPLES,
+    SCREENSHOTS,
+)
 from tests.live_client import read_wav
 from tests.server import CalmlineServer
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "samples"
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AUDIO_READY = "(() => { const a = document.querySelector('audio'); return a?.readyState > 0 })()"
 """The page's player has loaded the audio's metadata (duration known, seekable)."""
 
@@ -90,39 +82,6 @@ def site(tmp_path_factory, cache_dir) -> Iterator[Site]:
         yield site
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        # launch() starts Chromium on a fresh temporary profile, removed when it closes
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """open_page() -> a page in a fresh context (its own sessionStorage); script errors fail."""
-    contexts, errors = [], []
-
-    def make():
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught script errors in the page: {errors}"
 
 
 def sign_in(page, site: Site, role: str, lands_on: str) -> None:

@@ -13,17 +13,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from calmline.monitor.store import SORT_KEYS, CallFilter, Store
+from tests.conftest import signed_in_page
 from tests.server import CalmlineServer
 from tests.test_applicability import COMPLAINT_ZH, ROUTINE_EN, one_voice, scored
 from tests.test_stress import A, C, call
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 CARD_ZH = [
     A(0.0, 3.0, "您好，请问有什么可以帮您"),
@@ -330,22 +328,6 @@ def test_postgresql_search_sort_and_filters(pg_store):
 # --- the page --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (scripts/system-deps.sh installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_pages import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def _rows(page) -> list[str]:
     rows = "#calls tbody tr[data-call-id]"
     return page.eval_on_selector_all(rows, "rs => rs.map(r => r.dataset.callId)")
@@ -355,15 +337,8 @@ def test_the_page_sorts_by_a_header_click_and_scores_queued_calls_in_place(site,
     server, keys = site
     server.store.create_call("queued-2", "a1", "upload")
     errors: list[str] = []
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context, page = signed_in_page(browser, server.base_url, keys["qa"], errors)
     try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server.base_url}/signin")
-        page.fill("#key", keys["qa"])
-        page.click("#signin-form button[type=submit]")
-        page.wait_for_selector("[data-testid=whoami]")
         page.goto(f"{server.base_url}/review")
         page.wait_for_selector("#calls tbody[data-query]", state="attached")
         assert page.get_attribute("tr[data-call-id=queued-2]", "data-status") == "queued"

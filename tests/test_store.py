@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -11,29 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from calmline.monitor.migrations import current
-from calmline.monitor.store import CallFilter, Store
-from tests.pg import PostgresServer, pg_bin
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    if pg_bin() is None:
-        pytest.skip("PostgreSQL is not installed; scripts/system-deps.sh installs it")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'calmline.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:10]}")
-    s = Store(url, tmp_path / "audio")
-    s.migrate()
-    yield s
-    s.close()
+from calmline.monitor.store import CallFilter
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,7 @@ from tests.test_evaluations import (  # noqa: F401  (fixtures and helpers reused
     CALL,
     _shot,
     _signed_in,
-    browser,
-    postgres,
     site,
-    store,
 )
 
 W = [datetime.fromisocalendar(2026, n, 1) for n in (10, 11, 12, 13)]
