@@ -1439,9 +1439,7 @@ class Store:
         with self.session() as s:
             return list(s.execute(q.order_by(DisputeRow.id).limit(limit)).scalars())
 
-    def resolve_dispute(
-        self, dispute_id: int, outcome: str, note: str, key_id: str
-    ) -> DisputeRow:
+    def resolve_dispute(self, dispute_id: int, outcome: str, note: str, key_id: str) -> DisputeRow:
         """Close an open dispute as ``upheld`` (the item stands) or ``overturned``."""
         if outcome not in DISPUTE_STATES[1:]:
             raise ValueError(f"unknown outcome {outcome!r}; one of upheld, overturned")

@@ -26,9 +26,7 @@ FAULTS = {Severity.MINOR, Severity.MAJOR, Severity.CRITICAL}
 """Severities that cost points."""
 
 LONG_ZH = "我上个星期买的东西到现在都没有到你们到底怎么回事我已经打了好几次电话了"
-LONG_EN = (
-    "I ordered this two weeks ago and it never arrived and nobody calls me back at all"
-)
+LONG_EN = "I ordered this two weeks ago and it never arrived and nobody calls me back at all"
 
 
 def scored(report: CallReport, rubric=None) -> CallReport:
