@@ -243,3 +243,37 @@ def test_pages_fit_a_phone(site, open_page, locale):
             page.locator("[data-testid=timeline-box]").screenshot(
                 path=str(SCREENSHOTS / f"i18n-timeline-zoom-{lang}-390.png")
             )
+
+
+def test_calibration_and_trends_pages_in_chinese_fit_a_phone(site, open_page):
+    """With a Chinese locale the calibration and trends pages carry the catalog's Chinese
+    headings (nothing left in English) and, at 390 px, do not scroll sideways."""
+    page = open_page("zh-CN", PHONE)
+    sign_in(page, site, "qa_lead", "/review")
+    catalogs = page.evaluate("import('/static/i18n.js').then((m) => m.catalogs())")
+    zh, en = catalogs["ui"]["zh"], catalogs["ui"]["en"]
+    pages = {
+        "calibration": (
+            "/calibration",
+            "[data-testid=start-calibration]",
+            "h1, h2",
+            ["cal.heading", "cal.start_heading", "cal.open", "cal.closed"],
+        ),
+        "trends": (  # the team panel shows last, once everything else is drawn
+            "/trends",
+            "#team-panel:not([hidden])",
+            "h2",
+            ["trends.scores", "trends.rates", "trends.recurring", "trends.compare", "trends.teams"],
+        ),
+    }
+    for name, (path, ready, selector, keys) in pages.items():
+        page.goto(f"{site.url}{path}")
+        page.wait_for_selector(ready)
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        headings = page.locator(selector).all_inner_texts()
+        for key in keys:
+            assert CJK.search(zh[key]) and zh[key] in headings, (name, key, headings)
+            assert en[key] not in headings, (name, key, headings)
+        layout = page.evaluate(OVERFLOW)
+        assert layout["scrollWidth"] <= PHONE["width"], (name, layout)
+        shot(page, f"i18n-{name}-zh-390")

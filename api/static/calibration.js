@@ -4,6 +4,7 @@
 // answer side by side with the agreement per practice, between evaluators and with the machine.
 import { api, showError, startPage } from "./api.js";
 import { REJECT_REASONS } from "./evaluation.js";
+import { t } from "./i18n.js";
 import { badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
 
 const root = document.getElementById("root");
@@ -30,17 +31,17 @@ function who(e) {
 // ------------------------------------------------------------------------- the list page
 
 function startForm(evaluators) {
-  const call = h("input", { name: "call", required: true, spellcheck: "false", value: new URLSearchParams(location.search).get("call") || "", "aria-label": "Call id" });
-  const boxes = evaluators.map((e) => h("label", { class: "check" }, h("input", { type: "checkbox", value: e.key_id, checked: e.key_id === me.key_id }), ` ${who(e)} (${e.role.replace("_", " ")})`));
-  const note = h("input", { name: "note", placeholder: "note (optional)", "aria-label": "Note" });
+  const call = h("input", { name: "call", required: true, spellcheck: "false", value: new URLSearchParams(location.search).get("call") || "", "aria-label": t("cal.call_id") });
+  const boxes = evaluators.map((e) => h("label", { class: "check" }, h("input", { type: "checkbox", value: e.key_id, checked: e.key_id === me.key_id }), ` ${who(e)} (${t(`role.${e.role}`)})`));
+  const note = h("input", { name: "note", placeholder: t("cal.note_optional"), "aria-label": t("cal.note") });
   const message = h("p", { class: "small", role: "status" });
   const f = h(
     "form",
     { class: "filters", "data-testid": "start-calibration" },
-    h("label", {}, "Call", call),
-    h("fieldset", { class: "evaluators" }, h("legend", {}, "Evaluators (two or more)"), boxes),
-    h("label", {}, "Note", note),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Start calibration")),
+    h("label", {}, t("cal.call"), call),
+    h("fieldset", { class: "evaluators" }, h("legend", {}, t("cal.evaluators_legend")), boxes),
+    h("label", {}, t("cal.note"), note),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("cal.start"))),
     message,
   );
   f.addEventListener("submit", async (event) => {
@@ -54,15 +55,15 @@ function startForm(evaluators) {
       message.className = "small error";
     }
   });
-  return h("section", { class: "panel" }, h("h2", {}, "Start a calibration"), f);
+  return h("section", { class: "panel" }, h("h2", {}, t("cal.start_heading")), f);
 }
 
 function listTable(rows) {
-  if (!rows.length) return h("p", { class: "muted" }, "None.");
+  if (!rows.length) return h("p", { class: "muted" }, t("cal.none"));
   return h(
     "table",
     { class: "list" },
-    h("thead", {}, h("tr", {}, ["#", "Call", "Started", "Evaluators", "Status"].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, ["#", t("cal.call"), t("cal.started"), t("cal.evaluators"), t("cal.status")].map((text) => h("th", {}, text)))),
     h(
       "tbody",
       {},
@@ -73,8 +74,8 @@ function listTable(rows) {
           h("td", {}, h("a", { href: `/calibration/${c.id}` }, `#${c.id}`)),
           h("td", {}, h("a", { href: `/review/${encodeURIComponent(c.call_id)}` }, c.call_id)),
           h("td", { class: "small" }, fmtDate(c.created_at)),
-          h("td", {}, c.evaluators.map((e, i) => [i ? ", " : "", who(e), e.submitted ? " ✓" : ""])),
-          h("td", {}, c.status === "closed" ? badge("closed", "info") : c.you.evaluator && !c.you.submitted ? badge("your answer is due", "minor") : badge("open", "positive")),
+          h("td", {}, c.evaluators.map((e, i) => [i ? t("list.sep") : "", who(e), e.submitted ? " ✓" : ""])),
+          h("td", {}, c.status === "closed" ? badge(t("cal.state.closed"), "info") : c.you.evaluator && !c.you.submitted ? badge(t("cal.due"), "minor") : badge(t("cal.state.open"), "positive")),
         ),
       ),
     ),
@@ -98,18 +99,18 @@ function agreementTable(ag, extra = {}) {
       h("td", { class: "num" }, num(f.findings.cohen_kappa ?? f.findings.fleiss_kappa, 2)),
       h("td", { class: "num" }, pct(f.findings.machine_confirmed)),
     );
-  const within = `within ${ag.within_points}`;
-  const heads = ["Evaluators: mean diff.", within, "Vs machine: mean diff.", within, "Findings", "Verdicts agree", "Kappa", "Machine confirmed"];
+  const within = t("cal.within", { points: ag.within_points });
+  const heads = [t("cal.ev_diff"), within, t("cal.machine_diff"), within, t("cal.findings"), t("cal.verdicts_agree"), t("cal.kappa"), t("cal.machine_confirmed")];
   const cellsOf = (id) => (extra.cells ? extra.cells(id) : []);
   const table = h(
     "table",
     { class: "list agreement", "data-testid": "agreement" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Practice"), cols.map((c) => h("th", { class: "num" }, c)), heads.map((t) => h("th", { class: "num" }, t)))),
+    h("thead", {}, h("tr", {}, h("th", {}, t("cal.practice")), cols.map((c) => h("th", { class: "num" }, c)), heads.map((text) => h("th", { class: "num" }, text)))),
     h(
       "tbody",
       {},
       ag.practices.map((p) => row(p.practice, p.name, p, cellsOf(p.practice))),
-      ag.overall ? row("overall", h("b", {}, "Overall"), ag.overall, cellsOf("overall")) : null,
+      ag.overall ? row("overall", h("b", {}, t("cal.overall")), ag.overall, cellsOf("overall")) : null,
     ),
   );
   // Kappa: Cohen's with two evaluators, else Fleiss'; "–" where undefined (all verdicts alike).
@@ -123,21 +124,21 @@ async function renderList() {
     api("/api/v1/calibrations", { params: { status: "closed" } }),
     api("/api/v1/calibrations/agreement"),
   ]);
-  const parts = [h("h1", {}, "Calibration")];
+  const parts = [h("h1", {}, t("cal.heading"))];
   if (EVALUATOR_ROLES.includes(me.role)) parts.push(startForm(await api("/api/v1/calibrations/evaluators")));
   parts.push(
-    h("section", { class: "panel" }, h("h2", {}, "Open"), listTable(open)),
-    h("section", { class: "panel" }, h("h2", {}, "Closed"), listTable(closed)),
+    h("section", { class: "panel" }, h("h2", {}, t("cal.open")), listTable(open)),
+    h("section", { class: "panel" }, h("h2", {}, t("cal.closed")), listTable(closed)),
     h(
       "section",
       { class: "panel" },
-      h("h2", {}, `Agreement over ${pooled.calibrations} closed calibration(s)`),
-      pooled.calibrations ? agreementTable(pooled) : h("p", { class: "muted" }, "No closed calibration with two answers yet."),
+      h("h2", {}, t("cal.agreement_over", { n: pooled.calibrations })),
+      pooled.calibrations ? agreementTable(pooled) : h("p", { class: "muted" }, t("cal.no_closed")),
       pooled.evaluators.length
         ? h(
             "table",
             { class: "list", "data-testid": "evaluator-agreement" },
-            h("thead", {}, h("tr", {}, ["Evaluator", "Calibrations", "Mean diff. from the others", "vs machine"].map((t) => h("th", {}, t)))),
+            h("thead", {}, h("tr", {}, [t("cal.evaluator"), t("cal.calibrations"), t("cal.diff_others"), t("cal.vs_machine")].map((text) => h("th", {}, text)))),
             h("tbody", {}, pooled.evaluators.map((e) => h("tr", {}, h("td", {}, who(e)), h("td", { class: "num" }, e.calibrations), h("td", { class: "num" }, num(e.vs_evaluators.mean_abs_diff)), h("td", { class: "num" }, num(e.vs_machine.mean_abs_diff))))),
           )
         : null,
@@ -155,17 +156,17 @@ function answerForm(cal) {
   const message = h("p", { class: "small", role: "status", "data-testid": "answer-message" });
   const scoreRows = cal.practices.map((p) => {
     const o = overrides.get(p.practice);
-    const score = h("input", { type: "number", min: 0, max: 100, step: "any", value: o ? o.score : "", placeholder: "machine's", "aria-label": `Your score of ${p.name}` });
-    const reason = h("input", { type: "text", value: o ? o.reason : "", placeholder: "reason", "aria-label": `Reason for ${p.name}` });
+    const score = h("input", { type: "number", min: 0, max: 100, step: "any", value: o ? o.score : "", placeholder: t("cal.machines"), "aria-label": t("cal.score_of", { name: p.name }) });
+    const reason = h("input", { type: "text", value: o ? o.reason : "", placeholder: t("cal.reason_ph"), "aria-label": t("cal.reason_for", { name: p.name }) });
     const tr = h("tr", { "data-ev-practice": p.practice }, h("td", {}, p.name), h("td", { class: "num" }, scoreEl(p.machine)), h("td", {}, score), h("td", {}, reason));
     tr.read = () => (score.value === "" ? null : { practice: p.practice, score: Number(score.value), reason: reason.value.trim() || "calibration" });
     return tr;
   });
   const findingRows = cal.findings.map((f) => {
     const v = verdicts.get(f.key);
-    const verdict = h("select", { "aria-label": "Verdict" }, option("", "stands", v ? v.verdict : ""), option("confirm", "confirm", v ? v.verdict : ""), option("reject", "reject", v ? v.verdict : ""));
-    const reason = h("select", { "aria-label": "Reason" }, Object.entries(REJECT_REASONS).map(([k, label]) => option(k, label, v ? v.reason : "")));
-    const note = h("input", { type: "text", value: v && v.note ? v.note : "", placeholder: "note", "aria-label": "Note" });
+    const verdict = h("select", { "aria-label": t("cal.verdict") }, option("", t("cal.stands"), v ? v.verdict : ""), option("confirm", t("cal.confirm"), v ? v.verdict : ""), option("reject", t("cal.reject"), v ? v.verdict : ""));
+    const reason = h("select", { "aria-label": t("cal.reason") }, Object.entries(REJECT_REASONS).map(([k, label]) => option(k, label, v ? v.reason : "")));
+    const note = h("input", { type: "text", value: v && v.note ? v.note : "", placeholder: t("cal.note_ph"), "aria-label": t("cal.note") });
     const sync = () => {
       reason.hidden = verdict.value !== "reject";
     };
@@ -174,16 +175,16 @@ function answerForm(cal) {
     const li = h(
       "li",
       { "data-ev-finding": f.key },
-      h("div", { class: "ev-what" }, h("span", { class: "time" }, f.start === null ? "whole call" : fmtTime(f.start)), " ", badge(f.severity, f.severity), ` ${f.practice} · ${String(f.kind).replaceAll("_", " ")} `, f.quote ? h("q", { class: "ev-quote" }, f.quote) : null),
+      h("div", { class: "ev-what" }, h("span", { class: "time" }, f.start === null ? t("common.whole_call") : fmtTime(f.start)), " ", badge(f.severity, f.severity), ` ${f.practice} · ${String(f.kind).replaceAll("_", " ")} `, f.quote ? h("q", { class: "ev-quote" }, f.quote) : null),
       h("div", { class: "ev-controls" }, verdict, reason, note),
     );
     li.read = () => (verdict.value ? { finding: f.key, verdict: verdict.value, reason: verdict.value === "reject" ? reason.value : null, note: note.value.trim() || null } : null);
     return li;
   });
-  const note = h("textarea", { rows: 2, placeholder: "Your note", "aria-label": "Note" }, mine.note || "");
+  const note = h("textarea", { rows: 2, placeholder: t("cal.your_note"), "aria-label": t("cal.note") }, mine.note || "");
   const send = async (submit) => {
     const body = { findings: findingRows.map((r) => r.read()).filter(Boolean), scores: scoreRows.map((r) => r.read()).filter(Boolean), note: note.value.trim() || null, submit };
-    message.textContent = submit ? "Submitting…" : "Saving…";
+    message.textContent = submit ? t("cal.submitting") : t("cal.saving");
     try {
       render(await api(`/api/v1/calibrations/${cal.id}/answer`, { method: "PUT", body }));
     } catch (e) {
@@ -194,17 +195,17 @@ function answerForm(cal) {
   return h(
     "section",
     { class: "panel evaluation", "data-testid": "calibration-answer" },
-    h("h2", {}, "Your answer"),
-    h("p", { class: "small muted" }, "Score the call on your own: the others' answers are shown when the calibration is closed. A practice you leave empty keeps the machine's score; a finding you leave as it stands counts as confirmed."),
-    h("table", { class: "list ev-scores" }, h("thead", {}, h("tr", {}, h("th", {}, "Practice"), h("th", { class: "num" }, "Machine"), h("th", {}, "Your score"), h("th", {}, "Reason"))), h("tbody", {}, scoreRows)),
-    h("h3", {}, "The machine's findings"),
-    findingRows.length ? h("ul", { class: "ev-findings" }, findingRows) : h("p", { class: "muted small" }, "The machine found nothing."),
-    h("label", { class: "ev-note" }, "Note", note),
+    h("h2", {}, t("cal.your_answer")),
+    h("p", { class: "small muted" }, t("cal.answer_intro")),
+    h("table", { class: "list ev-scores" }, h("thead", {}, h("tr", {}, h("th", {}, t("cal.practice")), h("th", { class: "num" }, t("cal.machine")), h("th", {}, t("cal.your_score")), h("th", {}, t("cal.reason")))), h("tbody", {}, scoreRows)),
+    h("h3", {}, t("cal.machine_findings")),
+    findingRows.length ? h("ul", { class: "ev-findings" }, findingRows) : h("p", { class: "muted small" }, t("cal.machine_nothing")),
+    h("label", { class: "ev-note" }, t("cal.note"), note),
     h(
       "div",
       { class: "ev-actions" },
-      h("button", { type: "button", "data-testid": "save-answer", onclick: () => send(false) }, "Save draft"),
-      h("button", { type: "button", class: "primary", "data-testid": "submit-answer", onclick: () => send(true) }, "Submit (final)"),
+      h("button", { type: "button", "data-testid": "save-answer", onclick: () => send(false) }, t("cal.save_draft")),
+      h("button", { type: "button", class: "primary", "data-testid": "submit-answer", onclick: () => send(true) }, t("cal.submit")),
     ),
     message,
   );
@@ -222,30 +223,30 @@ function answersTable(cal) {
       : [h("td", { class: "num" }, scoreEl(cal.practices.find((p) => p.practice === practice).machine)), answers.map((a) => h("td", { class: "num" }, scoreEl(scoreOf(a, practice))))];
   const verdict = (a, key) => {
     const v = a.findings.find((f) => f.key === key);
-    return v ? (v.verdict === "reject" ? `reject (${REJECT_REASONS[v.reason] || v.reason})` : "confirm") : "stands";
+    return v ? (v.verdict === "reject" ? t("cal.reject_reason", { reason: REJECT_REASONS[v.reason] || v.reason }) : t("cal.confirm")) : t("cal.stands");
   };
   return [
-    agreementTable(cal.agreement, { columns: ["Machine", ...answers.map(who)], cells }),
+    agreementTable(cal.agreement, { columns: [t("cal.machine"), ...answers.map(who)], cells }),
     cal.findings.length
       ? h(
           "table",
           { class: "list", "data-testid": "verdicts" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Finding"), answers.map((a) => h("th", {}, who(a))))),
+          h("thead", {}, h("tr", {}, h("th", {}, t("cal.finding")), answers.map((a) => h("th", {}, who(a))))),
           h("tbody", {}, cal.findings.map((f) => h("tr", { "data-ev-finding": f.key }, h("td", {}, `${f.practice} · ${String(f.kind).replaceAll("_", " ")} `, f.quote ? h("q", { class: "ev-quote" }, f.quote) : null), answers.map((a) => h("td", {}, verdict(a, f.key)))))),
         )
       : null,
-    answers.some((a) => a.note) ? h("ul", { class: "small" }, answers.filter((a) => a.note).map((a) => h("li", {}, h("b", {}, `${who(a)}: `), a.note))) : null,
+    answers.some((a) => a.note) ? h("ul", { class: "small" }, answers.filter((a) => a.note).map((a) => h("li", {}, h("b", {}, `${who(a)}${t("colon")}`), a.note))) : null,
   ];
 }
 
 function render(cal) {
   const closeButton = cal.you.may_close
-    ? h("button", { type: "button", "data-testid": "close-calibration" }, "Close and show the answers")
+    ? h("button", { type: "button", "data-testid": "close-calibration" }, t("cal.close"))
     : null;
   if (closeButton)
     closeButton.addEventListener("click", async () => {
       const waiting = cal.evaluators.filter((e) => !e.submitted).map(who);
-      if (waiting.length && !confirm(`Not submitted yet: ${waiting.join(", ")}. Close anyway?`)) return;
+      if (waiting.length && !confirm(t("cal.not_submitted", { names: waiting.join(t("list.sep")) }))) return;
       try {
         render(await api(`/api/v1/calibrations/${cal.id}/close`, { method: "POST" }));
       } catch (e) {
@@ -253,23 +254,23 @@ function render(cal) {
       }
     });
   let body;
-  if (cal.status === "closed") body = h("section", { class: "panel" }, h("h2", {}, "Answers and agreement"), answersTable(cal));
+  if (cal.status === "closed") body = h("section", { class: "panel" }, h("h2", {}, t("cal.answers")), answersTable(cal));
   else if (cal.you.evaluator && !cal.you.submitted) body = answerForm(cal);
-  else if (cal.you.evaluator) body = h("p", { class: "panel", "data-testid": "answer-submitted" }, "Your answer is submitted. The answers are shown when the calibration is closed.");
-  else body = h("p", { class: "panel muted" }, "You are not an evaluator of this calibration; the answers are shown when it is closed.");
+  else if (cal.you.evaluator) body = h("p", { class: "panel", "data-testid": "answer-submitted" }, t("cal.you_submitted"));
+  else body = h("p", { class: "panel muted" }, t("cal.not_evaluator"));
   root.replaceChildren(
-    h("h1", { "data-status": cal.status }, `Calibration #${cal.id}`),
+    h("h1", { "data-status": cal.status }, t("cal.heading_id", { id: cal.id })),
     h(
       "section",
       { class: "panel" },
       h(
         "div",
         { class: "facts" },
-        h("span", {}, h("b", {}, "Call"), h("a", { href: `/review/${encodeURIComponent(cal.call_id)}` }, cal.call_id)),
-        h("span", {}, h("b", {}, "Status"), badge(cal.status, cal.status === "closed" ? "info" : "positive")),
-        h("span", {}, h("b", {}, "Started"), fmtDate(cal.created_at)),
-        h("span", {}, h("b", {}, "Machine overall"), scoreEl(cal.machine_overall)),
-        h("span", {}, h("b", {}, "Evaluators"), cal.evaluators.map((e, i) => [i ? ", " : "", who(e), " ", e.submitted ? badge("submitted", "positive") : badge("waiting", "minor")])),
+        h("span", {}, h("b", {}, t("cal.call")), h("a", { href: `/review/${encodeURIComponent(cal.call_id)}` }, cal.call_id)),
+        h("span", {}, h("b", {}, t("cal.status")), badge(t(`cal.state.${cal.status}`), cal.status === "closed" ? "info" : "positive")),
+        h("span", {}, h("b", {}, t("cal.started")), fmtDate(cal.created_at)),
+        h("span", {}, h("b", {}, t("cal.machine_overall")), scoreEl(cal.machine_overall)),
+        h("span", {}, h("b", {}, t("cal.evaluators")), cal.evaluators.map((e, i) => [i ? t("list.sep") : "", who(e), " ", e.submitted ? badge(t("cal.submitted"), "positive") : badge(t("cal.waiting"), "minor")])),
       ),
       cal.note ? h("p", { class: "small" }, cal.note) : null,
       closeButton,

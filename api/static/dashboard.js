@@ -218,7 +218,7 @@ function alertLi(alert, fresh) {
     badge(label, (alert.data && alert.data.severity) || alert.severity || severity),
     " ",
     h("b", {}, alert.agent_id),
-    h("span", { class: "small muted" }, ` ${alert.call_id} at ${fmtTime(alert.t)}`),
+    h("span", { class: "small muted" }, t("db.alert_at", { call: alert.call_id, time: fmtTime(alert.t) })),
     h("span", { class: "ack-state" }),
     h("div", { class: "small" }, describe(alert)),
   );
@@ -238,7 +238,7 @@ function showAck(li, alert) {
   li.classList.toggle("acked", Boolean(alert.acknowledged_at));
   if (alert.acknowledged_at) {
     const who = alert.acknowledged_by_name || alert.acknowledged_by || "";
-    cell.replaceChildren(h("span", { class: "acked-by", "data-testid": "acked" }, `✓ acknowledged by ${who} at ${clock(Date.parse(alert.acknowledged_at))}`));
+    cell.replaceChildren(h("span", { class: "acked-by", "data-testid": "acked" }, t("db.acked", { who, time: clock(Date.parse(alert.acknowledged_at)) })));
   } else if (alert.id && canAck) {
     const button = h("button", { type: "button", class: "ack", "data-testid": "ack" }, t("db.acknowledge"));
     button.addEventListener("click", () => acknowledge(li, alert, button));

@@ -1,7 +1,7 @@
 // Agent feedback: an agent's own calls (the server scopes agent keys to their agent id).
 // Supervisors and QA leads may open an agent's page with ?agent=AGENT_ID.
 import { api, showError, startPage } from "./api.js";
-import { callLang, t } from "./i18n.js";
+import { callLang, LANG, t } from "./i18n.js";
 import { badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
 import { mountAgentTrend } from "./trend-chart.js";
 
@@ -85,7 +85,7 @@ if (me) {
   const agentParam = new URLSearchParams(location.search).get("agent");
   if (me.role === "agent") {
     await Promise.all([loadSummary(me.agent_id), loadCalls(me.agent_id, null, 0)]);
-    await mountAgentTrend(summary, me.agent_id, names.en); // their own trend by week
+    await mountAgentTrend(summary, me.agent_id, names[LANG] || names.en); // their own trend by week
   } else {
     const form = document.getElementById("pick");
     form.hidden = false;
@@ -97,7 +97,7 @@ if (me) {
     if (agentParam) {
       document.getElementById("title").textContent = t("fb.for_agent", { id: agentParam });
       await Promise.all([loadSummary(agentParam), loadCalls(agentParam, agentParam, 0)]);
-      await mountAgentTrend(summary, agentParam, names.en);
+      await mountAgentTrend(summary, agentParam, names[LANG] || names.en);
     } else {
       document.getElementById("title").textContent = t("fb.agent_feedback");
       summary.replaceChildren(h("p", { class: "muted" }, t("fb.choose")));

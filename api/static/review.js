@@ -126,7 +126,7 @@ async function load() {
   status.replaceChildren();
   searchNote.textContent =
     method === "scan"
-      ? "A word of one or two characters (e.g. 卡, 银行) is found by reading every transcript: slower on a large store."
+      ? t("rv.search_note")
       : "";
   tbody.replaceChildren(...page.items.map(row));
   watchPending();

@@ -2,6 +2,7 @@
 // the customers' de-escalation rate as bars, and a small sparkline for tables. The x axis is the
 // API's list of weeks (weeks without calls are in it, so gaps show as breaks in the lines).
 import { api } from "./api.js";
+import { kindLabel, LANG, t } from "./i18n.js";
 import { h, s } from "./util.js";
 
 const W = 720;
@@ -24,17 +25,17 @@ function axes(weeks, max, ticks, fmt) {
   const n = weeks.length;
   const every = Math.max(1, Math.ceil(n / 8));
   return [
-    ticks.map((t) =>
+    ticks.map((tick) =>
       s(
         "g",
         { class: "tc-grid" },
-        s("line", { x1: PAD.left, x2: W - PAD.right, y1: yOf(t, max), y2: yOf(t, max) }),
-        s("text", { x: PAD.left - 4, y: yOf(t, max) + 4, "text-anchor": "end" }, fmt(t)),
+        s("line", { x1: PAD.left, x2: W - PAD.right, y1: yOf(tick, max), y2: yOf(tick, max) }),
+        s("text", { x: PAD.left - 4, y: yOf(tick, max) + 4, "text-anchor": "end" }, fmt(tick)),
       ),
     ),
     weeks.map((w, i) =>
       i % every === 0 || i === n - 1
-        ? s("text", { class: "tc-week", x: xOf(i, n), y: H - 8, "text-anchor": "middle" }, w.week.replace(/^\d{4}-/, ""))
+        ? s("text", { class: "tc-week", x: xOf(i, n), y: H - 8, "text-anchor": "middle" }, t("chart.week", { n: w.week.replace(/^\d{4}-W?/, "") }))
         : null,
     ),
   ];
@@ -61,7 +62,7 @@ function linePath(values, max) {
  * bold. `shown`: ids of the series drawn at first (default: all); a click on a legend entry shows
  * or hides its line. Returns a <figure> with the SVG and the legend.
  */
-export function scoreChart(weeks, series, { title = "Scores by week", shown = null } = {}) {
+export function scoreChart(weeks, series, { title = t("trends.scores"), shown = null } = {}) {
   const svg = s(
     "svg",
     { viewBox: `0 0 ${W} ${H}`, class: "trend-chart", role: "img", "aria-label": title, "data-testid": "trend-chart", "data-weeks": weeks.length },
@@ -75,7 +76,7 @@ export function scoreChart(weeks, series, { title = "Scores by week", shown = nu
         line.values.map((v, i) =>
           v === null || v === undefined
             ? null
-            : s("circle", { cx: xOf(i, weeks.length), cy: yOf(v, 100), r: k === 0 ? 3.5 : 2.5, "data-week": weeks[i].week, "data-value": v }, s("title", {}, `${line.name} ${weeks[i].week}: ${Math.round(v)}`)),
+            : s("circle", { cx: xOf(i, weeks.length), cy: yOf(v, 100), r: k === 0 ? 3.5 : 2.5, "data-week": weeks[i].week, "data-value": v }, s("title", {}, t("chart.point", { name: line.name, week: weeks[i].week, v: Math.round(v) }))),
         ),
       ),
     ),
@@ -104,12 +105,12 @@ export function scoreChart(weeks, series, { title = "Scores by week", shown = nu
       return li;
     }),
   );
-  const hint = series.length > 1 ? h("figcaption", { class: "small muted" }, "Click a name to show or hide its line.") : null;
+  const hint = series.length > 1 ? h("figcaption", { class: "small muted" }, t("chart.hint")) : null;
   return h("figure", { class: "trend" }, svg, hint, legend);
 }
 
 /** The customers' de-escalation rate (0-1) by week as bars, with the number of measured calls. */
-export function rateChart(weeks, { title = "Customers calmer at the end (share of measured calls)" } = {}) {
+export function rateChart(weeks, { title = t("chart.rate_title") } = {}) {
   const n = weeks.length;
   const inner = W - PAD.left - PAD.right;
   const bw = Math.max(2, Math.min(36, (inner / Math.max(n, 1)) * 0.6));
@@ -117,7 +118,7 @@ export function rateChart(weeks, { title = "Customers calmer at the end (share o
     "svg",
     { viewBox: `0 0 ${W} ${H}`, class: "trend-chart", role: "img", "aria-label": title, "data-testid": "rate-chart" },
     s("title", {}, title),
-    axes(weeks, 1, [0, 0.25, 0.5, 0.75, 1], (t) => `${Math.round(t * 100)}%`),
+    axes(weeks, 1, [0, 0.25, 0.5, 0.75, 1], (tick) => `${Math.round(tick * 100)}%`),
     weeks.map((w, i) => {
       if (w.deescalation_rate === null) return null;
       const measured = w.customer["de-escalated"] + w.customer.steady + w.customer.escalated;
@@ -125,7 +126,7 @@ export function rateChart(weeks, { title = "Customers calmer at the end (share o
       return s(
         "rect",
         { class: "tc-bar", x: xOf(i, n) - bw / 2, y, width: bw, height: yOf(0, 1) - y, "data-week": w.week, "data-value": w.deescalation_rate },
-        s("title", {}, `${w.week}: ${Math.round(w.deescalation_rate * 100)}% of ${measured} call(s)`),
+        s("title", {}, t("chart.bar", { week: w.week, pct: Math.round(w.deescalation_rate * 100), n: measured })),
       );
     }),
   );
@@ -155,7 +156,7 @@ export function sparkline(values) {
 export function trendSeries(trend, names = {}) {
   const practices = Object.keys(trend.practices || {});
   return [
-    { id: "overall", name: "Overall", values: trend.weeks.map((w) => w.mean_overall) },
+    { id: "overall", name: t("chart.overall"), values: trend.weeks.map((w) => w.mean_overall) },
     ...practices.map((p) => ({ id: p, name: names[p] || p, values: trend.weeks.map((w) => (w.practices[p] === undefined ? null : w.practices[p])) })),
   ];
 }
@@ -177,7 +178,7 @@ export function pct(x) {
 
 /** The agent's own trend, for the feedback page: inserted after `after`. */
 export async function mountAgentTrend(after, agentId, names = {}) {
-  const box = h("section", { class: "panel", "data-testid": "agent-trend" }, h("h2", {}, "My trend by week"));
+  const box = h("section", { class: "panel", "data-testid": "agent-trend" }, h("h2", {}, t("fb.trend.heading")));
   after.after(box);
   let trend;
   try {
@@ -187,16 +188,16 @@ export async function mountAgentTrend(after, agentId, names = {}) {
     return;
   }
   if (!trend.calls) {
-    box.append(h("p", { class: "muted" }, "No scored calls in the last weeks."));
+    box.append(h("p", { class: "muted" }, t("fb.trend.none")));
     return;
   }
   box.dataset.calls = trend.calls;
   const overallOnly = [trendSeries(trend, names)[0]];
   box.append(
-    h("p", { class: "small muted" }, `${trend.calls} scored call(s) since ${trend.since.slice(0, 10)}; customers calmer at the end in ${pct(trend.deescalation_rate)} of measured calls.`),
-    scoreChart(trend.weeks, overallOnly, { title: "My overall score by week" }),
+    h("p", { class: "small muted" }, t("fb.trend.summary", { n: trend.calls, since: trend.since.slice(0, 10), pct: pct(trend.deescalation_rate) })),
+    scoreChart(trend.weeks, overallOnly, { title: t("fb.trend.chart") }),
     trend.recurring_findings.length
-      ? h("p", { class: "small" }, "Comes up most: ", trend.recurring_findings.slice(0, 3).map((f, i) => [i ? ", " : "", `${names[f.practice] || f.practice} · ${f.kind.replaceAll("_", " ")} (${f.calls} call(s))`]))
+      ? h("p", { class: "small" }, t("fb.trend.most"), trend.recurring_findings.slice(0, 3).map((f, i) => [i ? t("list.sep") : "", t("fb.trend.item", { practice: names[f.practice] || f.practice, kind: LANG === "zh" ? kindLabel(f.kind, "zh") : f.kind.replaceAll("_", " "), n: f.calls })]))
       : null,
   );
 }

@@ -2,6 +2,7 @@
 // ISO week (SVG line chart), the customers' de-escalation rate by week, the findings that recur,
 // and agents side by side. ?agent=ID or ?team=NAME, &weeks=N (default 12).
 import { api, showError, startPage } from "./api.js";
+import { kindLabel, LANG, t } from "./i18n.js";
 import { badge, h, scoreEl } from "./util.js";
 import { pct, rateChart, scoreChart, sparkline, trendSeries, weakestSeries } from "./trend-chart.js";
 
@@ -12,21 +13,26 @@ const team = agent ? "" : params.get("team") || "";
 const weeks = params.get("weeks") || "12";
 let names = {};
 
+/** A finding kind's name in the interface language (English: the kind id, spaced). */
+function kindName(kind) {
+  return LANG === "zh" ? kindLabel(kind, "zh") : kind.replaceAll("_", " ");
+}
+
 function fact(label, value) {
   return h("span", {}, h("b", {}, label), value);
 }
 
 function renderSummary(trend) {
-  const scope = agent ? `agent ${agent}` : team ? `team ${team}` : "every agent";
-  document.getElementById("title").textContent = `Trends: ${scope}`;
+  const scope = agent ? t("trends.scope_agent", { id: agent }) : team ? t("trends.scope_team", { team }) : t("trends.scope_all");
+  document.getElementById("title").textContent = t("trends.heading_scope", { scope });
   document.getElementById("summary").replaceChildren(
     h(
       "div",
       { class: "facts", "data-calls": trend.calls },
-      fact("Scored calls", trend.calls),
-      fact("Mean score", scoreEl(trend.mean_overall)),
-      fact("Customers calmer at the end", pct(trend.deescalation_rate)),
-      fact("Weeks", trend.weeks.length),
+      fact(t("trends.scored_calls"), trend.calls),
+      fact(t("trends.mean_score"), scoreEl(trend.mean_overall)),
+      fact(t("trends.calmer_end"), pct(trend.deescalation_rate)),
+      fact(t("trends.weeks"), trend.weeks.length),
     ),
   );
 }
@@ -34,14 +40,14 @@ function renderSummary(trend) {
 function renderRecurring(trend) {
   const root = document.getElementById("recurring");
   if (!trend.recurring_findings.length) {
-    root.replaceChildren(h("p", { class: "muted" }, "No faults found in these calls."));
+    root.replaceChildren(h("p", { class: "muted" }, t("trends.no_faults")));
     return;
   }
   root.replaceChildren(
     h(
       "table",
       { class: "list", "data-testid": "recurring" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Practice"), h("th", {}, "Finding"), h("th", { class: "num" }, "Calls"), h("th", { class: "num" }, "Share of calls"), h("th", { class: "num" }, "Findings"))),
+      h("thead", {}, h("tr", {}, h("th", {}, t("trends.practice")), h("th", {}, t("trends.finding")), h("th", { class: "num" }, t("trends.calls")), h("th", { class: "num" }, t("trends.share")), h("th", { class: "num" }, t("trends.findings")))),
       h(
         "tbody",
         {},
@@ -50,7 +56,7 @@ function renderRecurring(trend) {
             "tr",
             { "data-kind": f.kind, "data-practice": f.practice },
             h("td", {}, names[f.practice] || f.practice),
-            h("td", {}, f.kind.replaceAll("_", " ")),
+            h("td", {}, kindName(f.kind)),
             h("td", { class: "num" }, f.calls),
             h("td", { class: "num" }, pct(f.share_of_calls)),
             h("td", { class: "num" }, f.findings),
@@ -69,14 +75,14 @@ async function renderCompare() {
   }
   const body = await api("/api/v1/trends/agents", { params: { team: team || undefined, weeks } });
   if (!body.agents.length) {
-    root.replaceChildren(h("p", { class: "muted" }, "No agents with scored calls."));
+    root.replaceChildren(h("p", { class: "muted" }, t("trends.no_agents")));
     return;
   }
   root.replaceChildren(
     h(
       "table",
       { class: "list", "data-testid": "compare" },
-      h("thead", {}, h("tr", {}, ["Agent", "Team", "Calls", "Mean score", "By week", "Customers calmer", "Comes up most"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["agent", "team", "calls", "mean_score", "by_week", "calmer", "most"].map((key) => h("th", {}, t(`trends.${key}`))))),
       h(
         "tbody",
         {},
@@ -90,7 +96,7 @@ async function renderCompare() {
             h("td", { class: "num" }, scoreEl(a.mean_overall)),
             h("td", {}, sparkline(a.weeks.map((w) => w.mean_overall))),
             h("td", { class: "num" }, pct(a.deescalation_rate)),
-            h("td", {}, a.top_finding ? `${names[a.top_finding.practice] || a.top_finding.practice} · ${a.top_finding.kind.replaceAll("_", " ")} (${a.top_finding.calls})` : "–"),
+            h("td", {}, a.top_finding ? `${names[a.top_finding.practice] || a.top_finding.practice} · ${kindName(a.top_finding.kind)} (${a.top_finding.calls})` : "–"),
           ),
         ),
       ),
@@ -100,7 +106,7 @@ async function renderCompare() {
 
 async function loadTeams() {
   const teams = await api("/api/v1/teams");
-  form.team.append(...teams.map((t) => h("option", { value: t.team, selected: t.team === team }, `${t.team} (${t.agents.length})`)));
+  form.team.append(...teams.map((x) => h("option", { value: x.team, selected: x.team === team }, `${x.team} (${x.agents.length})`)));
 }
 
 function teamForm() {
@@ -112,7 +118,7 @@ function teamForm() {
     event.preventDefault();
     try {
       const r = await api(`/api/v1/agents/${encodeURIComponent(tf.agent.value.trim())}/team`, { method: "PUT", body: { team: tf.team.value.trim() || null } });
-      message.replaceChildren(badge("saved", "positive"), ` ${r.agent_id}: ${r.team || "no team"}`);
+      message.replaceChildren(badge(t("trends.saved"), "positive"), ` ${r.agent_id}${t("colon")}${r.team || t("trends.no_team")}`);
       message.className = "small";
     } catch (e) {
       message.textContent = e.detail || e.message;
@@ -134,7 +140,7 @@ if (me) {
     location.search = `?${q}`;
   });
   try {
-    const rubric = await api("/api/v1/rubric", { params: { language: "en" } });
+    const rubric = await api("/api/v1/rubric", { params: { language: LANG === "zh" ? "zh" : "en" } });
     names = Object.fromEntries(Object.entries(rubric.practices || {}).map(([id, p]) => [id, p.name]));
   } catch {
     names = {};
@@ -149,7 +155,7 @@ if (me) {
       scores.replaceChildren(scoreChart(trend.weeks, trendSeries(trend, names), { shown: weakestSeries(trend) }));
       rates.replaceChildren(rateChart(trend.weeks));
     } else {
-      scores.replaceChildren(h("p", { class: "muted" }, "No scored calls in these weeks."));
+      scores.replaceChildren(h("p", { class: "muted" }, t("trends.no_calls_weeks")));
       rates.replaceChildren();
     }
     renderRecurring(trend);
