@@ -108,7 +108,7 @@ function agitationCell(value) {
   return h(
     "span",
     {},
-    h("span", { class: "agitation-meter", title: `agitation ${value.toFixed(2)} (0–1)` }, h("span", { style: `width:${Math.round(value * 100)}%` })),
+    h("span", { class: "agitation-meter", title: t("db.agitation_title", { v: value.toFixed(2) }) }, h("span", { style: `width:${Math.round(value * 100)}%` })),
     ` ${value.toFixed(2)}`,
   );
 }
@@ -116,7 +116,7 @@ function agitationCell(value) {
 function stateCell(call) {
   if (call.state === "ended") {
     const score = call.overall === null || call.overall === undefined ? "" : ` · ${Math.round(call.overall)}`;
-    return h("span", {}, badge("ended", "ended"), " ", h("a", { href: `/review/${encodeURIComponent(call.call_id)}` }, `report${score}`));
+    return h("span", {}, badge(t("db.ended"), "ended"), " ", h("a", { href: `/review/${encodeURIComponent(call.call_id)}` }, `${t("db.report")}${score}`));
   }
   return badge(call.state, call.state === "live" ? "live" : "info");
 }
@@ -342,8 +342,8 @@ function renderFollowed() {
   }
   follow.hidden = false;
   if (followed.notLive && !calls.has(followed.callId)) {
-    const link = h("a", { href: `/review/${encodeURIComponent(followed.callId)}` }, "its report");
-    follow.replaceChildren(h("p", { class: "notice" }, `Call ${followed.callId} is not live; see `, link, "."));
+    const link = h("a", { href: `/review/${encodeURIComponent(followed.callId)}` }, t("db.its_report"));
+    follow.replaceChildren(h("p", { class: "notice" }, t("db.not_live", { id: followed.callId }), link, t("db.period")));
     followed.view = null;
     return;
   }
