@@ -444,7 +444,9 @@ def print_scorecard(report: CallReport, console: Console | None = None) -> None:
     table.add_column("score", justify="right", no_wrap=True, min_width=5)
     table.add_column("faults", justify="right", no_wrap=True, min_width=6)
     table.add_column("credits", justify="right", no_wrap=True, min_width=7)
-    table.add_column("key moment", overflow="ellipsis", no_wrap=True, max_width=60)
+    # the moment takes what the other columns leave (else Rich squeezes the names out)
+    moment_width = max(min(60, console.width - name_width - 5 - 6 - 7 - 4), 10)
+    table.add_column("key moment", overflow="ellipsis", no_wrap=True, max_width=moment_width)
     for p in card.practices:
         score = "—" if p.score is None else f"{p.score:.0f}"
         if p.critical:

@@ -79,3 +79,15 @@ def test_summary_wraps_chinese_turns_and_scorecard_names_practices_in_chinese(an
     coached = [p for p in report.scorecard.practices if p.coaching]
     for p in coached:
         assert f"- {p.name}：" in out
+
+
+def test_scorecard_names_every_practice_on_an_80_column_terminal(analyzed):
+    """Rich squeezes a foldable column to nothing when a no-wrap column takes the width."""
+    report, _ = analyzed("zh_stereo")
+    console = Console(record=True, width=80, color_system=None)
+    print_scorecard(report, console)
+    lines = console.export_text().splitlines()
+    assert all(display_width(line) <= 80 for line in lines)
+    for p in report.scorecard.practices:
+        first = wrap_display(p.name, 28)[0].strip()
+        assert any(line.startswith(first) for line in lines), p.name
