@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from calmline.pipelines.batch import union_spans
+
 RATE = 8_000
 """Sample rate of the Harper Valley audio and of the PBX recordings (Hz)."""
 HARPER = Path("calls") / "harper_valley"
@@ -106,15 +108,8 @@ def read_side(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def merge(spans: list[Span], gap: float = 0.0) -> list[Span]:
-    """Sorted union of spans, joining those closer than ``gap`` seconds."""
-    out: list[list[float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1] + gap:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
+merge = union_spans
+"""Sorted union of spans, joining those closer than ``gap`` seconds (the pipeline's own)."""
 
 
 def transcript_reference(path: Path) -> dict[str, list[Span]]:

@@ -395,11 +395,13 @@ def _call_id(path: str) -> str:
     return f"{stem}-{uuid.uuid4().hex[:8]}"
 
 
-def union_spans(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Sorted, non-overlapping union of (start, end) spans."""
+def union_spans(
+    spans: Sequence[tuple[float, float]], gap: float = 0.0
+) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping union of (start, end) spans, joining those closer than ``gap`` s."""
     out: list[list[float]] = []
     for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
+        if out and a <= out[-1][1] + gap:
             out[-1][1] = max(out[-1][1], b)
         else:
             out.append([a, b])
