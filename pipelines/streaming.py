@@ -1701,12 +1701,13 @@ class StreamingSession:
         if lt.measured is None or practice is None or not practice.enabled or detector is None:
             return
         turns = [self._turn_obj(i) for i, t in enumerate(self.turns) if t.measured is not None]
-        findings = detector(self._context(rubric, turns), "let_finish", practice).findings
+        ctx = self._context(rubric, turns)
+        findings = detector(ctx, "let_finish", practice).findings
         events = {"louder": "agent_louder", "faster": "agent_faster"}
         for f in findings:
             if f.turn_index != utt.turn or f.kind not in events:
                 continue
-            agitation = self._context_agitation(f.start)
+            agitation = ctx.agitation_at(f.start)  # what the detector judged it by
             data: dict[str, Any] = {
                 "start": f.start,
                 "end": f.end,
@@ -1723,19 +1724,6 @@ class StreamingSession:
             else:
                 data |= {"rate_ratio": f.value, "threshold_ratio": f.threshold}
             self._alert_once((events[f.kind], utt.turn), f.start, data)
-
-    def _context_agitation(self, t: float) -> float | None:
-        """The customer's agitation at call time ``t`` on the trajectory so far (the rule of
-        ``DetectorContext.agitation_at``)."""
-        if self._stress is None:
-            return None
-        level = 0.0
-        for s in self._stress.turns:
-            if s.start <= t <= s.end:
-                return s.agitation
-            if s.end < t:
-                level = s.agitation
-        return level
 
     def _customer_stress(self, rubric: Rubric, utt: _Utterance) -> None:
         """The customer's agitation per turn so far (``monitor.stress``); an alert when the
