@@ -148,11 +148,37 @@ class Subscriber:
             return False
         return self.principal.can_see_agent(event.get("agent_id"))
 
+    _getter: asyncio.Task | None = None
+
     def put(self, event: dict[str, Any]) -> None:
         if self.queue.full():  # a slow reader loses its oldest events, never stalls the rest
             self.queue.get_nowait()
             self.dropped += 1
         self.queue.put_nowait(event)
+
+    def pending(self) -> asyncio.Task:
+        """The task that takes the next event. It outlives a wait that timed out (and any await
+        after it), so an event it has taken is handed over by :meth:`take`, never lost."""
+        if self._getter is None:
+            self._getter = asyncio.ensure_future(self.queue.get())
+        return self._getter
+
+    def take(self) -> dict[str, Any] | None:
+        """The event the pending task has taken, or None while it has none yet."""
+        if self._getter is None or not self._getter.done():
+            return None
+        getter, self._getter = self._getter, None
+        return getter.result()
+
+    async def next(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, or None when none came within ``timeout`` seconds."""
+        await asyncio.wait({self.pending()}, timeout=timeout)
+        return self.take()
+
+    def close(self) -> None:
+        if self._getter is not None:
+            self._getter.cancel()
+            self._getter = None
 
 
 @dataclass(eq=False)
@@ -215,6 +241,7 @@ class LiveHub:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+        sub.close()
 
     def snapshot(self, principal: Principal, call_id: str | None) -> dict[str, Any]:
         if call_id is not None:
@@ -805,10 +832,7 @@ async def live_events(
             yield _sse(snapshot)
             while True:
                 wait = min(KEEPALIVE_S - (time.monotonic() - sent_at), guard.due_in())
-                try:
-                    event = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, wait))
-                except TimeoutError:
-                    event = None
+                event = await sub.next(timeout=max(0.0, wait))
                 problem = await guard.problem()
                 if problem is not None:  # the key was revoked: the feed ends
                     yield _sse({"type": "closed", "detail": problem})
@@ -878,29 +902,26 @@ async def live_feed(ws: WebSocket) -> None:
     try:
         await ws.send_json(hub.snapshot(principal, call_id))
         while not reader.done():
-            getter = asyncio.create_task(sub.queue.get())
-            done, _ = await asyncio.wait(
-                {getter, reader},
+            await asyncio.wait(
+                {sub.pending(), reader},
                 timeout=min(KEEPALIVE_S, guard.due_in()),
                 return_when=asyncio.FIRST_COMPLETED,
             )
             problem = await guard.problem()
             if problem is not None:  # the key was revoked: the feed ends
-                getter.cancel()
                 await ws.send_json({"type": "closed", "detail": problem})
                 await ws.close(4401, problem[:120])
                 return
-            if getter in done:
-                event = getter.result()
+            # taken only now: the event may have arrived while the key was checked
+            event = sub.take()
+            if event is not None:
                 if sub.dropped:
                     event = {**event, "dropped_before": sub.dropped}
                 await ws.send_json(event)
                 sent_at = time.monotonic()
-            else:
-                getter.cancel()
-                if time.monotonic() - sent_at >= KEEPALIVE_S and not reader.done():
-                    await ws.send_json({"type": "keepalive"})
-                    sent_at = time.monotonic()
+            elif time.monotonic() - sent_at >= KEEPALIVE_S and not reader.done():
+                await ws.send_json({"type": "keepalive"})
+                sent_at = time.monotonic()
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
