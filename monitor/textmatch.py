@@ -124,8 +124,9 @@ _EN_PERSON_WORDS = frozenset(_PRONOUNS.split())
 """Pronouns (and their contractions, apostrophes dropped) that a lemma never folds."""
 _EN_LEMMA_FAMILIES = {"apology": "apologize", "apologies": "apologize"}
 """Nouns that name the act of their verb, folded onto it (``my apologies`` ≈ ``I apologize``)."""
-KINDS = ("exact", "normalised", "phonetic", "fuzzy")
-"""How a phrase was matched, from the most literal to the most tolerant."""
+KINDS = ("exact", "normalised", "phonetic", "fuzzy", "pattern")
+"""How a phrase was matched, from the most literal to the most tolerant. ``pattern`` is not
+made here: a detector's sentence frame (``detectors.frames``) found the words, quoted as heard."""
 _GAP = re.compile(r"\s*(?:…+|\.\.\.+)\s*")
 _MAX_CACHE = 4096
 
@@ -215,6 +216,7 @@ class PhraseMatcher:
         self._forms: dict[str, _Form | None] = {}
         self._views: dict[str, tuple[_View, _View]] = {}
         self._indexes: dict[tuple[str, str], object] = {}
+        self._found: dict[tuple, list[Match]] = {}
 
     # --- public --------------------------------------------------------------------------
 
@@ -252,6 +254,30 @@ class PhraseMatcher:
         """
         if not text or not phrases:
             return []
+        # Several detectors search the same turns with the same lexicon (complaint words, the
+        # empathy phrases solve_problem borrows): the answer is remembered for the matcher.
+        key = (text, tuple(phrases), tuple(negations), fuzzy_threshold, negation_window)
+        key += (phonetic, lemmas)
+        found = self._found.get(key)
+        if found is None:
+            found = self._search(
+                text, phrases, negations, fuzzy_threshold, negation_window, phonetic, lemmas
+            )
+            if len(self._found) >= _MAX_CACHE:
+                self._found.clear()
+            self._found[key] = found
+        return list(found)
+
+    def _search(
+        self,
+        text: str,
+        phrases: Sequence[PhraseEntry],
+        negations: Sequence[PhraseEntry],
+        fuzzy_threshold: float | None,
+        negation_window: int | None,
+        phonetic: bool | None,
+        lemmas: bool,
+    ) -> list[Match]:
         full, clean = self._views_of(text)
         threshold = self.matching.fuzzy_threshold if fuzzy_threshold is None else fuzzy_threshold
         use_phonetic = self.matching.phonetic if phonetic is None else phonetic
@@ -625,6 +651,8 @@ class PhraseMatcher:
         text = view.text
         # Half of the characters must be the phrase's own: count them per window start.
         index = self._char_index(view)
+        if 2 * sum(c in index for c in set(part)) < len(set(part)):
+            return []
         last = len(text) - n
         same_at: dict[int, int] = {}
         for i, c in enumerate(part):

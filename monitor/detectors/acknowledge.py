@@ -21,9 +21,11 @@ from __future__ import annotations
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
+    Hit,
     agent_turns,
     agitation_weight,
     customer_turns,
+    find_hits,
     hit_finding,
     lexicon_hits,
     match_fields,
@@ -36,6 +38,49 @@ from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Finding, Role, Severity
 
 
+def opening_hits(ctx: DetectorContext, agents, practice: PracticeRubric) -> list[Hit]:
+    """A bare acknowledgement word that opens the reply (``opening``: 了解, 明白, 理解; "got it",
+    "understood"), after nothing but backchannels and fillers (嗯嗯嗯理解女士, 好的了解，…): said
+    first, it tells the customer what they said was taken in. In the middle of a sentence the
+    same word is content (了解一下 asks to find out, 理解 in 请您理解 asks the customer), so only
+    the reply's first words count, and a word that goes on into a verb phrase of finding out
+    (``opening_not_followed_by``: 一下, "about") does not."""
+    words = practice.phrase_list("opening")
+    if not words:
+        return []
+    lead = {p.text for p in practice.phrase_list("repeat")}
+    turn_taking = ctx.rubric.practices.get("let_finish")
+    if turn_taking is not None:
+        lead |= {p.text for p in turn_taking.phrase_list("backchannel")}
+    lead |= {ctx.matcher.normalize(f) for f in ctx.rubric.matching.fillers}
+    stop = practice.phrase_list("opening_not_followed_by")
+    found = []
+    for h in find_hits(ctx, agents, words, fuzzy_threshold=100):
+        before = ctx.matcher.normalize(h.turn.text[: h.match.start_char])
+        if not _only_tokens(before, lead, ctx.language):
+            continue
+        after = h.turn.text[h.match.end_char :].lstrip()
+        going_on = ctx.matcher.find(after[:12], stop, fuzzy_threshold=100) if stop else []
+        if going_on and going_on[0].start_char == 0:
+            continue
+        found.append(h)
+    return found
+
+
+def _only_tokens(text: str, tokens: set[str], language: str) -> bool:
+    """Whether ``text`` (normalised) is made of ``tokens`` only (or is empty)."""
+    if not language.startswith("zh"):
+        return all(w in tokens for w in text.split())
+    rest = text.replace(" ", "")
+    ordered = sorted((t for t in tokens if t), key=len, reverse=True)
+    while rest:
+        t = next((t for t in ordered if rest.startswith(t)), None)
+        if t is None:
+            return False
+        rest = rest[len(t) :]
+    return True
+
+
 @register("acknowledge")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     agents = agent_turns(ctx)
@@ -43,6 +88,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         return NOT_JUDGED
     findings: list[Finding] = []
     hits = lexicon_hits(ctx, agents, practice, "good")
+    credited = {h.turn.index for h in hits}
+    hits += [h for h in opening_hits(ctx, agents, practice) if h.turn.index not in credited]
+    hits.sort(key=lambda h: (h.turn.index, h.match.start_char))
     for h in hits:
         findings.append(
             hit_finding(

@@ -11,10 +11,11 @@ warm goodbye (``farewell``); the score is the share of the three found, and the 
 only the missing ones.
 
 A thank-you that ends a request or a question (请您评价,谢谢; "please DM us your number, thank
-you"; 请问您是哪里的用户？谢谢) thanks for the favour asked, not for the contact: a thanks hit is
-not a closing when the sentence just before it (back to the previous full stop, at most
-``request_window_chars`` characters) ends in a question mark or holds a ``request_cue`` phrase,
-unless its last clause is the invitation (还有其他问题吗？谢谢).
+you"; 请问您是哪里的用户？谢谢) thanks for the favour asked, not for the contact: a bare thanks
+(``bare_thanks``) is not a closing when its reply asked for something (a ``request_cue`` phrase)
+with no invitation after the request, and no thanks is one right after a question unless the
+question is the invitation (还有其他问题吗？谢谢). Only the last turn that carries content, or a
+turn after it, holds the closing thanks (see :func:`closes_contact`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,32 @@ _TRAILING = " \t,，、;；:：~～!！。.)）]】"
 
 
 def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
-    """Whether a thanks hit thanks for the contact rather than ending a request or a question."""
+    """Whether a thanks hit thanks for the contact rather than ending a request or a question.
+
+    Only the last turn that carries content, or a turn after it, closes: a thank-you for
+    information in the turn before ("OK, I will report it. Thank you for your feedback.",
+    then the agent's answer) is said mid-conversation. A bare thank-you (``bare_thanks``: 谢谢,
+    "thank you") that ends a reply which asked the customer for something anywhere in it
+    (请您私信提供…, "please send us your number … we will inform you … Thank you!") thanks for
+    that favour, unless the reply invites further contact after the request. A thank-you that
+    names what it thanks for (感谢您对我们的支持, "thanks for your support") is a closing even
+    after a request or a suggestion; none is one right after a question."""
+    agents = agent_turns(ctx)
+    content = [t for t in agents if content_units(ctx, practice, t.text) >= _min_units(practice)]
+    if content and hit.turn.index < content[-1].index:
+        return False
+    bare = {p.text for p in practice.phrase_list("bare_thanks")}
+    if hit.match.phrase in bare:
+        before_all = hit.turn.text[: hit.match.start_char]
+        cues = practice.phrase_list("request_cue")
+        asked = ctx.matcher.find(before_all, cues, fuzzy_threshold=100) if cues else []
+        if asked:
+            # the invitation must come after the last request: 如仍需帮助可再次发起会话，…
+            # 麻烦对小美的服务进行评价，谢谢 thanks for the rating
+            invites = ctx.matcher.find(
+                before_all, practice.phrase_list("invite"), fuzzy_threshold=100
+            )
+            return bool(invites) and invites[-1].start_char > asked[-1].start_char
     before = hit.turn.text[: hit.match.start_char].rstrip(" \t,，、;；:：")
     asked = before.endswith(_QUESTION)
     parts = _SENTENCE_END.split(before.rstrip(_TRAILING + "?？"))
@@ -50,9 +76,9 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
     clause = _CLAUSE_END.split(sentence)[-1]
     if ctx.matcher.find(clause, practice.phrase_list("invite"), fuzzy_threshold=100):
         return True  # 还有其他问题吗？感谢您的来电: thanks after the invitation closes the call
-    if asked:
-        return False
-    return not ctx.matcher.find(sentence, practice.phrase_list("request_cue"), fuzzy_threshold=100)
+    # a thank-you that names what it thanks for (感谢您对我们的支持, "thanks for your patience")
+    # closes even after a request; a bare one closes unless it ends a question
+    return not asked
 
 
 COMPONENTS = (
@@ -60,6 +86,10 @@ COMPONENTS = (
     Component("invite", "closing_invite", "an invitation to get back in touch"),
     Component("farewell", "closing_farewell", "a warm goodbye"),
 )
+
+
+def _min_units(practice: PracticeRubric) -> float:
+    return practice.threshold("content_min_units", 0.0)
 
 
 def content_units(ctx: DetectorContext, practice: PracticeRubric, text: str) -> int:
@@ -80,7 +110,7 @@ def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn,
     if not agents:
         return ()
     n = max(1, int(practice.threshold("closing_turns", 2)))
-    min_units = practice.threshold("content_min_units", 0.0)
+    min_units = _min_units(practice)
     content = [i for i, t in enumerate(agents) if content_units(ctx, practice, t.text) >= min_units]
     first = content[-n] if len(content) >= n else (content[0] if content else len(agents) - n)
     first = max(0, first)

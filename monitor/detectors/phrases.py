@@ -269,6 +269,8 @@ def match_note(hit: Hit) -> str:
         return f"exact match of '{form}'{listed}" if listed else "exact match"
     if m.kind == "normalised":
         return f"normalised match: '{m.matched}' read as '{form}'{listed}"
+    if m.kind == "pattern":
+        return f"pattern match: '{m.matched}' fits the frame '{form}'"
     if m.kind == "phonetic":
         return f"phonetic match {m.score:.0f}: '{m.matched}' sounds like '{form}'{listed}"
     return f"fuzzy match {m.score:.0f}: '{m.matched}' is close to '{form}'{listed}"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors.frames import frame_hits
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -68,6 +69,36 @@ def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     return bool(clause.strip()) and bool(ctx.matcher.find(clause, others, fuzzy_threshold=100))
 
 
+_SENTENCE_BREAK = re.compile(r"[。.!！?？;；\n]")
+
+
+def _sentence_of(text: str, at: int) -> int:
+    return len(_SENTENCE_BREAK.findall(text[:at]))
+
+
+def bound_to_step(
+    ctx: DetectorContext, practice: PracticeRubric, time: Hit, steps: list[Hit]
+) -> bool:
+    """Whether the time expression ``time`` says when one of ``steps`` (the agent's actions and
+    commitments in its turn) happens: it lies in a step's sentence or the sentence after it (我马上
+    帮您申请退款，三个工作日内原路返回), its sentence is not a question (您是今天下的单吗, "did
+    they reply today?"), and its clause does not ask the customer to act (``time_customer_cue``:
+    请您稍后留意, "please call back tomorrow": the time of the customer's action)."""
+    if not steps:
+        return False
+    text = time.turn.text
+    at = time.match.start_char
+    sentence = _sentence_of(text, at)
+    if not any(0 <= sentence - _sentence_of(text, h.match.start_char) <= 1 for h in steps):
+        return False
+    rest = _SENTENCE_BREAK.search(text, time.match.end_char)
+    if rest is not None and rest.group(0) in "?？":
+        return False
+    clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
+    cues = practice.phrase_list("time_customer_cue")
+    return not (cues and ctx.matcher.find(clause, cues, fuzzy_threshold=100))
+
+
 def merged(hits: list[Hit], more: list[Hit]) -> list[Hit]:
     """``hits`` and ``more`` in call order, the first of each turn only: one credit finding
     per turn and part shows the moment, and keeps later turns under the findings cap."""
@@ -99,6 +130,12 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     undertakings = [h for h in undertakings if h not in reported]
     hits["commitment"] = merged([h for h in hits["commitment"] if h not in reported], undertakings)
     hits["action"] = merged(hits["action"], undertakings + steps)
+    # a sentence frame credits a part only in turns no listed phrase credits for it: the
+    # listed phrase is the more literal evidence
+    frames = frame_hits(ctx, agents, practice)
+    for part in ("commitment", "action"):
+        credited = {h.turn.index for h in hits[part]}
+        hits[part] = merged(hits[part], [h for h in frames if h.turn.index not in credited])
     # a feeling recognised in the words of the empathy practice counts here too: one thing said
     # is one credit, never a fault in one practice and a credit in the other
     felt = ctx.rubric.practices.get("empathy")
@@ -109,8 +146,19 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     else:
         also = []
     hits["empathy"] = merged(hits["empathy"], also)
-    step_turns = {h.turn.index for h in hits["action"] + hits["commitment"]}
-    hits["time_frame"] = merged([h for h in hits["time_frame"] if h.turn.index in step_turns], [])
+    # a time is bound to the agent's step, or to the outcome the customer will see (到账)
+    outcomes = find_hits(ctx, agents, practice.phrase_list("outcome"), negations=negations)
+    steps_by_turn: dict[int, list[Hit]] = {}
+    for h in hits["action"] + hits["commitment"] + outcomes:
+        steps_by_turn.setdefault(h.turn.index, []).append(h)
+    hits["time_frame"] = merged(
+        [
+            h
+            for h in hits["time_frame"]
+            if bound_to_step(ctx, practice, h, steps_by_turn.get(h.turn.index, []))
+        ],
+        [],
+    )
 
     findings: list[Finding] = []
     score = 0.0

@@ -1,0 +1,110 @@
+"""Sentence frames: the agent undertaking an action, said in ordinary words.
+
+Phrase lists catch the set phrases (帮您登记, "I'll check it for you"), but agents mostly commit in
+plain sentences: 我会在两个小时之内给您回电, 我们会尽快核查, 我这边给您发送一条短信, "we will
+arrange the repair", "I have scheduled your appointment for Monday", "I ordered you a
+replacement card". What these share is a frame, not a phrase (PRACTICES.md, solve_problem: "a
+concrete next step … offered"; the doer must be the agent):
+
+    subject (the agent: 我 / 我们 / 我这边; "I" / "we")
+    + a marker of an undertaking (a future, a completed action, or doing it for the customer:
+      会 / 将 / 已经 / 马上 / 帮您 / 给您; "will", "'ll", "have", "just", "am going to")
+    + an action verb of customer service (联系, 核实, 反馈, 退款, 补发; "check", "send",
+      "schedule", "order", "refund")
+
+all inside one clause (Mandarin) or within a few words (English), with no negation between them
+(我这边也联系不到 / "I can't send" / "we will not refund" are not undertakings). The three word
+classes live in the rubric (``frame_subject``, ``frame_marker``, ``frame_verb``) so a QA lead can
+extend them. Another party as the subject (商家会联系您, "the merchant will call you") never fits:
+the frame starts at the agent's own pronoun. A match is reported with kind ``pattern``: the words
+heard are quoted as they are, and the frame they fit is named as the form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from calmline.monitor.detectors import DetectorContext
+from calmline.monitor.detectors.phrases import Hit
+from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.textmatch import Match
+from calmline.monitor.types import Turn
+
+ZH_SUBJECT_GAP_CHARS = 4
+"""Characters allowed between the subject and the marker (我这边的话会): the marker belongs to the
+subject's own predicate, not to a later one (我这边也是消费者…来电…解决 is no undertaking)."""
+ZH_GAP_CHARS = 12
+"""Characters allowed between the marker and the verb (fillers and adverbs of speech:
+我会在两个小时之内给您回电)."""
+EN_GAP_WORDS = 4
+"""Words allowed between the marker and the verb ("we will try our best to arrange")."""
+_ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
+_ZH_NEGATION = re.compile(r"[不没别无未]|无法|没法")
+_EN_NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|won't|won’t|don't|don’t)\b", re.I)
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
+
+
+@lru_cache(maxsize=16)
+def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[str, ...]):
+    gap = f"[^{re.escape(_ZH_CLAUSE)}]"
+    return re.compile(
+        f"(?:{_alternation(subjects)}){gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
+        f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?:{_alternation(verbs)})"
+    )
+
+
+@lru_cache(maxsize=16)
+def _en_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[str, ...]):
+    apostrophe = "['’]"
+    subject = f"(?:{_alternation(subjects)})"
+    # "I'll", "we've": the marker glued on with an apostrophe, or a separate word
+    marker = "|".join(
+        f"{apostrophe}{re.escape(m[1:])}" if m.startswith("'") else rf"\s+{re.escape(m)}"
+        for m in sorted(set(markers), key=len, reverse=True)
+    )
+    verb = f"(?:{_alternation(verbs)})"
+    return re.compile(
+        rf"\b{subject}(?:{marker})(?:\s+[\w'’-]+){{0,{EN_GAP_WORDS}}}?\s+{verb}\b", re.IGNORECASE
+    )
+
+
+def _words(practice: PracticeRubric, key: str) -> tuple[str, ...]:
+    return tuple(p.text for p in practice.phrase_list(key))
+
+
+def frame_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric) -> list[Hit]:
+    """Undertakings in ``turns`` that fit the frame (see the module docstring)."""
+    subjects = _words(practice, "frame_subject")
+    markers = _words(practice, "frame_marker")
+    verbs = _words(practice, "frame_verb")
+    if not (subjects and markers and verbs):
+        return []
+    zh = ctx.language.startswith("zh")
+    frame = (_zh_frame if zh else _en_frame)(subjects, markers, verbs)
+    negation = _ZH_NEGATION if zh else _EN_NEGATION
+    hits = []
+    for turn in turns:
+        for m in frame.finditer(turn.text):
+            words = m.group(0)
+            # the verb's own clause must not deny it: 我这边联系不到, "we will not send"
+            tail = turn.text[m.end() : m.end() + (2 if zh else 0)]
+            if negation.search(words + tail):
+                continue
+            form = "subject + undertaking + action verb"
+            match = Match(
+                phrase=form,
+                matched=words,
+                start_char=m.start(),
+                end_char=m.end(),
+                score=100.0,
+                kind="pattern",
+                form=form,
+            )
+            start, end = ctx.matcher.time_span(turn, match)
+            hits.append(Hit(turn, match, start, end))
+    return hits
