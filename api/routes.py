@@ -6,11 +6,10 @@ import csv
 import io
 import json
 import logging
-import shutil
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from fastapi import (
@@ -27,7 +26,13 @@ from fastapi import (
     Path as PathParam,
 )
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import Message, Receive
@@ -56,6 +61,8 @@ from calmline.api.schemas import (
     SessionRequest,
     UploadAccepted,
 )
+from calmline.monitor.audiostore import CHUNK as AUDIO_CHUNK
+from calmline.monitor.audiostore import AudioStore, LocalAudioStore, audio_store_from_settings
 from calmline.monitor.errors import (
     AudioDecodeError,
     AudioEmptyError,
@@ -205,8 +212,15 @@ async def upload_call(
     ] = None,
     principal: Principal = Depends(require_roles(*UPLOAD_ROLES)),
 ) -> UploadAccepted:
-    """Store the file, check that it decodes, and queue it. Nothing is kept when it is refused."""
-    from calmline.monitor.audio import LoadOptions, probe_audio
+    """Store the file, check that it is audio, and queue it. Nothing is kept when it is refused.
+
+    The API never decodes: the upload is spooled to a local file in chunks (bounded memory,
+    refused past the size limit), checked from its header and packets
+    (:func:`~calmline.monitor.audioprobe.inspect_audio`), then handed to the audio store,
+    where the workers read it. Damage only decoding shows fails the job with its reason.
+    """
+    from calmline.monitor.audio import LoadOptions
+    from calmline.monitor.audioprobe import inspect_audio
     from calmline.pipelines.batch import AnalyzeRequest
     from calmline.pipelines.jobs import analyze_params
 
@@ -244,9 +258,9 @@ async def upload_call(
                     )
                 out.write(chunk)
         try:
-            # decoded frame by frame and counted, never held: bounded memory, stops at the limit
+            # header and packets only, never decoded: milliseconds a minute, stops at the limit
             audio = await run_in_threadpool(
-                probe_audio, tmp, LoadOptions(max_duration_s=settings.audio.max_duration_s)
+                inspect_audio, tmp, LoadOptions(max_duration_s=settings.audio.max_duration_s)
             )
         except (NotAudioError, AudioEmptyError) as e:
             metrics.uploads.labels("not_audio").inc()
@@ -261,8 +275,8 @@ async def upload_call(
                 f"{audio.channels} channel(s)",
             )
         del audio
-        target = store.new_audio_path(call_id, "audio", suffix or ".bin")
-        shutil.move(tmp, target)
+        audio_store = _audio_store(request)
+        target = await run_in_threadpool(audio_store.put, call_id, f"audio{suffix or '.bin'}", tmp)
         request_params = AnalyzeRequest(
             language=None if language == "auto" else language,
             diarization=None if diarization == "auto" else diarization,
@@ -279,12 +293,13 @@ async def upload_call(
                 audio_name=name,
                 language=None if language == "auto" else language,
                 job_params=analyze_params(request_params),
+                audio_bytes=size,
             )
         except ValueError as e:  # lost a race for the same call id
-            store.discard_audio(target)
+            await run_in_threadpool(audio_store.delete, target)
             raise HTTPException(409, str(e)) from e
         except Exception:
-            store.discard_audio(target)
+            await run_in_threadpool(audio_store.delete, target)
             raise
     finally:
         tmp.unlink(missing_ok=True)
@@ -559,35 +574,105 @@ def _with_evaluation(
 def get_audio(request: Request, call_id: CallId, principal: Principal = Depends(authenticate)):
     """The call's audio. HTTP Range requests are answered with 206, so a player can seek."""
     call = _call_or_404(request, principal, call_id)
-    path = Path(call.audio_path) if call.audio_path else None
-    if path is None or not path.is_file():
+    audio = _audio_store(request)
+    uri = call.audio_path
+    if not uri or not audio.exists(uri):
         raise HTTPException(404, f"call {call_id!r} has no stored audio")
-    served = _exported_audio(request, call, path)
-    return FileResponse(
-        served, media_type=_media_type(served), filename=f"{call.id}{served.suffix}"
-    )
+    served = _exported_audio(request, call, audio, uri)
+    if served is None and audio.is_local(uri):
+        with audio.local_path(uri) as path:  # the file itself: nothing is removed on exit
+            served = path
+    if served is not None:
+        return FileResponse(
+            served, media_type=_media_type(served), filename=f"{call.id}{served.suffix}"
+        )
+    return _stream_audio(request, audio, uri, f"{call.id}{PurePosixPath(uri).suffix}")
 
 
-def _exported_audio(request: Request, call: CallRow, path: Path) -> Path:
-    """With audio redaction on, the stored audio with redacted words silenced (made once)."""
+def _audio_store(request: Request) -> AudioStore:
+    """The app's audio store (``storage.audio_url``; default the store's own audio folder)."""
+    state = request.app.state
+    audio = getattr(state, "audio_store", None)
+    if audio is None:
+        settings = state.settings
+        if settings.storage.audio_url:
+            audio = audio_store_from_settings(settings)
+        else:
+            audio = LocalAudioStore(_store(request).audio_dir)
+        state.audio_store = audio
+    return audio
+
+
+def _exported_audio(request: Request, call: CallRow, audio: AudioStore, uri: str) -> Path | None:
+    """With audio redaction on, the stored audio with redacted words silenced (made once, a
+    local file: beside the audio in a local store, in the call's local folder otherwise);
+    ``None`` when the stored audio is served as it is."""
     settings = request.app.state.settings
     if not (settings.privacy.redact and settings.privacy.redact_audio):
-        return path
-    report = _store(request).get_report(call.id)
+        return None
+    store = _store(request)
+    report = store.get_report(call.id)
     if report is None or not getattr(report, "redactions", ()):
-        return path
-    out = path.with_name("audio.redacted.wav")
+        return None
+    if audio.is_local(uri):
+        with audio.local_path(uri) as path:
+            out = path.with_name("audio.redacted.wav")
+    else:
+        out = store.call_audio_dir(call.id) / "audio.redacted.wav"
+        out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists():
         from calmline.monitor.audio import load_audio
         from calmline.monitor.redact import write_redacted_wav
 
         tmp = out.with_name(f".{uuid.uuid4().hex}.wav")
         try:
-            write_redacted_wav(load_audio(path), report, tmp)
+            with audio.local_path(uri) as path:
+                write_redacted_wav(load_audio(path), report, tmp)
             tmp.replace(out)
         finally:
             tmp.unlink(missing_ok=True)
     return out
+
+
+def _stream_audio(request: Request, audio: AudioStore, uri: str, filename: str) -> Response:
+    """Audio in a remote store, streamed in chunks; one ``Range`` (``bytes=a-b``, ``a-``,
+    ``-n``) is answered with 206, several are answered with the whole file (RFC 9110 allows
+    it), an unsatisfiable one with 416."""
+    size = audio.size(uri)
+    start, end = 0, size - 1
+    status = 200
+    spec = request.headers.get("range", "")
+    if spec.startswith("bytes=") and "," not in spec:
+        first, _, last = spec[6:].strip().partition("-")
+        try:
+            if first:
+                start, end = int(first), min(int(last), size - 1) if last else size - 1
+            else:
+                start = max(size - int(last), 0)
+        except ValueError:
+            start, end = 0, size - 1  # a malformed Range is ignored
+        else:
+            if start >= size or start > end:
+                return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+            status = 206
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start + 1),
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+
+    def body() -> Iterator[bytes]:
+        with audio.open(uri) as f:
+            f.seek(start)
+            left = end - start + 1
+            while left > 0 and (chunk := f.read(min(AUDIO_CHUNK, left))):
+                left -= len(chunk)
+                yield chunk
+
+    media = _media_type(Path(PurePosixPath(uri).name))
+    return StreamingResponse(body(), status_code=status, media_type=media, headers=headers)
 
 
 def _media_type(path: Path) -> str:
