@@ -6,8 +6,10 @@ findings are stored as rows so they can be filtered; the full report is kept as 
 Call audio lives in a local folder, one per call (``audio_dir/<safe id>~<id hash>/``).
 
 A job is written (state ``queued``) in the same transaction as its call, before any work starts,
-so a crash loses nothing: :meth:`Store.requeue_running` puts jobs left ``running`` back in the
-queue at start-up.
+so a crash loses nothing. A running job is held under a lease (owner, expiry, heartbeat): it is
+taken over only once the lease has expired, so several servers share one PostgreSQL database
+without running a job twice (:meth:`Store.claim_job`). A job's report, its end and its webhook
+events are written in one transaction (:meth:`Store.finish_with_report`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import logging
 import secrets
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     create_engine,
     delete,
     event,
     false,
     func,
     literal_column,
+    or_,
     select,
     table,
     text,
@@ -52,6 +56,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from calmline.monitor.leases import owner_is_gone
 from calmline.monitor.report import report_from_dict, report_to_dict
 from calmline.monitor.types import CallReport
 
@@ -62,6 +67,8 @@ ROLES = ("admin", "qa_lead", "supervisor", "agent")
 JOB_STATES = ("queued", "running", "done", "failed")
 CALL_SOURCES = ("upload", "watch", "live")
 DISPUTE_STATES = ("open", "upheld", "overturned")
+DEFAULT_LEASE_S = 60.0
+"""How long a claimed job is held without a heartbeat (``jobs.lease_s`` sets the server's)."""
 
 
 def utcnow() -> datetime:
@@ -126,6 +133,8 @@ class ReportRow(Base):
     schema_version: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    """The job that wrote the report (``None``: written outside a job)."""
 
 
 class PracticeScoreRow(Base):
@@ -172,10 +181,14 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     worker: Mapped[str | None] = mapped_column(String(64))
+    """The owner while running: ``<host>:<pid>:<token>/<thread>`` (``calmline.monitor.leases``)."""
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    """Until when the owner holds the running job; after it another worker may take it."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ApiKeyRow(Base):
@@ -355,6 +368,36 @@ class WebhookDeliveryRow(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
 
 
+class WebhookOutboxRow(Base):
+    """A webhook event still to deliver (or delivered, or given up on): the durable queue of
+    ``calmline.pipelines.webhooks``. Taken by one sender at a time under a lease."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_webhook_outbox_dedupe_key"),
+        Index("ix_webhook_outbox_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The delivery id (``X-Calmline-Delivery``)."""
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    """One event, one row: ``<job id>:<n>`` for the events of a job's report."""
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    """The exact JSON sent (and signed) on every try."""
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    """``pending``, ``delivered`` or ``failed``."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 @dataclass(frozen=True, slots=True)
 class CallFilter:
     """Filters of :meth:`Store.list_calls`; every field is optional."""
@@ -433,6 +476,20 @@ class CreatedKey:
 def hash_key(key: str) -> str:
     """Keys are 32 random bytes, so one SHA-256 is enough (no dictionary to guard against)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """A webhook event to queue durably (:meth:`Store.enqueue_webhooks`,
+    :meth:`Store.finish_with_report`)."""
+
+    delivery_id: str
+    dedupe_key: str
+    event_id: str
+    event_type: str
+    call_id: str | None
+    body: str
+    """The exact JSON to send."""
 
 
 class Store:
@@ -520,6 +577,7 @@ class Store:
         language: str | None = None,
         job_params: dict[str, Any] | None = None,
         status: str = "queued",
+        audio_bytes: int | None = None,
     ) -> str | None:
         """Insert a call; with ``job_params`` also its analysis job (same transaction).
 
@@ -532,7 +590,9 @@ class Store:
             if s.get(CallRow, call_id) is not None:
                 raise ValueError(f"call {call_id!r} exists already")
             self.ensure_agent(s, agent_id)
-            size = Path(audio_path).stat().st_size if audio_path else None
+            size = audio_bytes
+            if size is None and audio_path and "://" not in str(audio_path):
+                size = Path(audio_path).stat().st_size  # a local file; a URI's size is given
             s.add(
                 CallRow(
                     id=call_id,
@@ -563,71 +623,91 @@ class Store:
 
     def save_report(self, call_id: str, report: CallReport, *, incomplete: bool = False) -> None:
         """Store a call's report: JSON body plus queryable score and finding rows (replacing
-        any earlier ones, in one transaction, so a re-run never duplicates rows)."""
-        body = report_to_dict(report)
+        any earlier ones, in one transaction, so a re-run never duplicates rows). A job's
+        report goes through :meth:`finish_with_report` instead (owner checked)."""
         with self.session() as s:
-            call = s.get(CallRow, call_id)
-            if call is None:
-                raise KeyError(call_id)
-            s.execute(delete(PracticeScoreRow).where(PracticeScoreRow.call_id == call_id))
-            s.execute(delete(FindingRow).where(FindingRow.call_id == call_id))
-            row = s.get(ReportRow, call_id)
-            text = json.dumps(body, ensure_ascii=False)
-            if row is None:
-                s.add(ReportRow(call_id=call_id, schema_version=body["schema_version"], body=text))
-            else:
-                row.schema_version = body["schema_version"]
-                row.body = text
-                row.created_at = utcnow()
-            self._index_transcript(s, call_id, body)
-            call.status = "done"
-            call.error = None
-            call.duration_s = report.audio.duration
-            call.language = report.language
-            call.incomplete = incomplete or bool(getattr(report, "incomplete", False))
-            card = report.scorecard
-            if card is not None:
-                call.overall = card.overall
-                call.uncapped = card.uncapped
-                call.critical = any(p.critical for p in card.practices)
-                call.needs_review = card.needs_review
-                call.rubric = card.rubric
-                call.rubric_version = card.rubric_version
-                call.stress_result = card.stress.result
-                for p in card.practices:
+            self._write_report(s, call_id, report, incomplete=incomplete)
+
+    def _write_report(
+        self,
+        s: Session,
+        call_id: str,
+        report: CallReport,
+        *,
+        incomplete: bool = False,
+        job_id: str | None = None,
+    ) -> None:
+        body = report_to_dict(report)
+        call = s.get(CallRow, call_id)
+        if call is None:
+            raise KeyError(call_id)
+        s.execute(delete(PracticeScoreRow).where(PracticeScoreRow.call_id == call_id))
+        s.execute(delete(FindingRow).where(FindingRow.call_id == call_id))
+        row = s.get(ReportRow, call_id)
+        text = json.dumps(body, ensure_ascii=False)
+        if row is None:
+            s.add(
+                ReportRow(
+                    call_id=call_id,
+                    schema_version=body["schema_version"],
+                    body=text,
+                    job_id=job_id,
+                )
+            )
+        else:
+            row.schema_version = body["schema_version"]
+            row.body = text
+            row.created_at = utcnow()
+            row.job_id = job_id
+        self._index_transcript(s, call_id, body)
+        call.status = "done"
+        call.error = None
+        call.duration_s = report.audio.duration
+        call.language = report.language
+        call.incomplete = incomplete or bool(getattr(report, "incomplete", False))
+        card = report.scorecard
+        if card is not None:
+            call.overall = card.overall
+            call.uncapped = card.uncapped
+            call.critical = any(p.critical for p in card.practices)
+            call.needs_review = card.needs_review
+            call.rubric = card.rubric
+            call.rubric_version = card.rubric_version
+            call.stress_result = card.stress.result
+            for p in card.practices:
+                s.add(
+                    PracticeScoreRow(
+                        call_id=call_id,
+                        practice=p.practice,
+                        score=p.score,
+                        weight=p.weight,
+                        critical=p.critical,
+                        coaching=p.coaching,
+                    )
+                )
+                for f in p.findings:
                     s.add(
-                        PracticeScoreRow(
+                        FindingRow(
                             call_id=call_id,
-                            practice=p.practice,
-                            score=p.score,
-                            weight=p.weight,
-                            critical=p.critical,
-                            coaching=p.coaching,
+                            practice=f.practice,
+                            kind=f.kind,
+                            severity=str(f.severity),
+                            # A finding about the whole call (no time in the
+                            # report) spans the whole call in this index table.
+                            start=0.0 if f.start is None else f.start,
+                            end=report.metrics.duration if f.end is None else f.end,
+                            role=str(f.role),
+                            speaker=f.speaker,
+                            quote=f.quote,
+                            value=f.value,
+                            threshold=f.threshold,
+                            detail=f.detail,
                         )
                     )
-                    for f in p.findings:
-                        s.add(
-                            FindingRow(
-                                call_id=call_id,
-                                practice=f.practice,
-                                kind=f.kind,
-                                severity=str(f.severity),
-                                # A finding about the whole call (no time in the
-                                # report) spans the whole call in this index table.
-                                start=0.0 if f.start is None else f.start,
-                                end=report.metrics.duration if f.end is None else f.end,
-                                role=str(f.role),
-                                speaker=f.speaker,
-                                quote=f.quote,
-                                value=f.value,
-                                threshold=f.threshold,
-                                detail=f.detail,
-                            )
-                        )
-            else:
-                call.overall = call.uncapped = None
-                call.critical = False
-                call.needs_review = False
+        else:
+            call.overall = call.uncapped = None
+            call.critical = False
+            call.needs_review = False
 
     def get_report(self, call_id: str) -> CallReport | None:
         body = self.get_report_dict(call_id)
@@ -942,71 +1022,187 @@ class Store:
                 .limit(1)
             ).scalar_one_or_none()
 
-    def claim_job(self, worker: str) -> JobRow | None:
-        """Take the oldest queued job for ``worker``; safe against other workers and processes
-        (the state change is a compare-and-set on ``state = 'queued'``)."""
-        for _ in range(5):
-            with self.session() as s:
-                job = s.execute(
-                    select(JobRow)
-                    .where(JobRow.state == "queued")
-                    .order_by(JobRow.created_at, JobRow.id)
-                    .limit(1)
-                ).scalar_one_or_none()
+    def claim_job(self, worker: str, lease_s: float = DEFAULT_LEASE_S) -> JobRow | None:
+        """Take the oldest job that is queued, or running under an expired lease, for the
+        owner ``worker`` (a :func:`calmline.monitor.leases.owner_id`) for ``lease_s`` seconds.
+
+        PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` and the update in one transaction, so
+        replicas never wait on one another nor take the same job. SQLite: one
+        ``UPDATE … WHERE id = (SELECT …) RETURNING`` under the database's write lock. Either
+        way the claim never gives up while a job waits. A job running under a lease that has
+        not expired is never taken: its owner may be alive on another machine.
+        """
+        with self.session() as s:
+            now = self._db_now(s)
+            takeable = or_(
+                JobRow.state == "queued",
+                and_(
+                    JobRow.state == "running",
+                    or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < now),
+                ),
+            )
+            oldest = select(JobRow).where(takeable).order_by(JobRow.created_at, JobRow.id).limit(1)
+            values = {
+                "state": "running",
+                "worker": worker,
+                "attempts": JobRow.attempts + 1,
+                "started_at": now,
+                "updated_at": now,
+                "heartbeat_at": now,
+                "lease_expires_at": now + timedelta(seconds=lease_s),
+                "progress": 0.0,
+                "step": None,
+                "error": None,
+                "finished_at": None,
+            }
+            if self.dialect == "postgresql":
+                job = s.execute(oldest.with_for_update(skip_locked=True)).scalar_one_or_none()
                 if job is None:
                     return None
-                now = utcnow()
-                res = s.execute(
-                    update(JobRow)
-                    .where(JobRow.id == job.id, JobRow.state == "queued")
-                    .values(
-                        state="running",
-                        worker=worker,
-                        attempts=JobRow.attempts + 1,
-                        started_at=now,
-                        updated_at=now,
-                        progress=0.0,
-                        error=None,
-                    )
-                )
-                if res.rowcount == 1:
-                    if job.kind == "analyze":
-                        s.execute(
-                            update(CallRow)
-                            .where(CallRow.id == job.call_id)
-                            .values(status="running")
-                        )
-                    s.flush()
-                    s.expire(job)
-                    return s.get(JobRow, job.id)
-        return None
-
-    def update_job(self, job_id: str, **values: Any) -> None:
-        values.setdefault("updated_at", utcnow())
-        with self.session() as s:
-            s.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
-
-    def finish_job(self, job_id: str, error: str | None = None, *, requeue: bool = False) -> None:
-        """Mark a job done, failed (with the error) or, with ``requeue``, queued again."""
-        now = utcnow()
-        with self.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is None:
-                raise KeyError(job_id)
-            if error is None:
-                job.state, job.progress, job.error = "done", 1.0, None
-            elif requeue:
-                job.state, job.error = "queued", error
-            else:
-                job.state, job.error = "failed", error
-            job.finished_at = now if job.state != "queued" else None
-            job.updated_at = now
-            if job.kind == "analyze" and job.state == "failed":
+                if job.state == "running":
+                    logger.warning(
+                        "job %s: the lease of %s expired at %s; taken over by %s",
+                        job.id, job.worker, job.lease_expires_at, worker,
+                    )  # fmt: skip
                 s.execute(
-                    update(CallRow)
-                    .where(CallRow.id == job.call_id)
-                    .values(status="failed", error=error)
+                    update(JobRow)
+                    .where(JobRow.id == job.id)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
                 )
+            else:
+                first = oldest.with_only_columns(JobRow.id).scalar_subquery()
+                claimed = s.execute(
+                    update(JobRow)
+                    .where(JobRow.id == first)
+                    .values(**values)
+                    .returning(JobRow.id)
+                    .execution_options(synchronize_session=False)
+                ).scalar_one_or_none()
+                if claimed is None:
+                    return None
+                job = s.get(JobRow, claimed)
+            s.flush()
+            s.refresh(job)
+            if job.kind == "analyze":
+                s.execute(update(CallRow).where(CallRow.id == job.call_id).values(status="running"))
+            return job
+
+    def heartbeat_job(self, job_id: str, worker: str, lease_s: float = DEFAULT_LEASE_S) -> bool:
+        """Extend the lease of a running job by ``lease_s`` from now, only while ``worker``
+        still owns it. False: the job was taken over (or finished by someone else); the caller
+        has lost it and must not write its result."""
+        with self.session() as s:
+            now = self._db_now(s)
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.state == "running")
+                .values(heartbeat_at=now, lease_expires_at=now + timedelta(seconds=lease_s))
+            )
+            return res.rowcount == 1
+
+    def update_job(self, job_id: str, *, owner: str | None = None, **values: Any) -> bool:
+        """Set fields of a job; with ``owner``, only while that owner holds it (running).
+        Returns whether a row was changed."""
+        values.setdefault("updated_at", utcnow())
+        where = [JobRow.id == job_id]
+        if owner is not None:
+            where += [JobRow.worker == owner, JobRow.state == "running"]
+        with self.session() as s:
+            return s.execute(update(JobRow).where(*where).values(**values)).rowcount == 1
+
+    def finish_job(
+        self,
+        job_id: str,
+        error: str | None = None,
+        *,
+        requeue: bool = False,
+        owner: str | None = None,
+    ) -> bool:
+        """Mark a job done, failed (with the error) or, with ``requeue``, queued again.
+
+        With ``owner`` (what workers pass) only the job's current owner may: False, and
+        nothing written, when the job is no longer running under ``owner`` (its lease expired
+        and another worker took it). Without it (an operator's action) the job is finished
+        whoever holds it.
+        """
+        with self.session() as s:
+            now = self._db_now(s)
+            if error is None:
+                values: dict[str, Any] = {"state": "done", "progress": 1.0, "error": None}
+            elif requeue:
+                values = {"state": "queued", "error": error, "worker": None}
+            else:
+                values = {"state": "failed", "error": error}
+            values["finished_at"] = None if values["state"] == "queued" else now
+            values.update(updated_at=now, lease_expires_at=None)
+            where = [JobRow.id == job_id]
+            if owner is not None:
+                where += [JobRow.worker == owner, JobRow.state == "running"]
+            # the write comes first: it takes SQLite's write lock (a read first could meet a
+            # writer in between) and PostgreSQL's row lock
+            res = s.execute(
+                update(JobRow)
+                .where(*where)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:
+                job = s.get(JobRow, job_id)
+                if job is None:
+                    raise KeyError(job_id)
+                logger.warning(
+                    "job %s: %s lost it (now %s, %s); its outcome is not written",
+                    job_id, owner, job.state, job.worker,
+                )  # fmt: skip
+                return False
+            kind, call_id = s.execute(
+                select(JobRow.kind, JobRow.call_id).where(JobRow.id == job_id)
+            ).one()
+            if kind == "analyze" and values["state"] in ("failed", "queued"):
+                call_values = {"status": values["state"]}
+                if values["state"] == "failed":
+                    call_values["error"] = error
+                s.execute(update(CallRow).where(CallRow.id == call_id).values(**call_values))
+            return True
+
+    def finish_with_report(
+        self,
+        job_id: str,
+        owner: str,
+        report: CallReport,
+        *,
+        events: Sequence[OutboxEvent] = (),
+        incomplete: bool = False,
+    ) -> bool:
+        """The end of a job that made a report, in one transaction: the job marked done (only
+        while ``owner`` holds it), the report, its scores and findings written (replacing any
+        earlier ones) and its webhook ``events`` queued (once per dedupe key).
+
+        False, and nothing written, when ``owner`` lost the job. Once this has committed the
+        job is done, so no retry of it can write a second report or queue its events again.
+        """
+        with self.session() as s:
+            now = self._db_now(s)
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == owner, JobRow.state == "running")
+                .values(
+                    state="done",
+                    progress=1.0,
+                    error=None,
+                    finished_at=now,
+                    updated_at=now,
+                    lease_expires_at=None,
+                )
+            )
+            if res.rowcount != 1:
+                logger.warning("job %s: %s lost it; its report is not written", job_id, owner)
+                return False
+            call_id = s.execute(select(JobRow.call_id).where(JobRow.id == job_id)).scalar_one()
+            self._write_report(s, call_id, report, incomplete=incomplete, job_id=job_id)
+            self._add_outbox(s, events, now)
+            return True
 
     def retry_job(self, job_id: str) -> JobRow:
         """Put a failed job back in the queue (its attempts start again)."""
@@ -1018,6 +1214,7 @@ class Store:
                 raise ValueError(f"job {job_id} is {job.state}; only failed jobs can be retried")
             job.state, job.attempts, job.error, job.progress = "queued", 0, None, 0.0
             job.finished_at = None
+            job.worker = job.lease_expires_at = None
             job.updated_at = utcnow()
             if job.kind == "analyze":
                 s.execute(
@@ -1027,21 +1224,46 @@ class Store:
                 )
             return job
 
-    def requeue_running(self) -> list[str]:
-        """At start-up: jobs left ``running`` by a crash go back to the queue. Returns their ids."""
+    def requeue_abandoned(self, gone: Callable[[str | None], bool] = owner_is_gone) -> list[str]:
+        """At start-up: put back in the queue the running jobs whose lease expired, and those
+        of an earlier process of this host that is ``gone`` (a restart after a crash resumes
+        at once). Another live replica's jobs are left alone. Returns the ids requeued."""
         with self.session() as s:
-            ids = list(s.execute(select(JobRow.id).where(JobRow.state == "running")).scalars())
-            if ids:
-                s.execute(
-                    update(JobRow)
-                    .where(JobRow.id.in_(ids))
-                    .values(state="queued", worker=None, updated_at=utcnow())
+            now = self._db_now(s)
+            rows = s.execute(
+                select(JobRow.id, JobRow.worker, JobRow.lease_expires_at).where(
+                    JobRow.state == "running"
                 )
-                calls = select(JobRow.call_id).where(JobRow.id.in_(ids), JobRow.kind == "analyze")
+            ).all()
+        ids = []
+        for job_id, worker, expires in rows:
+            if not (expires is None or expires < now or gone(worker)):
+                continue
+            with self.session() as s:
+                res = s.execute(
+                    update(JobRow)
+                    .where(
+                        JobRow.id == job_id,
+                        JobRow.state == "running",
+                        JobRow.worker.is_(None) if worker is None else JobRow.worker == worker,
+                    )
+                    .values(state="queued", worker=None, lease_expires_at=None, updated_at=now)
+                )
+                if res.rowcount != 1:
+                    continue  # taken meanwhile
+                calls = select(JobRow.call_id).where(JobRow.id == job_id, JobRow.kind == "analyze")
                 s.execute(update(CallRow).where(CallRow.id.in_(calls)).values(status="queued"))
+                ids.append(job_id)
         if ids:
             logger.warning("resuming %d job(s) left running: %s", len(ids), ", ".join(ids))
         return ids
+
+    def _db_now(self, s: Session) -> datetime:
+        """The time leases are measured in: the database server's clock on PostgreSQL (one
+        clock for every replica), this machine's on SQLite (one machine). Naive UTC."""
+        if self.dialect == "postgresql":
+            return s.execute(text("SELECT timezone('UTC', clock_timestamp())")).scalar_one()
+        return utcnow()
 
     def count_jobs(self) -> dict[str, int]:
         with self.session() as s:
@@ -1156,6 +1378,164 @@ class Store:
                 select(WebhookDeliveryRow).order_by(WebhookDeliveryRow.id.desc()).limit(limit)
             ).scalars()
             return list(rows)
+
+    def enqueue_webhooks(self, events: Sequence[OutboxEvent]) -> list[str]:
+        """Queue webhook events durably; an event whose dedupe key is queued already is not
+        queued again. Returns the delivery id of each event (the earlier one for a repeat)."""
+        with self.session() as s:
+            self._add_outbox(s, events, self._db_now(s))
+            if not events:
+                return []
+            keys = [e.dedupe_key for e in events]
+            found = dict(
+                s.execute(
+                    select(WebhookOutboxRow.dedupe_key, WebhookOutboxRow.id).where(
+                        WebhookOutboxRow.dedupe_key.in_(keys)
+                    )
+                ).all()
+            )
+            return [found[k] for k in keys]
+
+    def _add_outbox(self, s: Session, events: Sequence[OutboxEvent], now: datetime) -> None:
+        if not events:
+            return
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        rows = [
+            {
+                "id": e.delivery_id,
+                "dedupe_key": e.dedupe_key,
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "call_id": e.call_id,
+                "body": e.body,
+                "state": "pending",
+                "attempts": 0,
+                "due_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for e in events
+        ]
+        stmt = dialect_insert(WebhookOutboxRow).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        s.execute(stmt, rows)
+
+    def claim_webhook(self, owner: str, lease_s: float) -> WebhookOutboxRow | None:
+        """Take the webhook delivery that is due first (pending, not held under a live lease)
+        for ``lease_s`` seconds; counts the attempt. Same locking as :meth:`claim_job`."""
+        with self.session() as s:
+            now = self._db_now(s)
+            due = (
+                select(WebhookOutboxRow)
+                .where(
+                    WebhookOutboxRow.state == "pending",
+                    WebhookOutboxRow.due_at <= now,
+                    or_(
+                        WebhookOutboxRow.lease_expires_at.is_(None),
+                        WebhookOutboxRow.lease_expires_at < now,
+                    ),
+                )
+                .order_by(WebhookOutboxRow.due_at, WebhookOutboxRow.created_at)
+                .limit(1)
+            )
+            values = {
+                "owner": owner,
+                "lease_expires_at": now + timedelta(seconds=lease_s),
+                "attempts": WebhookOutboxRow.attempts + 1,
+                "updated_at": now,
+            }
+            if self.dialect == "postgresql":
+                row = s.execute(due.with_for_update(skip_locked=True)).scalar_one_or_none()
+                if row is None:
+                    return None
+                delivery_id = row.id
+            else:
+                first = due.with_only_columns(WebhookOutboxRow.id).scalar_subquery()
+                delivery_id = s.execute(
+                    update(WebhookOutboxRow)
+                    .where(WebhookOutboxRow.id == first)
+                    .values(**values)
+                    .returning(WebhookOutboxRow.id)
+                    .execution_options(synchronize_session=False)
+                ).scalar_one_or_none()
+                if delivery_id is None:
+                    return None
+                values = {}
+            if values:
+                s.execute(
+                    update(WebhookOutboxRow)
+                    .where(WebhookOutboxRow.id == delivery_id)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+            row = s.get(WebhookOutboxRow, delivery_id)
+            s.refresh(row)
+            return row
+
+    def settle_webhook(
+        self,
+        delivery_id: str,
+        owner: str,
+        *,
+        delivered: bool,
+        error: str | None = None,
+        retry_in_s: float | None = None,
+    ) -> bool:
+        """Record the outcome of an attempt by the delivery's owner: delivered, due again in
+        ``retry_in_s`` seconds, or (neither) failed for good. False when ``owner`` no longer
+        holds the delivery (its lease expired and another sender took it)."""
+        with self.session() as s:
+            now = self._db_now(s)
+            if delivered:
+                state, due = "delivered", None
+            elif retry_in_s is not None:
+                state, due = "pending", now + timedelta(seconds=retry_in_s)
+            else:
+                state, due = "failed", None
+            values: dict[str, Any] = {
+                "state": state,
+                "owner": None,
+                "lease_expires_at": None,
+                "last_error": error,
+                "updated_at": now,
+            }
+            if due is not None:
+                values["due_at"] = due
+            res = s.execute(
+                update(WebhookOutboxRow)
+                .where(
+                    WebhookOutboxRow.id == delivery_id,
+                    WebhookOutboxRow.owner == owner,
+                    WebhookOutboxRow.state == "pending",
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return res.rowcount == 1
+
+    def webhook_wait_s(self) -> float | None:
+        """Seconds until the next pending delivery is due (0 when one is due now, ``None``
+        when none is pending)."""
+        with self.session() as s:
+            now = self._db_now(s)
+            due = s.execute(
+                select(func.min(WebhookOutboxRow.due_at)).where(WebhookOutboxRow.state == "pending")
+            ).scalar()
+        return None if due is None else max(0.0, (due - now).total_seconds())
+
+    def count_webhooks(self) -> dict[str, int]:
+        """Outbox rows per state (``pending``, ``delivered``, ``failed``)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(WebhookOutboxRow.state, func.count()).group_by(WebhookOutboxRow.state)
+            )
+            counts = {"pending": 0, "delivered": 0, "failed": 0}
+            counts.update({state: int(n) for state, n in rows})
+            return counts
 
     # ------------------------------------------------------------------ supervisor alerts
 

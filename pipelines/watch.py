@@ -6,10 +6,17 @@ sidecar JSON (``<file>.json`` or ``<stem>.json``) or, failing that, from the fil
 (a regex with named groups). Ingested files move to ``DIR/processed/``; files that cannot be
 ingested (no agent id, a call id already stored, unreadable sidecar) move to ``DIR/rejected/``
 with a ``.error.txt`` saying why. Nothing is deleted.
+
+Several servers may watch the same (shared) folder: one leads and ingests, the others stand by.
+On PostgreSQL the leader holds a session advisory lock (``pg_try_advisory_lock``) on a
+connection of its own; when it stops or dies its connection closes, the lock goes with it, and
+a standing-by server takes the lead at its next poll. On SQLite (one machine) the watcher
+always leads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -20,6 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 
 from calmline.monitor.audio import AUDIO_SUFFIXES
 from calmline.monitor.store import Store
@@ -95,8 +105,77 @@ def read_metadata(path: Path, pattern: str) -> CallMetadata:
     )
 
 
+class LeaderLock:
+    """Leadership among replicas that share one database: a PostgreSQL session advisory lock
+    named ``name``, held on a dedicated connection for as long as the leader lives. On any
+    other database the caller always leads (one machine).
+
+    :meth:`lead` is called every poll: it takes the lock when free, and checks that the held
+    one is still there (a connection lost is a lead lost: the server released the lock).
+    """
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        digest = hashlib.sha256(name.encode("utf-8")).digest()
+        self.key = int.from_bytes(digest[:8], "big", signed=True)
+        self._conn: Connection | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @property
+    def held(self) -> bool:
+        return not self.shared or self._conn is not None
+
+    def lead(self) -> bool:
+        """Whether this process leads now (taking the lock when it is free)."""
+        if not self.shared:
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                logger.warning("leader lock %r: connection lost; no longer leading", self.name)
+                self._drop()
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+        except Exception:
+            conn.invalidate()
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        """Give the lead up (the next poll of another replica takes it)."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+        except Exception:
+            logger.warning("leader lock %r: unlock failed; closing its connection", self.name)
+        self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # closed for good, not returned to the pool: a session lock must never outlive
+            # its holder in a pooled connection
+            try:
+                conn.invalidate()
+            finally:
+                conn.close()
+
+
 class FolderWatcher:
-    """Polls ``folder`` and queues every settled call file it finds."""
+    """Polls ``folder`` and queues every settled call file it finds (while it leads)."""
 
     def __init__(
         self,
@@ -107,8 +186,11 @@ class FolderWatcher:
         poll_s: float = 2.0,
         settle_s: float = 1.0,
         on_queued=None,
+        lock_name: str = "calmline:watch",
     ) -> None:
         self.folder = Path(folder)
+        self.leader = LeaderLock(store.engine, lock_name)
+        self.leading = False
         self.store = store
         self.pattern = pattern
         self.poll_s = poll_s
@@ -131,12 +213,32 @@ class FolderWatcher:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.scan()
-            except Exception:
-                logger.exception("watched folder %s: scan failed", self.folder)
-            self._stop.wait(self.poll_s)
+        try:
+            while not self._stop.is_set():
+                try:
+                    if self._lead():
+                        self.scan()
+                except Exception:
+                    logger.exception("watched folder %s: scan failed", self.folder)
+                self._stop.wait(self.poll_s)
+        finally:
+            self.leader.release()
+            self.leading = False
+
+    def _lead(self) -> bool:
+        try:
+            leads = self.leader.lead()
+        except Exception:
+            logger.exception("watched folder %s: cannot reach the database", self.folder)
+            leads = False
+        if leads != self.leading and self.leader.shared:
+            if leads:
+                logger.info("watched folder %s: this server leads", self.folder)
+            else:
+                logger.warning("watched folder %s: lead lost; standing by", self.folder)
+                self._seen.clear()
+        self.leading = leads
+        return leads
 
     def scan(self, now: float | None = None) -> list[str]:
         """One pass over the folder; returns the ids of calls queued."""

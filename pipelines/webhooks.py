@@ -24,7 +24,12 @@ a few minutes old (replays). :func:`verify_signature` does exactly that::
 The body's ``id`` identifies the event: a receiver that answered too slowly may see the same
 event again and should ignore repeats.
 
-Delivery: a background thread sends queued events in order of due time. A 2xx answer delivers;
+Delivery: a background thread sends queued events in order of due time. With the store as the
+log (the server), events are queued durably in its ``webhook_outbox`` table: a delivery survives
+a restart of the server and is sent by whichever replica takes it first (under a lease, so one
+at a time); an event is queued once per dedupe key, and the events of a job's report are queued
+in the transaction that stores the report, so a retried job never sends them twice. Without a
+store (tests, scripts) the queue is in memory. A 2xx answer delivers;
 a connection error, a timeout, 429 or 5xx is retried after ``backoff_s × 2^(attempt − 1)``
 seconds (or the server's ``Retry-After`` when it asks for longer, up to 5 minutes) until
 ``max_attempts``; any other answer (3xx and 4xx) is a permanent failure. Every attempt is
@@ -53,18 +58,20 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from calmline import __version__
+from calmline.monitor.leases import owner_id
 from calmline.monitor.scoring import format_time
 from calmline.monitor.settings import WebhookSettings
+from calmline.monitor.store import OutboxEvent
 from calmline.monitor.types import CallReport, Severity
 
 logger = logging.getLogger(__name__)
@@ -100,6 +107,29 @@ class DeliveryLog(Protocol):
     """Where attempts are recorded (the Store implements it)."""
 
     def record_webhook_attempt(self, delivery: WebhookAttempt) -> None: ...
+
+
+@runtime_checkable
+class WebhookOutbox(Protocol):
+    """A durable queue of deliveries shared by every replica (the Store implements it)."""
+
+    def enqueue_webhooks(self, events: Sequence[OutboxEvent]) -> list[str]: ...
+
+    def claim_webhook(self, owner: str, lease_s: float) -> Any: ...
+
+    def settle_webhook(
+        self,
+        delivery_id: str,
+        owner: str,
+        *,
+        delivered: bool,
+        error: str | None = None,
+        retry_in_s: float | None = None,
+    ) -> bool: ...
+
+    def webhook_wait_s(self) -> float | None: ...
+
+    def count_webhooks(self) -> dict[str, int]: ...
 
 
 class WebhookRefused(ValueError):
@@ -247,8 +277,11 @@ class WebhookSender:
 
     Args:
         settings: URL, secret, events to send, attempts, timeout, backoff.
-        log: records every attempt; ``None`` logs them to the Python logger only.
+        log: records every attempt; ``None`` logs them to the Python logger only. When it is
+            also a :class:`WebhookOutbox` (the Store), it is the durable queue too.
         transport: an httpx transport (tests, proxies); default a plain HTTP client.
+        outbox: the durable queue (default: ``log`` when it is one; else in memory).
+        poll_s: how often a durable sender looks for deliveries queued by another replica.
     """
 
     def __init__(
@@ -257,9 +290,18 @@ class WebhookSender:
         log: DeliveryLog | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
+        outbox: WebhookOutbox | None = None,
+        poll_s: float = 1.0,
     ) -> None:
         self.settings = settings
         self.log = log
+        self.outbox = outbox if outbox is not None else (
+            log if isinstance(log, WebhookOutbox) else None
+        )  # fmt: skip
+        self.poll_s = poll_s
+        self.owner = owner_id(f"webhooks-{uuid.uuid4().hex[:4]}")
+        self.lease_s = max(30.0, 3 * settings.timeout_s)
+        """How long one attempt holds a durable delivery (longer than any attempt takes)."""
         self._transport = transport
         self._heap: list[_Delivery] = []
         self._seq = itertools.count()
@@ -272,6 +314,11 @@ class WebhookSender:
     @property
     def enabled(self) -> bool:
         return bool(self.settings.url)
+
+    @property
+    def durable(self) -> bool:
+        """Whether deliveries are queued in the store (survive a restart)."""
+        return self.outbox is not None
 
     def __enter__(self) -> WebhookSender:
         self.start()
@@ -287,15 +334,26 @@ class WebhookSender:
                 return
             if self._closing:
                 raise RuntimeError("webhook sender is closed")
-            self._thread = threading.Thread(target=self._run, name="calmline-webhooks", daemon=True)
+            target = self._run_durable if self.durable else self._run
+            self._thread = threading.Thread(target=target, name="calmline-webhooks", daemon=True)
             self._thread.start()
 
-    def send(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+    def wake(self) -> None:
+        """Look for due deliveries now (events were queued in the store)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def send(
+        self, event_type: str, payload: Mapping[str, Any], *, key: str | None = None
+    ) -> str | None:
         """Queue an event; returns its delivery id, or ``None`` when the sender is off or
         ``event_type`` is not among the configured events.
 
-        An event sent after :meth:`close` is dropped with a warning (a job finishing while the
-        server shuts down must not fail for it) and ``None`` is returned.
+        ``key`` (durable queue only) makes the event idempotent: a second event with the same
+        key is not queued, and the first one's delivery id is returned. An event sent after
+        :meth:`close` is kept in a durable queue (the next server sends it); in memory it is
+        dropped with a warning (a job finishing while the server shuts down must not fail for
+        it) and ``None`` is returned.
 
         Raises:
             ValueError: an unknown event type.
@@ -307,8 +365,53 @@ class WebhookSender:
             )
         if not self.enabled or event_type not in self.settings.events:
             return None
+        event = self._event(event_type, payload, key)
+        if self.outbox is not None:
+            (delivery_id,) = self.outbox.enqueue_webhooks([event])
+            self.wake()
+            return delivery_id
+        with self._cond:
+            if self._closing:
+                logger.warning(
+                    "webhooks: sender closed, %s event %s dropped", event_type, event.event_id
+                )
+                return None
+            heapq.heappush(
+                self._heap,
+                _Delivery(time.monotonic(), next(self._seq), event.delivery_id, event.event_id,
+                          event_type, event.body.encode("utf-8")),
+            )  # fmt: skip
+            self._cond.notify_all()
+        return event.delivery_id
+
+    def outbox_events(
+        self, call_id: str, agent_id: str | None, report: CallReport, *, key: str
+    ) -> list[OutboxEvent]:
+        """The configured events of a stored report, ready for the outbox, keyed by ``key``
+        (the job id): queued in the report's own transaction
+        (:meth:`Store.finish_with_report`), so they are queued once whatever retries."""
+        if not self.enabled:
+            return []
+        return [
+            self._event(event_type, payload, f"{key}:{i}:{event_type}", call_id=call_id)
+            for i, (event_type, payload) in enumerate(events_for_report(call_id, agent_id, report))
+            if event_type in self.settings.events
+        ]
+
+    def send_report(self, call_id: str, agent_id: str | None, report: CallReport) -> None:
+        """Send the configured events of a stored report (the in-memory queue's way)."""
+        for event_type, payload in events_for_report(call_id, agent_id, report):
+            self.send(event_type, payload)
+
+    def _event(
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        key: str | None,
+        *,
+        call_id: str | None = None,
+    ) -> OutboxEvent:
         event_id = f"evt_{uuid.uuid4().hex}"
-        delivery_id = f"dlv_{uuid.uuid4().hex}"
         body = json.dumps(
             {
                 "id": event_id,
@@ -319,28 +422,29 @@ class WebhookSender:
             ensure_ascii=False,
             separators=(",", ":"),
             default=_json_default,
-        ).encode("utf-8")
-        with self._cond:
-            if self._closing:
-                logger.warning("webhooks: sender closed, %s event %s dropped", event_type, event_id)
-                return None
-            heapq.heappush(
-                self._heap,
-                _Delivery(time.monotonic(), next(self._seq), delivery_id, event_id, event_type,
-                          body),
-            )  # fmt: skip
-            self._cond.notify_all()
-        return delivery_id
+        )
+        if call_id is None:
+            call_id = payload.get("call_id") if isinstance(payload.get("call_id"), str) else None
+        return OutboxEvent(
+            delivery_id=f"dlv_{uuid.uuid4().hex}",
+            dedupe_key=key or event_id,
+            event_id=event_id,
+            event_type=event_type,
+            call_id=call_id,
+            body=body,
+        )
 
     def pending(self) -> int:
-        """Events queued or being sent."""
+        """Events queued or being sent (in a durable queue: by any replica)."""
+        if self.outbox is not None:
+            return self.outbox.count_webhooks()["pending"]
         with self._cond:
             return len(self._heap) + self._inflight
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop taking events, deliver what is due within ``timeout`` seconds, give up on the
-        rest (each abandoned delivery gets a last log entry). Returns True when nothing was
-        abandoned."""
+        rest (each abandoned delivery gets a last log entry; a durable queue keeps it for the
+        next start or another replica). Returns True when nothing was left undelivered."""
         with self._cond:
             self._closing = True
             self._deadline = time.monotonic() + max(0.0, timeout)
@@ -348,6 +452,17 @@ class WebhookSender:
             thread = self._thread
         if thread is not None:
             thread.join(max(0.0, timeout) + self.settings.timeout_s + 1.0)
+        if self.outbox is not None:
+            if not self.enabled:
+                return True
+            try:
+                left = self.pending()
+            except Exception:
+                logger.exception("webhooks: could not count pending deliveries")
+                return False
+            if left:
+                logger.info("webhooks: %d delivery(ies) stay queued in the store", left)
+            return not left
         with self._cond:
             left = list(self._heap)
             self._heap.clear()
@@ -359,21 +474,27 @@ class WebhookSender:
 
     # -- the delivery thread -------------------------------------------------------------------
 
-    def _run(self) -> None:
-        with httpx.Client(
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
             timeout=self.settings.timeout_s,
             follow_redirects=False,
             transport=self._transport,
             headers={"User-Agent": f"Calmline/{__version__}"},
-        ) as client:
+        )
+
+    def _run(self) -> None:
+        with self._client() as client:
             while True:
                 with self._cond:
                     delivery = self._next_due()
                     if delivery is None:
                         return
                     self._inflight += 1
+                retry_at = None
                 try:
-                    retry_at = self._attempt(client, delivery)
+                    _, delay = self._attempt(client, delivery)
+                    if delay is not None:
+                        retry_at = time.monotonic() + delay
                 finally:
                     with self._cond:
                         self._inflight -= 1
@@ -381,6 +502,43 @@ class WebhookSender:
                             delivery.due = retry_at
                             heapq.heappush(self._heap, delivery)
                         self._cond.notify_all()
+
+    def _run_durable(self) -> None:
+        """Claim due deliveries from the store, one at a time, until closed (then until none
+        is due or the deadline passes)."""
+        with self._client() as client:
+            while True:
+                with self._cond:
+                    if self._closing and (
+                        self._deadline is None or time.monotonic() >= self._deadline
+                    ):
+                        return
+                try:
+                    row = self.outbox.claim_webhook(self.owner, self.lease_s)
+                    wait = None if row is not None else self.outbox.webhook_wait_s()
+                except Exception:  # the database is out of reach: try again later
+                    logger.exception("webhooks: could not read the outbox")
+                    row, wait = None, self.poll_s
+                if row is None:
+                    with self._cond:
+                        if self._closing:
+                            return  # nothing due now: the rest stays queued
+                        self._cond.wait(self.poll_s if wait is None else min(wait, self.poll_s))
+                    continue
+                d = _Delivery(
+                    0.0, 0, row.id, row.event_id, row.event_type, row.body.encode("utf-8"),
+                    attempt=row.attempts - 1,
+                )  # fmt: skip
+                error, delay = self._attempt(client, d)
+                try:
+                    kept = self.outbox.settle_webhook(
+                        row.id, self.owner, delivered=error is None, error=error, retry_in_s=delay
+                    )
+                except Exception:  # its lease runs out; another try comes then
+                    logger.exception("webhooks: could not record delivery %s", row.id)
+                    continue
+                if not kept:
+                    logger.warning("webhooks: delivery %s was taken over meanwhile", row.id)
 
     def _next_due(self) -> _Delivery | None:
         """Wait (holding the condition) for the next due delivery; None = stop."""
@@ -398,8 +556,9 @@ class WebhookSender:
                 wait = min(wait if wait is not None else 1e9, self._deadline - now)
             self._cond.wait(wait)
 
-    def _attempt(self, client: httpx.Client, d: _Delivery) -> float | None:
-        """One try; returns when to retry (monotonic time) or None when done."""
+    def _attempt(self, client: httpx.Client, d: _Delivery) -> tuple[str | None, float | None]:
+        """One try; returns its error (``None``: delivered) and the delay before the next try
+        (``None``: no other try)."""
         d.attempt += 1
         timestamp = str(int(time.time()))
         headers = {
@@ -440,7 +599,7 @@ class WebhookSender:
         duration_ms = (time.perf_counter() - started) * 1000
         self._record(d, d.attempt, status, error, duration_ms)
         if error is None:
-            return None
+            return None, None
         if not retryable or d.attempt >= self.settings.max_attempts:
             logger.warning(
                 "webhook %s (%s) failed after %d attempt(s): %s",
@@ -449,11 +608,11 @@ class WebhookSender:
                 d.attempt,
                 error,
             )
-            return None
+            return error, None
         delay = self.settings.backoff_s * 2 ** (d.attempt - 1)
         if retry_after is not None:
             delay = max(delay, retry_after)
-        return time.monotonic() + min(delay, MAX_RETRY_DELAY_S)
+        return error, min(delay, MAX_RETRY_DELAY_S)
 
     def _record(
         self, d: _Delivery, attempt: int, status: int | None, error: str | None, ms: float

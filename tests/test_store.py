@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -61,11 +62,13 @@ def test_claim_is_exclusive_across_threads(store):
 
 def test_job_lifecycle_retry_and_crash_resume(store):
     job_id = store.create_call("c1", "a1", "upload", job_params={})
-    job = store.claim_job("w")
+    job = store.claim_job("w", lease_s=0.2)
     assert (job.id, job.state, job.attempts) == (job_id, "running", 1)
     assert store.get_call("c1").status == "running"
-    # the server dies here; at start-up the job goes back to the queue
-    assert store.requeue_running() == [job_id]
+    # the server dies here: the job stays its own until the lease expires, then is queued again
+    assert store.requeue_abandoned() == []
+    time.sleep(0.3)
+    assert store.requeue_abandoned() == [job_id]
     assert store.get_job(job_id).state == "queued"
     assert store.claim_job("w").attempts == 2
     store.finish_job(job_id, "boom")

@@ -44,7 +44,7 @@ class MemoryLog:
 class Receiver:
     """An HTTP server answering POSTs with the scripted status codes, then 200."""
 
-    def __init__(self, script: list[int], repeat_last: bool = False) -> None:
+    def __init__(self, script: list[int], repeat_last: bool = False, port: int = 0) -> None:
         self.script = list(script)
         self.repeat_last = repeat_last
         self.requests: list[tuple[dict[str, str], bytes, float]] = []
@@ -67,7 +67,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/calmline"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
