@@ -50,17 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from calmline import compose
         from calmline.api.auth import install_log_redaction
         from calmline.api.metrics import Metrics
-        from calmline.pipelines.batch import BatchPipeline
         from calmline.pipelines.jobs import JobRunner
-        from calmline.pipelines.manager import ModelManager
 
         install_log_redaction()  # after uvicorn has configured its loggers
-        store = Store.from_settings(settings)
-        store.migrate()
-        models = ModelManager(settings)
-        pipeline = BatchPipeline(settings, models)
+        store = compose.build_store(settings)
+        models = compose.build_models(settings)
+        pipeline = compose.build_pipeline(settings, models)
         app.state.settings = settings
         app.state.store = store
         app.state.pipeline = pipeline
@@ -76,14 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks = _start_webhooks(settings, store)
         app.state.webhooks = webhooks
         listeners = [_metrics_listener(app)]
-        if webhooks is not None:
-            listeners.append(_webhook_listener(store, webhooks))
+        executor = compose.build_executor(settings, pipeline)
+        app.state.executor = executor
         jobs = JobRunner(
             store,
-            pipeline,
-            workers=settings.jobs.workers,
+            executor,
+            workers=compose.job_workers(settings, executor),
             max_attempts=settings.jobs.max_attempts,
             poll_s=settings.jobs.poll_s,
+            lease_s=settings.jobs.lease_s,
+            webhooks=webhooks,  # a report's events are queued in its own transaction
             listeners=listeners,
             on_job_end=_job_end_metrics(app),
         )
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if watcher is not None:
                 watcher.stop()
             jobs.stop()
+            executor.close()
             if webhooks is not None:
                 webhooks.close(timeout=5.0)
             store.close()
@@ -241,17 +242,6 @@ def _start_webhooks(settings: Settings, store: Store):
     sender = WebhookSender(settings.webhooks, store)
     sender.start()
     return sender
-
-
-def _webhook_listener(store: Store, sender):
-    from calmline.pipelines.webhooks import events_for_report
-
-    def listener(call_id, report) -> None:
-        call = store.get_call(call_id)
-        for event_type, payload in events_for_report(call_id, call.agent_id, report):
-            sender.send(event_type, payload)
-
-    return listener
 
 
 def static_dir() -> Path:

@@ -842,6 +842,20 @@ def serve(
     watch: Annotated[
         Path | None, typer.Option("--watch", help="Folder of PBX exports to ingest.")
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            help="Where analyses run: inprocess (default) or ray (actors on a Ray cluster).",
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="Ray head to join, HOST:PORT (with --executor ray; default: a local Ray).",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     settings_file: SettingsFile = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
@@ -852,10 +866,17 @@ def serve(
     from calmline.api.app import create_app
 
     settings = _settings(settings_file, data_dir=data_dir)
+    if executor is not None and executor not in ("inprocess", "ray"):
+        raise typer.BadParameter(
+            f"{executor!r} is not one of inprocess, ray", param_hint="--executor"
+        )
+    if ray_address and executor is None:
+        executor = "ray"  # an address only means something to the Ray executor
     updates = {
         "server": {"host": host, "port": port},
         "jobs": {"workers": workers},
         "watch": {"dir": str(watch) if watch else None},
+        "executor": {"kind": executor, "ray_address": ray_address},
     }
     for section, values in updates.items():
         values = {k: v for k, v in values.items() if v is not None}
