@@ -45,8 +45,10 @@ references lose their ``#1``-``#4`` prosody marks. Totals are pooled per set and
 English (WER) and all Mandarin (CER) sets.
 
 **Interruptions (precision / recall / F1).** The full pipeline (VAD per channel, ASR, turns,
-``let_finish``) with channel 0 as the agent, on: the stereo mixes above at 16 kHz
-(``ami-16k``) and resampled to 8 kHz G.711 mu-law (``ami-mulaw``); the six real Harper Valley
+``let_finish``) with channel 0 as the agent, on: stereo mixes built as above for every pair of
+a recording's speakers who each talk 1 s or more (``--interruption-pairs top``: the two who
+talk most only) at 16 kHz (``ami-16k``) and resampled to 8 kHz G.711 mu-law (``ami-mulaw``);
+the six real Harper Valley
 bank calls as a PBX records them (``harper-mulaw``: 8 kHz mu-law, each side on its own channel
 with the other talker's leak planted at -57 to -49 dBFS, ``bench/pbx.py``). Detections
 (``interruption`` by channel 0, ``customer_interruption`` by channel 1) are scored against two
@@ -55,10 +57,15 @@ the detector's own code, ``calmline.monitor.floor``, on the reference segments; 
 human words feed its backchannel test, the AMI references have none) and the judging rule of
 ``EVALUATION.md`` (a segment of B starting inside one of A, overlapping it by 0.5 s or more,
 B's lasting 1 s or more). A detection matches a reference event of the same interrupter whose
-onset is within 1 s, one to one.
+onset is within 1 s, one to one. Pooled per group, per part and overall: the ``dev`` part (the
+pyannote sample and the AMI ``debug.train`` excerpts) is what the channel VAD's onset
+refinement was chosen on, the ``test`` part (the AMI ``debug.development`` excerpts and the
+Harper Valley calls) was not looked at for it (``--interruption-split`` runs one part).
 
     .venv/bin/python bench/accuracy.py [--data ../shared/data] [--only der,asr,interruptions]
                                       [--interruption-groups ami-16k,ami-mulaw,harper-mulaw]
+                                      [--interruption-split dev|test|all]
+                                      [--interruption-pairs top|all]
                                       [--der-backends embedded,pyannote,channels]
                                       [--asr-sets smoke-en,...,harper-mono] [--harper-calls 6]
                                       [--model bundled:base] [--pyannote-pipeline DIR]
@@ -195,15 +202,16 @@ def _mask(annotation, labels, n: int) -> np.ndarray:
     return mask
 
 
-def stereo_mix(rec: Recording) -> StereoMix | None:
-    """Two channels from one recording's per-speaker material (see the module docstring)."""
+def stereo_mix(rec: Recording, pair: tuple[str, str] | None = None) -> StereoMix | None:
+    """Two channels from one recording's per-speaker material (see the module docstring): the
+    speakers of ``pair`` (channel 0, channel 1), by default the two who talk most."""
     from pyannote.core import Timeline
 
     ref = rec.reference.crop(rec.uem)
     talk = ref.chart()  # [(label, seconds)], most first
     if len(talk) < 2:
         return None
-    s0, s1 = talk[0][0], talk[1][0]
+    s0, s1 = pair or (talk[0][0], talk[1][0])
     n = rec.samples.shape[0]
     others = [label for label in ref.labels() if label not in (s0, s1)]
     other_mask = _mask(ref, set(others), n)
@@ -222,6 +230,38 @@ def stereo_mix(rec: Recording) -> StereoMix | None:
         ref.subset([s0, s1]).crop(uem),
         uem,
     )
+
+
+PAIR_MIN_TALK_S = 1.0
+"""A speaker takes part in the interruption evaluation's pair mixes with at least this much
+reference speech in the scored region: the rule's shortest stretch that can take the floor."""
+
+
+def pair_mixes(rec: Recording) -> list[StereoMix]:
+    """A stereo mix for every pair of the recording's speakers who each talk at least
+    ``PAIR_MIN_TALK_S``, the one who talks more on channel 0: on the AMI excerpts (three to
+    five speakers) an interruption between any two speakers is real overlapping talk, and the
+    two most talkative speakers alone hold few of them."""
+    ref = rec.reference.crop(rec.uem)
+    labels = [label for label, seconds in ref.chart() if seconds >= PAIR_MIN_TALK_S]
+    mixes = []
+    for i, s0 in enumerate(labels):
+        for s1 in labels[i + 1 :]:
+            mix = stereo_mix(rec, (s0, s1))
+            if mix is not None:
+                mix.name = f"{rec.name}:{s0}+{s1}" if len(labels) > 2 else rec.name
+                mixes.append(mix)
+    return mixes
+
+
+def split_of(data: Path, name: str) -> str:
+    """``dev`` or ``test``: the AMI excerpts of ``debug.development.lst`` and the Harper Valley
+    calls are the test part; the pyannote sample and the AMI ``debug.train`` excerpts are the
+    dev part, on which the channel VAD's onset refinement was chosen
+    (``calmline.monitor.crosstalk.refine_onsets``)."""
+    lst = data / "diarization" / "ami_dev" / "debug.development.lst"
+    test = set(lst.read_text().split()) if lst.is_file() else set()
+    return "test" if name.split(":")[0] in test else "dev"
 
 
 # -- DER --------------------------------------------------------------------------------------
@@ -760,6 +800,9 @@ class InterruptionCase:
     """Reference speech, calmline.monitor.types.SpeechSegment, speaker = reference label."""
     words: dict[str, list[Any]] | None
     """Reference words per label (Harper Valley's human transcripts); ``None``: no words."""
+    split: str = "test"
+    """``dev`` (what the channel VAD's onset refinement was chosen on) or ``test``
+    (:func:`split_of`)."""
 
 
 def _bench_module(name: str):
@@ -788,9 +831,12 @@ def interruption_cases(mixes: list[StereoMix], data: Path, groups: set[str]) -> 
             SpeechSegment(seg.start, seg.end, label)
             for seg, _, label in mix.reference.itertracks(yield_label=True)
         ]
+        split = split_of(data, mix.name)
         if "ami-16k" in groups:
             audio = audio_from_array(mix.samples, name=f"{mix.name}-stereo-mix")
-            cases.append(InterruptionCase(mix.name, "ami-16k", audio, mix.speakers, segments, None))
+            cases.append(
+                InterruptionCase(mix.name, "ami-16k", audio, mix.speakers, segments, None, split)
+            )
         if "ami-mulaw" in groups:
             from scipy.signal import resample_poly
 
@@ -799,7 +845,7 @@ def interruption_cases(mixes: list[StereoMix], data: Path, groups: set[str]) -> 
             call = pbx.PbxCall(f"{mix.name}-mix", np.clip(x8, -1.0, 1.0), ([], []))
             audio = pbx.encode_call(call, "mulaw")
             cases.append(
-                InterruptionCase(mix.name, "ami-mulaw", audio, mix.speakers, segments, None)
+                InterruptionCase(mix.name, "ami-mulaw", audio, mix.speakers, segments, None, split)
             )
     if "harper-mulaw" in groups:
         pbx = _bench_module("pbx")
@@ -955,6 +1001,7 @@ def evaluate_interruptions(cases: list[InterruptionCase], pipeline) -> dict[str,
         row = {
             "recording": case.name,
             "group": case.group,
+            "split": case.split,
             "detected": sorted(detected, key=lambda e: e["start"]),
             "wall_s": round(time.perf_counter() - t0, 1),
         }
@@ -966,8 +1013,16 @@ def evaluate_interruptions(cases: list[InterruptionCase], pipeline) -> dict[str,
             row[key] = {"reference": reference, "tp": tp, "fp": fp, "fn": fn}
         files.append(row)
     pooled: dict[str, Any] = {}
-    for group in [*dict.fromkeys(f["group"] for f in files), "all"]:
-        rows = [f for f in files if group in ("all", f["group"])]
+    keys = [*dict.fromkeys(f["group"] for f in files)]
+    keys += [f"{split} {g}" for split in ("dev", "test") for g in keys]
+    for group in [*keys, "dev", "test", "all"]:
+        rows = [
+            f
+            for f in files
+            if group in ("all", f["group"], f["split"], f"{f['split']} {f['group']}")
+        ]
+        if not rows:
+            continue
         pooled[group] = {}
         for key in ("rule", "eval"):
             tp, fp, fn = (sum(f[key][k] for f in rows) for k in ("tp", "fp", "fn"))
@@ -990,7 +1045,7 @@ def print_interruptions(result: dict[str, Any]) -> None:
     print("Interruptions (full pipeline, let_finish detector, both directions)")
     print(f"  {result['rule']}")
     header = (
-        f"{'group':13} {'recording':10} {'det':>4} | {'rule':>4} {'TP':>3} {'FP':>3} {'FN':>3} "
+        f"{'group':13} {'recording':32} {'det':>4} | {'rule':>4} {'TP':>3} {'FP':>3} {'FN':>3} "
         f"| {'eval':>4} {'TP':>3} {'FP':>3} {'FN':>3}"
     )
     print(header)
@@ -998,7 +1053,7 @@ def print_interruptions(result: dict[str, Any]) -> None:
     for f in result["files"]:
         r, e = f["rule"], f["eval"]
         print(
-            f"{f['group']:13} {f['recording']:10} {len(f['detected']):4d} | "
+            f"{f['group']:13} {f['recording'] + ' ' + f['split']:32} {len(f['detected']):4d} | "
             f"{len(r['reference']):4d} {r['tp']:3d} {r['fp']:3d} {r['fn']:3d} | "
             f"{len(e['reference']):4d} {e['tp']:3d} {e['fp']:3d} {e['fn']:3d}"
         )
@@ -1010,7 +1065,7 @@ def print_interruptions(result: dict[str, Any]) -> None:
                 return "n/a" if x is None else f"{x:.2f}"
 
             print(
-                f"  {group:13} {key:4}: TP {m['tp']} FP {m['fp']} FN {m['fn']}  precision "
+                f"  {group:18} {key:4}: TP {m['tp']} FP {m['fp']} FN {m['fn']}  precision "
                 f"{show(m['precision'])} recall {show(m['recall'])} F1 {show(m['f1'])}"
             )
 
@@ -1029,6 +1084,18 @@ def main(argv: list[str] | None = None) -> int:
         "--interruption-groups",
         default=",".join(INTERRUPTION_GROUPS),
         help=f"comma list of {', '.join(INTERRUPTION_GROUPS)}",
+    )
+    parser.add_argument(
+        "--interruption-split",
+        default="all",
+        choices=["dev", "test", "all"],
+        help="interruption cases of the dev part, the test part or both (see split_of)",
+    )
+    parser.add_argument(
+        "--interruption-pairs",
+        default="all",
+        choices=["top", "all"],
+        help="AMI speakers mixed for interruptions: the two who talk most, or every pair",
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--pyannote-pipeline", default=None, help="local pyannote pipeline dir")
@@ -1082,7 +1149,12 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if "interruptions" in parts:
         groups = {g.strip() for g in args.interruption_groups.split(",") if g.strip()}
-        cases = interruption_cases(mixes, args.data, groups)
+        pairs = mixes
+        if args.interruption_pairs == "all":
+            pairs = [m for r in recs for m in pair_mixes(r)]
+        cases = interruption_cases(pairs, args.data, groups)
+        if args.interruption_split != "all":
+            cases = [c for c in cases if c.split == args.interruption_split]
         result["interruptions"] = evaluate_interruptions(cases, pipeline)
         print_interruptions(result["interruptions"])
         print()

@@ -303,3 +303,27 @@ def test_closing_overlaps_need_words():
     segments = [SpeechSegment(0.0, 2.1, "c"), SpeechSegment(1.2, 3.0, "a")]
     speech = stretches(segments, None, rule.join_gap_s)
     assert [e.speaker for e in find_interruptions(speech, rule, None, lambda w: True)] == ["a"]
+
+
+# --- real overlapping talk ---------------------------------------------------------------------
+
+
+def test_a_real_cut_in_is_found_from_the_channel_segments(models, settings):
+    """The pyannote sample as a two-channel mix (``bench/accuracy.py``): speaker90 cuts in on
+    speaker91 at 27.85 s and they overlap for 0.65 s. Silero's onset on speaker90's channel
+    came 0.57 s late (after digital silence), which left 0.12 s of overlap and no
+    interruption; the segments now start where the channel's level rose."""
+    from tests.conftest import SHARED_DATA, load_bench, shared_data
+
+    shared_data("diarization", "pyannote_sample", "sample.wav")
+    accuracy = load_bench("accuracy")
+    mix = accuracy.stereo_mix(accuracy.recordings(SHARED_DATA)[0])
+    from calmline.pipelines.batch import channel_speech
+
+    spans = channel_speech(mix.samples, models.vad(), settings)
+    segments = [SpeechSegment(a, b, mix.speakers[c], c) for c in (0, 1) for a, b in spans[c]]
+    rule = InterruptionRule()
+    events = find_interruptions(stretches(segments, None, rule.join_gap_s), rule)
+    near = [e for e in events if abs(e.start - 27.85) <= 0.3]
+    assert [(e.speaker, e.interrupted) for e in near] == [("speaker90", "speaker91")], events
+    assert near[0].overlap >= rule.min_overlap_s

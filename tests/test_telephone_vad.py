@@ -12,9 +12,10 @@ from calmline.monitor.crosstalk import (
     crosstalk_frames,
     evidence,
     own_speech_probabilities,
+    refine_onsets,
 )
 from calmline.monitor.types import SAMPLE_RATE
-from tests.conftest import load_bench, shared_data
+from tests.conftest import SHARED_DATA, load_bench, shared_data
 
 FRAME_S = FRAME / SAMPLE_RATE
 
@@ -92,6 +93,29 @@ def test_own_speech_probabilities_zero_only_the_copy():
     assert all(np.array_equal(a, b) for a, b in zip(same, probs, strict=True))
 
 
+def test_an_onset_moves_back_over_the_channels_own_level_only():
+    """Frames over the floor move a span's start back; the other talker's copy, the floor, the
+    previous span and the bound stop it."""
+    level = np.full(100, -70.0)  # noise floor
+    level[40:60] = -30.0  # the talker, from frame 40
+    level[5:15] = -30.0  # an earlier span's speech
+    copy = np.zeros(100, bool)
+    f = FRAME_S
+    spans = [(5 * f, 15 * f), (50 * f, 60 * f)]  # Silero's start 10 frames late
+    assert refine_onsets(spans, level, copy, 0.5, 6.0)[1][0] == pytest.approx(40 * f, abs=1e-3)
+    assert refine_onsets(spans, level, copy, 5 * f, 6.0)[1][0] == pytest.approx(45 * f, abs=1e-3)
+    assert refine_onsets(spans, level, copy, 0.0, 6.0) == spans
+    copy[30:44] = True  # the other talker's leak right before: never taken
+    assert refine_onsets(spans, level, copy, 0.5, 6.0)[1][0] == pytest.approx(44 * f, abs=1e-3)
+    level[15:40] = -30.0  # loud all the way back: stops at the previous span's end
+    out = refine_onsets(spans, level, np.zeros(100, bool), 2.0, 6.0)
+    assert out[1][0] >= out[0][1] and out[0] == spans[0]
+    # a soft bump far under the span's own level (a breath, line noise) is not its onset
+    level = np.full(100, -70.0)
+    level[40:50], level[50:60] = -60.0, -20.0
+    assert refine_onsets([(50 * f, 60 * f)], level, copy, 0.5, 6.0)[0][0] == 50 * f
+
+
 def test_evidence_refuses_a_mono_signal():
     with pytest.raises(ValueError, match="two channels"):
         evidence(np.zeros((1, 16000), np.float32))
@@ -160,3 +184,23 @@ def test_pbx_builder_plants_the_leak_at_its_level_and_delay():
     assert call.crosstalk == (call.reference[1], call.reference[0])
     with pytest.raises(ValueError, match="unknown codec"):
         pbx.encode_call(call, "gsm")
+
+
+# -- a late onset after silence ---------------------------------------------------------------
+
+
+def test_a_late_vad_onset_after_silence_moves_back_to_the_talkers_level_rise(models, settings):
+    """The pyannote sample as a two-channel mix (``bench/accuracy.py``): speaker90 cuts in at
+    27.85 s on a channel that was digitally silent; Silero's probability stays under the
+    threshold until 28.42 s while the channel is 20-30 dB over its floor from 27.94 s."""
+    shared_data("diarization", "pyannote_sample", "sample.wav")
+    accuracy = load_bench("accuracy")
+    rec = accuracy.recordings(SHARED_DATA)[0]
+    assert rec.name == "sample"
+    mix = accuracy.stereo_mix(rec)
+    assert mix.speakers[1] == "speaker90"
+    from calmline.pipelines.batch import channel_speech
+
+    spans = channel_speech(mix.samples, models.vad(), settings)
+    start = next(a for a, b in spans[1] if a < 28.6 < b)
+    assert 27.85 - 0.05 <= start <= 27.85 + 0.15, spans[1]
