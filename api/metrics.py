@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -21,6 +24,43 @@ class _JobGauge:
         for state, n in counts.items():
             g.add_metric([state], n)
         yield g
+
+
+class _LiveGauge:
+    """The live pipeline's own view of how far behind it is (read at scrape time)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], dict[str, Any]] | None = None
+
+    def collect(self):
+        stats: dict[str, Any] = {}
+        if self.source is not None:
+            try:
+                stats = self.source()
+            except Exception:  # a scrape must not fail because a live call is closing
+                stats = {}
+        lag = GaugeMetricFamily(
+            "calmline_live_asr_lag_seconds",
+            "How far live transcription is behind: the wait of the oldest utterance queued, or "
+            "the longest end-of-utterance-to-words lag of the last 10 s.",
+        )
+        lag.add_metric([], float(stats.get("asr_lag_s", 0.0)))
+        yield lag
+        calls = GaugeMetricFamily(
+            "calmline_live_calls",
+            "Live calls on this server by how they are transcribed: live, or after the call "
+            "(degraded: they started while transcription was behind live.max_asr_lag_s).",
+            labels=["transcript"],
+        )
+        degraded = int(stats.get("degraded", 0))
+        calls.add_metric(["live"], int(stats.get("sessions", 0)) - degraded)
+        calls.add_metric(["after_call"], degraded)
+        yield calls
+        pending = GaugeMetricFamily(
+            "calmline_live_asr_pending", "Utterances waiting for live transcription."
+        )
+        pending.add_metric([], int(stats.get("asr_pending", 0)))
+        yield pending
 
 
 class Metrics:
@@ -56,6 +96,12 @@ class Metrics:
             "calmline_critical_calls", "Scored calls with a critical finding.", registry=r
         )
         r.register(_JobGauge(store))
+        self._live = _LiveGauge()
+        r.register(self._live)
+
+    def watch_live(self, stats: Callable[[], dict[str, Any]]) -> None:
+        """Read the live gauges from ``stats`` (``StreamingPipeline.stats``) at each scrape."""
+        self._live.source = stats
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -119,6 +119,25 @@ class SileroVad:
             out.append(np.asarray(probs).reshape(-1))
         return np.concatenate(out).astype(np.float32)
 
+    def frame_probabilities(
+        self, frames: np.ndarray, context: np.ndarray, h: np.ndarray, c: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Probabilities of consecutive frames with the recurrent state kept by the caller: a
+        live track carries its own state across chunks through this one shared session.
+
+        Args:
+            frames: float32 (k, 512) at 16 kHz.
+            context: float32 (64,): the last samples before the first frame.
+            h, c: float32 (1, 1, 128) recurrent state after the previous frame.
+
+        Returns:
+            float32 (k,) probabilities and the state after the last frame.
+        """
+        ctx = np.concatenate([context[None, :], frames[:-1, -CONTEXT:]], axis=0)  # (k, 64)
+        batch = np.concatenate([ctx, frames], axis=1)  # (k, 576)
+        probs, h, c = self._session.run(None, {"input": batch, "h": h, "c": c})
+        return np.asarray(probs, dtype=np.float32).reshape(-1), h, c
+
     def detect(self, samples: np.ndarray) -> list[tuple[float, float]]:
         probs = self.speech_probabilities(samples)
         return spans_from_probabilities(probs, self.options, samples.shape[0] / SAMPLE_RATE)
@@ -129,44 +148,20 @@ def spans_from_probabilities(
 ) -> list[tuple[float, float]]:
     """Turn per-frame probabilities into padded speech spans (seconds), with hysteresis.
 
+    The whole signal goes through the same :class:`~calmline.models.vad_spans.SpanEngine` a live
+    track feeds chunk by chunk, so batch and live calls have one definition of a speech span.
+
     Args:
         probs: float32 (frames,), one value per 512-sample frame at 16 kHz.
         options: thresholds and durations.
         duration: length of the signal (s); spans never pass it.
     """
-    frame_s = FRAME / SAMPLE_RATE
-    on = options.threshold
-    off = options.neg_threshold if options.neg_threshold is not None else max(on - 0.15, 0.01)
-    min_silence = options.min_silence_ms / 1000
-    spans: list[list[float]] = []
-    start: float | None = None
-    silence_since: float | None = None
-    for i, p in enumerate(probs):
-        t = i * frame_s
-        if start is None:
-            if p >= on:
-                start = t
-                silence_since = None
-            continue
-        if p < off:
-            if silence_since is None:
-                silence_since = t
-            elif t + frame_s - silence_since >= min_silence:
-                spans.append([start, silence_since])
-                start = None
-                silence_since = None
-        elif p >= on or silence_since is None:
-            silence_since = None
-    if start is not None:
-        spans.append([start, silence_since if silence_since is not None else len(probs) * frame_s])
-    spans = [s for s in spans if s[1] - s[0] >= options.min_speech_ms / 1000]
-    pad = options.speech_pad_ms / 1000
-    for i, s in enumerate(spans):
-        lo = spans[i - 1][1] if i > 0 else 0.0
-        hi = spans[i + 1][0] if i + 1 < len(spans) else duration
-        s[0] = max(lo, s[0] - pad, 0.0)
-        s[1] = min(hi, s[1] + pad, duration)
-    return [(round(a, 3), round(b, 3)) for a, b in spans if b > a]
+    from calmline.models.vad_spans import SpanEngine  # the engine module imports this one
+
+    engine = SpanEngine(options)
+    spans = engine.feed(probs) + engine.finish(duration)
+    limit = round(duration, 3)
+    return [(s.start, min(s.end, limit)) for s in spans if min(s.end, limit) > s.start]
 
 
 @vad_backends.register("silero")

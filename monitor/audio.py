@@ -404,13 +404,55 @@ def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -
 
 
 def _resample_mono(x: np.ndarray, sample_rate: int, target: int) -> np.ndarray:
-    frame = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(x[None, :]), format="fltp", layout="mono"
-    )
-    frame.sample_rate = sample_rate
-    resampler = av.AudioResampler(format="fltp", layout="mono", rate=target)
-    parts = [f.to_ndarray()[0] for f in (*resampler.resample(frame), *resampler.resample(None))]
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    r = StreamResampler(sample_rate, target)
+    return np.concatenate([r.push(x), r.push(None)])
+
+
+class StreamResampler:
+    """FFmpeg's resampler fed a mono signal chunk by chunk (a live track): the output of the
+    chunks, then of ``push(None)``, equals :func:`resample` of the whole signal sample for
+    sample (it is what :func:`resample` runs)."""
+
+    def __init__(self, sample_rate: int, target: int = SAMPLE_RATE) -> None:
+        self.rate = sample_rate
+        self._r = (
+            av.AudioResampler(format="fltp", layout="mono", rate=target)
+            if sample_rate != target
+            else None
+        )
+
+    def push(self, x: np.ndarray | None) -> np.ndarray:
+        """float32 (n,) at the source rate -> float32 (m,) at the target; ``None`` flushes."""
+        if self._r is None:
+            return np.zeros(0, np.float32) if x is None else x
+        if x is None:
+            frames = self._r.resample(None)
+        else:
+            if x.size == 0:
+                return np.zeros(0, np.float32)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(x[None, :], dtype=np.float32), format="fltp", layout="mono"
+            )
+            frame.sample_rate = self.rate
+            frames = self._r.resample(frame)
+        parts = [f.to_ndarray()[0] for f in frames]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+
+
+# --- G.711 ---------------------------------------------------------------------------------------
+
+
+def _mulaw_table() -> np.ndarray:
+    """G.711 mu-law byte -> int16 sample (the decoder FFmpeg's ``pcm_mulaw`` implements)."""
+    u = ~np.arange(256, dtype=np.int32) & 0xFF
+    exponent = (u >> 4) & 0x07
+    mantissa = u & 0x0F
+    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
+    return np.where(u & 0x80, -magnitude, magnitude).astype(np.int16)
+
+
+MULAW_TO_INT16 = _mulaw_table()
+"""Raw mu-law bytes (Twilio media, live clients) -> int16 samples; files go through FFmpeg."""
 
 
 def _read_head(name: str) -> tuple[int, bytes]:

@@ -87,7 +87,7 @@ def _crossings(heard: dict[str, set[str]], own: dict[str, set[str]]) -> dict[str
 
 @pytest.fixture(scope="module")
 def streaming(settings, pipeline):
-    sp = StreamingPipeline(settings, batch=pipeline)
+    sp = StreamingPipeline(settings, batch=pipeline, options=StreamingOptions(acoustic_alerts=True))
     yield sp
     sp.close()
 
@@ -234,7 +234,11 @@ def _call_wav(name: str, rate: int = 8000) -> WavData:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, cache_dir):
     data = tmp_path_factory.mktemp("isolation")
-    env = {"CALMLINE_LIVE__MAX_CALLS": "4", "CALMLINE_PRIVACY__REDACT": "false"}
+    env = {
+        "CALMLINE_LIVE__MAX_CALLS": "4",
+        "CALMLINE_PRIVACY__REDACT": "false",
+        "CALMLINE_LIVE__POST_CALL_BATCH": "false",
+    }
     with CalmlineServer(data / "data", cache_dir, env=env) as srv:
         yield srv
 
@@ -333,12 +337,30 @@ def test_live_alerts_are_the_stored_reports_findings(streaming):
     )
     findings = [f for p in report.scorecard.practices for f in p.findings]
     found = sorted(f.start for f in findings if f.kind == "interruption")
-    alerted = sorted(e.data["agent_start"] for e in events if e.type == "interruption")
+    withdrawn = {e.data["agent_start"] for e in events if e.type == "alert_withdrawn"}
+    alerted = sorted(
+        e.data["agent_start"]
+        for e in events
+        if e.type == "interruption" and e.data["agent_start"] not in withdrawn
+    )
     assert alerted == pytest.approx(found, abs=0.01)
     assert len(found) == 1 and found[0] == pytest.approx(onsets["interruption"], abs=0.5)
     for e in events:
         if e.type == "interruption":
             assert e.data["overlap_s"] >= e.data["min_overlap_s"]
+    # told by sound while the agent was still talking, before any of their words were in
+    (alert,) = [e for e in events if e.type == "interruption"]
+    assert alert.data["basis"] == "sound" and alert.data["agent_end"] is None
+    stretch_end = max(t.end for t in report.turns if abs(t.start - onsets["interruption"]) < 0.5)
+    assert alert.data["utterance_end"] < stretch_end - 1.0
+    first_words = next(
+        e
+        for e in events
+        if e.type == "transcript"
+        and e.data["role"] == "agent"
+        and abs(e.data["start"] - onsets["interruption"]) < 0.5
+    )
+    assert alert.seq < first_words.seq
     # the louder line is louder than the agent's median turn by more than louder_db, but the
     # customer is calm: neither the report nor the live feed holds it
     louder_turn = next(t for t in report.turns if abs(t.start - onsets["louder"]) < 0.5)

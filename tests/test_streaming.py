@@ -102,15 +102,12 @@ def _agitation_call(rate=8000):
 @pytest.mark.parametrize("name", STEREO)
 def test_streaming_vad_gives_the_batch_spans_exactly(models, name):
     """Chunks of odd sizes, state carried across them: the same spans as the whole channel."""
-    from calmline.pipelines.streaming import VadFrames
-
     audio = load_audio(SAMPLES / f"{name}.wav")
     vad = models.vad()
-    frames = VadFrames(models.vad_options())
     rng = np.random.default_rng(7)
     for channel in range(2):
         x = audio.samples[channel]
-        sv = StreamingVad(frames, models.vad_options(), max_utterance_s=1e9)
+        sv = StreamingVad(vad, models.vad_options(), max_utterance_s=1e9)
         spans, i = [], 0
         while i < x.shape[0]:
             n = int(rng.integers(1, 2000))

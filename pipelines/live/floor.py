@@ -1,0 +1,263 @@
+"""Live interruptions: ``let_finish``'s floor rule on the speech of a live call so far.
+
+Two passes of the one rule (``docs/interruptions.md``). By sound: the rule on the speech spans
+alone (words unknown) as the audio arrives, so an agent cutting in is told while they are still
+talking, with no wait for the recogniser; its conditions (onset, the customer's stretch under
+way, the overlap, the length of the agent's stretch) only grow true. By words: once the agent's
+stretch is over and transcribed, the rule with its words, as the stored report applies it; an
+alert by sound that the words undo (a backchannel by its words, a closing exchange, nothing
+recognised) is withdrawn with the reason (``alert_withdrawn``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from calmline.monitor.detectors import DetectorContext
+from calmline.monitor.detectors.let_finish import FloorRules, interruption_events
+from calmline.monitor.floor import Interruption, find_interruptions, stretches
+from calmline.monitor.stress import estimate_stress
+from calmline.monitor.types import Role, SpeechSegment
+from calmline.pipelines.live.tracks import Track
+from calmline.pipelines.live.transcripts import join_words
+from calmline.pipelines.live.types import Utterance
+
+ACOUSTIC_EVERY_S = 0.1
+"""The rule by sound runs at most this often while the agent is talking (s of call time)."""
+
+
+class FloorMixin:
+    """Part of :class:`~calmline.pipelines.live.session.StreamingSession` (its state lives
+    there): interruption alerts as soon as their outcome cannot change."""
+
+    def _check_interruptions(self, trigger: Utterance) -> None:
+        """``let_finish``'s interruption rule (``docs/interruptions.md``,
+        :func:`calmline.monitor.detectors.let_finish.interruption_events`) on the speech so far:
+        the closed utterances of both tracks and the speech in progress as segments, the
+        transcribed words of the turns. An agent interruption is told as soon as its outcome
+        cannot change: the agent's stretch has ended and all its words are in (the rule reads
+        its length and its words), while the customer may still be talking (the overlap only
+        grows with the customer's speech, so once it passes ``min_overlap_s`` it stays)."""
+        if self.mixed:
+            return
+        rubric = self._rubric()
+        practice = rubric.practices.get("let_finish")
+        if practice is None or not practice.enabled:
+            return
+        now = self._now()
+        horizon = now - self.options.window_s
+        segments, open_from = self._live_segments(horizon)
+        agent = next((tr for tr in self.tracks.values() if tr.role == "agent"), None)
+        if agent is None or not segments:
+            return
+        turns = [self._turn_obj(i) for i, lt in enumerate(self.turns) if lt.end > horizon]
+        report = replace(self._mini_report(turns, now), segments=tuple(segments))
+        ctx = DetectorContext(
+            report=report,
+            rubric=rubric,
+            matcher=self._matcher_for(rubric),
+            stress=self._stress or estimate_stress(report, rubric, self._matcher_for(rubric)),
+        )
+        rules = FloorRules.of(rubric, practice)
+        heard: set[tuple] = set()
+        for event, turn in interruption_events(ctx, rules):
+            heard.add(("interruption", round(event.start, 2)))
+            if turn.role is not Role.AGENT or not self._settled(agent, event, open_from):
+                continue
+            held_until = stretch_end(segments, event.interrupted, event.held_since)
+            customer_open = open_from.get(self._customer_track() or "")
+            ongoing = customer_open is not None and customer_open <= held_until + 1e-6
+            if self._alert_once(
+                ("interruption", round(event.start, 2)),
+                event.start,
+                {
+                    "agent_start": round(event.start, 3),
+                    "overlap_s": round(event.overlap, 3),
+                    "customer_start": round(event.held_since, 3),
+                    "customer_end": None if ongoing else round(held_until, 3),
+                    "agent_end": round(event.stretch.end, 3),
+                    "quote": self._scrub(join_words(event.stretch.words or (), report.language)),
+                    "min_overlap_s": rules.min_overlap_s,
+                    "min_speech_s": rules.backchannel_max_s,
+                    "utterance_end": trigger.speech_end,
+                },
+            ):
+                # the running count changed after the utterances' own metrics went out
+                self._emit(
+                    "metrics", trigger.end, {**self._metrics(), "utterance_end": trigger.speech_end}
+                )
+        self._settle_acoustic(agent, segments, open_from, heard, rules, report.language)
+
+    def _acoustic_interruptions(self, force: bool = False) -> None:
+        """The interruption rule on the speech spans so far, words unknown: an agent who cut in
+        is told as soon as the overlap and the length of their stretch pass the rule's limits
+        (``min_overlap_s``, ``backchannel_max_s``), while they are still talking."""
+        if self.mixed or not self.options.acoustic_alerts:
+            return
+        now = self._now()
+        if not force and now - self._acoustic_at < ACOUSTIC_EVERY_S:
+            return
+        self._acoustic_at = now
+        rubric = self._rubric()
+        practice = rubric.practices.get("let_finish")
+        agent = next((tr for tr in self.tracks.values() if tr.role == "agent"), None)
+        if practice is None or not practice.enabled or agent is None:
+            return
+        segments, open_from = self._live_segments(now - self.options.window_s)
+        rules = FloorRules.of(rubric, practice)
+        rule = rules.interruption_rule
+        speaker = f"channel_{agent.channel}"
+        for event in find_interruptions(stretches(segments, None, rule.join_gap_s), rule):
+            if event.speaker != speaker:
+                continue
+            key = ("interruption", round(event.start, 2))
+            customer_open = open_from.get(self._customer_track() or "")
+            held_until = stretch_end(segments, event.interrupted, event.held_since)
+            ongoing = customer_open is not None and customer_open <= held_until + 1e-6
+            if self._alert_once(
+                key,
+                event.start,
+                {
+                    "agent_start": round(event.start, 3),
+                    "overlap_s": round(event.overlap, 3),
+                    "customer_start": round(event.held_since, 3),
+                    "customer_end": None if ongoing else round(held_until, 3),
+                    "agent_end": None,
+                    "quote": None,
+                    "min_overlap_s": rules.min_overlap_s,
+                    "min_speech_s": rules.backchannel_max_s,
+                    "basis": "sound",
+                    "words": "pending",
+                    # when the rule by sound held at the earliest: the alert's evidence time
+                    "utterance_end": round(
+                        min(now, event.start + max(rule.min_speech_s, rule.min_overlap_s)), 3
+                    ),
+                },
+            ):
+                self._acoustic[key] = event.start
+                self._emit("metrics", now, self._metrics())
+
+    def _settle_acoustic(
+        self,
+        agent: Track,
+        segments: Sequence[SpeechSegment],
+        open_from: dict[str, float | None],
+        heard: set[tuple],
+        rules: FloorRules,
+        language: str,
+    ) -> None:
+        """Alerts by sound whose agent stretch is over and transcribed: kept when the rule
+        with words finds the interruption too (``heard``), else withdrawn with the reason."""
+        speaker = f"channel_{agent.channel}"
+        for key, start in list(self._acoustic.items()):
+            end = stretch_end(segments, speaker, start)
+            if end <= start:
+                continue  # out of the window: the stored report decides
+            going = open_from.get(agent.name)
+            if going is not None and going <= end + 1e-6:
+                continue
+            utts = [
+                u
+                for u in self.utterances
+                if u.track == agent.name and u.start < end and u.end > start
+            ]
+            if not all(u.done for u in utts):
+                continue
+            del self._acoustic[key]
+            if key in heard:
+                continue
+            words = [w for u in utts for w in u.words]
+            if not words:
+                reason = "no word was recognised in the agent's speech"
+            elif len(words) <= rules.backchannel_max_words:
+                reason = "the agent's words are a backchannel"
+            else:
+                reason = "an overlap in a closing exchange (thanks and goodbyes)"
+            self._alerts["interruption"] = max(0, self._alerts.get("interruption", 0) - 1)
+            self._emit(
+                "alert_withdrawn",
+                start,
+                {
+                    "alert": "interruption",
+                    "agent_start": round(start, 3),
+                    "agent_end": round(end, 3),
+                    "quote": self._scrub(join_words(words, language)),
+                    "reason": reason,
+                },
+            )
+
+    def _interruption_candidate(self, utt: Utterance) -> bool:
+        """Whether agent utterance ``utt`` may be an interruption that only its words can still
+        settle: long enough to take the floor and over customer speech that started before it
+        by more than ``simultaneous_start_s``, for ``min_overlap_s`` or more. Its transcription
+        goes to the head of the line, so the alert is not held up behind other calls' backlog
+        (such utterances are few: a call cannot take the line by them)."""
+        if self.mixed or utt.role != "agent":
+            return False
+        rubric = self._rubric()
+        practice = rubric.practices.get("let_finish")
+        if practice is None or not practice.enabled:
+            return False
+        rules = FloorRules.of(rubric, practice)
+        if utt.end - utt.start < rules.backchannel_max_s:
+            return False
+        segments, _ = self._live_segments(utt.start - self.options.max_utterance_s)
+        for s in segments:
+            if s.channel != 1 or utt.start - s.start <= rules.simultaneous_start_s:
+                continue
+            if min(s.end, utt.end) - max(s.start, utt.start) >= rules.min_overlap_s:
+                return True
+        return False
+
+    def _customer_track(self) -> str | None:
+        return next((tr.name for tr in self.tracks.values() if tr.role == "customer"), None)
+
+    def _live_segments(self, horizon: float) -> tuple[list[SpeechSegment], dict[str, float | None]]:
+        """The speech of both tracks since ``horizon`` as segments (``channel_0`` agent,
+        ``channel_1`` customer): closed utterances, and per track the span in progress up to
+        the track's end so far; and per track where its span in progress starts (``None``: not
+        talking). The start of a span in progress is final (the VAD's padding rule, clipped at
+        the previous span), only its end grows."""
+        segments = [
+            SpeechSegment(u.start, u.end, f"channel_{u.channel}", u.channel)
+            for u in self.utterances
+            if u.end > horizon
+        ]
+        open_from: dict[str, float | None] = {}
+        for tr in self.tracks.values():
+            start = tr.vad.open_start()
+            open_from[tr.name] = start
+            end = tr.vad.open_end(tr.seconds)
+            if start is not None and end > start:
+                segments.append(SpeechSegment(start, end, f"channel_{tr.channel}", tr.channel))
+        return sorted(segments, key=lambda s: (s.start, s.end)), open_from
+
+    def _settled(
+        self, agent: Track, event: Interruption, open_from: dict[str, float | None]
+    ) -> bool:
+        """Whether the agent's stretch of ``event`` is over (no speech in progress continues
+        it) and every utterance in it is transcribed."""
+        stretch = event.stretch
+        start = open_from.get(agent.name)
+        if start is not None and start <= stretch.end + 1e-6:
+            return False
+        return all(
+            u.done
+            for u in self.utterances
+            if u.track == agent.name and u.start < stretch.end and u.end > stretch.start
+        )
+
+
+def stretch_end(segments: Sequence[SpeechSegment], speaker: str, start: float) -> float:
+    """End of ``speaker``'s stretch that starts at ``start``: their segments (sorted by start)
+    from there on, joined while they touch or overlap (``monitor.floor.stretches``, join gap 0)."""
+    end = start
+    for s in segments:
+        if s.speaker != speaker or s.end <= end:
+            continue
+        if s.start > end + 1e-9 and end > start:
+            break
+        if s.start <= end + 1e-9 or s.start == start:
+            end = max(end, s.end)
+    return end
