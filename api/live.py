@@ -36,12 +36,14 @@ import binascii
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -61,8 +63,11 @@ from calmline.api.auth import (
     ws_key,
     ws_principal,
 )
+from calmline.api.livebus import open_bus
+from calmline.api.livereplicas import RemoteCalls
 from calmline.monitor.audio import write_wav
 from calmline.monitor.store import Store
+from calmline.pipelines.jobs import analyze_params
 from calmline.pipelines.streaming import (
     EVENT_TYPES,
     CallMeta,
@@ -87,6 +92,8 @@ MAX_ERRORS = 50
 SUBSCRIBER_QUEUE = 2000
 """Events held for a slow subscriber; beyond it the oldest are dropped (it is told how many)."""
 KEEPALIVE_S = 15.0
+HEARTBEAT = "replica"
+"""Type of a replica's heartbeat on the bus (the calls it holds); never sent to subscribers."""
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -197,7 +204,11 @@ class LiveHub:
     """The server's live calls and feed subscribers.
 
     Sessions emit events from their own threads; the hub hands them to the event loop, which
-    fans them out to subscriber queues.
+    fans them out to subscriber queues, and to the bus (``calmline.api.livebus``), which takes
+    them to the other replicas. Their events come back from the bus into the same fan-out, and
+    the hub keeps those calls' state from them (``calmline.api.livereplicas``), so every
+    replica lists and shows every call; a call's audio and session stay on the replica that
+    holds its socket.
     """
 
     def __init__(self, app: FastAPI, loop: asyncio.AbstractEventLoop) -> None:
@@ -217,15 +228,57 @@ class LiveHub:
         self.subscribers: set[Subscriber] = set()
         self._lock = asyncio.Lock()
         self.alerts = AlertKeeper(self.store, app.state.settings.alerts)
+        self.bus = open_bus(live.bus, app.state.settings.storage.resolved_database_url())
+        self.remote = RemoteCalls(live.replica_timeout_s)
+        """Calls live on other replicas."""
+        self._publishing = threading.Lock()
+        self.heartbeat_s = live.heartbeat_s
 
     # events
 
-    def publish(self, event: LiveEvent) -> None:
+    def publish(self, event: LiveEvent, source: str | None = None) -> None:
         """Thread-safe: called by sessions from any thread. Alerts are stored (and marked with
-        their ``alert_id``) before any subscriber sees them (``calmline.api.alerts``)."""
-        data = self.alerts.handle(event.to_dict())
-        with suppress(RuntimeError):  # a closed loop: the server is going down
-            self.loop.call_soon_threadsafe(self._fan_out, data)
+        their ``alert_id``) before any subscriber sees them (``calmline.api.alerts``); the
+        replica that holds the call stores them, the others get them marked.
+        ``call_started`` gains the call's ``source`` (what other replicas list)."""
+        data = event.to_dict()
+        if data["type"] == "call_started" and source is not None:
+            data["data"] = {**data["data"], "source": source}
+        data = self.alerts.handle(data)
+        with self._publishing:  # this replica's feeds and the others' get one order
+            with suppress(RuntimeError):  # a closed loop: the server is going down
+                self.loop.call_soon_threadsafe(self._fan_out, data)
+            self.bus.publish(data)
+
+    def receive(self, event: dict[str, Any], replica: str) -> None:
+        """Thread-safe: called by the bus with another replica's event."""
+        with suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._remote_event, event, replica)
+
+    def _remote_event(self, event: dict[str, Any], replica: str) -> None:
+        if event.get("type") == HEARTBEAT:
+            self.remote.heartbeat(replica, event.get("calls"), self.calls)
+            return
+        if event.get("call_id") not in self.calls:
+            self.remote.event(event, replica)
+        self._fan_out(event)
+
+    async def beat(self) -> None:
+        """Every ``live.heartbeat_s``: tell the other replicas which calls this one holds (a
+        replica that started late learns them so), and drop their calls gone quiet."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            try:
+                if self.bus.remote:
+                    calls = list(self.calls.values())
+                    summaries = await to_thread.run_sync(
+                        lambda calls=calls: [self.call_summary(c) for c in calls]
+                    )
+                    self.bus.publish({"type": HEARTBEAT, "calls": summaries})
+                for lost in self.remote.expire():
+                    self._fan_out(lost)
+            except Exception:
+                logger.exception("live heartbeat failed")
 
     def _fan_out(self, data: dict[str, Any]) -> None:
         for sub in list(self.subscribers):
@@ -245,21 +298,38 @@ class LiveHub:
 
     def snapshot(self, principal: Principal, call_id: str | None) -> dict[str, Any]:
         if call_id is not None:
-            call = self.calls.get(call_id)
-            visible = call is not None and principal.can_see_agent(call.session.agent_id)
+            agent_id = self.agent_of(call_id)
+            visible = agent_id is not None and principal.can_see_agent(agent_id)
             return {
                 "type": "snapshot",
                 "call_id": call_id,
-                "call": self.call_detail(call) if visible else None,
+                "call": self.detail(call_id) if visible else None,
             }
         return {"type": "snapshot", "calls": self.list_calls(principal)}
 
     def list_calls(self, principal: Principal) -> list[dict[str, Any]]:
-        return [
+        """Every replica's calls that ``principal`` may see."""
+        local = [
             self.call_summary(c)
-            for c in self.calls.values()
+            for c in list(self.calls.values())
             if principal.can_see_agent(c.session.agent_id)
         ]
+        remote = [
+            dict(rc.summary)
+            for rc in self.remote.calls()
+            if rc.agent_id is not None and principal.can_see_agent(rc.agent_id)
+        ]
+        return local + remote
+
+    def agent_of(self, call_id: str) -> str | None:
+        """The agent of a call live on any replica, ``None`` when it is not live."""
+        call = self.calls.get(call_id)
+        return call.session.agent_id if call is not None else self.remote.agent_of(call_id)
+
+    def detail(self, call_id: str) -> dict[str, Any] | None:
+        """A call live on any replica with its transcript so far, ``None`` when it is not."""
+        call = self.calls.get(call_id)
+        return self.call_detail(call) if call is not None else self.remote.detail(call_id)
 
     def call_summary(self, call: LiveCall) -> dict[str, Any]:
         s = call.session
@@ -275,6 +345,7 @@ class LiveHub:
             "metrics": metrics,
             "alerts": metrics["alerts"],
             "ending": call.finishing,
+            "replica": self.bus.replica_id,
         }
 
     def call_detail(self, call: LiveCall) -> dict[str, Any]:
@@ -286,9 +357,8 @@ class LiveHub:
         self, meta: CallMeta, source: str, principal: Principal, started_at: datetime | None
     ) -> LiveCall:
         async with self._lock:
-            if meta.call_id in self.calls or await to_thread.run_sync(
-                self.store.call_exists, meta.call_id
-            ):
+            live_here_or_there = meta.call_id in self.calls or meta.call_id in self.remote
+            if live_here_or_there or await to_thread.run_sync(self.store.call_exists, meta.call_id):
                 raise _Error(f"call {meta.call_id!r} exists already; send another call_id")
             if self.max_calls and len(self.calls) >= self.max_calls:
                 logger.warning(
@@ -301,7 +371,9 @@ class LiveHub:
                     code=1013,
                 )
             session = await to_thread.run_sync(
-                lambda: self.pipeline.open_session(meta, on_event=self.publish)
+                lambda: self.pipeline.open_session(
+                    meta, on_event=partial(self.publish, source=source)
+                )
             )
             call = LiveCall(
                 session=session,
@@ -364,10 +436,18 @@ class LiveHub:
         )
         self.store.save_report(call_id, report, incomplete=report.incomplete)
         jobs = getattr(self.app.state, "jobs", None)
-        if jobs is not None:
-            jobs.tell(call_id, report)  # metrics, webhooks: as for an upload
+        post_call = self.app.state.settings.live.post_call_batch and jobs is not None
+        request = session.post_call_request() if post_call and jobs.workers else None
+        post_job = None
+        if request is not None:
+            # the whole recording through the batch pipeline; its report replaces this one
+            post_job = self.store.add_job(call_id, "analyze", analyze_params(request))
+            jobs.notify()
+        elif jobs is not None:
+            # metrics, webhooks: as for an upload
+            jobs.announce(call_id, session.agent_id, report, key=f"live:{call_id}")
         report_url = f"/api/v1/calls/{call_id}/report"
-        session.announce_end({"report_url": report_url})
+        session.announce_end({"report_url": report_url, "post_call_job": post_job})
         sc = report.scorecard
         logger.info(
             "live call %s ended after %.1f s%s",
@@ -379,6 +459,7 @@ class LiveHub:
             "call_id": call_id,
             "stored": True,
             "report_url": report_url,
+            "post_call_job": post_job,
             "duration": report.metrics.duration,
             "incomplete": report.incomplete,
             "overall": sc.overall if sc else None,
@@ -400,13 +481,19 @@ def mount(app: FastAPI) -> None:
     async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
         async with inner(a) as state:
             hub = LiveHub(a, asyncio.get_running_loop())
+            await to_thread.run_sync(hub.bus.start, hub.receive)
+            beat = asyncio.create_task(hub.beat())
             a.state.live = hub
+            if getattr(a.state, "metrics", None) is not None:
+                a.state.metrics.watch_live(hub.pipeline.stats)
             if a.state.settings.server.load_models:
                 await to_thread.run_sync(hub.pipeline.warm_up)
             try:
                 yield state
             finally:
-                await hub.shutdown()
+                await hub.shutdown()  # the calls' ends go out on the bus before it closes
+                beat.cancel()
+                await to_thread.run_sync(hub.bus.close)
 
     app.router.lifespan_context = lifespan
 
@@ -782,8 +869,8 @@ def _types(types: str | None) -> frozenset[str] | None:
 def _check_call(request_or_ws: Any, hub: LiveHub, principal: Principal, call_id: str | None):
     if call_id is None:
         return
-    call = hub.calls.get(call_id)
-    if call is not None and not principal.can_see_agent(call.session.agent_id):
+    agent_id = hub.agent_of(call_id)
+    if agent_id is not None and not principal.can_see_agent(agent_id):
         raise refuse(request_or_ws, principal, "see another agent's calls")
 
 
@@ -801,12 +888,12 @@ def live_call(
 ) -> dict[str, Any]:
     """One call in progress with its transcript so far."""
     hub = _hub(request.app)
-    call = hub.calls.get(call_id)
-    if call is None:
+    detail = hub.detail(call_id)
+    if detail is None:
         raise HTTPException(404, f"call {call_id!r} is not live")
-    if not principal.can_see_agent(call.session.agent_id):
+    if not principal.can_see_agent(detail["agent_id"]):
         raise refuse(request, principal, "see another agent's calls")
-    return hub.call_detail(call)
+    return detail
 
 
 @router.get("/events")
@@ -883,8 +970,8 @@ async def live_feed(ws: WebSocket) -> None:
         await ws.close(1013, "live calls are not available")
         return
     if call_id is not None:
-        call = hub.calls.get(call_id)
-        if call is not None and not principal.can_see_agent(call.session.agent_id):
+        agent_id = hub.agent_of(call_id)
+        if agent_id is not None and not principal.can_see_agent(agent_id):
             await ws.close(4403, "agent keys may only follow their own calls")
             return
     await ws.accept()

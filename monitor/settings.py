@@ -68,6 +68,22 @@ class VadSettings(BaseModel):
     channels_speech_pad_ms: int = Field(
         30, ge=0, description="Stereo calls: padding on each side of speech (ms)."
     )
+    # Silero's probability lags a talker's onset after silence (up to 0.5 s after a gated,
+    # digitally silent line): a span's start moves back over the frames right before it where
+    # the channel's own level is over its noise floor (calmline.monitor.crosstalk.refine_onsets,
+    # where the figures that chose these are).
+    channels_onset_shift_ms: int = Field(
+        500,
+        ge=0,
+        description="Stereo calls: most a speech span's start moves back to the channel's own "
+        "level rise (ms); 0 turns it off.",
+    )
+    channels_onset_margin_db: float = Field(
+        6.0,
+        ge=0,
+        description="Stereo calls: level over the channel's noise floor that counts as its "
+        "talker's onset (dB).",
+    )
 
 
 class CrosstalkSettings(BaseModel):
@@ -147,6 +163,26 @@ class StorageSettings(BaseModel):
         "postgresql+psycopg://user:pass@host/db.",
     )
     audio_dir: str | None = Field(None, description="Stored call audio; default <data_dir>/audio.")
+    audio_url: str | None = Field(
+        None,
+        description="Where uploaded call audio is stored: a folder, or an fsspec URL every "
+        "worker can read (file:///mnt/shared/audio, s3://bucket/calls with the `s3` extra); "
+        "default the audio_dir folder.",
+    )
+    audio_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='fsspec options of audio_url, e.g. {"endpoint_url": "http://minio:9000"} '
+        "for an S3-compatible store.",
+    )
+
+    @field_validator("audio_url")
+    @classmethod
+    def _known_audio_url(cls, v: str | None) -> str | None:
+        if v and "://" in v:
+            from calmline.monitor.audiostore import check_audio_url
+
+            check_audio_url(v)
+        return v
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -190,6 +226,42 @@ class JobSettings(BaseModel):
     workers: int = Field(1, ge=0, description="Analysis workers in the server; 0 = no worker.")
     max_attempts: int = Field(3, ge=1, description="Tries before a job stays failed.")
     poll_s: float = Field(0.5, gt=0, description="How often idle workers look for queued jobs (s).")
+    lease_s: float = Field(
+        60.0,
+        ge=1.0,
+        description="How long a worker holds a claimed job without renewing it (s); renewed "
+        "every third of it. A job is taken over by another worker or server only when its "
+        "lease has expired (its owner died or lost the database for that long).",
+    )
+
+
+class ExecutorSettings(BaseModel):
+    """Where analyses run (``calmline.pipelines.executor``): in the server's process, or on Ray
+    actors across a cluster (``docs/scale.md``)."""
+
+    kind: Literal["inprocess", "ray"] = Field(
+        "inprocess",
+        description="inprocess: the server's own models, jobs.workers calls at once. ray: a "
+        "pool of Ray actors that each load the models (install calmline[ray]); the server then "
+        "runs one job at a time per actor (jobs.workers = 0 still means none).",
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster to join, HOST:PORT of the head (`ray start --head`) or auto; "
+        "unset: a one-machine Ray started by the server.",
+    )
+    actors: int = Field(
+        0, ge=0, description="Ray actors; 0 = as many as the cluster's CPUs (or GPUs) hold now."
+    )
+    cpus_per_actor: float = Field(
+        1.0, gt=0, description="CPU cores Ray reserves for each actor (Whisper's threads)."
+    )
+    num_gpus: float = Field(
+        0.0,
+        ge=0,
+        description="GPUs per actor: 0 = CPU actors; 1 (or 0.5 to share a GPU between two) "
+        "when the cluster has GPU nodes.",
+    )
 
 
 LIVE_CALLS_PER_CORE = 2
@@ -244,6 +316,54 @@ class LiveSettings(BaseModel):
         description="An utterance is cut and transcribed after this long even if the speaker "
         "goes on (s).",
     )
+    max_asr_lag_s: float = Field(
+        8.0,
+        ge=0,
+        le=600,
+        description="Most the live transcription may fall behind (s, from the end of an "
+        "utterance to its words). While it is further behind, a call that starts gets its "
+        "alerts by sound live (interruption, long silence) and its transcript after hang-up "
+        "(the batch pipeline), shown as transcript: after_call on the dashboard and counted in "
+        "/metrics, instead of queueing without bound. 0 = never.",
+    )
+    post_call_batch: bool = Field(
+        True,
+        description="At hang-up, queue the recorded call for the batch pipeline (one analysis "
+        "job) so the stored report is made from the whole call, not from the live transcript's "
+        "short windows; the live report is stored meanwhile and replaced when the job is done. "
+        "Needs an analysis worker (jobs.workers > 0); calls of one mixed track and calls that "
+        "ended early (incomplete) keep the live report.",
+    )
+    bus: Literal["auto", "local", "postgres"] = Field(
+        "auto",
+        description="How live events reach the other API replicas' feeds: postgres (NOTIFY/LISTEN "
+        "on storage.database_url), local (one server), or auto (postgres when the store is).",
+    )
+    heartbeat_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="How often a replica tells the others which live calls it holds (s); a "
+        "replica that starts late learns the calls in progress from it.",
+    )
+    replica_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Another replica's live call that no event or heartbeat has mentioned for this "
+        "long (that replica stopped) is dropped from the list and its feed gets call_ended with "
+        "lost: true (s).",
+    )
+
+    @model_validator(mode="after")
+    def _timeout_after_heartbeats(self) -> LiveSettings:
+        if self.replica_timeout_s < 2 * self.heartbeat_s:
+            raise ValueError(
+                f"live.replica_timeout_s ({self.replica_timeout_s:g}) must be at least two "
+                f"heartbeats (live.heartbeat_s = {self.heartbeat_s:g}): a call would be dropped "
+                "between two heartbeats that list it"
+            )
+        return self
 
 
 class WatchSettings(BaseModel):
@@ -284,7 +404,12 @@ class WebhookSettings(BaseModel):
         default_factory=lambda: ["call.scored", "finding.critical"],
         description="Events that are sent.",
     )
-    max_attempts: int = Field(5, ge=1, description="Delivery tries per event.")
+    max_attempts: int = Field(
+        10,
+        ge=1,
+        description="Delivery tries per event; with the backoff doubling from backoff_s (each "
+        "wait at most 5 minutes), 10 tries span about 8.5 minutes of a receiver being down.",
+    )
     timeout_s: float = Field(5.0, gt=0, description="Per-try HTTP timeout (s).")
     backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles each try (s).")
     allow_hosts: list[str] = Field(
@@ -444,6 +569,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     server: ServerSettings = ServerSettings()
     jobs: JobSettings = JobSettings()
+    executor: ExecutorSettings = ExecutorSettings()
     watch: WatchSettings = WatchSettings()
     live: LiveSettings = LiveSettings()
     privacy: PrivacySettings = PrivacySettings()

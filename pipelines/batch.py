@@ -26,7 +26,7 @@ import numpy as np
 
 from calmline.models.base import VoiceActivityDetector
 from calmline.monitor.audio import LoadOptions, load_audio
-from calmline.monitor.errors import ChannelMapError
+from calmline.monitor.errors import AudioDecodeError, AudioMissingError, ChannelMapError
 from calmline.monitor.measure import MeasureOptions, measure, overlaps
 from calmline.monitor.redact import redact_report
 from calmline.monitor.roles import RoleOptions, roles_from_channels, roles_from_cues
@@ -95,6 +95,7 @@ class BatchPipeline:
         self.settings = settings
         self.models = models or ModelManager(settings)
         self._rubrics: dict[str, Rubric] = {}
+        self._audio_store = None
 
     def analyze(
         self,
@@ -102,12 +103,38 @@ class BatchPipeline:
         request: AnalyzeRequest | None = None,
         hook: Hook | Callable[..., None] | None = None,
     ) -> CallReport:
-        """Analyse one call file. Raises the typed errors of ``load_audio`` for bad input."""
+        """Analyse one call file (a local path or an audio-store URI). Raises the typed errors
+        of ``load_audio`` for bad input."""
         hook = hook or _no_hook
         timings: dict[str, float] = {}
         with _stage("decode", hook, timings):
-            audio = load_audio(path, LoadOptions(max_duration_s=self.settings.audio.max_duration_s))
+            audio = self.load(path)
         return self.analyze_audio(audio, request, hook, timings)
+
+    def load(self, source: str | os.PathLike[str]) -> Audio:
+        """Decode a call from a local path or an audio-store URI (``s3://…``, ``file://…``).
+
+        A worker may run on another machine than the API that stored the upload, so the URI is
+        read through the audio store (:mod:`calmline.monitor.audiostore`; a remote file is
+        downloaded to a temporary file for the decoder). Errors and ``info.path`` name
+        ``source``, never the download.
+        """
+        options = LoadOptions(max_duration_s=self.settings.audio.max_duration_s)
+        name = os.fspath(source)
+        if "://" not in name:
+            return load_audio(name, options)
+        from calmline.monitor.audiostore import audio_store_from_settings
+
+        if self._audio_store is None:
+            self._audio_store = audio_store_from_settings(self.settings)
+        try:
+            with self._audio_store.local_path(name) as local:
+                audio = load_audio(local, options)
+        except AudioDecodeError as e:
+            raise type(e)(name, e.reason) from e
+        except FileNotFoundError as e:
+            raise AudioMissingError(name, "no such stored audio") from e
+        return replace(audio, info=replace(audio.info, path=name))
 
     def analyze_audio(
         self,
@@ -148,8 +175,11 @@ class BatchPipeline:
             spans_by_channel: dict[int | None, list[tuple[float, float]]] = {}
             speaker_count: SpeakerCount | None = None
             if backend == "channels":
-                spans_by_channel.update(channel_speech(audio.samples, vad, s))
-                for channel, spans in spans_by_channel.items():
+                # Whisper hears the VAD's spans (with its own context around them); the
+                # segments start where each talker's level rose (channel_speech_spans)
+                heard, spoken = channel_speech_spans(audio.samples, vad, s)
+                spans_by_channel.update(heard)
+                for channel, spans in spoken.items():
                     speaker = f"channel_{channel}"
                     segments += [SpeechSegment(a, b, speaker, channel) for a, b in spans]
                 segments.sort(key=lambda x: (x.start, x.end))
@@ -348,14 +378,29 @@ class BatchPipeline:
 def channel_speech(
     samples: np.ndarray, vad: VoiceActivityDetector, settings: Settings
 ) -> dict[int, list[tuple[float, float]]]:
-    """Speech spans of each channel of a stereo call, each channel's own talker only.
+    """Speech spans of each channel of a stereo call, each channel's own talker only: who
+    spoke when (the call's segments; :func:`channel_speech_spans`)."""
+    return channel_speech_spans(samples, vad, settings)[1]
+
+
+def channel_speech_spans(
+    samples: np.ndarray, vad: VoiceActivityDetector, settings: Settings
+) -> tuple[dict[int, list[tuple[float, float]]], dict[int, list[tuple[float, float]]]]:
+    """(heard, spoken): the speech spans of each channel of a stereo call, each channel's own
+    talker only, as Whisper is to hear them and as the call's segments.
 
     Silero's probabilities per channel, with the frames where a channel only carries the
     other party (crosstalk, echo: :mod:`calmline.monitor.crosstalk`) set to 0, made into spans
-    with the stereo VAD settings (``vad.channels_*``, tuned on real 8 kHz calls).
+    with the stereo VAD settings (``vad.channels_*``, tuned on real 8 kHz calls): ``heard``.
+    ``spoken`` is the same spans with each start moved back to where the channel's own level
+    rose (``refine_onsets``: Silero is late on onsets after silence), what the overlap and
+    interruption rules read. Whisper hears ``heard`` with ``asr.context_pad_s`` (0.4 s) of
+    signal around each span, which covers the onset already; moving its chunks' edges only
+    reshuffles its windows (fed the moved spans, Whisper got 7 more of the 361 words of the six
+    Harper Valley agent channels wrong: ``bench/README.md``).
     """
     from calmline.models.vad_silero import VadOptions, spans_from_probabilities
-    from calmline.monitor.crosstalk import CrosstalkOptions, own_speech_probabilities
+    from calmline.monitor.crosstalk import CrosstalkOptions, own_speech, refine_onsets
 
     v, x = settings.vad, settings.crosstalk
     options = VadOptions(
@@ -365,20 +410,33 @@ def channel_speech(
         speech_pad_ms=v.channels_speech_pad_ms,
     )
     probs = [vad.speech_probabilities(samples[c]) for c in range(samples.shape[0])]
-    if len(probs) == 2:
-        probs = own_speech_probabilities(
-            samples,
-            probs,
-            CrosstalkOptions(
-                enabled=x.enabled,
-                min_correlation=x.min_correlation,
-                min_level_gap_db=x.min_level_gap_db,
-                max_lag_ms=x.max_lag_ms,
-                floor_margin_db=x.floor_margin_db,
-            ),
-        )
     duration = samples.shape[1] / SAMPLE_RATE
-    return {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
+    if len(probs) != 2:
+        heard = {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
+        return heard, heard
+    probs, ev, copy = own_speech(
+        samples,
+        probs,
+        CrosstalkOptions(
+            enabled=x.enabled,
+            min_correlation=x.min_correlation,
+            min_level_gap_db=x.min_level_gap_db,
+            max_lag_ms=x.max_lag_ms,
+            floor_margin_db=x.floor_margin_db,
+        ),
+    )
+    heard = {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
+    spoken = {
+        c: refine_onsets(
+            spans,
+            ev.level_db[c],
+            copy[c],
+            v.channels_onset_shift_ms / 1000,
+            v.channels_onset_margin_db,
+        )
+        for c, spans in heard.items()
+    }
+    return heard, spoken
 
 
 @contextmanager

@@ -58,8 +58,14 @@ CALLS = {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, cache_dir):
     data = tmp_path_factory.mktemp("live")
-    # six calls at once, sent faster than real time: more than live.max_calls' default on 2 cores
-    env = {"CALMLINE_LIVE__MAX_CALLS": "8"}
+    # six calls at once, sent faster than real time: more than live.max_calls' default on 2 cores;
+    # the live reports themselves are compared with batch, so none is replaced after hang-up
+    # (and none degraded: the test is of the live path past its capacity)
+    env = {
+        "CALMLINE_LIVE__MAX_CALLS": "8",
+        "CALMLINE_LIVE__POST_CALL_BATCH": "false",
+        "CALMLINE_LIVE__MAX_ASR_LAG_S": "0",
+    }
     with CalmlineServer(data / "data", cache_dir, env=env) as srv:
         yield srv
 
@@ -185,10 +191,15 @@ def test_streamed_call_agrees_with_batch(server, keys, live, analyzed, call_id):
     assert report["language"] == facts["language"]
     assert report["incomplete"] is False
     assert report["audio"]["duration"] == pytest.approx(expected.audio.duration, abs=0.05)
-    if call_id != "tw-zh":  # the same bytes as the file: the same speech spans
-        assert [(s["start"], s["end"], s["channel"]) for s in report["segments"]] == [
-            (s.start, s.end, s.channel) for s in expected.segments
-        ]
+    if call_id != "tw-zh":  # the same bytes as the file: the same speech spans, except that
+        # the batch moves each onset back to the channel's own level rise (vad.channels_onset_*),
+        # which the live span engine does not do yet: a live start is never earlier, and later
+        # by at most that shift
+        live_spans = [(s["start"], s["end"], s["channel"]) for s in report["segments"]]
+        batch_spans = [(s.start, s.end, s.channel) for s in expected.segments]
+        assert [(e, c) for _, e, c in live_spans] == [(e, c) for _, e, c in batch_spans]
+        for (live_start, _, _), (batch_start, _, _) in zip(live_spans, batch_spans, strict=True):
+            assert batch_start - 1e-3 <= live_start <= batch_start + 0.5
     a = assert_agrees(report, report_to_dict(expected), call_id)
     kinds = {k for _, k, _ in a["matched"]}
     assert "interruption" in kinds
