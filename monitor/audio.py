@@ -261,15 +261,11 @@ class _Collector(_Counter):
         self._spool, self._chunks, self._result = None, [], None
 
 
-def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) -> AudioInfo:
-    """Open, check and decode ``path`` into ``sink``; the checks of :func:`load_audio`."""
-    name = os.fspath(path)
-    size, head = _read_head(name)
-
+def _open_container(name: str, head: bytes) -> av.container.InputContainer:
+    """Open ``name`` for reading; a file that cannot be opened raises the error that says why
+    (missing, unreadable, a known format cut short or damaged, not audio)."""
     try:
-        container = av.open(
-            name, mode="r", metadata_errors="ignore", options=_demuxer_options(head)
-        )
+        return av.open(name, mode="r", metadata_errors="ignore", options=_demuxer_options(head))
     except FileNotFoundError as e:  # removed since _read_head looked
         raise AudioMissingError(name, "file not found") from e
     except PermissionError as e:
@@ -286,7 +282,13 @@ def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) ->
     except OSError as e:
         raise AudioDecodeError(name, f"cannot read the file ({e})") from e
 
-    with container:
+
+def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) -> AudioInfo:
+    """Open, check and decode ``path`` into ``sink``; the checks of :func:`load_audio`."""
+    name = os.fspath(path)
+    size, head = _read_head(name)
+
+    with _open_container(name, head) as container:
         fmt = container.format.name if container.format else "unknown"
         if not container.streams.audio:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"

@@ -26,16 +26,13 @@ from calmline.monitor.audio import (
     LoadOptions,
     _check_complete,
     _declared_duration,
-    _demuxer_options,
     _ffmpeg_reason,
+    _open_container,
     _read_head,
-    _sniff,
     _source_rate,
 )
 from calmline.monitor.errors import (
     AudioCorruptError,
-    AudioDecodeError,
-    AudioMissingError,
     AudioTooLongError,
     AudioZeroLengthError,
     NotAudioError,
@@ -56,27 +53,7 @@ def inspect_audio(path: str | os.PathLike[str], options: LoadOptions | None = No
     options = options or LoadOptions()
     name = os.fspath(path)
     size, head = _read_head(name)
-    try:
-        container = av.open(
-            name, mode="r", metadata_errors="ignore", options=_demuxer_options(head)
-        )
-    except FileNotFoundError as e:
-        raise AudioMissingError(name, "file not found") from e
-    except PermissionError as e:
-        raise AudioDecodeError(name, "cannot read the file (permission denied)") from e
-    except av.error.FFmpegError as e:
-        kind = _sniff(head)
-        if kind is not None:
-            raise AudioCorruptError(
-                name,
-                f"truncated or damaged: the file starts as {kind} but cannot be opened "
-                f"({_ffmpeg_reason(e)})",
-            ) from e
-        raise NotAudioError(name, f"not a recognised audio format ({_ffmpeg_reason(e)})") from e
-    except OSError as e:
-        raise AudioDecodeError(name, f"cannot read the file ({e})") from e
-
-    with container:
+    with _open_container(name, head) as container:
         fmt = container.format.name if container.format else "unknown"
         if not container.streams.audio:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
