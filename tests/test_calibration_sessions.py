@@ -10,13 +10,17 @@ methods on SQLite and PostgreSQL; and the calibration page in a headless Chromiu
 # ruff: noqa: F811  (the fixtures of tests/test_evaluations.py are imported by name)
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from calmline.api.calibration import WITHIN, cohen_kappa, fleiss_kappa, percent_agreement
 from tests.test_evaluations import (  # noqa: F401  (fixtures and helpers reused)
+    ARTIFACTS,
     CALL,
     Site,
     _audit,
+    _catalog,
     _findings,
     _shot,
     _signed_in,
@@ -188,6 +192,10 @@ def test_calibration_with_two_evaluators(panel):
     assert people[mei]["vs_evaluators"]["mean_abs_diff"] == pytest.approx(
         sum(mei_others) / len(mei_others), abs=0.01
     )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"calibration-agreement-{site.backend}.json").write_text(
+        json.dumps({"session": ag, "pooled": pooled}, ensure_ascii=False, indent=1), "utf-8"
+    )  # the figures, as evidence
     assert site.req("a1", "GET", "/api/v1/calibrations/agreement").status_code == 403
     assert site.req("a1", "GET", path).status_code == 403
 
@@ -278,7 +286,7 @@ def test_calibration_page_answer_close_and_agreement(panel, browser):
     path = f"/api/v1/calibrations/{cal['id']}"
     site.ok("qa2", "PUT", f"{path}/answer", json={"submit": True})
     errors: list[str] = []
-    context, page = _signed_in(browser, site, "qa", errors)
+    context, page = _signed_in(browser, site, "qa", errors, "zh-CN")  # a Chinese QA team
     try:
         page.goto(f"{site.server.base_url}/calibration/{cal['id']}")
         form = page.locator("[data-testid=calibration-answer]")
@@ -292,7 +300,10 @@ def test_calibration_page_answer_close_and_agreement(panel, browser):
         row = table.locator(f'tr[data-practice="{practice["practice"]}"]')
         diff = abs(12 - practice["score"])  # Mei kept the machine's score
         assert float(row.get_attribute("data-mad")) == pytest.approx(diff, abs=0.01)
-        _shot(page, "calibration-closed", page.locator("main"))
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        ui, main = _catalog(page), page.locator("main").inner_text()
+        assert ui["cal.answers"] in main and ui["cal.ev_diff"] in main and "null" not in main
+        _shot(page, f"calibration-closed-zh-{site.backend}", page.locator("main"))
     finally:
         context.close()
     seen = site.ok("qa", "GET", path)

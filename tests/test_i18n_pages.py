@@ -245,13 +245,13 @@ def test_pages_fit_a_phone(site, open_page, locale):
             )
 
 
-def test_calibration_and_trends_pages_in_chinese_fit_a_phone(site, open_page):
-    """With a Chinese locale the calibration and trends pages carry the catalog's Chinese
-    headings (nothing left in English) and, at 390 px, do not scroll sideways."""
-    page = open_page("zh-CN", PHONE)
-    sign_in(page, site, "qa_lead", "/review")
-    catalogs = page.evaluate("import('/static/i18n.js').then((m) => m.catalogs())")
-    zh, en = catalogs["ui"]["zh"], catalogs["ui"]["en"]
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_calibration_and_trends_pages_in_both_languages_fit_a_phone(site, open_page, locale):
+    """The calibration and trends pages carry the catalog's headings of the browser's language
+    (with a Chinese locale nothing is left in English) and, at 390 px, do not scroll sideways;
+    screenshots at both widths."""
+    lang = locale[:2]
+    other = "en" if lang == "zh" else "zh"
     pages = {
         "calibration": (
             "/calibration",
@@ -266,14 +266,22 @@ def test_calibration_and_trends_pages_in_chinese_fit_a_phone(site, open_page):
             ["trends.scores", "trends.rates", "trends.recurring", "trends.compare", "trends.teams"],
         ),
     }
-    for name, (path, ready, selector, keys) in pages.items():
-        page.goto(f"{site.url}{path}")
-        page.wait_for_selector(ready)
-        assert page.get_attribute("html", "lang") == "zh-CN"
-        headings = page.locator(selector).all_inner_texts()
-        for key in keys:
-            assert CJK.search(zh[key]) and zh[key] in headings, (name, key, headings)
-            assert en[key] not in headings, (name, key, headings)
-        layout = page.evaluate(OVERFLOW)
-        assert layout["scrollWidth"] <= PHONE["width"], (name, layout)
-        shot(page, f"i18n-{name}-zh-390")
+    for viewport in (PHONE, DESKTOP):
+        page = open_page(locale, viewport)
+        sign_in(page, site, "qa_lead", "/review")
+        catalogs = page.evaluate("import('/static/i18n.js').then((m) => m.catalogs())")
+        mine, theirs = catalogs["ui"][lang], catalogs["ui"][other]
+        for name, (path, ready, selector, keys) in pages.items():
+            page.goto(f"{site.url}{path}")
+            page.wait_for_selector(ready)
+            assert page.get_attribute("html", "lang") == {"zh": "zh-CN", "en": "en"}[lang]
+            headings = page.locator(selector).all_inner_texts()
+            for key in keys:
+                assert mine[key] in headings, (name, key, headings)
+                assert theirs[key] not in headings, (name, key, headings)
+                assert bool(CJK.search(mine[key])) == (lang == "zh"), (name, key)
+            layout = page.evaluate(OVERFLOW)
+            assert layout["scrollWidth"] <= viewport["width"], (name, layout)
+            if lang == "zh":
+                assert page.evaluate(ITALIC_CJK) == [], name
+            shot(page, f"i18n-{name}-{lang}-{viewport['width']}")

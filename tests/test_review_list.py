@@ -3,8 +3,9 @@ English, SQLite FTS5 trigram and PostgreSQL pg_trgm, with the scan for 1-2 chara
 review filters (finding kind, needs review, evaluated, disputed), and the page: sorting by a
 header click and a queued call turning into a scored one without a reload.
 
-Calls are scored from hand-made turns (no speech recognition), stored in a real server's SQLite
-database; every expectation is computed from the API's own items and reports, not written in.
+Calls are scored from hand-made turns (no speech recognition), stored in a real server's
+database (SQLite, then PostgreSQL); every expectation is computed from the API's own items and
+reports, not written in.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from calmline.monitor.store import SORT_KEYS, CallFilter, Store
 from tests.conftest import signed_in_page
 from tests.server import CalmlineServer
 from tests.test_applicability import COMPLAINT_ZH, ROUTINE_EN, one_voice, scored
+from tests.test_evaluations import Server
 from tests.test_stress import A, C, call
 
 CARD_ZH = [
@@ -71,10 +73,14 @@ def _fill(store: Store) -> None:
     store.create_call("queued-1", "a3", "upload")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory, cache_dir) -> Iterator[tuple[CalmlineServer, dict[str, str]]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request, tmp_path_factory, cache_dir) -> Iterator[tuple[CalmlineServer, dict[str, str]]]:
+    """A real server on SQLite (FTS5 trigram), then on PostgreSQL (pg_trgm)."""
     env = {"CALMLINE_SERVER__LOAD_MODELS": "false"}
-    server = CalmlineServer(tmp_path_factory.mktemp("review-list") / "data", cache_dir, env=env)
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:10]}")
+        env["CALMLINE_STORAGE__DATABASE_URL"] = url
+    server = Server(tmp_path_factory.mktemp("review-list") / "data", cache_dir, env=env)
     server.start()
     try:
         _fill(server.store)
@@ -184,6 +190,8 @@ def test_transcript_search_in_chinese_and_english(site, query, method):
     server, keys = site
     reports = _reports(server, keys["qa"])
     items, headers = _list(server, keys["qa"], q=query, sort="call_id")
+    if "CALMLINE_STORAGE__DATABASE_URL" in server.extra_env:  # PostgreSQL: its trigram index
+        method = {"fts5-trigram": "pg_trgm"}.get(method, method)
     assert headers["X-Calmline-Search"] == method
     assert [i["call_id"] for i in items] == _holding(reports, query.split())
     if query in ("银行卡", "冻结", "卡", "refund", "REFUND order"):

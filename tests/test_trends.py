@@ -206,6 +206,7 @@ def test_trends_page_and_agent_feedback_trend(seeded, browser):
         measured = {r[1] for r in TABLE if r[0] in ("t1", "t2") and r[3] != "insufficient"}
         assert page.locator("svg[data-testid=rate-chart] rect.tc-bar").count() == len(measured)
         page.locator("[data-testid=recurring] tr[data-kind=interruption]").wait_for()
+        page.locator("#team-panel:not([hidden])").wait_for()  # shown once the comparison is in
         rows = page.locator("[data-testid=compare] tbody tr")
         assert rows.count() == 2
         _shot(page, "trends-team", page.locator("main"))

@@ -3,7 +3,7 @@
 // agent's view on the feedback page (acknowledge, dispute an item). The API checks every rule.
 import { api, ApiError } from "./api.js";
 import { callLang, kindLabel, t, textLang, zhPunct } from "./i18n.js";
-import { badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
+import { append, badge, fmtDate, fmtTime, h, scoreEl } from "./util.js";
 
 export const REJECT_REASONS = Object.fromEntries(
   ["asr_error", "wrong_speaker", "not_applicable", "wrong_rule", "other"].map((k) => [k, t(`ev.reason.${k}`)]),
@@ -71,8 +71,17 @@ function option(value, label, selected) {
   return h("option", { value, selected: value === selected }, label);
 }
 
-function disputeList(ev) {
+/** The evaluation's disputes; each names the finding it is about (practice, kind, quote) when the
+ * evaluation holds it, else its key. */
+function disputeList(ev, names = {}, language = "en") {
   if (!ev || !ev.disputes.length) return null;
+  const items = new Map([...ev.findings, ...ev.missed].map((f) => [f.key, f]));
+  const about = (key) => {
+    const f = items.get(key);
+    if (!f) return key;
+    const lang = callLang(language);
+    return h("span", { class: "kind", lang, title: key }, `${names[f.practice] || f.practice} · ${kindLabel(f.kind, lang)}`);
+  };
   return h(
     "ul",
     { class: "ev-disputes", "data-testid": "disputes" },
@@ -81,7 +90,9 @@ function disputeList(ev) {
         "li",
         { "data-dispute": d.id, "data-state": d.status },
         badge(t(`dispute.${d.status}`), d.status === "open" ? "minor" : d.status === "overturned" ? "positive" : "info"),
-        ` ${d.item}: “${d.comment}”`,
+        " ",
+        about(d.item),
+        `${t("colon")}“${d.comment}”`,
         d.resolution_note ? h("span", { class: "small muted" }, ` — ${d.resolution_note}`) : null,
       ),
     ),
@@ -186,7 +197,8 @@ export function evaluationPanel({ me, call, report, ev, getTime }) {
     }
   };
 
-  panel.append(
+  append(
+    panel,
     h("h2", {}, t("ev.heading")),
     statusLine(ev),
     ev ? overallLine(ev) : null,
@@ -208,7 +220,7 @@ export function evaluationPanel({ me, call, report, ev, getTime }) {
         )
       : null,
     message,
-    disputeList(ev),
+    disputeList(ev, names, language),
   );
   return panel;
 }
@@ -284,7 +296,8 @@ export function agentEvaluation({ call, ev, report = null }) {
       }
     });
   const changed = ev.practices.filter((p) => p.overridden);
-  panel.append(
+  append(
+    panel,
     h("h2", {}, t("ev.heading")),
     statusLine(ev),
     overallLine(ev),
@@ -295,7 +308,7 @@ export function agentEvaluation({ call, ev, report = null }) {
     h("ul", { class: "ev-findings" }, judged.map((f) => item(f.key, f, f.verdict)), ev.missed.map((m) => item(m.key, m, "missed"))),
     ack,
     message,
-    disputeList(ev),
+    disputeList(ev, names, language),
   );
   return panel;
 }

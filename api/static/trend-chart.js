@@ -3,7 +3,7 @@
 // API's list of weeks (weeks without calls are in it, so gaps show as breaks in the lines).
 import { api } from "./api.js";
 import { kindLabel, LANG, t } from "./i18n.js";
-import { h, s } from "./util.js";
+import { append, h, s } from "./util.js";
 
 const W = 720;
 const H = 240;
@@ -193,7 +193,8 @@ export async function mountAgentTrend(after, agentId, names = {}) {
   }
   box.dataset.calls = trend.calls;
   const overallOnly = [trendSeries(trend, names)[0]];
-  box.append(
+  append(
+    box,
     h("p", { class: "small muted" }, t("fb.trend.summary", { n: trend.calls, since: trend.since.slice(0, 10), pct: pct(trend.deescalation_rate) })),
     scoreChart(trend.weeks, overallOnly, { title: t("fb.trend.chart") }),
     trend.recurring_findings.length

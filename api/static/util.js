@@ -28,6 +28,12 @@ export function h(tag, attrs, ...children) {
   return build(document.createElement(tag), attrs, children);
 }
 
+/** Append children to an existing element as h() does: null, undefined and false are left
+ * out (Element.append would write them as text), arrays are flattened. */
+export function append(el, ...children) {
+  return build(el, null, children);
+}
+
 /** An SVG element, same calling convention as h(). */
 export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
