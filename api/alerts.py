@@ -19,6 +19,11 @@ refresh of ``GET /api/v1/alerts``).
 Routes: ``GET /api/v1/alerts`` (every role; an agent key sees only its own calls' alerts) and
 ``POST /api/v1/alerts/{id}/ack`` (admin, supervisor, QA lead; recorded with who and when, and in
 the audit log).
+
+Withdrawals: an interruption told by sound (``live.acoustic_alerts``) that its words then show to
+be none is taken back by the live pipeline (``alert_withdrawn``); the stored alert keeps its place
+and is listed with ``withdrawn`` (reason, quote, when), and the event goes out with the ids it
+withdrew (``alert_ids``).
 """
 
 from __future__ import annotations
@@ -109,6 +114,8 @@ class AlertKeeper:
                     self._holds.pop(str(event.get("call_id")), None)
             elif kind in ALERT_KINDS:
                 return self._alert(event)
+            elif kind == "alert_withdrawn":
+                return self._withdrawn(event)
         except Exception:
             logger.exception("alert handling failed for %s", event.get("type"))
         return event
@@ -193,6 +200,29 @@ class AlertKeeper:
         self._prune()
         return {**event, "alert_id": row.id}
 
+    def _withdrawn(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An alert the live pipeline took back (its words showed no interruption): the stored
+        alert is marked withdrawn with the reason; the event goes out with ``alert_ids``."""
+        data = event.get("data") or {}
+        t = data.get("agent_start", event.get("t"))
+        if not isinstance(t, int | float):
+            return {**event, "alert_ids": []}
+        emitted = event.get("emitted_at")
+        at = datetime.fromtimestamp(emitted, UTC) if emitted else datetime.now(UTC)
+        withdrawal = {
+            "reason": data.get("reason"),
+            "quote": data.get("quote"),
+            "agent_end": data.get("agent_end"),
+            "at": at.isoformat(),
+        }
+        ids = self.store.withdraw_alerts(
+            str(event.get("call_id")),
+            str(data.get("alert") or "interruption"),
+            float(t),
+            withdrawal,
+        )
+        return {**event, "alert_ids": ids}
+
     def _prune(self) -> None:
         now = time.monotonic()
         if self._pruned_at and now - self._pruned_at < PRUNE_EVERY_S:
@@ -222,6 +252,8 @@ def _utc(t: datetime | None) -> str | None:
 def alert_dict(row: AlertRow, names: dict[str, str | None] | None = None) -> dict[str, Any]:
     """An alert as the API gives it (``type`` and ``data`` as in the live event)."""
     by = row.acknowledged_by
+    data = dict(row.data or {})
+    withdrawn = data.pop("withdrawn", None)
     return {
         "id": row.id,
         "call_id": row.call_id,
@@ -231,8 +263,9 @@ def alert_dict(row: AlertRow, names: dict[str, str | None] | None = None) -> dic
         "t": row.t,
         "seq": row.seq,
         "at": _utc(row.at),
-        "data": row.data or {},
+        "data": data,
         "quiet": row.quiet,
+        "withdrawn": withdrawn,
         "acknowledged_at": _utc(row.acknowledged_at),
         "acknowledged_by": by,
         "acknowledged_by_name": (names or {}).get(by) if by else None,

@@ -1637,6 +1637,30 @@ class Store:
                 s.execute(update(AlertRow).where(AlertRow.id.in_(ids)).values(quiet=reason))
             return ids
 
+    def withdraw_alerts(
+        self, call_id: str, kind: str, t: float, withdrawal: dict[str, Any]
+    ) -> list[int]:
+        """Mark the call's alerts of ``kind`` raised at call time ``t`` (to the millisecond) as
+        withdrawn by the live pipeline (``alert_withdrawn``: an interruption told by sound that
+        its words showed to be none): ``withdrawal`` (reason, quote, when) goes into the alert's
+        ``data`` under ``withdrawn``. Alerts withdrawn already are left alone. Returns the ids."""
+        with self.session() as s:
+            rows = s.execute(
+                select(AlertRow).where(
+                    AlertRow.call_id == call_id,
+                    AlertRow.kind == kind,
+                    AlertRow.t >= t - 0.0015,
+                    AlertRow.t <= t + 0.0015,
+                )
+            ).scalars()
+            ids = []
+            for row in rows:
+                if "withdrawn" in (row.data or {}):
+                    continue
+                row.data = {**(row.data or {}), "withdrawn": withdrawal}  # a new dict: JSON column
+                ids.append(row.id)
+            return ids
+
     def prune_alerts(self, before: datetime) -> int:
         """Delete alerts raised before ``before``; returns how many."""
         with self.session() as s:

@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from calmline.api.alerts import AlertKeeper
+from calmline.api.alerts import AlertKeeper, alert_dict
 from calmline.monitor.settings import ALERT_KINDS, AlertSettings
 from calmline.monitor.store import Store
-from tests.conftest import SAMPLES, signed_in_page
+from tests.conftest import DESKTOP, SAMPLES, SCREENSHOTS, signed_in_page
 from tests.live_client import read_wav, sse_events, stream_raw
 from tests.server import CalmlineServer
+from tests.test_i18n_pages import OVERFLOW, PHONE
 
 EXCERPT = (25.0, 52.5)
 """Of en_stereo_mulaw: the agent talks over the customer at 27.6 s (an interruption), says
@@ -107,6 +108,40 @@ def test_an_announced_hold_quiets_silence_alerts_until_the_agent_speaks_again(st
     assert row.quiet == "hold"
     assert len(store.alerts(call_id="c3")) == 1
     assert {before["alert_id"], louder["alert_id"], after["alert_id"]} <= listed
+
+
+def test_a_withdrawn_alert_is_marked_withdrawn_in_the_store_and_the_api(store):
+    keeper = AlertKeeper(store, AlertSettings())
+    by_sound = keeper.handle(
+        _event("interruption", 27.62, agent_start=27.62, overlap_s=0.9, basis="sound")
+    )
+    other = keeper.handle(_event("interruption", 31.0, agent_start=31.0, overlap_s=1.2))
+    elsewhere = keeper.handle(_event("interruption", 27.62, "c2", agent_start=27.62))
+    reason = "the agent's words are a backchannel"
+    gone = keeper.handle(
+        _event(
+            "alert_withdrawn",
+            27.62,
+            alert="interruption",
+            agent_start=27.62,
+            agent_end=28.4,
+            quote="uh-huh",
+            reason=reason,
+        )
+    )
+    assert gone["alert_ids"] == [by_sound["alert_id"]]  # the dashboard marks it live
+    rows = {a.id: a for a in store.alerts()}
+    assert set(rows) == {by_sound["alert_id"], other["alert_id"], elsewhere["alert_id"]}
+    shown = alert_dict(rows[by_sound["alert_id"]])
+    assert shown["withdrawn"]["reason"] == reason and shown["withdrawn"]["quote"] == "uh-huh"
+    assert datetime.fromisoformat(shown["withdrawn"]["at"]).tzinfo is not None
+    assert "withdrawn" not in shown["data"] and shown["data"]["basis"] == "sound"
+    assert alert_dict(rows[other["alert_id"]])["withdrawn"] is None
+    assert alert_dict(rows[elsewhere["alert_id"]])["withdrawn"] is None
+    # a second withdrawal of the same alert (another replica's copy) changes nothing
+    again = keeper.handle(_event("alert_withdrawn", 27.62, alert="interruption", agent_start=27.62))
+    assert again["alert_ids"] == []
+    assert alert_dict(store.get_alert(by_sound["alert_id"]))["withdrawn"]["reason"] == reason
 
 
 def test_alerts_are_kept_alerts_keep_hours(store):
@@ -258,7 +293,7 @@ def test_the_dashboard_lists_stored_alerts_after_a_reload_and_acknowledges_them(
         data={"agitation": 0.81, "threshold": 0.6, "anger_words": ["生气"]},
     )
     stored = _get(server, keys["qa"], "/api/v1/alerts")["items"]
-    open_ids = [a["id"] for a in stored if a["acknowledged_at"] is None]
+    open_ids = [a["id"] for a in stored if a["acknowledged_at"] is None and not a["withdrawn"]]
     assert open_ids
     errors: list[str] = []
     context, page = signed_in_page(browser, server.base_url, keys["supervisor"], errors)
@@ -283,3 +318,47 @@ def test_the_dashboard_lists_stored_alerts_after_a_reload_and_acknowledges_them(
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_a_withdrawn_alert_shows_withdrawn_on_the_dashboard_after_a_reload(live, browser):
+    server, keys = live["server"], live["keys"]
+    # the live pipeline's events, through the keeper, on the server's own database
+    keeper = AlertKeeper(server.store, AlertSettings())
+    raised = keeper.handle(
+        _event("interruption", 61.25, "al-3", agent_start=61.25, overlap_s=0.8, basis="sound")
+    )
+    reason = "the agent's words are a backchannel"
+    keeper.handle(
+        _event("alert_withdrawn", 61.25, "al-3", alert="interruption", agent_start=61.25,
+               agent_end=61.9, quote="嗯嗯", reason=reason)
+    )  # fmt: skip
+    (item,) = _get(server, keys["supervisor"], "/api/v1/alerts", call_id="al-3")["items"]
+    assert item["id"] == raised["alert_id"] and item["withdrawn"]["reason"] == reason
+    li = f"#alerts li[data-alert-id='{raised['alert_id']}']"
+    errors: list[str] = []
+    for viewport in (DESKTOP, PHONE):  # and the day's alerts fit a phone
+        context = browser.new_context(locale="zh-CN", viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{server.base_url}/signin")
+            page.fill("#key", keys["supervisor"])
+            page.click("#signin-form button[type=submit]")
+            page.wait_for_selector("[data-testid=whoami]")
+            for _ in range(2):  # the first load, then a reload
+                page.goto(f"{server.base_url}/dashboard")
+                page.wait_for_selector("#alerts[data-loaded]", state="attached")
+                assert page.get_attribute(li, "data-withdrawn") == "true"
+                note = page.inner_text(f"{li} [data-testid=withdrawn]")
+                assert note.startswith("已撤回：") and "附和" in note
+                assert page.locator(f"{li} [data-testid=ack]").count() == 0
+            layout = page.evaluate(OVERFLOW)
+            assert layout["scrollWidth"] <= viewport["width"], layout
+            page.screenshot(
+                path=str(SCREENSHOTS / f"dashboard-alerts-zh-{viewport['width']}.png"),
+                full_page=True,
+            )
+        finally:
+            context.close()
+    assert not errors, errors

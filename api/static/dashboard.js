@@ -6,6 +6,8 @@
 // lists today's on load, adds live ones (events with alert_id; alert_quiet ones the rules held
 // back are not alerts), and asks again every ALERTS_REFRESH_MS for acknowledgements made on other
 // screens and alerts silenced by a hold heard after them. Acknowledge: POST /api/v1/alerts/{id}/ack.
+// An alert the live pipeline withdraws (alert_withdrawn, with the stored alert_ids) is shown
+// withdrawn with the reason, live and after a reload (the stored alert's `withdrawn`).
 import { api, apiUrl, showError, startPage } from "./api.js";
 import { t } from "./i18n.js";
 import { badge, fmtTime, h, ROLE_LABEL } from "./util.js";
@@ -25,7 +27,13 @@ const ALERTS = {
   non_talk: [t("db.alert.non_talk"), "minor"],
 };
 const POSITIVE = { acknowledgement: t("db.alert.acknowledgement") };
-const CALL_TYPES = ["call_started", "metrics", "call_ended", ...Object.keys(ALERTS)];
+const CALL_TYPES = ["call_started", "metrics", "call_ended", "alert_withdrawn", ...Object.keys(ALERTS)];
+/** The live pipeline's reasons for withdrawing an alert (pipelines/live/floor.py), by message key. */
+const WITHDRAWN_REASONS = {
+  "no word was recognised in the agent's speech": "db.withdrawn.no_words",
+  "the agent's words are a backchannel": "db.withdrawn.backchannel",
+  "an overlap in a closing exchange (thanks and goodbyes)": "db.withdrawn.closing",
+};
 const KEEP_ENDED_MS = 10 * 60 * 1000;
 const MAX_ALERTS = 200;
 const ALERTS_REFRESH_MS = 30 * 1000;
@@ -232,11 +240,17 @@ function alertLi(alert, fresh) {
   return li;
 }
 
-/** The acknowledgement of a stored alert: who and when, or the button. */
+/** The state of a stored alert: withdrawn (why), acknowledged (who and when), or the button. */
 function showAck(li, alert) {
   const cell = li.querySelector(".ack-state");
   li.classList.toggle("acked", Boolean(alert.acknowledged_at));
-  if (alert.acknowledged_at) {
+  li.classList.toggle("withdrawn", Boolean(alert.withdrawn));
+  if (alert.withdrawn) {
+    li.dataset.withdrawn = "true";
+    const said = alert.withdrawn.reason || "";
+    const reason = WITHDRAWN_REASONS[said] ? t(WITHDRAWN_REASONS[said]) : said;
+    cell.replaceChildren(h("span", { class: "withdrawn-note", "data-testid": "withdrawn" }, t("db.withdrawn", { reason })));
+  } else if (alert.acknowledged_at) {
     const who = alert.acknowledged_by_name || alert.acknowledged_by || "";
     cell.replaceChildren(h("span", { class: "acked-by", "data-testid": "acked" }, t("db.acked", { who, time: clock(Date.parse(alert.acknowledged_at)) })));
   } else if (alert.id && canAck) {
@@ -273,6 +287,17 @@ function placeAlert(li) {
     shownAlerts.delete(Number(last.dataset.alertId));
     last.remove();
   }
+}
+
+/** alert_withdrawn from the live feed: the stored alerts it names are shown withdrawn. */
+function withdrawAlerts(event) {
+  const d = event.data || {};
+  for (const id of event.alert_ids || []) {
+    const li = shownAlerts.get(id);
+    if (li) showAck(li, { id, withdrawn: { reason: d.reason, quote: d.quote } });
+  }
+  const call = calls.get(event.call_id);
+  if (call && d.alert && call.seen[d.alert]) call.seen[d.alert] -= 1;
 }
 
 function addAlert(event) {
@@ -469,6 +494,8 @@ function onCallEvent(type, ev) {
     upsert(ev.call_id, { agent_id: ev.agent_id, metrics: d, alerts: d.alerts || {}, duration: d.duration, at: performance.now(), language: d.language });
   } else if (type === "call_ended") {
     upsert(ev.call_id, { agent_id: ev.agent_id, state: "ended", duration: d.duration, overall: d.overall, alerts: d.alerts || {}, endedAt: performance.now() });
+  } else if (type === "alert_withdrawn") {
+    withdrawAlerts(ev);
   } else if (type in ALERTS) {
     const call = upsert(ev.call_id, { agent_id: ev.agent_id });
     call.seen[type] = (call.seen[type] || 0) + 1;

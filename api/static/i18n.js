@@ -459,6 +459,10 @@ const CATALOG = {
     "db.not_live": "Call {id} is not live; see ",
     "db.agitation_title": "agitation {v} (0–1)",
     "db.alert_at": " {call} at {time}",
+    "db.withdrawn": "withdrawn: {reason}",
+    "db.withdrawn.no_words": "no word was recognised in the agent's speech",
+    "db.withdrawn.backchannel": "the agent's words are a backchannel",
+    "db.withdrawn.closing": "an overlap in a closing exchange (thanks and goodbyes)",
   },
   zh: {
     "lang.switch": "English",
@@ -896,6 +900,10 @@ const CATALOG = {
     "db.not_live": "通话 {id} 不在进行中；请看",
     "db.agitation_title": "激动程度 {v}（0–1）",
     "db.alert_at": " {call} · {time}",
+    "db.withdrawn": "已撤回：{reason}",
+    "db.withdrawn.no_words": "坐席的话里没有识别出字词",
+    "db.withdrawn.backchannel": "坐席说的是附和语",
+    "db.withdrawn.closing": "结束语（致谢、道别）中的重叠",
   },
 };
 
