@@ -1,9 +1,10 @@
 """Where an analysis runs: one interface, in this process or on a Ray cluster.
 
 The job queue (:class:`calmline.pipelines.jobs.JobRunner`) claims a job from the store and hands
-the call's audio to an executor; it never learns where the models live. Each of its worker
-threads blocks in :meth:`Executor.analyze` until the report is back, so the queue, the leases
-and the idempotent writes stay in one place whatever runs the work:
+the work to an executor: a call's audio to :meth:`Executor.analyze`, a stored report and a
+rubric to :meth:`Executor.rescore`; it never learns where the work runs. Each of its worker
+threads blocks in the executor until the report is back, so the queue, the leases and the
+idempotent writes stay in one place whatever runs the work:
 
 - :class:`InProcessExecutor` (the default): the server's own :class:`BatchPipeline`, models
   loaded once and shared by the worker threads. One machine, SQLite or PostgreSQL.
@@ -21,8 +22,17 @@ import os
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from calmline.monitor.rubric import parse_rubric
+from calmline.monitor.scoring import score_report
 from calmline.monitor.types import CallReport
 from calmline.pipelines.batch import AnalyzeRequest, BatchPipeline, Hook
+
+
+def rescore_report(report: CallReport, rubric_yaml: str, source: str = "<rubric>") -> CallReport:
+    """``report`` scored again with the rubric in ``rubric_yaml`` (no audio, no models): what
+    every executor's :meth:`Executor.rescore` runs, wherever it runs it. A rubric that does not
+    parse raises :class:`calmline.monitor.rubric.RubricError` (a :class:`CalmlineError`)."""
+    return score_report(report, parse_rubric(rubric_yaml, source=source))
 
 
 class WorkerLost(RuntimeError):
@@ -54,6 +64,13 @@ class Executor(Protocol):
         """
         ...
 
+    def rescore(self, report: CallReport, rubric_yaml: str, source: str = "<rubric>") -> CallReport:
+        """Score a stored ``report`` again with the rubric in ``rubric_yaml`` (its text travels,
+        so a worker needs no file); ``source`` names the rubric in error messages. Blocks until
+        the new report is back; raises :class:`RubricError` for a rubric that does not parse,
+        :class:`WorkerLost` when the worker went away (see :func:`rescore_report`)."""
+        ...
+
     def close(self) -> None:
         """Release workers and connections; analyses in flight may be lost (their jobs are
         requeued by the store)."""
@@ -78,6 +95,9 @@ class InProcessExecutor:
         hook: Hook | Callable[..., None] | None = None,
     ) -> CallReport:
         return self.pipeline.analyze(audio_path, request, hook=hook)
+
+    def rescore(self, report: CallReport, rubric_yaml: str, source: str = "<rubric>") -> CallReport:
+        return rescore_report(report, rubric_yaml, source)
 
     def close(self) -> None:
         """Nothing to release: the models belong to the pipeline's :class:`ModelManager`."""

@@ -16,7 +16,9 @@ Job kinds:
 
 - ``analyze``: run the pipeline (anything with ``analyze(audio_path, request, hook=)``) on the
   call's stored audio and store the report.
-- ``rescore``: score the stored report again with another rubric (no audio, no models).
+- ``rescore``: score the stored report again with another rubric (no audio, no models), through
+  the executor's ``rescore(report, rubric_yaml, source)`` like an analysis (in this process or
+  on a Ray actor); a bare pipeline without it scores here.
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ from typing import Any
 
 from calmline.monitor.errors import AudioDecodeError, CalmlineError
 from calmline.monitor.leases import owner_id
-from calmline.monitor.rubric import parse_rubric
-from calmline.monitor.scoring import score_report
 from calmline.monitor.store import DEFAULT_LEASE_S, JobRow, OutboxEvent, Store
 from calmline.monitor.types import CallReport
 from calmline.pipelines.batch import STEPS, AnalyzeRequest
+from calmline.pipelines.executor import rescore_report
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ class JobRunner:
 
     Args:
         store: the queue and the record.
-        pipeline: runs an analysis: ``pipeline.analyze(audio_path, request, hook=...)`` (the
-            batch pipeline, or an executor with that method).
+        pipeline: runs the work: an :class:`calmline.pipelines.executor.Executor` (analyses
+            and re-scorings), or anything with ``analyze(audio_path, request, hook=...)`` (the
+            batch pipeline; re-scorings then run in the worker thread).
         lease_s: how long a claimed job is held without a heartbeat; heartbeats come every
             ``lease_s / 3``.
         webhooks: a :class:`calmline.pipelines.webhooks.WebhookSender`; the events of each
@@ -264,9 +266,9 @@ class JobRunner:
         if report is None:
             raise CalmlineError(f"call {job.call_id} has no report to re-score")
         source = job.params.get("rubric_source") or "<rubric>"
-        rubric = parse_rubric(job.params["rubric_yaml"], source=source)
         self.store.update_job(job.id, owner=held.owner, step="score", progress=0.5)
-        rescored = score_report(report, rubric)
+        rescore = getattr(self.pipeline, "rescore", None) or rescore_report
+        rescored = rescore(report, job.params["rubric_yaml"], source)
         call = self.store.get_call(job.call_id)
         self._finish(job, held, call.agent_id if call else None, rescored)
 

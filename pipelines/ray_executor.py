@@ -2,6 +2,7 @@
 
     executor = RayExecutor(settings, address="10.0.0.5:6379", actors=0)
     report = executor.analyze("/shared/audio/c1.wav", AnalyzeRequest(call_id="c1"), hook)
+    rescored = executor.rescore(report, rubric_yaml)  # on an actor too
 
 Why actors and not tasks: Whisper, Silero and the speaker encoder take seconds to load and
 hundreds of MB to hold, so each actor builds one :class:`BatchPipeline` when it starts and keeps
@@ -96,7 +97,8 @@ class _Failure:
 
 
 class AnalysisActor:
-    """One Ray actor: a batch pipeline with its models loaded, one call at a time.
+    """One Ray actor: a batch pipeline with its models loaded, one call at a time (an analysis,
+    or a re-scoring of a stored report, which needs no model).
 
     Created with ``max_concurrency=2`` so that :meth:`progress` answers while :meth:`analyze`
     runs (the two share only the list of progress events, under a lock).
@@ -135,6 +137,14 @@ class AnalysisActor:
 
         try:
             return self.pipeline.analyze(audio_path, request, hook=hook)
+        except CalmlineError as e:
+            return _Failure.of(e)
+
+    def rescore(self, report: CallReport, rubric_yaml: str, source: str) -> CallReport | _Failure:
+        from calmline.pipelines.executor import rescore_report
+
+        try:
+            return rescore_report(report, rubric_yaml, source)
         except CalmlineError as e:
             return _Failure.of(e)
 
@@ -293,12 +303,29 @@ class RayExecutor:
         request: AnalyzeRequest,
         hook: Hook | Callable[..., None] | None = None,
     ) -> CallReport:
+        path = os.fspath(audio_path)
+        return self._call("analyze", (path, request), hook, f"analysing {path}")
+
+    def rescore(self, report: CallReport, rubric_yaml: str, source: str = "<rubric>") -> CallReport:
+        """On an actor of the pool, like an analysis (a re-scoring of many calls spreads over
+        the cluster, not over the server); the rubric travels as its text."""
+        what = f"re-scoring call {report.call_id}"
+        return self._call("rescore", (report, rubric_yaml, source), None, what)
+
+    def _call(
+        self,
+        method: str,
+        args: tuple[Any, ...],
+        hook: Hook | Callable[..., None] | None,
+        what: str,
+    ) -> CallReport:
+        """Run ``method`` of an idle actor, relaying its progress to ``hook`` until done."""
         ray = self._ray
         from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
         slot = self._take()
         try:
-            ref = slot.actor.analyze.remote(os.fspath(audio_path), request)
+            ref = getattr(slot.actor, method).remote(*args)
             done: list[Any] = []
             while not done:
                 done, _ = ray.wait([ref], timeout=self.poll_s)
@@ -322,8 +349,7 @@ class RayExecutor:
             if not self._closed.is_set():
                 self._spawn(slot)
             raise WorkerLost(
-                f"the Ray worker analysing {audio_path} went away ({type(e).__name__}); "
-                "the call is tried again"
+                f"the Ray worker {what} went away ({type(e).__name__}); the call is tried again"
             ) from e
         except BaseException:
             self._idle.put(slot)

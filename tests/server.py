@@ -100,8 +100,25 @@ class CalmlineServer:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
+    def send(self, sig: int) -> None:
+        """Send ``sig`` to the server process (SIGSTOP / SIGCONT pause and resume it)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def terminate(self, timeout: float = 60.0) -> None:
+        """SIGTERM (what an orchestrator sends): the server shuts down as it does on SIGINT,
+        finishing the jobs in hand; SIGKILL if it has not exited within ``timeout``."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGCONT)  # a paused server must wake to shut down
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a server left paused could not shut down
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(30)

@@ -6,6 +6,8 @@ started here with ``ray start`` (``tests/ray_cluster.py``).
   do the work; the server loads no model);
 - a worker node killed in the middle of a call: that call is tried again on the other node,
   every call ends with one report, and the lost actor starts again on a node that joins.
+- a re-scoring runs on an actor too (the rubric travels as text; a bad one stays a bad rubric),
+  and a re-scoring job of the server is done once.
 
 The calls are 8 s excerpts of a bundled sample and Whisper tiny.en, so the module takes about
 2 minutes on 2 cores, most of it Ray and the actors starting.
@@ -266,3 +268,68 @@ def test_serve_refuses_an_unknown_executor(tmp_path):
     )
     assert r.returncode == 2
     assert "--executor" in r.stderr and "'spark' is not one of inprocess, ray" in r.stderr
+
+
+# ---------------------------------------------------------------------------- re-scoring
+
+
+def _another_rubric_version() -> str:
+    from importlib import resources
+
+    import yaml
+
+    default = resources.files("calmline.monitor").joinpath("rubrics", "default_en.yaml")
+    data = yaml.safe_load(default.read_text(encoding="utf-8"))
+    data["version"] = "9.9.0"
+    data["practices"]["let_finish"]["weight"] = 0.0
+    return yaml.safe_dump(data, allow_unicode=True)
+
+
+def test_a_rescore_runs_on_an_actor_and_keeps_its_errors(cluster, monkeypatch):
+    """A pool of its own (one actor needing no CPU, so it fits beside the server's), driven from
+    this process: the new scorecard comes from the actor's process, a bad rubric's error keeps
+    its type."""
+    from calmline.monitor.rubric import RubricError, parse_rubric
+    from calmline.monitor.scoring import score_report
+    from calmline.monitor.settings import Settings
+    from calmline.pipelines.ray_executor import RayExecutor
+    from tests.lease_worker import scored_report
+
+    for name, value in cluster.driver_env().items():
+        monkeypatch.setenv(name, value)
+    executor = RayExecutor(
+        Settings(), address=cluster.address, actors=1, cpus_per_actor=0, preload=False
+    )
+    try:
+        assert executor.wait_ready(1, timeout=180) == 1, "the actor did not start"
+        report = scored_report("c-ray")
+        text = _another_rubric_version()
+        rescored = executor.rescore(report, text, "v9.yaml")
+        assert rescored.scorecard == score_report(report, parse_rubric(text)).scorecard
+        assert rescored.scorecard.rubric_version == "9.9.0"
+        with pytest.raises(RubricError, match=r"bad\.yaml"):
+            executor.rescore(report, "rubric: [unclosed", "bad.yaml")
+        slot = executor._idle.get(timeout=5)  # the same actor is still in the pool
+        assert slot.where["pid"] != os.getpid()
+        executor._idle.put(slot)
+    finally:
+        executor.close()
+
+
+def test_a_rescore_job_of_a_ray_server_is_done_once(served, calls):
+    server, store = served
+    key = store.create_api_key("admin").key
+    jobs = _upload(server, key, calls[:1], "rescore")
+    (call_id, job_id), *_ = jobs.items()
+    assert server.wait_job(key, job_id, timeout=240)["state"] == "done"
+    with server.client(key) as c:
+        r = c.post(
+            "/api/v1/rescore",
+            json={"rubric_yaml": _another_rubric_version(), "call_ids": [call_id]},
+        )
+        assert r.status_code == 202, r.text
+        job = server.wait_job(key, r.json()["jobs"][0]["job_id"], timeout=120)
+        assert (job["state"], job["kind"], job["attempts"]) == ("done", "rescore", 1), job
+        report = c.get(f"/api/v1/calls/{call_id}/report").json()
+    assert report["scorecard"]["rubric_version"] == "9.9.0"
+    assert _reports(store, [call_id])[0] == {call_id: 1}
