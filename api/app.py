@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from calmline import compose
         from calmline.api.auth import install_log_redaction
         from calmline.api.metrics import Metrics
+        from calmline.monitor.audiostore import audio_store_from_settings
         from calmline.pipelines.jobs import JobRunner
 
         install_log_redaction()  # after uvicorn has configured its loggers
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.store = store
         app.state.pipeline = pipeline
+        app.state.audio_store = audio_store_from_settings(settings, store.audio_dir)
         app.state.metrics = Metrics(store)
         app.state.models_loaded = False
         if settings.server.load_models:
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             watcher = FolderWatcher(
                 settings.watch.dir,
                 store,
+                audio_store=app.state.audio_store,
                 pattern=settings.watch.pattern,
                 poll_s=settings.watch.poll_s,
                 settle_s=settings.watch.settle_s,
@@ -231,7 +234,8 @@ def _job_end_metrics(app: FastAPI):
 def _start_webhooks(settings: Settings, store: Store):
     if not settings.webhooks.url:
         return None
-    from calmline.pipelines.webhooks import WebhookRefused, WebhookSender, webhook_target
+    from calmline.pipelines.webhook_targets import WebhookRefused, webhook_target
+    from calmline.pipelines.webhooks import WebhookSender
 
     try:
         webhook_target(settings.webhooks.url, settings.webhooks.allow_hosts)

@@ -65,7 +65,6 @@ from calmline.api.auth import (
 )
 from calmline.api.livebus import open_bus
 from calmline.api.livereplicas import RemoteCalls
-from calmline.monitor.audio import write_wav
 from calmline.monitor.store import Store
 from calmline.pipelines.jobs import analyze_params
 from calmline.pipelines.streaming import (
@@ -221,7 +220,9 @@ class LiveHub:
             app.state.settings,
             batch=app.state.pipeline,
             options=StreamingOptions(
-                reorder_window_s=live.reorder_window_s, max_utterance_s=live.max_utterance_s
+                reorder_window_s=live.reorder_window_s,
+                max_utterance_s=live.max_utterance_s,
+                acoustic_alerts=live.acoustic_alerts,
             ),
         )
         self.calls: dict[str, LiveCall] = {}
@@ -410,9 +411,16 @@ class LiveHub:
         call_id = session.call_id
         report = session.close(incomplete=incomplete, reason=reason, announce=False)
         audio = session.audio()
-        wav_path = self.store.new_audio_path(call_id, "live", ".wav")
-        write_wav(audio.samples, audio.sample_rate, wav_path)
-        report = replace(report, audio=replace(report.audio, path=str(wav_path)))
+        # through the audio store, as an upload: a worker on another machine reads it there
+        audio_store = self.app.state.audio_store
+        uri = audio_store.put_wav(
+            call_id,
+            "live.wav",
+            audio.samples,
+            audio.sample_rate,
+            spool_dir=self.store.audio_dir / ".incoming",
+        )
+        report = replace(report, audio=replace(report.audio, path=uri))
         metadata = {
             **call.metadata,
             "live": {
@@ -423,17 +431,22 @@ class LiveHub:
                 "key_id": call.key_id,
             },
         }
-        self.store.create_call(
-            call_id,
-            session.agent_id,
-            "live",
-            started_at=call.started_at,
-            metadata=metadata,
-            audio_path=wav_path,
-            audio_name="live.wav",
-            language=session.meta.language if session.meta.language not in (None, "auto") else None,
-            status="running",
-        )
+        language = session.meta.language
+        try:
+            self.store.create_call(
+                call_id,
+                session.agent_id,
+                "live",
+                started_at=call.started_at,
+                metadata=metadata,
+                audio_path=uri,
+                audio_name="live.wav",
+                language=language if language not in (None, "auto") else None,
+                status="running",
+            )
+        except Exception:
+            audio_store.delete(uri)  # no call row took it
+            raise
         self.store.save_report(call_id, report, incomplete=report.incomplete)
         jobs = getattr(self.app.state, "jobs", None)
         post_call = self.app.state.settings.live.post_call_batch and jobs is not None

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 import fsspec
+import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 
 from calmline.monitor.store import call_folder_name
@@ -66,19 +67,26 @@ class AudioStore:
 
     # ------------------------------------------------------------------ writing
 
-    def put(self, call_id: str, name: str, source: BinaryIO | str | os.PathLike[str]) -> str:
+    def put(
+        self,
+        call_id: str,
+        name: str,
+        source: BinaryIO | str | os.PathLike[str],
+        *,
+        keep_source: bool = False,
+    ) -> str:
         """Store one recording of ``call_id`` and return its URI.
 
         ``name`` gives the stem and suffix (``audio.wav``); ``source`` is a readable binary
-        stream, or a local file that is moved (local store) or uploaded (remote) in chunks.
-        A failed write leaves nothing behind.
+        stream, or a local file that is moved (local store; copied with ``keep_source``) or
+        uploaded (remote) in chunks. A failed write leaves nothing behind.
         """
         stem, suffix = _stem_suffix(name)
         folder = f"{self.root}/{call_folder_name(call_id)}"
         target = f"{folder}/{stem}-{secrets.token_hex(4)}{suffix}"
         self.fs.makedirs(folder, exist_ok=True)
         if self.local:
-            self._put_local(source, target)
+            self._put_local(source, target, keep_source)
         elif isinstance(source, str | os.PathLike):
             # s3fs sends 50 MB parts by default, each held in memory: 8 MB bounds an upload
             extra = {"chunksize": 8 * CHUNK} if "s3" in self._protocols() else {}
@@ -94,12 +102,16 @@ class AudioStore:
                 raise
         return self._uri(target)
 
-    def _put_local(self, source: BinaryIO | str | os.PathLike[str], target: str) -> None:
+    def _put_local(
+        self, source: BinaryIO | str | os.PathLike[str], target: str, keep_source: bool
+    ) -> None:
         """Write under a temporary name and rename: a crash never leaves half a file standing
         at a name a call row could hold."""
         part = Path(target).with_name(f".{Path(target).name}.part")
         try:
-            if isinstance(source, str | os.PathLike):
+            if isinstance(source, str | os.PathLike) and keep_source:
+                shutil.copyfile(os.fspath(source), part)
+            elif isinstance(source, str | os.PathLike):
                 shutil.move(os.fspath(source), part)
             else:
                 with part.open("wb") as out:
@@ -107,6 +119,29 @@ class AudioStore:
             os.replace(part, target)
         finally:
             part.unlink(missing_ok=True)
+
+    def put_wav(
+        self,
+        call_id: str,
+        name: str,
+        samples: np.ndarray,
+        sample_rate: int,
+        *,
+        spool_dir: str | os.PathLike[str],
+    ) -> str:
+        """Store float32 (channels, n) samples as a 16-bit PCM WAV and return its URI (a live
+        call's recording). The file is written in ``spool_dir`` first (for a local store a
+        folder on its filesystem, so storing it is a rename) and never left there."""
+        from calmline.monitor.audio import write_wav
+
+        spool = Path(spool_dir)
+        spool.mkdir(parents=True, exist_ok=True)
+        tmp = spool / f"{secrets.token_hex(8)}.wav"
+        try:
+            write_wav(samples, sample_rate, tmp)
+            return self.put(call_id, name, tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _uri(self, path: str) -> str:
         # the local folder keeps plain paths (as every row before URIs); a file:// store URLs
@@ -210,12 +245,15 @@ def open_audio_store(
     return AudioStore(fs, root, options=options, scratch_dir=scratch_dir)
 
 
-def audio_store_from_settings(settings) -> AudioStore:
-    """The audio store the settings describe (``storage.audio_url``, ``storage.audio_options``)."""
+def audio_store_from_settings(
+    settings, default_dir: str | os.PathLike[str] | None = None
+) -> AudioStore:
+    """The audio store the settings describe (``storage.audio_url``, ``storage.audio_options``);
+    without a URL the local folder ``default_dir`` (default ``storage.audio_dir``)."""
     storage = settings.storage
     return open_audio_store(
         storage.audio_url,
-        default_dir=storage.resolved_audio_dir(),
+        default_dir=default_dir if default_dir is not None else storage.resolved_audio_dir(),
         options=storage.audio_options,
     )
 

@@ -1,11 +1,12 @@
 """Watched-folder ingest for PBX exports: ``calmline serve --watch DIR``.
 
-A call file that has stopped changing for ``settle_s`` is copied into the store and queued for
-analysis. Its metadata (``agent_id``, ``call_id``, ``started_at`` and anything else) comes from a
-sidecar JSON (``<file>.json`` or ``<stem>.json``) or, failing that, from the file-name pattern
-(a regex with named groups). Ingested files move to ``DIR/processed/``; files that cannot be
-ingested (no agent id, a call id already stored, unreadable sidecar) move to ``DIR/rejected/``
-with a ``.error.txt`` saying why. Nothing is deleted.
+A call file that has stopped changing for ``settle_s`` is copied into the audio store (the
+local audio folder or ``storage.audio_url``, as uploads are) and queued for analysis. Its
+metadata (``agent_id``, ``call_id``, ``started_at`` and anything else) comes from a sidecar JSON
+(``<file>.json`` or ``<stem>.json``) or, failing that, from the file-name pattern (a regex with
+named groups). Ingested files move to ``DIR/processed/``; files that cannot be ingested (no
+agent id, a call id already stored, unreadable sidecar) move to ``DIR/rejected/`` with a
+``.error.txt`` saying why. Nothing is deleted.
 
 Several servers may watch the same (shared) folder: one leads and ingests, the others stand by.
 On PostgreSQL the leader holds a session advisory lock (``pg_try_advisory_lock``) on a
@@ -32,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from calmline.monitor.audio import AUDIO_SUFFIXES
+from calmline.monitor.audiostore import AudioStore, LocalAudioStore
 from calmline.monitor.store import Store
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,7 @@ class FolderWatcher:
         folder: str | Path,
         store: Store,
         *,
+        audio_store: AudioStore | None = None,
         pattern: str,
         poll_s: float = 2.0,
         settle_s: float = 1.0,
@@ -192,6 +195,8 @@ class FolderWatcher:
         self.leader = LeaderLock(store.engine, lock_name)
         self.leading = False
         self.store = store
+        self.audio_store = audio_store or LocalAudioStore(store.audio_dir)
+        """Where ingested files are copied (``storage.audio_url``), as uploads are."""
         self.pattern = pattern
         self.poll_s = poll_s
         self.settle_s = settle_s
@@ -271,8 +276,10 @@ class FolderWatcher:
             meta = read_metadata(path, self.pattern)
             if self.store.call_exists(meta.call_id):
                 raise MetadataError(f"{path.name}: call {meta.call_id} is already stored")
-            target = self.store.new_audio_path(meta.call_id, "audio", path.suffix.lower())
-            shutil.copy2(path, target)
+            # copied into the audio store (the file itself moves to processed/ below)
+            target = self.audio_store.put(
+                meta.call_id, f"audio{path.suffix.lower()}", path, keep_source=True
+            )
             from calmline.pipelines.batch import AnalyzeRequest
             from calmline.pipelines.jobs import analyze_params
 
@@ -289,7 +296,7 @@ class FolderWatcher:
                     job_params=analyze_params(AnalyzeRequest(language=meta.language)),
                 )
             except Exception:
-                self.store.discard_audio(target)
+                self.audio_store.delete(target)
                 raise
         except MetadataError as e:
             logger.warning("watched folder: %s", e)

@@ -25,54 +25,46 @@ The body's ``id`` identifies the event: a receiver that answered too slowly may 
 event again and should ignore repeats.
 
 Delivery: a background thread sends queued events in order of due time. With the store as the
-log (the server), events are queued durably in its ``webhook_outbox`` table: a delivery survives
-a restart of the server and is sent by whichever replica takes it first (under a lease, so one
-at a time); an event is queued once per dedupe key, and the events of a job's report are queued
-in the transaction that stores the report, so a retried job never sends them twice. Without a
-store (tests, scripts) the queue is in memory. A 2xx answer delivers;
-a connection error, a timeout, 429 or 5xx is retried after ``backoff_s × 2^(attempt − 1)``
-seconds (or the server's ``Retry-After`` when it asks for longer, up to 5 minutes) until
-``max_attempts``; any other answer (3xx and 4xx) is a permanent failure. Every attempt is
-written to the :class:`DeliveryLog`. Redirects are not followed: a signed event goes only to
-the configured URL.
+log (the server), events are queued durably in its ``webhook_outbox`` table
+(:mod:`calmline.pipelines.outbox`: leases, dedupe keys, the delivery loop over the store): a
+delivery survives a restart of the server and is sent by whichever replica takes it first;
+the events of a job's report are queued in the transaction that stores the report, so a
+retried job never sends them twice. Without a store (tests, scripts) the queue is in memory.
+A 2xx answer delivers; a connection error, a timeout, 429 or 5xx is retried after
+``backoff_s × 2^(attempt − 1)`` seconds (or the server's ``Retry-After`` when it asks for
+longer, up to 5 minutes) until ``max_attempts``; any other answer (3xx and 4xx) is a permanent
+failure. Every attempt is written to the :class:`DeliveryLog`. Redirects are not followed: a
+signed event goes only to the configured URL.
 
-Where events may go: only ``http`` and ``https`` URLs, and only to public addresses. A host
-that is, or resolves to, a loopback, private, link-local (169.254.0.0/16, fe80::/10), shared,
-unspecified, multicast or reserved address is refused unless ``webhooks.allow_hosts`` names it.
-The host name is resolved again before every attempt, every address it gives is checked, and
-the request goes to the address that was checked (a name that changes its answer between the
-check and the connection, DNS rebinding, gets nowhere). A refused attempt is a permanent
-failure in the delivery log.
+Where events may go: only ``http`` and ``https`` URLs to public addresses, checked before
+every attempt (:mod:`calmline.pipelines.webhook_targets`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
-import ipaddress
-import itertools
 import json
 import logging
-import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Protocol
 
 import httpx
 
 from calmline import __version__
 from calmline.monitor.leases import owner_id
-from calmline.monitor.scoring import format_time
 from calmline.monitor.settings import WebhookSettings
 from calmline.monitor.store import OutboxEvent
-from calmline.monitor.types import CallReport, Severity
+from calmline.monitor.types import CallReport
+from calmline.pipelines.outbox import Delivery, MemoryQueue, StoreQueue, WebhookOutbox
+from calmline.pipelines.webhook_events import events_for_report
+from calmline.pipelines.webhook_targets import WebhookRefused, webhook_target
 
 logger = logging.getLogger(__name__)
 
@@ -107,105 +99,6 @@ class DeliveryLog(Protocol):
     """Where attempts are recorded (the Store implements it)."""
 
     def record_webhook_attempt(self, delivery: WebhookAttempt) -> None: ...
-
-
-@runtime_checkable
-class WebhookOutbox(Protocol):
-    """A durable queue of deliveries shared by every replica (the Store implements it)."""
-
-    def enqueue_webhooks(self, events: Sequence[OutboxEvent]) -> list[str]: ...
-
-    def claim_webhook(self, owner: str, lease_s: float) -> Any: ...
-
-    def settle_webhook(
-        self,
-        delivery_id: str,
-        owner: str,
-        *,
-        delivered: bool,
-        error: str | None = None,
-        retry_in_s: float | None = None,
-    ) -> bool: ...
-
-    def webhook_wait_s(self) -> float | None: ...
-
-    def count_webhooks(self) -> dict[str, int]: ...
-
-
-class WebhookRefused(ValueError):
-    """A webhook URL that may not be used (scheme, or an internal address not allowed)."""
-
-
-def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why an address is refused as a webhook target, or ``None`` for a public one."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for name, flag in (
-        ("unspecified", ip.is_unspecified),
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-    ):
-        if flag:
-            return name
-    return None if ip.is_global else "not public"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookTarget:
-    """Where an attempt connects: the URL with the checked address in place of the host name,
-    the ``Host`` header and TLS server name of the original host."""
-
-    url: str
-    host_header: str
-    server_name: str
-    pinned: bool
-
-
-def webhook_target(
-    url: str, allow_hosts: list[str] | tuple[str, ...] = (), resolve=socket.getaddrinfo
-) -> WebhookTarget:
-    """Check ``url`` and resolve its host; the target to connect to.
-
-    Raises:
-        WebhookRefused: not http(s), or the host is (or resolves to) an internal address that
-            ``allow_hosts`` does not name.
-        OSError: the host name does not resolve (a transient failure: retried).
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookRefused(f"{url!r} is not an http(s) URL with a host")
-    host = parts.hostname.lower().rstrip(".")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    netloc_host = parts.netloc.rsplit("@", 1)[-1]
-    allowed = {h.lower().strip("[]").rstrip(".") for h in allow_hosts}
-    if host in allowed:
-        return WebhookTarget(url, netloc_host, host, pinned=False)
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [literal]
-    else:
-        infos = resolve(host, port, type=socket.SOCK_STREAM)
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-        if not addresses:
-            raise OSError(f"{host} has no address")
-    for ip in addresses:
-        problem = _address_problem(ip)
-        if problem is not None:
-            via = "" if literal is not None else f" (resolved from {host})"
-            raise WebhookRefused(
-                f"{ip} is a {problem} address{via}; webhooks go to public addresses only, "
-                f"unless webhooks.allow_hosts names {host!r}"
-            )
-    ip = addresses[0]
-    ip_host = f"[{ip}]" if ip.version == 6 else str(ip)
-    pinned = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
-    return WebhookTarget(pinned, netloc_host, host, pinned=True)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -256,18 +149,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-@dataclass(slots=True, order=True)
-class _Delivery:
-    due: float
-    seq: int
-    delivery_id: str = field(compare=False)
-    event_id: str = field(compare=False)
-    event_type: str = field(compare=False)
-    body: bytes = field(compare=False)
-    attempt: int = field(default=0, compare=False)
-    """Tries made so far."""
-
-
 class WebhookSender:
     """Sends signed events to the configured URL from a background thread.
 
@@ -295,20 +176,19 @@ class WebhookSender:
     ) -> None:
         self.settings = settings
         self.log = log
-        self.outbox = outbox if outbox is not None else (
-            log if isinstance(log, WebhookOutbox) else None
-        )  # fmt: skip
-        self.poll_s = poll_s
-        self.owner = owner_id(f"webhooks-{uuid.uuid4().hex[:4]}")
-        self.lease_s = max(30.0, 3 * settings.timeout_s)
-        """How long one attempt holds a durable delivery (longer than any attempt takes)."""
+        if outbox is None and isinstance(log, WebhookOutbox):
+            outbox = log
+        self.queue: MemoryQueue | StoreQueue = MemoryQueue()
+        if outbox is not None:
+            # an attempt holds its delivery for longer than any attempt takes
+            self.queue = StoreQueue(
+                outbox,
+                owner=owner_id(f"webhooks-{uuid.uuid4().hex[:4]}"),
+                lease_s=max(30.0, 3 * settings.timeout_s),
+                poll_s=poll_s,
+            )
         self._transport = transport
-        self._heap: list[_Delivery] = []
-        self._seq = itertools.count()
-        self._cond = threading.Condition()
-        self._closing = False
-        self._deadline: float | None = None
-        self._inflight = 0
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @property
@@ -318,7 +198,7 @@ class WebhookSender:
     @property
     def durable(self) -> bool:
         """Whether deliveries are queued in the store (survive a restart)."""
-        return self.outbox is not None
+        return self.queue.durable
 
     def __enter__(self) -> WebhookSender:
         self.start()
@@ -329,19 +209,17 @@ class WebhookSender:
 
     def start(self) -> None:
         """Start the delivery thread (once; later calls do nothing)."""
-        with self._cond:
+        with self._lock:
             if self._thread is not None or not self.enabled:
                 return
-            if self._closing:
+            if self.queue.closing:
                 raise RuntimeError("webhook sender is closed")
-            target = self._run_durable if self.durable else self._run
-            self._thread = threading.Thread(target=target, name="calmline-webhooks", daemon=True)
+            self._thread = threading.Thread(target=self._run, name="calmline-webhooks", daemon=True)
             self._thread.start()
 
     def wake(self) -> None:
         """Look for due deliveries now (events were queued in the store)."""
-        with self._cond:
-            self._cond.notify_all()
+        self.queue.wake()
 
     def send(
         self, event_type: str, payload: Mapping[str, Any], *, key: str | None = None
@@ -365,24 +243,7 @@ class WebhookSender:
             )
         if not self.enabled or event_type not in self.settings.events:
             return None
-        event = self._event(event_type, payload, key)
-        if self.outbox is not None:
-            (delivery_id,) = self.outbox.enqueue_webhooks([event])
-            self.wake()
-            return delivery_id
-        with self._cond:
-            if self._closing:
-                logger.warning(
-                    "webhooks: sender closed, %s event %s dropped", event_type, event.event_id
-                )
-                return None
-            heapq.heappush(
-                self._heap,
-                _Delivery(time.monotonic(), next(self._seq), event.delivery_id, event.event_id,
-                          event_type, event.body.encode("utf-8")),
-            )  # fmt: skip
-            self._cond.notify_all()
-        return event.delivery_id
+        return self.queue.put(self._event(event_type, payload, key))
 
     def outbox_events(
         self, call_id: str, agent_id: str | None, report: CallReport, *, key: str
@@ -436,23 +297,18 @@ class WebhookSender:
 
     def pending(self) -> int:
         """Events queued or being sent (in a durable queue: by any replica)."""
-        if self.outbox is not None:
-            return self.outbox.count_webhooks()["pending"]
-        with self._cond:
-            return len(self._heap) + self._inflight
+        return self.queue.pending()
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop taking events, deliver what is due within ``timeout`` seconds, give up on the
         rest (each abandoned delivery gets a last log entry; a durable queue keeps it for the
         next start or another replica). Returns True when nothing was left undelivered."""
-        with self._cond:
-            self._closing = True
-            self._deadline = time.monotonic() + max(0.0, timeout)
-            self._cond.notify_all()
+        with self._lock:
+            self.queue.close(timeout)
             thread = self._thread
         if thread is not None:
             thread.join(max(0.0, timeout) + self.settings.timeout_s + 1.0)
-        if self.outbox is not None:
+        if self.durable:
             if not self.enabled:
                 return True
             try:
@@ -463,9 +319,7 @@ class WebhookSender:
             if left:
                 logger.info("webhooks: %d delivery(ies) stay queued in the store", left)
             return not left
-        with self._cond:
-            left = list(self._heap)
-            self._heap.clear()
+        left = self.queue.abandon()
         for d in left:
             self._record(d, d.attempt + 1, None, "abandoned: sender closed before delivery", 0.0)
         if left:
@@ -484,79 +338,9 @@ class WebhookSender:
 
     def _run(self) -> None:
         with self._client() as client:
-            while True:
-                with self._cond:
-                    delivery = self._next_due()
-                    if delivery is None:
-                        return
-                    self._inflight += 1
-                retry_at = None
-                try:
-                    _, delay = self._attempt(client, delivery)
-                    if delay is not None:
-                        retry_at = time.monotonic() + delay
-                finally:
-                    with self._cond:
-                        self._inflight -= 1
-                        if retry_at is not None:
-                            delivery.due = retry_at
-                            heapq.heappush(self._heap, delivery)
-                        self._cond.notify_all()
+            self.queue.run(client, self._attempt)
 
-    def _run_durable(self) -> None:
-        """Claim due deliveries from the store, one at a time, until closed (then until none
-        is due or the deadline passes)."""
-        with self._client() as client:
-            while True:
-                with self._cond:
-                    if self._closing and (
-                        self._deadline is None or time.monotonic() >= self._deadline
-                    ):
-                        return
-                try:
-                    row = self.outbox.claim_webhook(self.owner, self.lease_s)
-                    wait = None if row is not None else self.outbox.webhook_wait_s()
-                except Exception:  # the database is out of reach: try again later
-                    logger.exception("webhooks: could not read the outbox")
-                    row, wait = None, self.poll_s
-                if row is None:
-                    with self._cond:
-                        if self._closing:
-                            return  # nothing due now: the rest stays queued
-                        self._cond.wait(self.poll_s if wait is None else min(wait, self.poll_s))
-                    continue
-                d = _Delivery(
-                    0.0, 0, row.id, row.event_id, row.event_type, row.body.encode("utf-8"),
-                    attempt=row.attempts - 1,
-                )  # fmt: skip
-                error, delay = self._attempt(client, d)
-                try:
-                    kept = self.outbox.settle_webhook(
-                        row.id, self.owner, delivered=error is None, error=error, retry_in_s=delay
-                    )
-                except Exception:  # its lease runs out; another try comes then
-                    logger.exception("webhooks: could not record delivery %s", row.id)
-                    continue
-                if not kept:
-                    logger.warning("webhooks: delivery %s was taken over meanwhile", row.id)
-
-    def _next_due(self) -> _Delivery | None:
-        """Wait (holding the condition) for the next due delivery; None = stop."""
-        while True:
-            now = time.monotonic()
-            if self._closing:
-                if not self._heap or self._deadline is None or now >= self._deadline:
-                    return None
-                if self._heap[0].due > self._deadline:
-                    return None  # the next retry comes after the deadline: give up on it
-            if self._heap and self._heap[0].due <= now:
-                return heapq.heappop(self._heap)
-            wait = self._heap[0].due - now if self._heap else None
-            if self._closing and self._deadline is not None:
-                wait = min(wait if wait is not None else 1e9, self._deadline - now)
-            self._cond.wait(wait)
-
-    def _attempt(self, client: httpx.Client, d: _Delivery) -> tuple[str | None, float | None]:
+    def _attempt(self, client: httpx.Client, d: Delivery) -> tuple[str | None, float | None]:
         """One try; returns its error (``None``: delivered) and the delay before the next try
         (``None``: no other try)."""
         d.attempt += 1
@@ -615,7 +399,7 @@ class WebhookSender:
         return error, min(delay, MAX_RETRY_DELAY_S)
 
     def _record(
-        self, d: _Delivery, attempt: int, status: int | None, error: str | None, ms: float
+        self, d: Delivery, attempt: int, status: int | None, error: str | None, ms: float
     ) -> None:
         entry = WebhookAttempt(
             delivery_id=d.delivery_id,
@@ -646,64 +430,3 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
-
-
-# --------------------------------------------------------------------------------------------
-# Events of a report
-# --------------------------------------------------------------------------------------------
-
-
-def events_for_report(
-    call_id: str, agent_id: str | None, report: CallReport
-) -> list[tuple[str, dict[str, Any]]]:
-    """The events a scored report raises: one ``call.scored`` and one ``finding.critical`` per
-    critical finding. An unscored report raises none.
-
-    Quotes and evidence come from the report as it is: redacted when ``privacy.redact`` is on
-    (the pipeline redacts before anything is stored or sent).
-    """
-    card = report.scorecard
-    if card is None:
-        return []
-    critical = [f for p in card.practices for f in p.findings if f.severity is Severity.CRITICAL]
-    events: list[tuple[str, dict[str, Any]]] = [
-        (
-            "call.scored",
-            {
-                "call_id": call_id,
-                "agent_id": agent_id,
-                "language": report.language,
-                "duration_s": report.metrics.duration,
-                "overall": card.overall,
-                "uncapped": card.uncapped,
-                "critical": bool(card.capped_by or critical),
-                "capped_by": list(card.capped_by),
-                "practices": {p.practice: p.score for p in card.practices},
-                "rubric": card.rubric,
-                "rubric_version": card.rubric_version,
-                "redactions": len(report.redactions),
-            },
-        )
-    ]
-    for f in sorted(critical, key=lambda f: (f.start, f.end)):
-        events.append(
-            (
-                "finding.critical",
-                {
-                    "call_id": call_id,
-                    "agent_id": agent_id,
-                    "language": report.language,
-                    "practice": f.practice,
-                    "kind": f.kind,
-                    "start": f.start,
-                    "end": f.end,
-                    "time": format_time(f.start),
-                    "speaker": f.speaker,
-                    "role": f.role.value,
-                    "evidence": f.quote or f.detail,
-                    "quote": f.quote,
-                    "detail": f.detail,
-                },
-            )
-        )
-    return events

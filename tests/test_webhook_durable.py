@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from calmline.monitor.store import Store
 from calmline.pipelines.jobs import JobRunner
-from calmline.pipelines.webhooks import WebhookSender, events_for_report
+from calmline.pipelines.webhook_events import events_for_report
+from calmline.pipelines.webhooks import WebhookSender
 from tests.lease_worker import StubPipeline, scored_report
 from tests.test_webhooks import Receiver, settings, wait_for
 

@@ -16,11 +16,11 @@ from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.settings import WebhookSettings
 from calmline.monitor.types import Role
+from calmline.pipelines.webhook_events import events_for_report
 from calmline.pipelines.webhooks import (
     DeliveryLog,
     WebhookAttempt,
     WebhookSender,
-    events_for_report,
     sign,
     verify_signature,
 )
