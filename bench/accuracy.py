@@ -258,7 +258,8 @@ def split_of(data: Path, name: str) -> str:
     """``dev`` or ``test``: the AMI excerpts of ``debug.development.lst`` and the Harper Valley
     calls are the test part; the pyannote sample and the AMI ``debug.train`` excerpts are the
     dev part, on which the channel VAD's onset refinement was chosen
-    (``calmline.monitor.crosstalk.refine_onsets``)."""
+    (``calmline.monitor.crosstalk.refine_onsets``) and its cut at a talker's own pauses checked
+    (``calmline.monitor.pauses``)."""
     lst = data / "diarization" / "ami_dev" / "debug.development.lst"
     test = set(lst.read_text().split()) if lst.is_file() else set()
     return "test" if name.split(":")[0] in test else "dev"

@@ -48,8 +48,10 @@ class InterruptionRule:
     Attributes:
         join_gap_s: A speaker's segments this close or closer are one stretch. 0: only
             touching or overlapping segments join; the pipeline's VAD already bridges silences
-            under about 0.4 s (300 ms minimum silence plus 60 ms padding each side), and a
-            reference's own segmentation is taken as it stands.
+            under about 0.4 s (300 ms minimum silence plus 60 ms padding each side), except a
+            talker's own pause of 0.2 s or more that the other party starts in, where a stereo
+            call's segments are cut (:mod:`calmline.monitor.pauses`); a reference's own
+            segmentation is taken as it stands.
         simultaneous_start_s: Two speakers starting within this of each other start together
             (Schegloff 2000: simultaneous starts are not interruptions).
         resume_pause_s: A pause of one's own up to this keeps the floor: going on over someone

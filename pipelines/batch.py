@@ -393,14 +393,17 @@ def channel_speech_spans(
     other party (crosstalk, echo: :mod:`calmline.monitor.crosstalk`) set to 0, made into spans
     with the stereo VAD settings (``vad.channels_*``, tuned on real 8 kHz calls): ``heard``.
     ``spoken`` is the same spans with each start moved back to where the channel's own level
-    rose (``refine_onsets``: Silero is late on onsets after silence), what the overlap and
-    interruption rules read. Whisper hears ``heard`` with ``asr.context_pad_s`` (0.4 s) of
-    signal around each span, which covers the onset already; moving its chunks' edges only
-    reshuffles its windows (fed the moved spans, Whisper got 7 more of the 361 words of the six
-    Harper Valley agent channels wrong: ``bench/README.md``).
+    rose (``refine_onsets``: Silero is late on onsets after silence) and cut at the talker's
+    own pauses of 0.2 s or more that the VAD bridges where the other party starts in one
+    (``split_at_pauses``), what the overlap and interruption rules read. Whisper hears
+    ``heard`` with ``asr.context_pad_s`` (0.4 s) of signal around each span, which covers the
+    onset already; moving its chunks' edges only reshuffles its windows (fed the moved spans,
+    Whisper got 7 more of the 361 words of the six Harper Valley agent channels wrong:
+    ``bench/README.md``).
     """
     from calmline.models.vad_silero import VadOptions, spans_from_probabilities
     from calmline.monitor.crosstalk import CrosstalkOptions, own_speech, refine_onsets
+    from calmline.monitor.pauses import split_at_pauses
 
     v, x = settings.vad, settings.crosstalk
     options = VadOptions(
@@ -426,7 +429,7 @@ def channel_speech_spans(
         ),
     )
     heard = {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
-    spoken = {
+    refined = {
         c: refine_onsets(
             spans,
             ev.level_db[c],
@@ -435,6 +438,18 @@ def channel_speech_spans(
             v.channels_onset_margin_db,
         )
         for c, spans in heard.items()
+    }
+    spoken = {
+        c: split_at_pauses(
+            spans,
+            probs[c],
+            ev.level_db[c],
+            copy[c],
+            v.channels_threshold,
+            v.channels_onset_margin_db,
+            onsets=[a for a, _ in refined[1 - c]],
+        )
+        for c, spans in refined.items()
     }
     return heard, spoken
 

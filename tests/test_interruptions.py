@@ -327,3 +327,73 @@ def test_a_real_cut_in_is_found_from_the_channel_segments(models, settings):
     near = [e for e in events if abs(e.start - 27.85) <= 0.3]
     assert [(e.speaker, e.interrupted) for e in near] == [("speaker90", "speaker91")], events
     assert near[0].overlap >= rule.min_overlap_s
+
+
+def test_starting_in_the_other_talkers_own_pause_is_not_a_cut_in(models, settings):
+    """The same mix at 18.08 s: speaker91 pauses for 0.23 s (17.92-18.15 s), speaker90 starts
+    in that pause and speaker91 adds 0.44 s over him. The VAD bridges silences under 0.3 s, so
+    speaker91's span ran on through the pause and speaker90's onset was counted as a cut-in;
+    the segments are now cut at the talker's own pause (``calmline.monitor.pauses``): speaker90
+    started in a silence, speaker91 resumed after a pause of their own, neither interrupted."""
+    from tests.conftest import SHARED_DATA, load_bench, shared_data
+
+    shared_data("diarization", "pyannote_sample", "sample.wav")
+    accuracy = load_bench("accuracy")
+    mix = accuracy.stereo_mix(accuracy.recordings(SHARED_DATA)[0])
+    from calmline.pipelines.batch import channel_speech
+
+    spans = channel_speech(mix.samples, models.vad(), settings)
+    before = max(b for a, b in spans[0] if a < 17.9)
+    after = min(a for a, b in spans[0] if a > 17.9)
+    assert 17.75 <= before <= 17.95 and 18.1 <= after <= 18.2, spans[0]  # the pause, both ends
+    segments = [SpeechSegment(a, b, mix.speakers[c], c) for c in (0, 1) for a, b in spans[c]]
+    rule = InterruptionRule()
+    events = find_interruptions(stretches(segments, None, rule.join_gap_s), rule)
+    assert not [e for e in events if abs(e.start - 18.08) <= 1.0], events
+
+
+def _pause_frames(spec: list[tuple[float, float, float, float]], n: int = 200):
+    """Per-frame probabilities and levels: (from_s, to_s, probability, level dBFS) runs over a
+    floor of probability 0 at -70 dBFS."""
+    from calmline.monitor.pauses import FRAME_S
+
+    probs, level = np.zeros(n, dtype=np.float32), np.full(n, -70.0)
+    for a, b, p, db in spec:
+        probs[int(a / FRAME_S) : int(b / FRAME_S)] = p
+        level[int(a / FRAME_S) : int(b / FRAME_S)] = db
+    return probs, level
+
+
+def test_own_pauses_need_silence_by_level_and_by_the_vad_and_last_long_enough():
+    from calmline.monitor.pauses import split_at_pauses
+
+    def cut(spec):
+        probs, level = _pause_frames([(0.0, 3.2, 0.9, -30.0), *spec])
+        return split_at_pauses([(0.0, 3.2)], probs, level, None, 0.3, 6.0)
+
+    # a quarter-second pause: quiet and the VAD under its threshold
+    (first, second) = cut([(1.0, 1.25, 0.1, -70.0)])
+    assert first[1] == pytest.approx(1.0, abs=0.04) and second[0] == pytest.approx(1.25, abs=0.04)
+    assert cut([(1.0, 1.12, 0.1, -70.0)]) == [(0.0, 3.2)]  # a stop closure, not a pause
+    assert cut([(1.0, 1.4, 0.8, -70.0)]) == [(0.0, 3.2)]  # soft speech the VAD still hears
+    assert cut([(1.0, 1.4, 0.1, -35.0)]) == [(0.0, 3.2)]  # the talker's level: still sounding
+    assert cut([(0.0, 0.4, 0.1, -70.0)]) == [(0.0, 3.2)]  # only inside a span, never at its edge
+    # the other talker's leak on the channel is no speech of this talker's
+    probs, level = _pause_frames([(0.0, 3.2, 0.9, -30.0), (1.0, 1.4, 0.0, -50.0)])
+    copy = np.zeros(level.size, dtype=bool)
+    copy[int(1.0 / 0.032) : int(1.4 / 0.032)] = True
+    assert len(split_at_pauses([(0.0, 3.2)], probs, level, copy, 0.3, 6.0)) == 2
+
+
+def test_a_pause_is_cut_only_where_the_other_party_starts_in_it_or_with_the_resumption():
+    from calmline.monitor.pauses import split_at_pauses
+
+    probs, level = _pause_frames([(0.0, 3.2, 0.9, -30.0), (1.0, 1.25, 0.1, -70.0)])
+
+    def pieces(onsets):
+        return len(split_at_pauses([(0.0, 3.2)], probs, level, None, 0.3, 6.0, onsets=onsets))
+
+    assert pieces([1.1]) == 2  # the other starts in the pause
+    assert pieces([1.35]) == 2  # ... or together with the talker going on (within 0.2 s)
+    assert pieces([0.5, 2.0]) == 1  # elsewhere the span stays as the VAD made it
+    assert pieces([]) == 1
