@@ -84,6 +84,9 @@ _KEPT_SYMBOLS = frozenset("%")
 """Symbols that carry meaning in a phrase (``100%``) and so are kept as characters."""
 _ZH_NEGATION_CHARS = "不没别无非未莫勿"
 _ZH_PERSON_CHARS = "我你您他她它们咱俺"
+_ZH_GAP_NEGATION = re.compile(r"不|没|未|无法|莫|勿|(?<!特)别(?!的)|非(?!常)")
+"""A negation in the last characters of a gap negates the phrase part after it."""
+_GAP_NEGATION_CHARS = 3
 _ZH_PARTICLE_CHARS = "了过着吗呢吧"
 """Aspect and question particles: 给我道歉了 reports an apology, 给我道歉呢 demands one."""
 _ZH_MEANING_CHARS = frozenset(_ZH_NEGATION_CHARS + _ZH_PERSON_CHARS + _ZH_PARTICLE_CHARS)
@@ -519,9 +522,19 @@ class PhraseMatcher:
             k = view.text.find(part, k + 1)
 
     def _gap_ok(self, view: _View, end: int, nxt: int) -> bool:
+        """Whether the words between two parts of a gap phrase may be skipped: not too many,
+        and none that negates the part after them (您的心情我不能理解 is not 您的心情…理解,
+        "has not sent … to you" not "has sent … to you"); a negation further inside the gap
+        belongs to what the gap holds (就是说您没有收到是吗 restates 没有收到)."""
+        gap = view.text[end:nxt]
         if self.cjk:
-            return nxt - end <= self.matching.gap_max_chars
-        return len(view.text[end:nxt].split()) <= self.matching.gap_max_words
+            return nxt - end <= self.matching.gap_max_chars and not _ZH_GAP_NEGATION.search(
+                gap[-_GAP_NEGATION_CHARS:]
+            )
+        words = gap.split()
+        if len(words) > self.matching.gap_max_words:
+            return False
+        return not any(w.replace("'", "") in _EN_NEGATION_WORDS for w in words[-2:])
 
     def _exact(self, view: _View, parts: tuple[str, ...]) -> list[tuple[int, int]]:
         found = []
@@ -727,6 +740,11 @@ class PhraseMatcher:
         if len(words) != len(wanted):
             return False
         if (set(words) ^ set(wanted)) & _EN_NEGATION_WORDS:  # adds or drops one ("ever got")
+            return False
+        if any(
+            (a in _EN_PERSON_WORDS or b in _EN_PERSON_WORDS) and a != b
+            for a, b in zip(words, wanted, strict=True)
+        ):  # "we'll" (well) is no slip of "will": the doer would change
             return False
         return all(
             a == b

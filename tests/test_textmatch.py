@@ -126,6 +126,14 @@ def test_fuzzy_english_slip_and_threshold_override(en):
     assert en.find("I need to apologize", [P("you need to apologize")]) == []
 
 
+def test_fuzzy_never_drops_or_changes_a_person_contraction(en):
+    # "we'll" reads "well" once apostrophes go: a near spelling of "will", yet it names the doer
+    assert en.find("our staff will contact you", [P("we'll contact you")]) == []
+    assert spans(en.find("we'll contact you soon", [P("we'll contact you")])) == [
+        ("we'll contact you", "we'll contact you")
+    ]
+
+
 def test_fuzzy_never_adds_a_negation(en, zh):
     assert en.find("I can't guarantee it", [P("I can guarantee")]) == []
     assert zh.find("我非常不理解您的心情", [P("我非常理解您的心情")]) == []
@@ -180,6 +188,19 @@ def test_negation_window_override(zh):
 
 
 # --- gaps and repeats -----------------------------------------------------------------------
+
+
+def test_a_gap_never_swallows_the_negation_of_the_next_part(zh, en):
+    assert zh.find("您的心情我不能理解", [P("您的心情…理解")]) == []
+    assert zh.find("专员不会联系您", [P("专员…联系您")]) == []
+    assert en.find("Xiao Mei has not sent anything to you", [P("has sent … to you")]) == []
+    # words further inside the gap are what it holds: 没有收到 is restated, not denied
+    assert spans(zh.find("就是说您没有收到餐是吧", [P("就是说…是吧")])) == [
+        ("就是说…是吧", "就是说您没有收到餐是吧")
+    ]
+    assert spans(zh.find("您的心情我们非常理解", [P("您的心情…理解")])) == [
+        ("您的心情…理解", "您的心情我们非常理解")
+    ]
 
 
 def test_gap_phrases(zh, en):

@@ -28,6 +28,7 @@ from calmline.monitor.detectors.phrases import (
     Hit,
     agent_turns,
     components_outcome,
+    customer_turns,
     units,
 )
 from calmline.monitor.rubric import PracticeRubric
@@ -116,7 +117,20 @@ def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn,
     first = max(0, first)
     last_content = agents[content[-1]] if content else agents[-1]
     since = last_content.end - practice.threshold("closing_s", 30.0)
-    return tuple(t for t in agents[first:] if t.end >= since)
+    window = [t for t in agents[first:] if t.end >= since]
+    # the customer raising something again (a new question, a complaint) after an agent turn
+    # means that turn did not close the contact: the closing comes after the customer's last
+    # matter (a short "no, that's all, thanks" is no new matter)
+    reopen = practice.threshold("reopen_min_units", 0.0)
+    if reopen > 0 and len(window) > 1:
+        raised = [
+            c.index
+            for c in customer_turns(ctx)
+            if c.index > window[0].index and units(c.text, ctx.language) >= reopen
+        ]
+        if raised:
+            window = [t for t in window if t.index > raised[-1]] or window[-1:]
+    return tuple(window)
 
 
 @register("closing")

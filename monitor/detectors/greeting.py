@@ -23,6 +23,7 @@ follows it in the same clause is a name or a staff number:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import (
@@ -30,6 +31,9 @@ from calmline.monitor.detectors.phrases import (
     Hit,
     agent_turns,
     components_outcome,
+    customer_turns,
+    find_hits,
+    units,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
@@ -57,7 +61,11 @@ def _zh_name(
     if _ZH_DIGITS.search(rest[:6]) or ("号" in cue and _ZH_DIGITS.search(before[-6:])):
         return True
     # Without punctuation the clause runs on into the next phrase: 我是小李很高兴为您服务.
-    others = practice.phrase_list("hello") + practice.phrase_list("offer_help")
+    others = (
+        practice.phrase_list("hello")
+        + practice.phrase_list("offer_help")
+        + practice.phrase_list("name_end")
+    )
     cut = [m.start_char for m in ctx.matcher.find(rest, others)]
     rest = ctx.matcher.normalize(rest[: min(cut, default=len(rest))])
     for entry in practice.phrase_list("not_name"):
@@ -103,6 +111,52 @@ COMPONENTS = (
 )
 
 
+def before_the_matter(
+    ctx: DetectorContext, practice: PracticeRubric, opening: tuple[Turn, ...]
+) -> tuple[Turn, ...]:
+    """The opening turns said before the customer has told the matter: once the customer has
+    said more than ``opening_customer_max_units`` characters or words (a complaint, a Weibo post
+    that starts the thread), the agent's next reply answers it and opens nothing (您好 heading a
+    second reply is no greeting); a short 你好 / "hi, I need a new checkbook" keeps it open. The
+    agent's first turn always opens."""
+    limit = practice.threshold("opening_customer_max_units", 0.0)
+    if limit <= 0 or len(opening) < 2:
+        return opening
+    out = [opening[0]]
+    for t in opening[1:]:
+        said = sum(units(c.text, ctx.language) for c in customer_turns(ctx) if c.index < t.index)
+        if said > limit:
+            break
+        out.append(t)
+    return tuple(out)
+
+
+def reopenings(
+    ctx: DetectorContext, practice: PracticeRubric, later: Sequence[Turn]
+) -> tuple[Turn, ...]:
+    """Later agent turns that open again: a hand-off to another agent (a bot's banner, then 您好，
+    我是客服小李; a transfer, then "Hello, this is David") is a new opening. Once the contact was
+    opened with a greeting, a later turn holding both a greeting and an introduction by name
+    starts one; it runs over that turn and the agent's next ones, as the first opening does. An
+    agent who never greeted and introduces itself late ("Yes?" … "Hello, my name is Anna") did
+    not open the call well, and gets no credit for it."""
+    n = max(1, int(practice.threshold("opening_turns", 2)))
+    span = practice.threshold("opening_s", 30.0)
+    names = {
+        h.turn.index
+        for h in find_hits(ctx, later, practice.phrase_list("name"))
+        if is_name(ctx, practice, h)
+    }
+    if not names:
+        return ()
+    hellos = {h.turn.index for h in find_hits(ctx, later, practice.phrase_list("hello"))}
+    out: list[Turn] = []
+    for i, t in enumerate(later):
+        if t.index in names and t.index in hellos:
+            out += [u for u in later[i : i + n] if u.start <= t.start + span and u not in out]
+    return tuple(out)
+
+
 @register("greeting")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     agents = agent_turns(ctx)
@@ -111,6 +165,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         n = max(1, int(practice.threshold("opening_turns", 2)))
         until = agents[0].start + practice.threshold("opening_s", 30.0)
         opening = tuple(t for t in agents[:n] if t.start <= until)
+        opening = before_the_matter(ctx, practice, opening)
+        if find_hits(ctx, opening, practice.phrase_list("hello")):
+            opening += reopenings(ctx, practice, agents[len(opening) :])
     return components_outcome(
         ctx,
         practice_id,

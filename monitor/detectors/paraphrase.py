@@ -9,8 +9,9 @@ filler, not 您的意思是.
 
 A confirming question in ordinary words also counts when it echoes the customer: a clause
 ending in a ``confirm_tag`` (对吗, 是吗, 对吧 …) that shares ``echo_min_units`` characters in a
-row (Mandarin; words for English) with the customer's last turn before it (十一月九号对吧 after
-the customer said 十一月九号). A tag on a question that brings a new detail is no paraphrase.
+row (Mandarin; words for English) with what the customer said since the agent last spoke
+(十一月九号对吧 after the customer said 十一月九号; a number given in pieces while the agent
+hums 嗯). A tag on a question that brings a new detail is no paraphrase.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import Hit, customer_turns, find_hits, presence_outcome
 from calmline.monitor.rubric import PracticeRubric
-from calmline.monitor.types import Turn
+from calmline.monitor.types import Role, Turn
 
 _CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；:：~～、\n]")
 _ZH_UNIT = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z]")
@@ -57,21 +58,42 @@ def _common_run(a: list[str], b: list[str]) -> int:
 def echo_confirmations(
     ctx: DetectorContext, practice: PracticeRubric, agents: Sequence[Turn]
 ) -> list[Hit]:
-    """Confirming questions that echo the customer's last turn (see the module docstring)."""
+    """Confirming questions that echo the customer (see the module docstring)."""
     need = int(practice.threshold("echo_min_units", 0))
     tags = practice.phrase_list("confirm_tag")
     if need <= 0 or not tags:
         return []
-    customers = customer_turns(ctx)
     out = []
     for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
-        before = [c for c in customers if c.start < h.turn.start]
-        if not before:
+        heard = customer_words(ctx, h.turn)
+        if not heard:
             continue
         clause = _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])[-1]
         said = _units(clause, ctx.language)
-        if _common_run(said, _units(before[-1].text, ctx.language)) >= need:
+        if _common_run(said, heard) >= need:
             out.append(h)
+    return out
+
+
+_BACKCHANNEL_UNITS = 2
+"""A turn of at most this many units (嗯, 好的, "okay") only keeps the floor open."""
+
+
+def customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
+    """What the customer said that a confirming question in the agent's ``turn`` may echo: the
+    customer's turns since the agent's last turn that said more than a backchannel (a detail
+    given in pieces, YD幺五幺 … 466205, while the agent hums 嗯), or else the customer's last turn
+    that said more than one; their units, a break (``None``) between turns."""
+    agents = [t for t in ctx.turns_of(Role.AGENT) if t.start < turn.start]
+    customers = [t for t in customer_turns(ctx) if t.start < turn.start]
+    spoke = [t.start for t in agents if len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS]
+    since = [t for t in customers if not spoke or t.start > spoke[-1]]
+    said = [t for t in customers if len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS]
+    if not any(len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS for t in since):
+        since = said[-1:] or customers[-1:]
+    out: list = []
+    for t in since:
+        out += [*_units(t.text, ctx.language), None]
     return out
 
 

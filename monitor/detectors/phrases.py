@@ -476,17 +476,22 @@ def components_outcome(
         if c.accept is not None:
             hits = [h for h in hits if c.accept(ctx, practice, h)]
         if hits:
-            h = hits[0]
-            findings.append(
-                hit_finding(
-                    ctx,
-                    practice_id,
-                    c.kind,
-                    h,
-                    Severity.POSITIVE,
-                    f"{where}: {c.label} {said(h)}",
+            # the first of each turn: every turn that holds the component shows it
+            seen: set[int] = set()
+            for h in hits:
+                if h.turn.index in seen:
+                    continue
+                seen.add(h.turn.index)
+                findings.append(
+                    hit_finding(
+                        ctx,
+                        practice_id,
+                        c.kind,
+                        h,
+                        Severity.POSITIVE,
+                        f"{where}: {c.label} {said(h)}",
+                    )
                 )
-            )
         else:
             missing.append(c)
     found = len(wanted) - len(missing)

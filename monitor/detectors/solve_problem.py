@@ -59,14 +59,63 @@ PARTS = (
 _CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；:：~～、\n]")
 
 
-def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
-    """Whether the clause of ``hit``, up to the phrase, names another doer (``others``)."""
-    others = practice.phrase_list("others")
-    if not others:
+def clause_before(
+    ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon: str, *, through: bool = False
+) -> bool:
+    """Whether the clause of ``hit`` up to the phrase (``through``: up to its end) holds a
+    phrase of ``lexicon``."""
+    cues = practice.phrase_list(lexicon)
+    if not cues:
         return False
-    before = hit.turn.text[: hit.match.start_char]
-    clause = _CLAUSE_BREAK.split(before)[-1]
-    return bool(clause.strip()) and bool(ctx.matcher.find(clause, others, fuzzy_threshold=100))
+    end = hit.match.end_char if through else hit.match.start_char
+    clause = _CLAUSE_BREAK.split(hit.turn.text[:end])[-1]
+    return bool(clause.strip()) and bool(ctx.matcher.find(clause, cues, fuzzy_threshold=100))
+
+
+def clause_of(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon: str) -> bool:
+    """Whether the whole clause holding ``hit`` holds a phrase of ``lexicon``."""
+    cues = practice.phrase_list(lexicon)
+    if not cues:
+        return False
+    text = hit.turn.text
+    start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, hit.match.start_char)), default=0)
+    stop = _CLAUSE_BREAK.search(text, hit.match.end_char)
+    clause = text[start : stop.start() if stop else len(text)]
+    return bool(ctx.matcher.find(clause, cues, fuzzy_threshold=100))
+
+
+def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the clause of ``hit``, up to the phrase, names another doer (``others``) or
+    makes the undertaking the purpose of a request (``purpose``: 请您私信…以便小编为您反馈, "so
+    that we can verify"): a step stated, not the agent's commitment."""
+    return clause_before(ctx, practice, hit, "others") or clause_before(
+        ctx, practice, hit, "purpose", through=True
+    )
+
+
+def asked(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the clause asks about the step rather than offering it (``asking``: 请问…是否…
+    给您处理, "did they contact you"): no step and no commitment."""
+    return clause_before(ctx, practice, hit, "asking")
+
+
+def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """A customer step that is none: advice for the future (``not_step``: 建议您以后注意, "in the
+    future") or the customer's own past action echoed (``customer_done``: 您已经申请理赔了是吧)."""
+    return clause_of(ctx, practice, hit, "not_step") or clause_before(
+        ctx, practice, hit, "customer_done"
+    )
+
+
+def general(practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a frame hit's verb is a general one (``frame_general_verb``: 处理, 解决, "handle",
+    "help"): a commitment to deal with the matter, not a concrete step."""
+    words = hit.match.matched.lower()
+    return any(
+        words.endswith(f.lower())
+        for e in practice.phrase_list("frame_general_verb")
+        for f in e.forms
+    )
 
 
 _SENTENCE_BREAK = re.compile(r"[。.!！?？;；\n]")
@@ -124,6 +173,11 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     }
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
+    steps = [h for h in steps if not not_a_step(ctx, practice, h)]
+    # a question about a step (请问…是否给您处理) is neither a step nor a commitment
+    for part in ("commitment", "action"):
+        hits[part] = [h for h in hits[part] if not asked(ctx, practice, h)]
+    undertakings = [h for h in undertakings if not asked(ctx, practice, h)]
     # another party's promise, reported by the agent, is a next step only
     reported = [h for h in hits["commitment"] + undertakings if by_others(ctx, practice, h)]
     steps += reported
@@ -131,11 +185,16 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     hits["commitment"] = merged([h for h in hits["commitment"] if h not in reported], undertakings)
     hits["action"] = merged(hits["action"], undertakings + steps)
     # a sentence frame credits a part only in turns no listed phrase credits for it: the
-    # listed phrase is the more literal evidence
-    frames = frame_hits(ctx, agents, practice)
-    for part in ("commitment", "action"):
+    # listed phrase is the more literal evidence; a general verb (处理, "handle") commits to
+    # dealing with the matter without naming a step
+    frames = [h for h in frame_hits(ctx, agents, practice) if not asked(ctx, practice, h)]
+    fits = {
+        "commitment": [h for h in frames if not by_others(ctx, practice, h)],
+        "action": [h for h in frames if not general(practice, h)],
+    }
+    for part, fit in fits.items():
         credited = {h.turn.index for h in hits[part]}
-        hits[part] = merged(hits[part], [h for h in frames if h.turn.index not in credited])
+        hits[part] = merged(hits[part], [h for h in fit if h.turn.index not in credited])
     # a feeling recognised in the words of the empathy practice counts here too: one thing said
     # is one credit, never a fault in one practice and a credit in the other
     felt = ctx.rubric.practices.get("empathy")
@@ -158,6 +217,25 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             if bound_to_step(ctx, practice, h, steps_by_turn.get(h.turn.index, []))
         ],
         [],
+    )
+    # the result of a look-up given to the customer (经核实…, "your balance is …") is a step
+    # taken; a time inside it (今天的缴费记录) was bound to nothing above
+    results = find_hits(ctx, agents, practice.phrase_list("result"), negations=negations)
+    hits["action"] = merged(hits["action"], results)
+    # an outcome with its time (理赔会在1-3个工作日到您的余额里, "it will arrive by Monday") is
+    # the company's step stated with its due date
+    timed = {
+        (h.turn.index, _sentence_of(h.turn.text, h.match.start_char)) for h in hits["time_frame"]
+    }
+    credited = {h.turn.index for h in hits["action"]}
+    hits["action"] = merged(
+        hits["action"],
+        [
+            h
+            for h in outcomes
+            if h.turn.index not in credited
+            and (h.turn.index, _sentence_of(h.turn.text, h.match.start_char)) in timed
+        ],
     )
 
     findings: list[Finding] = []
