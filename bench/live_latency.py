@@ -18,9 +18,22 @@ from the moment the silence passed its threshold. Two alert classes are also rep
 *acoustic* (long silence, interruptions told by sound: ``basis: sound``, timed from the earliest
 moment the rule held) and *text* (apology demand, acknowledgement, repeated okay: they need the
 words). The server's own lag (``asr_lag_s`` of ``GET /api/v1/live/calls``, polled each second)
-and the calls it degraded (``live.max_asr_lag_s``: transcript after the call) are printed too.
+and the calls it degraded (``live.max_asr_lag_s``: transcript after the call) are printed too,
+read from ``GET /metrics`` each second (``calmline_live_asr_lag_seconds``,
+``calmline_live_calls{transcript="after_call"}``), with the server's resident memory (RSS, from
+``/proc``). The server runs with ``live.acoustic_alerts`` on.
 
-    .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60] [--out FILE]
+Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
+``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
+sampled every 5 s: RSS at the start, after the first minute, at the end, its maximum, and its
+slope over the second half of the run (MB per minute; flat is about 0).
+
+    .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60]
+        [--soak-minutes 3] [--soak-calls 8] [--out FILE]
+
+Full run, about 25 minutes on 2 cores (calibration 1 min, the four levels 6-10 min, the soak
+10 min and its last hang-ups; calls the server degrades are analysed at hang-up, as no job
+worker runs): ``--levels 1,2,4,8 --seconds 60 --soak-minutes 10 --soak-calls 8``.
 
 The streaming clients are the test suite's (``tests/live_client.py``); they run in this process,
 on the same cores as the server when the machine has only two.
@@ -89,6 +102,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
         "CALMLINE_ASR__CPU_THREADS": "2",
         "CALMLINE_JOBS__WORKERS": "0",
         "CALMLINE_LIVE__MAX_CALLS": "0",  # the levels go past what 2 cores follow, on purpose
+        "CALMLINE_LIVE__ACOUSTIC_ALERTS": "true",
         "CUDA_VISIBLE_DEVICES": "",
     }
     cores = _cores()
@@ -153,6 +167,87 @@ def calibrate() -> dict[str, float]:
     return out
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of process ``pid`` (MB), from ``/proc``; ``None`` where unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _gauges(text: str) -> dict[str, float]:
+    """The live gauges of a Prometheus text exposition (``GET /metrics``)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("calmline_live_"):
+            name, _, value = line.rpartition(" ")
+            with contextlib.suppress(ValueError):
+                out[name] = float(value)
+    return out
+
+
+class ServerWatch:
+    """Once a second: the server's own ASR lag and degraded calls (``/metrics``) and its RSS."""
+
+    def __init__(self, url: str, pid: int, every_s: float = 1.0) -> None:
+        self.url, self.pid, self.every_s = url, pid, every_s
+        self.lags: list[float] = []
+        self.degraded: list[float] = []
+        self.pending: list[float] = []
+        self.rss: list[tuple[float, float]] = []  # (s since start, MB)
+        self._task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        import httpx
+
+        t0 = time.monotonic()
+        async with httpx.AsyncClient(timeout=30) as c:
+            while True:
+                with contextlib.suppress(Exception):
+                    g = _gauges((await c.get(self.url + "/metrics")).text)
+                    self.lags.append(g.get("calmline_live_asr_lag_seconds", 0.0))
+                    self.degraded.append(g.get('calmline_live_calls{transcript="after_call"}', 0.0))
+                    self.pending.append(g.get("calmline_live_asr_pending", 0.0))
+                mb = rss_mb(self.pid)
+                if mb is not None:
+                    self.rss.append((time.monotonic() - t0, mb))
+                await asyncio.sleep(self.every_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def rss_summary(self) -> dict[str, Any]:
+        if not self.rss:
+            return {}
+        values = [mb for _, mb in self.rss]
+        end_t = self.rss[-1][0]
+        after_1min = next((mb for t, mb in self.rss if t >= 60), None)
+        half = [(t, mb) for t, mb in self.rss if t >= end_t / 2]
+        slope = None
+        if len(half) >= 3 and half[-1][0] > half[0][0]:
+            ts, ms = [t for t, _ in half], [mb for _, mb in half]
+            mt, mm = statistics.fmean(ts), statistics.fmean(ms)
+            var = sum((t - mt) ** 2 for t in ts)
+            cov = sum((t - mt) * (m - mm) for t, m in zip(ts, ms, strict=True))
+            slope = round(60 * cov / var, 2)
+        return {
+            "start_mb": values[0],
+            "after_1min_mb": after_1min,
+            "end_mb": values[-1],
+            "max_mb": max(values),
+            "slope_second_half_mb_per_min": slope,
+            "samples": len(values),
+        }
+
+
 def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -162,8 +257,42 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(values[lo] + (values[hi] - values[lo]) * (k - lo), 3)
 
 
-async def run_level(url: str, key: str, n: int, seconds: float, level_tag: str) -> dict[str, Any]:
+def _stream(url: str, key: str, i: int, n: int, seconds: float, call_id: str, on_start):
+    """Call ``i`` of ``n`` at once: the samples in turn, raw and Twilio in turn, paced in real
+    time; copies of one sample start at evenly spaced points of it."""
     ws = url.replace("http://", "ws://")
+    sample = SAMPLES[i % 2]
+    wav = read_wav(REPO / "samples" / f"{sample}.wav")
+    # calls of one sample start at different points of it: two calls never say the same words
+    # at the same moment (identical audio packed into one window makes Whisper fall back to
+    # sampling, which real calls do not cause)
+    copies = (n + 1) // 2
+    wav = wav.rotated((i // 2) * wav.duration / copies)
+    wav = wav.excerpt(0, min(seconds, wav.duration))
+    if i % 2 == 0:
+        return stream_raw(
+            ws + "/api/v1/live/ingest",
+            wav,
+            call_id=call_id,
+            agent_id=f"agent{i}",
+            key=key,
+            speed=1.0,
+            on_start=on_start,
+        )
+    return stream_twilio(
+        ws + "/api/v1/live/twilio",
+        wav,
+        call_sid=call_id,
+        agent_id=f"agent{i}",
+        key=key,
+        speed=1.0,
+        on_start=on_start,
+    )
+
+
+async def run_level(
+    url: str, key: str, pid: int, n: int, seconds: float, level_tag: str
+) -> dict[str, Any]:
     feed: list[dict[str, Any]] = []
     ready = asyncio.Event()
     reader = asyncio.create_task(sse_events(url + "/api/v1/live/events", key, feed, ready))
@@ -171,40 +300,14 @@ async def run_level(url: str, key: str, n: int, seconds: float, level_tag: str) 
     starts: dict[str, float] = {}
     streams = []
     for i in range(n):
-        sample = SAMPLES[i % 2]
-        wav = read_wav(REPO / "samples" / f"{sample}.wav")
-        # calls of one sample start at different points of it: two calls never say the same
-        # words at the same moment (identical audio packed into one window makes Whisper
-        # fall back to sampling, which real calls do not cause)
-        copies = (n + 1) // 2
-        wav = wav.rotated((i // 2) * wav.duration / copies)
-        wav = wav.excerpt(0, min(seconds, wav.duration))
-        call_id = f"{level_tag}-{i}-{sample}"
+        call_id = f"{level_tag}-{i}-{SAMPLES[i % 2]}"
 
         def remember(t0: float, call_id: str = call_id) -> None:
             starts[call_id] = t0
 
-        async def one(i=i, wav=wav, call_id=call_id, remember=remember):
+        async def one(i=i, call_id=call_id, remember=remember):
             await asyncio.sleep(1.0 * i)
-            if i % 2 == 0:
-                return await stream_raw(
-                    ws + "/api/v1/live/ingest",
-                    wav,
-                    call_id=call_id,
-                    agent_id=f"agent{i}",
-                    key=key,
-                    speed=1.0,
-                    on_start=remember,
-                )
-            return await stream_twilio(
-                ws + "/api/v1/live/twilio",
-                wav,
-                call_sid=call_id,
-                agent_id=f"agent{i}",
-                key=key,
-                speed=1.0,
-                on_start=remember,
-            )
+            return await _stream(url, key, i, n, seconds, call_id, remember)
 
         streams.append(one())
     import httpx
@@ -216,24 +319,12 @@ async def run_level(url: str, key: str, n: int, seconds: float, level_tag: str) 
 
     before = await asr_stats()
     load_before = os.getloadavg()[0]
-    lags: list[float] = []
-    degraded: list[int] = []
-
-    async def watch() -> None:
-        """The server's own lag (``asr_lag_s``) and degraded calls, once a second."""
-        while True:
-            await asyncio.sleep(1.0)
-            with contextlib.suppress(Exception):
-                st = await asr_stats()
-                lags.append(float(st.get("asr_lag_s", 0.0)))
-                degraded.append(int(st.get("degraded", 0)))
-
-    watcher = asyncio.create_task(watch())
+    watch = ServerWatch(url, pid)
+    watch.start()
     t0 = time.time()
     results = await asyncio.gather(*streams)
     wall = time.time() - t0
-    watcher.cancel()
-    await asyncio.gather(watcher, return_exceptions=True)
+    await watch.stop()
     await asyncio.sleep(1.0)
     after = await asr_stats()
     stats = {
@@ -274,8 +365,10 @@ async def run_level(url: str, key: str, n: int, seconds: float, level_tag: str) 
         "non_talk": _summary(by_type.get("non_talk", [])),
         "acoustic_alerts": _summary(acoustic),
         "text_alerts": _summary(text),
-        "server_lag_s": _summary(lags),
-        "degraded_calls_max": max(degraded, default=0),
+        "server_lag_s": _summary(watch.lags),
+        "asr_pending_max": max(watch.pending, default=0),
+        "degraded_calls_max": int(max(watch.degraded, default=0)),
+        "rss": watch.rss_summary(),
         "by_type": {t: _summary(v) for t, v in sorted(by_type.items())},
         "hangup_to_report_s": _summary(hangup),
         "errors": sum(len(r.errors) for r in results),
@@ -283,6 +376,37 @@ async def run_level(url: str, key: str, n: int, seconds: float, level_tag: str) 
         "asr": stats,
     }
     return row
+
+
+async def soak(url: str, key: str, pid: int, calls: int, minutes: float) -> dict[str, Any]:
+    """``calls`` slots streaming 60 s calls back to back in real time for ``minutes``; the
+    server's RSS and own lag meanwhile."""
+    deadline = time.monotonic() + 60 * minutes
+    watch = ServerWatch(url, pid, every_s=5.0)
+    watch.start()
+    done: list[Any] = []
+
+    async def slot(i: int) -> None:
+        await asyncio.sleep(1.0 * i)
+        k = 0
+        while time.monotonic() < deadline:
+            call_id = f"soak-{i}-{k}"
+            seconds = min(60.0, max(deadline - time.monotonic(), 5.0))
+            done.append(await _stream(url, key, i, calls, seconds, call_id, None))
+            k += 1
+
+    await asyncio.gather(*(slot(i) for i in range(calls)))
+    await watch.stop()
+    return {
+        "calls_at_once": calls,
+        "minutes": minutes,
+        "calls": len(done),
+        "stored": sum(1 for r in done if r.stopped and r.stopped.get("stored")),
+        "errors": sum(len(r.errors) for r in done),
+        "rss": watch.rss_summary(),
+        "server_lag_s": _summary(watch.lags),
+        "degraded_calls_max": int(max(watch.degraded, default=0)),
+    }
 
 
 def _summary(values: list[float]) -> dict[str, Any]:
@@ -299,6 +423,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="1,2,4,8", help="concurrent calls per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="audio per call (s)")
+    parser.add_argument("--soak-minutes", type=float, default=3.0, help="0 = no soak run")
+    parser.add_argument("--soak-calls", type=int, default=8, help="calls at once in the soak")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "live_latency.json"))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -315,7 +441,7 @@ def main() -> None:
         store.close()
         rows = []
         for n in levels:
-            row = asyncio.run(run_level(url, key, n, args.seconds, f"n{n}"))
+            row = asyncio.run(run_level(url, key, proc.pid, n, args.seconds, f"n{n}"))
             rows.append(row)
             t, f = row["transcript"], row["findings"]
             a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
@@ -327,9 +453,14 @@ def main() -> None:
                 f"server lag p95 {g['p95']} s max {g['max']} s; "
                 f"degraded calls {row['degraded_calls_max']}; "
                 f"ASR {row['asr'].get('utterances')} utterances in {row['asr'].get('packs')} "
-                f"decodes; load {row['load_avg_before']}->{row['load_avg_after']}",
+                f"decodes; RSS {row['rss'].get('start_mb')}->{row['rss'].get('end_mb')} MB; "
+                f"load {row['load_avg_before']}->{row['load_avg_after']}",
                 flush=True,
             )
+        soaked = None
+        if args.soak_minutes > 0:
+            soaked = asyncio.run(soak(url, key, proc.pid, args.soak_calls, args.soak_minutes))
+            print(f"soak: {json.dumps(soaked)}", flush=True)
     finally:
         proc.terminate()
         try:
@@ -350,22 +481,33 @@ def main() -> None:
         "definition": "subscriber receive time - (call start + utterance_end)",
         "levels": rows,
         "degrades_at_calls": degraded,
+        "soak": soaked,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2))
     print()
     print(
         "| calls | transcript p50 / p95 | acoustic alerts p50 / p95 | text alerts p50 / p95 "
-        "| server lag p95 / max | degraded calls | decodes |"
+        "| server lag p95 / max | degraded calls | decodes | RSS start / end |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         t, a, x, g = r["transcript"], r["acoustic_alerts"], r["text_alerts"], r["server_lag_s"]
         d = r["asr"]
         print(
             f"| {r['calls']} | {t['p50']} / {t['p95']} s | {a['p50']} / {a['p95']} s (n={a['n']}) "
             f"| {x['p50']} / {x['p95']} s (n={x['n']}) | {g['p95']} / {g['max']} s "
-            f"| {r['degraded_calls_max']} | {d.get('packs')} for {d.get('utterances')} utterances |"
+            f"| {r['degraded_calls_max']} | {d.get('packs')} for {d.get('utterances')} utterances "
+            f"| {r['rss'].get('start_mb')} / {r['rss'].get('end_mb')} MB |"
+        )
+    if soaked is not None:
+        rss = soaked["rss"]
+        print(
+            f"\nsoak: {soaked['calls_at_once']} calls at once for {soaked['minutes']:g} min "
+            f"({soaked['calls']} calls, {soaked['stored']} stored): RSS {rss.get('start_mb')} MB "
+            f"at the start, {rss.get('after_1min_mb')} after 1 min, {rss.get('end_mb')} at the "
+            f"end, max {rss.get('max_mb')}; slope over the second half "
+            f"{rss.get('slope_second_half_mb_per_min')} MB/min"
         )
     print(f"\ndegrades (transcript p95 > max(2 x 1-call p95, 2 s)) at: {degraded} calls")
     print(f"written: {args.out}")

@@ -186,6 +186,29 @@ def evidence(samples: np.ndarray, options: CrosstalkOptions | None = None) -> Ev
     return Evidence(level, corr, lags)
 
 
+def evidence_frames(
+    samples: np.ndarray, f0: int, f1: int, options: CrosstalkOptions | None = None
+) -> Evidence:
+    """The :func:`evidence` of frames ``f0``-``f1`` only, for a signal that is still arriving
+    (a live call): ``samples`` must reach :func:`evidence_reach` samples past the end of frame
+    ``f1 - 1`` (or end where the signal ends). Frame ``f`` is ``samples[:, f * FRAME : (f + 1) *
+    FRAME]``: a piece of a longer signal cut at a frame boundary gives its frames' evidence as
+    :func:`evidence` of the whole, from ``evidence_reach`` samples into the piece on."""
+    options = options or CrosstalkOptions()
+    win = 2 * round(options.window_ms * RATE / 2000)
+    lag = round(options.max_lag_ms * RATE / 1000)
+    return Evidence(*_block(samples, f0, f1, win, lag))
+
+
+def evidence_reach(options: CrosstalkOptions | None = None) -> int:
+    """Samples (16 kHz) on each side of a frame that its evidence reads: half the window beyond
+    the frame, the lag range and the band-pass filter's margin."""
+    options = options or CrosstalkOptions()
+    win = 2 * round(options.window_ms * RATE / 2000)
+    lag = round(options.max_lag_ms * RATE / 1000)
+    return (max((win - _FRAME) // 2, 0) + lag + _MARGIN) * _STEP
+
+
 _BLOCK_FRAMES = 500
 """Frames (16 s) judged at a time; a few MB of working arrays per block."""
 _MARGIN = 256

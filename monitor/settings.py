@@ -316,6 +316,12 @@ class LiveSettings(BaseModel):
         description="An utterance is cut and transcribed after this long even if the speaker "
         "goes on (s).",
     )
+    acoustic_alerts: bool = Field(
+        True,
+        description="Interruption alerts by sound: told from the speech spans while the agent "
+        "is still talking (about 0.1 s after the interruption rule holds), before the words; "
+        "withdrawn with the reason when the words show no interruption.",
+    )
     max_asr_lag_s: float = Field(
         8.0,
         ge=0,

@@ -13,9 +13,10 @@ Per track (one party per track: the agent's and the customer's side of a telepho
    frames go through the one span engine (``calmline.models.vad_spans.SpanEngine``) that the
    batch pipeline feeds whole files through (with the stereo settings ``vad.channels_*`` when
    each track carries one party, as the batch pipeline's ``channel_speech``), so a streamed
-   channel yields exactly the speech spans the batch pipeline finds in the same audio; the
-   batch pipeline's crosstalk removal (``monitor.crosstalk``) is not applied live yet, so where
-   one channel carries the other party's leak the live spans keep it;
+   channel yields exactly the speech spans the batch pipeline finds in the same audio, each
+   start moved back to the talker's level rise as the batch pipeline moves it (``onsets``);
+   the batch pipeline's crosstalk removal (``monitor.crosstalk``) is not applied to the live
+   spans yet, so where one channel carries the other party's leak the live spans keep it;
 3. each closed span (an utterance) goes to one transcription worker shared by every session of
    the process (:class:`~calmline.pipelines.live.asr.AsrWorker`), which serves calls
    round-robin and packs a call's pending utterances into one recogniser window; a window never
@@ -32,7 +33,8 @@ diarization of the whole call, so its report is made by the batch pipeline at ha
 Modules: ``types`` (call facts, options, events, input samples), ``asr`` (scheduler and worker),
 ``pipeline`` (shared models, sessions), ``session`` (audio in, turns, events), ``transcripts``
 (transcript events and their redaction), ``rules`` (the rubric's detectors on live turns),
-``floor`` (interruptions), ``report`` (hang-up and the stored report), ``tracks`` (per-track state).
+``floor`` (interruptions), ``onsets`` (span onsets at the level rise), ``report`` (hang-up and
+the stored report), ``tracks`` (per-track state).
 """
 
 from calmline.models.vad_spans import Span, SpanEngine, StreamingVad

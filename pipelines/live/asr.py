@@ -348,8 +348,9 @@ class AsrWorker:
     def _place(words: Sequence[Word], offset: float, utt: Utterance) -> tuple[Word, ...]:
         out = []
         for w in words:
-            start = min(max(utt.start + w.start - offset, utt.start), utt.end)
-            end = min(max(utt.start + w.end - offset, start), utt.end)
+            a = utt.audio_start
+            start = min(max(a + w.start - offset, a), utt.end)
+            end = min(max(a + w.end - offset, start), utt.end)
             out.append(Word(round(start, 3), round(end, 3), w.text, w.prob))
         return tuple(sorted(out, key=lambda w: (w.start, w.end)))
 

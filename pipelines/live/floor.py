@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from calmline.models.vad_spans import FRAME_S
 from calmline.monitor.detectors import DetectorContext
 from calmline.monitor.detectors.let_finish import FloorRules, interruption_events
 from calmline.monitor.floor import Interruption, find_interruptions, stretches
@@ -62,14 +63,15 @@ class FloorMixin:
         rules = FloorRules.of(rubric, practice)
         heard: set[tuple] = set()
         for event, turn in interruption_events(ctx, rules):
-            heard.add(("interruption", round(event.start, 2)))
+            key = self._interruption_key(event.start)
+            heard.add(key)
             if turn.role is not Role.AGENT or not self._settled(agent, event, open_from):
                 continue
             held_until = stretch_end(segments, event.interrupted, event.held_since)
             customer_open = open_from.get(self._customer_track() or "")
             ongoing = customer_open is not None and customer_open <= held_until + 1e-6
             if self._alert_once(
-                ("interruption", round(event.start, 2)),
+                key,
                 event.start,
                 {
                     "agent_start": round(event.start, 3),
@@ -99,19 +101,19 @@ class FloorMixin:
         if not force and now - self._acoustic_at < ACOUSTIC_EVERY_S:
             return
         self._acoustic_at = now
-        rubric = self._rubric()
-        practice = rubric.practices.get("let_finish")
+        rules = self._floor_rules()
         agent = next((tr for tr in self.tracks.values() if tr.role == "agent"), None)
-        if practice is None or not practice.enabled or agent is None:
+        if rules is None or agent is None:
+            return
+        rule = rules.interruption_rule
+        if not self._may_interrupt(agent, rule.min_speech_s, rule.join_gap_s, now):
             return
         segments, open_from = self._live_segments(now - self.options.window_s)
-        rules = FloorRules.of(rubric, practice)
-        rule = rules.interruption_rule
         speaker = f"channel_{agent.channel}"
         for event in find_interruptions(stretches(segments, None, rule.join_gap_s), rule):
             if event.speaker != speaker:
                 continue
-            key = ("interruption", round(event.start, 2))
+            key = self._interruption_key(event.start)
             customer_open = open_from.get(self._customer_track() or "")
             held_until = stretch_end(segments, event.interrupted, event.held_since)
             ongoing = customer_open is not None and customer_open <= held_until + 1e-6
@@ -137,6 +139,70 @@ class FloorMixin:
             ):
                 self._acoustic[key] = event.start
                 self._emit("metrics", now, self._metrics())
+
+    def _floor_rules(self) -> FloorRules | None:
+        """``let_finish``'s floor rules of the call's rubric (made once per rubric), ``None``
+        when the practice is off."""
+        rubric = self._rubric()
+        cached = self._floor_cache
+        if cached is None or cached[0] is not rubric:
+            practice = rubric.practices.get("let_finish")
+            on = practice is not None and practice.enabled
+            cached = self._floor_cache = (rubric, FloorRules.of(rubric, practice) if on else None)
+        return cached[1]
+
+    def _may_interrupt(
+        self, agent: Track, min_speech_s: float, join_gap_s: float, now: float
+    ) -> bool:
+        """Whether the rule by sound can hold now for the agent's latest stretch (the one in
+        progress, else the last closed one; utterances ``join_gap_s`` apart or closer are one
+        stretch): it is ``min_speech_s`` long at least, the customer spoke during it, and it was
+        not told already. Cheap, so the rule itself runs only where it can find something: it
+        runs on the thread that accepts the audio, and its Python time is taken from the reading
+        of every call's socket (the interpreter's lock)."""
+        utts = self.utterances
+        last = next((u for u in reversed(utts) if u.track == agent.name), None)
+        raw = agent.vad.open_start()
+        shift = self.settings.vad.channels_onset_shift_ms / 1000
+        joins = last is not None and raw is not None and last.end + join_gap_s + 1e-9 >= raw
+        if raw is not None and not joins and now - raw + shift < min_speech_s:
+            return False  # too short yet, wherever its onset moves
+        start, end = self._open_start(agent), now
+        if start is None:
+            if last is None:
+                return False
+            start, end = last.start, last.end
+        for u in reversed(utts):  # earlier utterances the stretch joins
+            if u.end < start - self.options.max_utterance_s:
+                break
+            if u.track == agent.name and u.start < start <= u.end + join_gap_s + 1e-9:
+                start = u.start
+        if end - start < min_speech_s or self._interruption_key(start) in self._reported:
+            return False
+        customer = next((tr for tr in self.tracks.values() if tr.role == "customer"), None)
+        if customer is None:
+            return False
+        going = customer.vad.open_start()  # its level rise only moves it earlier
+        if going is not None and going < end:
+            return True
+        for u in reversed(utts):
+            if u.end < start - self.options.max_utterance_s:
+                break
+            if u.track == customer.name and u.start < end and u.end > start:
+                return True
+        return False
+
+    def _interruption_key(self, start: float) -> tuple:
+        """The alert key of an agent interruption starting at ``start`` (s): the key it was told
+        under already where one is this close to it (the onset of a span in progress is moved
+        back to the level rise from the audio so far, its final onset from the whole span, which
+        may differ by a few frames), else a new one."""
+        key = ("interruption", round(start, 2))
+        if key in self._reported:
+            return key
+        slack = self.settings.vad.channels_onset_shift_ms / 1000 + 2 * FRAME_S
+        near = [k for k in self._reported if k[0] == "interruption" and abs(k[1] - start) <= slack]
+        return min(near, key=lambda k: abs(k[1] - start)) if near else key
 
     def _settle_acoustic(
         self,
@@ -226,7 +292,7 @@ class FloorMixin:
         ]
         open_from: dict[str, float | None] = {}
         for tr in self.tracks.values():
-            start = tr.vad.open_start()
+            start = self._open_start(tr)
             open_from[tr.name] = start
             end = tr.vad.open_end(tr.seconds)
             if start is not None and end > start:

@@ -23,6 +23,7 @@ from calmline.monitor.textmatch import PhraseMatcher
 from calmline.monitor.types import SAMPLE_RATE, CallReport
 from calmline.pipelines.live.asr import Job
 from calmline.pipelines.live.floor import FloorMixin
+from calmline.pipelines.live.onsets import OnsetRefiner, OnsetsMixin
 from calmline.pipelines.live.report import ReportMixin
 from calmline.pipelines.live.rules import RulesMixin
 from calmline.pipelines.live.tracks import LiveTurn, Track
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("calmline.pipelines.live")
 
 
-class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, ReportMixin):
+class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, ReportMixin):
     """One live call. ``accept`` from one thread at a time; events may come from the
     transcription worker's thread too (through ``on_event`` and the outbox)."""
 
@@ -100,6 +101,10 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, ReportMixin):
             for name, role in meta.tracks.items()
         }
         self.mixed = any(t.role == "mixed" for t in self.tracks.values())
+        self._onsets = OnsetRefiner.of_tracks(self.tracks.values(), self.settings)
+        """Onsets moved back to the talker's level rise, as the batch pipeline's stereo spans."""
+        self._open_onsets: dict[str, tuple[float, float]] = {}
+        """Per track: (start of the span in progress, its refined start), refined once."""
         self.utterances: list[Utterance] = []
         self.turns: list[LiveTurn] = []
         self._pending = 0
@@ -115,6 +120,8 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, ReportMixin):
         self._acoustic: dict[tuple, float] = {}
         """Interruption alerts told by sound whose words are still to come: key -> onset."""
         self._acoustic_at = -1.0
+        self._floor_cache: tuple[Any, Any] | None = None
+        """(rubric, its floor rules): ``let_finish``'s thresholds, made once per rubric."""
         self._matcher: PhraseMatcher | None = None
         self._held: dict[str, Utterance] = {}
         """Per track: a transcript held back while its digit run may go on (``_publish``)."""
@@ -274,14 +281,15 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, ReportMixin):
             track=tr.name,
             role=tr.role,
             channel=tr.channel,
-            start=span.start,
+            start=self._onset(tr, span.start, span.end),
             end=span.end,
             speech_end=span.speech_end,
             closed_at=time.perf_counter(),
+            heard=span.start,
         )
         self.utterances.append(utt)
         self._join_turn(utt)
-        samples = tr.audio.view(round(utt.start * SAMPLE_RATE), round(utt.end * SAMPLE_RATE))
+        samples = tr.audio.view(round(span.start * SAMPLE_RATE), round(utt.end * SAMPLE_RATE))
         if not self.degraded:
             self._pending += 1
             urgent = self._interruption_candidate(utt)

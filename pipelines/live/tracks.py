@@ -14,16 +14,16 @@ from calmline.pipelines.batch import union_spans
 
 
 class Growing:
-    """A float32 array that grows at the end in amortised O(1)."""
+    """A float32 (or ``dtype``) array that grows at the end in amortised O(1)."""
 
-    def __init__(self, capacity: int = SAMPLE_RATE * 60) -> None:
-        self._data = np.zeros(capacity, dtype=np.float32)
+    def __init__(self, capacity: int = SAMPLE_RATE * 60, dtype: type = np.float32) -> None:
+        self._data = np.zeros(capacity, dtype=dtype)
         self.size = 0
 
     def append(self, x: np.ndarray) -> None:
         need = self.size + x.shape[0]
         if need > self._data.shape[0]:
-            grown = np.zeros(max(need, 2 * self._data.shape[0]), dtype=np.float32)
+            grown = np.zeros(max(need, 2 * self._data.shape[0]), dtype=self._data.dtype)
             grown[: self.size] = self._data[: self.size]
             self._data = grown
         self._data[self.size : need] = x

@@ -33,7 +33,7 @@ class TranscriptsMixin:
             parts, total = [], 0
             for u in self.utterances:
                 tr = self.tracks[u.track]
-                x = tr.audio.view(round(u.start * SAMPLE_RATE), round(u.end * SAMPLE_RATE))
+                x = tr.audio.view(round(u.audio_start * SAMPLE_RATE), round(u.end * SAMPLE_RATE))
                 parts.append(x)
                 total += x.shape[0]
                 if total >= 30 * SAMPLE_RATE:

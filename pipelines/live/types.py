@@ -149,7 +149,7 @@ class StreamingOptions:
         window_s: the live judges look this far back (s).
         close_timeout_s: the longest ``close`` waits for the call's pending transcriptions.
         max_outbox: events kept for ``accept``/``drain`` callers that never read them.
-        acoustic_alerts: tell interruptions by sound, before the words (off by default).
+        acoustic_alerts: tell interruptions by sound, before the words.
     """
 
     reorder_window_s: float = 0.2
@@ -162,10 +162,11 @@ class StreamingOptions:
     window_s: float = 60.0
     close_timeout_s: float = 300.0
     max_outbox: int = 10_000
-    acoustic_alerts: bool = False
-    """Interruption alerts by sound before the words (``live/floor.py``). Off by default until
-    its cost is bounded: with transcription running, five calls streamed faster than real time
-    were read too slowly by the server for the clients' keep-alive pings (see bench/README)."""
+    acoustic_alerts: bool = True
+    """Interruption alerts by sound before the words (``live/floor.py``; ``live.acoustic_alerts``
+    on a server). The rule runs on the accepting thread only while it can hold (an agent
+    stretch long enough over customer speech, not told yet), so it does not slow the reading
+    of the calls' audio."""
 
 
 def decode_samples(payload: bytes, encoding: str, channels: int = 1) -> np.ndarray:
@@ -227,7 +228,15 @@ class Utterance:
     speech_end: float
     closed_at: float
     """Wall clock when VAD closed it (s, perf counter)."""
+    heard: float | None = None
+    """Where the audio given to the recogniser starts (s): the VAD span's start, before
+    ``start`` moved back to the talker's level rise; ``None``: ``start``."""
     words: tuple[Word, ...] = ()
     text: str = ""
     done: bool = False
     turn: int = -1
+
+    @property
+    def audio_start(self) -> float:
+        """Where the audio given to the recogniser starts (s)."""
+        return self.start if self.heard is None else self.heard
