@@ -58,7 +58,7 @@ bench-load: $(VENV)/.installed-dev
 	$(BIN)/python bench/load.py
 
 bench-live: $(VENV)/.installed-dev
-	$(BIN)/python bench/live_latency.py
+	$(BIN)/python bench/live_latency.py --levels 1,2,4,8 --seconds 60 --soak-minutes 3
 
 bench-memory: $(VENV)/.installed-dev
 	$(BIN)/python bench/memory.py

@@ -49,7 +49,8 @@ class _LiveGauge:
         calls = GaugeMetricFamily(
             "calmline_live_calls",
             "Live calls on this server by how they are transcribed: live, or after the call "
-            "(degraded: they started while transcription was behind live.max_asr_lag_s).",
+            "(degraded: they started while transcription was behind live.max_asr_lag_s, or "
+            "were shed when it fell that far behind).",
             labels=["transcript"],
         )
         degraded = int(stats.get("degraded", 0))

@@ -21,7 +21,10 @@ words). The server's own lag (``asr_lag_s`` of ``GET /api/v1/live/calls``, polle
 and the calls it degraded (``live.max_asr_lag_s``: transcript after the call) are printed too,
 read from ``GET /metrics`` each second (``calmline_live_asr_lag_seconds``,
 ``calmline_live_calls{transcript="after_call"}``), with the server's resident memory (RSS, from
-``/proc``). The server runs with ``live.acoustic_alerts`` on.
+``/proc``). The server runs with ``live.acoustic_alerts`` on. ``--beams 1,5`` runs the levels
+once per live beam width (``live.beam_size``), each on a fresh server, side by side; calls shed
+past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the call) are
+counted per level.
 
 Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
 ``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
@@ -29,7 +32,7 @@ sampled every 5 s: RSS at the start, after the first minute, at the end, its max
 slope over the second half of the run (MB per minute; flat is about 0).
 
     .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60]
-        [--soak-minutes 3] [--soak-calls 8] [--out FILE]
+        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--out FILE]
 
 Full run, about 25 minutes on 2 cores (calibration 1 min, the four levels 6-10 min, the soak
 10 min and its last hang-ups; calls the server degrades are analysed at hang-up, as no job
@@ -93,7 +96,7 @@ def _cores() -> set[int]:
     return set(cores[:2])
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, beam: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -103,6 +106,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
         "CALMLINE_JOBS__WORKERS": "0",
         "CALMLINE_LIVE__MAX_CALLS": "0",  # the levels go past what 2 cores follow, on purpose
         "CALMLINE_LIVE__ACOUSTIC_ALERTS": "true",
+        "CALMLINE_LIVE__BEAM_SIZE": str(beam),
         "CUDA_VISIBLE_DEVICES": "",
     }
     cores = _cores()
@@ -329,7 +333,15 @@ async def run_level(
     after = await asr_stats()
     stats = {
         k: round(after.get(k, 0) - before.get(k, 0), 2)
-        for k in ("packs", "utterances", "busy_s", "judge_s", "retries")
+        for k in (
+            "packs",
+            "utterances",
+            "busy_s",
+            "judge_s",
+            "retries",
+            "shed_calls",
+            "shed_utterances",
+        )
     }
     stats["busy_share"] = round(stats["busy_s"] / wall, 2) if wall else None
     reader.cancel()
@@ -425,51 +437,69 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="audio per call (s)")
     parser.add_argument("--soak-minutes", type=float, default=3.0, help="0 = no soak run")
     parser.add_argument("--soak-calls", type=int, default=8, help="calls at once in the soak")
+    parser.add_argument(
+        "--beams",
+        default="1",
+        help="live.beam_size values, each on its own server, side by side (e.g. 1,5); the soak "
+        "runs with the first",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "live_latency.json"))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    beams = [int(x) for x in args.beams.split(",")]
 
     calibration = calibrate()
     print(f"calibration (no live load): {calibration}", flush=True)
-    data_dir = Path(tempfile.mkdtemp(prefix="calmline-live-bench-"))
-    proc, url = start_server(data_dir)
-    try:
-        from calmline.monitor.store import Store
-
-        store = Store(f"sqlite:///{data_dir / 'calmline.db'}", data_dir / "audio")
-        key = store.create_api_key("supervisor", None).key
-        store.close()
-        rows = []
-        for n in levels:
-            row = asyncio.run(run_level(url, key, proc.pid, n, args.seconds, f"n{n}"))
-            rows.append(row)
-            t, f = row["transcript"], row["findings"]
-            a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
-            print(
-                f"{n} call(s): transcript p50 {t['p50']} s p95 {t['p95']} s (n={t['n']}); "
-                f"findings p50 {f['p50']} s p95 {f['p95']} s (n={f['n']}); "
-                f"acoustic alerts p50 {a['p50']} s p95 {a['p95']} s (n={a['n']}); "
-                f"text alerts p50 {x['p50']} s p95 {x['p95']} s (n={x['n']}); "
-                f"server lag p95 {g['p95']} s max {g['max']} s; "
-                f"degraded calls {row['degraded_calls_max']}; "
-                f"ASR {row['asr'].get('utterances')} utterances in {row['asr'].get('packs')} "
-                f"decodes; RSS {row['rss'].get('start_mb')}->{row['rss'].get('end_mb')} MB; "
-                f"load {row['load_avg_before']}->{row['load_avg_after']}",
-                flush=True,
-            )
-        soaked = None
-        if args.soak_minutes > 0:
-            soaked = asyncio.run(soak(url, key, proc.pid, args.soak_calls, args.soak_minutes))
-            print(f"soak: {json.dumps(soaked)}", flush=True)
-    finally:
-        proc.terminate()
+    rows = []
+    soaked = None
+    for b, beam in enumerate(beams):
+        data_dir = Path(tempfile.mkdtemp(prefix="calmline-live-bench-"))
+        proc, url = start_server(data_dir, beam)
         try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            from calmline.monitor.store import Store
+
+            store = Store(f"sqlite:///{data_dir / 'calmline.db'}", data_dir / "audio")
+            key = store.create_api_key("supervisor", None).key
+            store.close()
+            for n in levels:
+                row = asyncio.run(run_level(url, key, proc.pid, n, args.seconds, f"b{beam}n{n}"))
+                row["beam_size"] = beam
+                rows.append(row)
+                t, f = row["transcript"], row["findings"]
+                a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
+                print(
+                    f"beam {beam}, {n} call(s): transcript p50 {t['p50']} s p95 {t['p95']} s "
+                    f"(n={t['n']}); findings p50 {f['p50']} s p95 {f['p95']} s (n={f['n']}); "
+                    f"acoustic alerts p50 {a['p50']} s p95 {a['p95']} s (n={a['n']}); "
+                    f"text alerts p50 {x['p50']} s p95 {x['p95']} s (n={x['n']}); "
+                    f"server lag p95 {g['p95']} s max {g['max']} s; "
+                    f"degraded calls {row['degraded_calls_max']} "
+                    f"(shed {row['asr'].get('shed_calls')}, "
+                    f"{row['asr'].get('shed_utterances')} utterances dropped); "
+                    f"ASR {row['asr'].get('utterances')} utterances in "
+                    f"{row['asr'].get('packs')} decodes; RSS {row['rss'].get('start_mb')}->"
+                    f"{row['rss'].get('end_mb')} MB; "
+                    f"load {row['load_avg_before']}->{row['load_avg_after']}",
+                    flush=True,
+                )
+            if b == 0 and args.soak_minutes > 0:
+                soaked = asyncio.run(soak(url, key, proc.pid, args.soak_calls, args.soak_minutes))
+                soaked["beam_size"] = beam
+                print(f"soak: {json.dumps(soaked)}", flush=True)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     first = rows[0]["transcript"]["p95"] or 0.0
     degraded = next(
-        (r["calls"] for r in rows if (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)), None
+        (
+            r["calls"]
+            for r in rows
+            if r["beam_size"] == beams[0] and (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)
+        ),
+        None,
     )
     out = {
         "machine": {
@@ -487,17 +517,20 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(out, indent=2))
     print()
     print(
-        "| calls | transcript p50 / p95 | acoustic alerts p50 / p95 | text alerts p50 / p95 "
-        "| server lag p95 / max | degraded calls | decodes | RSS start / end |"
+        "| beam | calls | transcript p50 / p95 | acoustic alerts p50 / p95 "
+        "| text alerts p50 / p95 | server lag p95 / max | degraded (shed) calls | decodes "
+        "| RSS start / end |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         t, a, x, g = r["transcript"], r["acoustic_alerts"], r["text_alerts"], r["server_lag_s"]
         d = r["asr"]
         print(
-            f"| {r['calls']} | {t['p50']} / {t['p95']} s | {a['p50']} / {a['p95']} s (n={a['n']}) "
+            f"| {r['beam_size']} | {r['calls']} | {t['p50']} / {t['p95']} s "
+            f"| {a['p50']} / {a['p95']} s (n={a['n']}) "
             f"| {x['p50']} / {x['p95']} s (n={x['n']}) | {g['p95']} / {g['max']} s "
-            f"| {r['degraded_calls_max']} | {d.get('packs')} for {d.get('utterances')} utterances "
+            f"| {r['degraded_calls_max']} ({d.get('shed_calls')}) "
+            f"| {d.get('packs')} for {d.get('utterances')} utterances "
             f"| {r['rss'].get('start_mb')} / {r['rss'].get('end_mb')} MB |"
         )
     if soaked is not None:

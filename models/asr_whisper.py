@@ -14,6 +14,7 @@ Model resolution, in order:
 from __future__ import annotations
 
 import bisect
+import copy
 import hashlib
 import importlib.metadata
 import logging
@@ -21,7 +22,7 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +245,26 @@ class WhisperTranscriber:
             device=choice.device,
             compute_type=choice.compute_type,
         )
+
+    LOADING_OPTIONS = frozenset(
+        {"model", "device", "compute_type", "cpu_threads", "num_workers", "cache_dir", "batched"}
+    )
+    """Options that choose how the model is loaded; :meth:`with_options` keeps them."""
+
+    def with_options(self, **changes: Any) -> WhisperTranscriber:
+        """This loaded model with other decoding options (``beam_size``, ``initial_prompt``,
+        ``context_pad_s``…): a view sharing the model and its lock-free state, e.g. for the
+        live worker, which decodes greedily while the batch pipeline searches a beam.
+
+        Raises:
+            ValueError: a change to an option that chooses how the model is loaded.
+        """
+        loading = sorted(self.LOADING_OPTIONS & changes.keys())
+        if loading:
+            raise ValueError(f"{', '.join(loading)} choose how the model is loaded; load another")
+        twin = copy.copy(self)
+        twin.options = replace(self.options, **changes)
+        return twin
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         """Language of a float32 (n,) 16 kHz signal (speech only works best)."""

@@ -81,6 +81,24 @@ def test_english_words_have_timestamps_and_probabilities(base):
     assert all(0 < w.prob <= 1 for w in result.words)
 
 
+def test_greedy_view_shares_the_model_and_still_hears_the_words(base):
+    """The live worker decodes greedily on the batch pipeline's loaded model: a view with
+    another beam shares the model (no second load), leaves the original's options alone, and
+    refuses changes that would need another model."""
+    greedy = base.with_options(beam_size=1)
+    assert greedy.model is base.model
+    assert greedy.options.beam_size == 1 and base.options.beam_size == 5
+    with pytest.raises(ValueError, match="model"):
+        base.with_options(model="bundled:tiny.en")
+    x = load_audio(shared_data("asr", "en", "jfk.flac")).samples[0]
+    hyp = re.sub(r"[^a-z ]", "", " ".join(w.text for w in greedy.transcribe(x).words).lower())
+    expected = (
+        "and so my fellow americans ask not what your country can do for you "
+        "ask what you can do for your country"
+    )
+    assert jiwer.wer(expected, hyp) < 0.15
+
+
 def test_spans_map_word_times_back_to_the_call(base):
     """Speech moved 5 s later behind silence: words must come back at their true time."""
     audio = load_audio(shared_data("asr", "en", "jfk.flac"))

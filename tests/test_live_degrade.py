@@ -4,6 +4,7 @@ sound live and its words after hang-up, and says so; the server reports its own 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -70,3 +71,53 @@ def test_a_call_beyond_capacity_gets_alerts_by_sound_and_words_after_the_call(be
     ] == pytest.approx([e.data["agent_start"] for e in interruptions], abs=0.1)
     first.close()
     assert first.asr_lag_s is not None and first.asr_lag_s > 0, "each call measures its lag"
+
+
+def test_a_call_in_progress_is_shed_when_transcription_falls_behind(behind):
+    """Two calls followed live; once the recogniser is behind the bound, the newer call leaves
+    the line (its waiting utterances dropped, alerts by sound go on), the older one keeps its
+    live words, and the shed call's report says from when its words are the batch's."""
+    x, onsets = _rule_call()
+    events, lock = [], threading.Lock()
+
+    def on_event(e):
+        with lock:
+            events.append(e)
+
+    older = behind.open_session(CallMeta("shed-1", "a1", TRACKS, 16000, "float32", "en"))
+    newer = behind.open_session(
+        CallMeta("shed-2", "a2", TRACKS, 16000, "float32", "en"), on_event=on_event
+    )
+    assert not older.degraded and not newer.degraded, "nothing was behind when they started"
+    _feed(older, x)
+    _feed(newer, x)  # both backlogs wait: the worker is behind at once
+    deadline = time.monotonic() + 120
+    while not newer.degraded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert newer.degraded and not older.degraded, "the newer call is shed, the older followed"
+    assert behind.stats()["shed_calls"] >= 1
+    with lock:
+        shed = [e for e in events if e.type == "metrics" and e.data["transcript"] == "after_call"]
+    assert shed, "the feed says the call's words now come after the call"
+    assert newer.metrics()["transcript"] == "after_call"
+    assert newer.shed_at is not None and 0 < newer.shed_at <= x.shape[1] / 16000 + 1e-6
+
+    report = newer.close()
+    assert any("live transcription stopped" in w for w in report.warnings)
+    assert newer.batch_report and any(t.words for t in report.turns), "words from the recording"
+    assert [
+        f.start for p in report.scorecard.practices for f in p.findings if f.kind == "interruption"
+    ] == pytest.approx([onsets["interruption"]], abs=0.5)
+    older_report = older.close()
+    assert not older.batch_report and any(t.words for t in older_report.turns), "live words kept"
+    assert not any("live transcription stopped" in w for w in older_report.warnings)
+
+
+def test_live_decodes_greedily_on_the_batch_pipelines_model(behind, pipeline):
+    """live.beam_size (1) for the live worker, asr.beam_size (5) for the stored report, one
+    loaded model for both."""
+    live = behind._asr().transcriber
+    batch = pipeline.models.transcriber()
+    assert live.options.beam_size == behind.settings.live.beam_size == 1
+    assert batch.options.beam_size == behind.settings.asr.beam_size == 5
+    assert live.model is batch.model

@@ -71,6 +71,18 @@ class AsrScheduler:
     def pending(self) -> int:
         return sum(len(q) for q in self._queues.values())
 
+    def sessions(self) -> list[StreamingSession]:
+        """The calls with utterances waiting."""
+        return [q[0].session for q in self._queues.values() if q]
+
+    def drop(self, session: StreamingSession) -> list[Job]:
+        """Take every waiting utterance of ``session`` out of the line."""
+        key = id(session)
+        q = self._queues.pop(key, None)
+        if key in self._order:
+            self._order.remove(key)
+        return list(q or ())
+
     def oldest(self) -> float | None:
         """When the longest-waiting utterance was closed (perf counter), if any waits."""
         return min((q[0].utt.closed_at for q in self._queues.values() if q), default=None)
@@ -132,9 +144,14 @@ class AsrWorker:
     loses an utterance.
     """
 
-    def __init__(self, transcriber: Any, options: StreamingOptions) -> None:
+    def __init__(self, transcriber: Any, options: StreamingOptions, max_lag_s: float = 0.0) -> None:
         self.transcriber = transcriber
         self.options = options
+        self.max_lag_s = max_lag_s
+        """Most the worker may fall behind (s, ``live.max_asr_lag_s``); 0 = no bound. From half
+        of it on, the newest call with utterances waiting sheds its live transcript
+        (:meth:`_shed`)."""
+        self._shed_at = 0.0
         self._cv = threading.Condition()
         self._scheduler = AsrScheduler(options.pack_max_s, options.pack_gap_s)
         self._thread: threading.Thread | None = None
@@ -155,6 +172,8 @@ class AsrWorker:
             "busy_s": 0.0,
             "judge_s": 0.0,
             "retries": 0,
+            "shed_calls": 0,
+            "shed_utterances": 0,
         }
 
     def submit(self, job: Job, urgent: bool = False) -> None:
@@ -192,6 +211,33 @@ class AsrWorker:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
+    def _shed(self) -> tuple[StreamingSession, list[Job], float] | None:
+        """Past half of ``max_lag_s``, the call that started last among those waiting leaves
+        the line: its waiting utterances are dropped and it gets no more live transcription
+        (alerts by sound go on; its words come from the batch pipeline after hang-up), so the
+        queue is bounded by what the recogniser follows rather than growing through every call.
+        Shedding starts at half the bound because the backlog already queued must still drain:
+        the lag then stays about within the bound. One call per ``max_lag_s / 8`` (at least
+        1 s), so the calls still followed can catch up before the next goes; the last call
+        waiting is never shed. Called with the lock held; returns (call, its dropped jobs, lag).
+        """
+        if not self.max_lag_s:
+            return None
+        now = time.perf_counter()
+        oldest = self._scheduler.oldest()
+        lag = now - oldest if oldest is not None else 0.0
+        if lag <= self.max_lag_s / 2 or now - self._shed_at < max(1.0, self.max_lag_s / 8):
+            return None
+        waiting = [s for s in self._scheduler.sessions() if not s.closed]
+        if len(waiting) < 2:
+            return None  # the only call followed stays followed
+        victim = max(waiting, key=lambda s: s.opened)
+        self._shed_at = now
+        jobs = self._scheduler.drop(victim)
+        self.stats["shed_calls"] += 1
+        self.stats["shed_utterances"] += len(jobs)
+        return victim, jobs, lag
+
     def _run(self) -> None:
         while True:
             with self._cv:
@@ -199,8 +245,18 @@ class AsrWorker:
                     self._cv.wait()
                 if self._stop:
                     return
-                windows = self._scheduler.take(self.batch_calls)
-                self._inflight = min(job.utt.closed_at for w in windows for job in w)
+                shed = self._shed()
+                if shed is None:
+                    windows = self._scheduler.take(self.batch_calls)
+                    self._inflight = min(job.utt.closed_at for w in windows for job in w)
+            if shed is not None:
+                # outside the worker's lock: the session takes its own (the accepting thread
+                # holds the session's lock when it queues an utterance)
+                try:
+                    shed[0]._shed(shed[1], shed[2])
+                except Exception:
+                    logger.exception("live session %s failed to shed", shed[0].call_id)
+                continue
             t0 = time.perf_counter()
             try:
                 results = self._transcribe(windows)

@@ -54,7 +54,13 @@ class StreamingPipeline:
     def _asr(self) -> AsrWorker:
         with self._lock:
             if self._worker is None:
-                self._worker = AsrWorker(self.models.transcriber(), self.options)
+                transcriber = self.models.transcriber()
+                beam = self.options.beam_size or self.settings.live.beam_size
+                if hasattr(transcriber, "with_options") and transcriber.options.beam_size != beam:
+                    transcriber = transcriber.with_options(beam_size=beam)
+                self._worker = AsrWorker(
+                    transcriber, self.options, max_lag_s=self.settings.live.max_asr_lag_s
+                )
             return self._worker
 
     def open_session(

@@ -175,11 +175,16 @@ class ReportMixin:
             report = replace(report, warnings=(*report.warnings, *warnings))
             self.batch_report = True
         else:
-            if self.degraded:
+            if self.degraded and self.shed_at is None:
                 warnings.append(
                     "transcript after the call: the call started while live transcription was "
                     "more than live.max_asr_lag_s behind; this report has no words until the "
                     "batch analysis of the recording replaces it"
+                )
+            elif self.degraded:
+                warnings.append(
+                    "transcript after the call: this report has the live words up to "
+                    f"{self.shed_at:.1f} s until the batch analysis of the recording replaces it"
                 )
             segments = sorted(
                 (

@@ -60,7 +60,10 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
         self.pipeline = pipeline
         self.degraded = degraded
         """Started beyond the recogniser's capacity: no live transcript (alerts by sound only);
-        its words come from the batch pipeline after hang-up."""
+        its words come from the batch pipeline after hang-up. Set during the call too, when the
+        worker sheds it (:meth:`_shed`)."""
+        self.shed_at: float | None = None
+        """Call time (s) at which the worker shed the call's live transcript, if it did."""
         self.asr_lag_s: float | None = None
         """This call's latest lag, end of an utterance -> its words (s)."""
         self.meta = meta

@@ -66,6 +66,27 @@ class TranscriptsMixin:
             except Exception:
                 logger.exception("live judging failed for call %s", self.call_id)
 
+    def _shed(self, jobs: Sequence[Job], lag_s: float) -> None:
+        """The transcription worker is more than ``live.max_asr_lag_s`` behind and this call
+        leaves its line (:meth:`AsrWorker._shed`): its waiting utterances (``jobs``) and its
+        later ones are not transcribed live; alerts by sound go on, and its words come from the
+        batch analysis of the recording after hang-up. Shown on the feed as ``transcript:
+        after_call`` in the next ``metrics`` event, sent now."""
+        with self._lock:
+            self._pending -= len(jobs)
+            self._done_cv.notify_all()
+            if self.degraded:
+                return
+            self.degraded = True
+            now = self._now()
+            self.shed_at = now
+            self.warnings.append(
+                f"live transcription stopped at {now:.1f} s, {lag_s:.1f} s behind (more than "
+                f"live.max_asr_lag_s): the words after it come from the batch analysis of the "
+                "recording"
+            )
+            self._emit("metrics", now, self._metrics())
+
     # --- live transcript redaction: a digit run said across utterances is redacted whole -------
 
     def _publish(self, utt: Utterance) -> None:

@@ -150,6 +150,7 @@ class StreamingOptions:
         close_timeout_s: the longest ``close`` waits for the call's pending transcriptions.
         max_outbox: events kept for ``accept``/``drain`` callers that never read them.
         acoustic_alerts: tell interruptions by sound, before the words.
+        beam_size: the live recogniser's beam width; ``None``: ``live.beam_size`` (1, greedy).
     """
 
     reorder_window_s: float = 0.2
@@ -167,6 +168,7 @@ class StreamingOptions:
     on a server). The rule runs on the accepting thread only while it can hold (an agent
     stretch long enough over customer speech, not told yet), so it does not slow the reading
     of the calls' audio."""
+    beam_size: int | None = None
 
 
 def decode_samples(payload: bytes, encoding: str, channels: int = 1) -> np.ndarray:
