@@ -31,6 +31,7 @@ from tests.audio_factory import write_audio
 from tests.conftest import SAMPLES
 from tests.ray_cluster import RayCluster
 from tests.server import CalmlineServer
+from tests.test_executor import another_version
 
 EXCERPT_S = 8.0
 
@@ -273,18 +274,6 @@ def test_serve_refuses_an_unknown_executor(tmp_path):
 # ---------------------------------------------------------------------------- re-scoring
 
 
-def _another_rubric_version() -> str:
-    from importlib import resources
-
-    import yaml
-
-    default = resources.files("calmline.monitor").joinpath("rubrics", "default_en.yaml")
-    data = yaml.safe_load(default.read_text(encoding="utf-8"))
-    data["version"] = "9.9.0"
-    data["practices"]["let_finish"]["weight"] = 0.0
-    return yaml.safe_dump(data, allow_unicode=True)
-
-
 def test_a_rescore_runs_on_an_actor_and_keeps_its_errors(cluster, monkeypatch):
     """A pool of its own (one actor needing no CPU, so it fits beside the server's), driven from
     this process: the new scorecard comes from the actor's process, a bad rubric's error keeps
@@ -303,7 +292,7 @@ def test_a_rescore_runs_on_an_actor_and_keeps_its_errors(cluster, monkeypatch):
     try:
         assert executor.wait_ready(1, timeout=180) == 1, "the actor did not start"
         report = scored_report("c-ray")
-        text = _another_rubric_version()
+        text = another_version()
         rescored = executor.rescore(report, text, "v9.yaml")
         assert rescored.scorecard == score_report(report, parse_rubric(text)).scorecard
         assert rescored.scorecard.rubric_version == "9.9.0"
@@ -325,7 +314,7 @@ def test_a_rescore_job_of_a_ray_server_is_done_once(served, calls):
     with server.client(key) as c:
         r = c.post(
             "/api/v1/rescore",
-            json={"rubric_yaml": _another_rubric_version(), "call_ids": [call_id]},
+            json={"rubric_yaml": another_version(), "call_ids": [call_id]},
         )
         assert r.status_code == 202, r.text
         job = server.wait_job(key, r.json()["jobs"][0]["job_id"], timeout=120)
