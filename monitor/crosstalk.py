@@ -78,6 +78,7 @@ before and after; missed speech 5.9 -> 5.1 % of the segments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.fft
@@ -112,6 +113,18 @@ class CrosstalkOptions:
     min_level_gap_db: float = 6.0
     lead_tolerance_ms: float = 0.5
     floor_margin_db: float = 8.0
+
+    @classmethod
+    def of(cls, section: Any) -> CrosstalkOptions:
+        """The options of the ``crosstalk`` settings section
+        (:class:`calmline.monitor.settings.CrosstalkSettings`)."""
+        return cls(
+            enabled=section.enabled,
+            min_correlation=section.min_correlation,
+            min_level_gap_db=section.min_level_gap_db,
+            max_lag_ms=section.max_lag_ms,
+            floor_margin_db=section.floor_margin_db,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +189,7 @@ def evidence(samples: np.ndarray, options: CrosstalkOptions | None = None) -> Ev
     if samples.ndim != 2 or samples.shape[0] != 2:
         raise ValueError(f"crosstalk evidence needs two channels (2, n), got {samples.shape}")
     frames = -(-samples.shape[1] // FRAME)
-    win = 2 * round(options.window_ms * RATE / 2000)
-    lag = round(options.max_lag_ms * RATE / 1000)
+    win, lag = _window_and_lag(options)
     level, corr, lags = np.empty((2, frames)), np.empty(frames), np.empty(frames)
     for f0 in range(0, frames, _BLOCK_FRAMES):
         f1 = min(f0 + _BLOCK_FRAMES, frames)
@@ -195,17 +207,20 @@ def evidence_frames(
     FRAME]``: a piece of a longer signal cut at a frame boundary gives its frames' evidence as
     :func:`evidence` of the whole, from ``evidence_reach`` samples into the piece on."""
     options = options or CrosstalkOptions()
-    win = 2 * round(options.window_ms * RATE / 2000)
-    lag = round(options.max_lag_ms * RATE / 1000)
+    win, lag = _window_and_lag(options)
     return Evidence(*_block(samples, f0, f1, win, lag))
+
+
+def _window_and_lag(options: CrosstalkOptions) -> tuple[int, int]:
+    """The correlation window (even) and the lag range, in 8 kHz samples."""
+    return 2 * round(options.window_ms * RATE / 2000), round(options.max_lag_ms * RATE / 1000)
 
 
 def evidence_reach(options: CrosstalkOptions | None = None) -> int:
     """Samples (16 kHz) on each side of a frame that its evidence reads: half the window beyond
     the frame, the lag range and the band-pass filter's margin."""
     options = options or CrosstalkOptions()
-    win = 2 * round(options.window_ms * RATE / 2000)
-    lag = round(options.max_lag_ms * RATE / 1000)
+    win, lag = _window_and_lag(options)
     return (max((win - _FRAME) // 2, 0) + lag + _MARGIN) * _STEP
 
 

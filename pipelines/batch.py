@@ -417,17 +417,7 @@ def channel_speech_spans(
     if len(probs) != 2:
         heard = {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
         return heard, heard
-    probs, ev, copy = own_speech(
-        samples,
-        probs,
-        CrosstalkOptions(
-            enabled=x.enabled,
-            min_correlation=x.min_correlation,
-            min_level_gap_db=x.min_level_gap_db,
-            max_lag_ms=x.max_lag_ms,
-            floor_margin_db=x.floor_margin_db,
-        ),
-    )
+    probs, ev, copy = own_speech(samples, probs, CrosstalkOptions.of(x))
     heard = {c: spans_from_probabilities(p, options, duration) for c, p in enumerate(probs)}
     refined = {
         c: refine_onsets(

@@ -40,14 +40,8 @@ class OnsetRefiner:
     """
 
     def __init__(self, audio: tuple[Growing, Growing], settings: Settings) -> None:
-        x, v = settings.crosstalk, settings.vad
-        self.options = CrosstalkOptions(
-            enabled=x.enabled,
-            min_correlation=x.min_correlation,
-            min_level_gap_db=x.min_level_gap_db,
-            max_lag_ms=x.max_lag_ms,
-            floor_margin_db=x.floor_margin_db,
-        )
+        v = settings.vad
+        self.options = CrosstalkOptions.of(settings.crosstalk)
         self.max_shift_s = v.channels_onset_shift_ms / 1000
         self.margin_db = v.channels_onset_margin_db
         self.audio = audio
