@@ -21,7 +21,7 @@ import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -544,25 +544,10 @@ class Store:
         hash makes the folder the call's own whatever its id (``col:1`` and ``col_1`` get two
         folders). ``~`` is in no call id and in no folder of the earlier ``<safe name>`` layout,
         so a new folder never meets one made for another call. Every writer of call audio goes
-        through :meth:`new_audio_path`; readers use the call's stored ``audio_path``.
+        through the audio store (:class:`calmline.monitor.audiostore.AudioStore`, a fresh name
+        per write in this folder); readers use the call's stored ``audio_path``.
         """
         return self.audio_dir / call_folder_name(call_id)
-
-    def new_audio_path(self, call_id: str, stem: str, suffix: str) -> Path:
-        """A fresh file name in the call's folder (created), unique to this writer, so two
-        writers of one call id never write the same file (the loser of a race for the id
-        removes only its own file, see :meth:`discard_audio`)."""
-        folder = self.call_audio_dir(call_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{stem}-{secrets.token_hex(4)}{suffix}"
-
-    def discard_audio(self, path: str | Path) -> None:
-        """Remove one stored audio file that no call row took (and its folder when empty)."""
-        path = Path(path)
-        path.unlink(missing_ok=True)
-        if self._inside_audio_dir(path.parent):
-            with suppress(OSError):
-                path.parent.rmdir()  # only when empty: other files are another writer's
 
     def create_call(
         self,

@@ -6,6 +6,7 @@ real audio."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import time
 import uuid
@@ -14,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from calmline.monitor.audiostore import LocalAudioStore
 from calmline.monitor.rubric import (
     MAX_YAML_ALIASES,
     MAX_YAML_DEPTH,
@@ -95,9 +97,9 @@ def test_folder_names_are_unique_per_exact_id_and_readable(store):
 
 def test_deleting_a_call_removes_only_its_own_audio(store):
     paths = {}
+    audio = LocalAudioStore(store.audio_dir)
     for call_id, agent in (("col:1", "a1"), ("col_1", "a2")):
-        path = store.new_audio_path(call_id, "audio", ".wav")
-        path.write_bytes(call_id.encode())
+        path = Path(audio.put(call_id, "audio.wav", io.BytesIO(call_id.encode())))
         store.create_call(call_id, agent, "upload", audio_path=path, job_params={})
         paths[call_id] = path
     store.delete_call("col:1")
@@ -138,15 +140,15 @@ def test_calls_stored_in_the_old_shared_folders_stay_readable_and_delete_alone(
 
 def test_a_call_id_race_keeps_the_winners_audio(store):
     """Two writers of one new call id: the loser's clean-up must not remove the winner's file."""
-    winner = store.new_audio_path("race-1", "audio", ".wav")
-    loser = store.new_audio_path("race-1", "audio", ".wav")
+    audio = LocalAudioStore(store.audio_dir)
+    winner = Path(audio.put("race-1", "audio.wav", io.BytesIO(b"winner")))
+    loser = Path(audio.put("race-1", "audio.wav", io.BytesIO(b"loser")))
     assert winner != loser and winner.parent == loser.parent
-    winner.write_bytes(b"winner")
-    loser.write_bytes(b"loser")
+    assert winner.parent == store.call_audio_dir("race-1")
     store.create_call("race-1", "a1", "upload", audio_path=winner, job_params={})
     with pytest.raises(ValueError, match="exists already"):
         store.create_call("race-1", "a2", "upload", audio_path=loser, job_params={})
-    store.discard_audio(loser)
+    audio.delete(str(loser))
     assert winner.read_bytes() == b"winner" and not loser.exists()
 
 
