@@ -85,15 +85,17 @@ def customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
     given in pieces, YD幺五幺 … 466205, while the agent hums 嗯), or else the customer's last turn
     that said more than one; their units, a break (``None``) between turns."""
     agents = [t for t in ctx.turns_of(Role.AGENT) if t.start < turn.start]
-    customers = [t for t in customer_turns(ctx) if t.start < turn.start]
+    customers = [
+        (t, _units(t.text, ctx.language)) for t in customer_turns(ctx) if t.start < turn.start
+    ]
     spoke = [t.start for t in agents if len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS]
-    since = [t for t in customers if not spoke or t.start > spoke[-1]]
-    said = [t for t in customers if len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS]
-    if not any(len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS for t in since):
+    since = [(t, u) for t, u in customers if not spoke or t.start > spoke[-1]]
+    said = [(t, u) for t, u in customers if len(u) > _BACKCHANNEL_UNITS]
+    if not any(len(u) > _BACKCHANNEL_UNITS for _, u in since):
         since = said[-1:] or customers[-1:]
     out: list = []
-    for t in since:
-        out += [*_units(t.text, ctx.language), None]
+    for _, u in since:
+        out += [*u, None]
     return out
 
 
