@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from calmline.api.auth import install_log_redaction
         from calmline.api.metrics import Metrics
         from calmline.monitor.audiostore import audio_store_from_settings
+        from calmline.pipelines.executor import InProcessExecutor
         from calmline.pipelines.jobs import JobRunner
 
         install_log_redaction()  # after uvicorn has configured its loggers
@@ -88,8 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             webhooks=webhooks,  # a report's events are queued in its own transaction
             listeners=listeners,
             on_job_end=_job_end_metrics(app),
+            # analyses here share the cores with live calls: they pause while those need them
+            make_way=_live_needs_cores(app) if isinstance(executor, InProcessExecutor) else None,
+            make_way_s=settings.live.batch_yield_s,
         )
         app.state.jobs = jobs
+        app.state.metrics.watch_paused(lambda: jobs.paused_s)
         jobs.start()
         watcher = None
         if settings.watch.dir:
@@ -220,6 +225,16 @@ def _metrics_listener(app: FastAPI):
             metrics.critical_calls.inc()
 
     return listener
+
+
+def _live_needs_cores(app: FastAPI):
+    """Whether this server's live calls need the cores now (read at each analysis step)."""
+
+    def needs() -> bool:
+        hub = getattr(app.state, "live", None)
+        return hub is not None and hub.pipeline.needs_cores()
+
+    return needs
 
 
 def _job_end_metrics(app: FastAPI):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from calmline.monitor.store import Store
 
@@ -24,6 +24,22 @@ class _JobGauge:
         for state, n in counts.items():
             g.add_metric([state], n)
         yield g
+
+
+class _PausedCounter:
+    """Seconds this server's analyses paused for live calls (``live.batch_yield_s``)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], float] | None = None
+
+    def collect(self):
+        c = CounterMetricFamily(
+            "calmline_jobs_paused_for_live_seconds",
+            "Seconds analysis jobs of this server paused between decoding windows because live "
+            "transcription had utterances waiting (live.batch_yield_s).",
+        )
+        c.add_metric([], float(self.source()) if self.source is not None else 0.0)
+        yield c
 
 
 class _LiveGauge:
@@ -99,10 +115,16 @@ class Metrics:
         r.register(_JobGauge(store))
         self._live = _LiveGauge()
         r.register(self._live)
+        self._paused = _PausedCounter()
+        r.register(self._paused)
 
     def watch_live(self, stats: Callable[[], dict[str, Any]]) -> None:
         """Read the live gauges from ``stats`` (``StreamingPipeline.stats``) at each scrape."""
         self._live.source = stats
+
+    def watch_paused(self, seconds: Callable[[], float]) -> None:
+        """Read the analyses' pause for live calls from ``seconds`` (``JobRunner.paused_s``)."""
+        self._paused.source = seconds
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

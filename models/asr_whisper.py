@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,7 @@ class WhisperTranscriber:
         *,
         spans: list[tuple[float, float]] | None = None,
         language: str | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> Transcript:
         if self.english_only:
             if language not in (None, "en"):
@@ -308,6 +310,8 @@ class WhisperTranscriber:
         pieces = _pieces(chunks, round(self.options.max_piece_s * SAMPLE_RATE))
         probability: float | None = None
         words: list[Word] = []
+        total = sum(b - a for piece in pieces for a, b in piece) / SAMPLE_RATE
+        done = 0.0
         for i, piece in enumerate(pieces):
             # The speech of the piece with its context, joined as faster-whisper's own VAD filter
             # joins it, then a second of digital silence. Whisper's last window usually stops
@@ -320,7 +324,14 @@ class WhisperTranscriber:
             audio = np.concatenate([*parts, np.zeros(round(TAIL_S * SAMPLE_RATE), np.float32)])
             if language is None:
                 language, probability = self.detect_language(audio)
-            piece_words, info = self._recognise(audio, piece, language, speech)
+            step = None
+            if progress is not None and total > 0:
+
+                def step(t: float, before: float = done) -> None:
+                    progress(min(1.0, (before + t) / total))
+
+            piece_words, info = self._recognise(audio, piece, language, speech, step)
+            done += sum(b - a for a, b in piece) / SAMPLE_RATE
             if i == 0 and probability is None:
                 probability = float(info.language_probability)
             words += piece_words
@@ -333,9 +344,11 @@ class WhisperTranscriber:
         piece: list[tuple[int, int]],
         language: str,
         speech: list[tuple[int, int]] | None,
+        step: Callable[[float], None] | None = None,
     ) -> tuple[list[Word], Any]:
         """Words of one piece of joined speech, with times in the original signal, each kept
-        inside the speech span (of ``speech``, sorted sample ranges) nearest its midpoint."""
+        inside the speech span (of ``speech``, sorted sample ranges) nearest its midpoint;
+        ``step`` is told after each segment how far into the joined speech it reached (s)."""
         from faster_whisper.vad import SpeechTimestampsMap
 
         prompt = self.options.initial_prompt
@@ -366,6 +379,9 @@ class WhisperTranscriber:
         duration = piece[-1][1] / SAMPLE_RATE
         words: list[Word] = []
         for segment in segments:
+            if step is not None:
+                # segments come out a decoding window at a time: between two windows
+                step(min(float(segment.end), joined))
             for w in segment.words or ():
                 text = w.word.strip()
                 if not text:

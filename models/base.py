@@ -77,11 +77,15 @@ class Transcriber(Protocol):
         *,
         spans: list[tuple[float, float]] | None = None,
         language: str | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> Transcript:
         """Words with timestamps and probabilities for a float32 (n,) signal at 16 kHz.
 
         ``spans`` restricts recognition to those (start, end) spans in seconds (speech found by a
-        VAD); word times are always relative to the start of ``samples``.
+        VAD); word times are always relative to the start of ``samples``. ``progress``, when
+        given, is called between decoding windows with the share of the speech done (0–1), in
+        the calling thread: a pause there (an analysis making way for live calls) holds the
+        decoding, not a window half done.
         """
         ...
 

@@ -350,6 +350,15 @@ class LiveSettings(BaseModel):
         "Needs an analysis worker (jobs.workers > 0); calls of one mixed track and calls that "
         "ended early (incomplete) keep the live report.",
     )
+    batch_yield_s: float = Field(
+        300.0,
+        ge=0,
+        le=86400,
+        description="An analysis job of this server (an upload, a call analysed after "
+        "hang-up) pauses between decoding windows while live transcription has an utterance "
+        "waiting, so live calls keep the cores; at most this long per job (s), then it runs "
+        "on. 0 = never pause. Not for analyses on Ray workers (their own cores).",
+    )
     bus: Literal["auto", "local", "postgres"] = Field(
         "auto",
         description="How live events reach the other API replicas' feeds: postgres (NOTIFY/LISTEN "

@@ -222,10 +222,14 @@ class BatchPipeline:
                         warnings.append("no speech found; language could not be detected")
                 else:
                     language_probability = None
+                n_channels = len(spans_by_channel)
                 for i, channel in enumerate(spans_by_channel):
-                    hook("transcribe", None, completed=i, total=len(spans_by_channel))
+                    hook("transcribe", None, completed=i, total=n_channels)
                     result = transcriber.transcribe(
-                        audio.samples[channel], spans=spans_by_channel[channel], language=language
+                        audio.samples[channel],
+                        spans=spans_by_channel[channel],
+                        language=language,
+                        progress=_progress(hook, "transcribe", i, n_channels),
                     )
                     words_by_channel[channel] = result.words
             else:
@@ -237,7 +241,12 @@ class BatchPipeline:
                     warnings.append("no speech found")
                 else:
                     # the mix made for diarization (a second one costs a copy of the call)
-                    result = transcriber.transcribe(mono, spans=spans, language=language)
+                    result = transcriber.transcribe(
+                        mono,
+                        spans=spans,
+                        language=language,
+                        progress=_progress(hook, "transcribe", 0, 1),
+                    )
                     language, language_probability = result.language, result.language_probability
                     words_by_channel[None] = result.words
 
@@ -442,6 +451,11 @@ def channel_speech_spans(
         for c, spans in refined.items()
     }
     return heard, spoken
+
+
+def _progress(hook: Callable[..., None], step: str, i: int, n: int) -> Callable[[float], None]:
+    """A transcriber's ``progress`` (share of part ``i`` of ``n`` done) as hook calls."""
+    return lambda share: hook(step, None, completed=i + share, total=n)
 
 
 @contextmanager

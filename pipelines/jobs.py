@@ -76,6 +76,12 @@ class JobRunner:
             ``lease_s / 3``.
         webhooks: a :class:`calmline.pipelines.webhooks.WebhookSender`; the events of each
             report are queued in the transaction that stores it (once per job).
+        make_way: says whether live calls in this process need the cores now (the live
+            transcription has an utterance waiting or decoding); an analysis then pauses between
+            decoding windows until they do not, at most ``make_way_s`` in all per job, so a
+            recording analysed after hang-up does not push the calls in progress behind
+            (``live.batch_yield_s``). Only for analyses that run in this process.
+        make_way_s: the most one job pauses for live calls (s); 0 = never.
     """
 
     def __init__(
@@ -90,6 +96,8 @@ class JobRunner:
         listeners: list[ReportListener] | None = None,
         on_job_end: Callable[[JobRow, str, float], None] | None = None,
         webhooks: Any = None,
+        make_way: Callable[[], bool] | None = None,
+        make_way_s: float = 0.0,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -100,6 +108,10 @@ class JobRunner:
         self.listeners = list(listeners or [])
         self.on_job_end = on_job_end
         self.webhooks = webhooks
+        self.make_way = make_way
+        self.make_way_s = make_way_s
+        self.paused_s = 0.0
+        """Seconds analyses have paused for live calls since start (``/metrics``)."""
         self.tag = f"r{secrets.token_hex(2)}"
         """Tells this runner's workers from another runner's in the same process."""
         self._stop = threading.Event()
@@ -257,9 +269,30 @@ class JobRunner:
         if call is None or not call.audio_path:
             raise CalmlineError(f"call {job.call_id} has no stored audio")
         request = AnalyzeRequest(**{**job.params.get("request", {}), "call_id": call.id})
-        progress = _ProgressWriter(self.store, job.id, held)
+        progress = _ProgressWriter(self.store, job.id, held, pause=self._make_way_for(held))
         report = self.pipeline.analyze(call.audio_path, request, hook=progress)
         self._finish(job, held, call.agent_id, report)
+
+    def _make_way_for(self, held: _Held) -> Callable[[], None] | None:
+        """The pause an analysis takes at each progress step while live calls need the cores;
+        at most ``make_way_s`` in all for this job, ended early by a lost lease or a stop."""
+        busy = self.make_way
+        if busy is None or self.make_way_s <= 0:
+            return None
+        left = [self.make_way_s]
+
+        def pause() -> None:
+            last = time.monotonic()
+            while left[0] > 0 and busy():
+                if held.lost.is_set() or self._stop.wait(0.05):
+                    return
+                now = time.monotonic()
+                left[0] -= now - last
+                with self._held_lock:
+                    self.paused_s += now - last
+                last = now
+
+        return pause
 
     def _rescore(self, job: JobRow, held: _Held) -> None:
         report = self.store.get_report(job.call_id)
@@ -311,10 +344,13 @@ class _ProgressWriter:
     worker holds the job; once the lease is lost it stops the analysis (raises
     :class:`LeaseLost`)."""
 
-    def __init__(self, store: Store, job_id: str, held: _Held) -> None:
+    def __init__(
+        self, store: Store, job_id: str, held: _Held, pause: Callable[[], None] | None = None
+    ) -> None:
         self.store = store
         self.job_id = job_id
         self.held = held
+        self.pause = pause
         self._last = 0.0
         self._step: str | None = None
 
@@ -330,6 +366,10 @@ class _ProgressWriter:
             raise LeaseLost(self.job_id)
         if step not in STEPS:
             return
+        if self.pause is not None:
+            self.pause()
+            if self.held.lost.is_set():
+                raise LeaseLost(self.job_id)
         i = STEPS.index(step)
         frac = (completed / total) if completed is not None and total else 0.0
         progress = min(0.99, (i + frac) / len(STEPS))

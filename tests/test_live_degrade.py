@@ -40,8 +40,10 @@ def test_a_call_beyond_capacity_gets_alerts_by_sound_and_words_after_the_call(be
     x, onsets = _rule_call()
     first = behind.open_session(CallMeta("lag-1", "a1", TRACKS, 16000, "float32", "en"))
     assert not first.degraded, "nothing was behind when the first call started"
+    assert not behind.needs_cores(), "nothing waits yet: analyses need not make way"
     _feed(first, x)  # 40 s of speech at once: a backlog the recogniser works through
     assert behind.stats()["asr_lag_s"] > 0.001, "the server says it is behind"
+    assert behind.needs_cores(), "utterances wait: the server's analyses make way"
 
     events, lock = [], threading.Lock()
 

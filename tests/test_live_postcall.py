@@ -56,6 +56,9 @@ def test_the_stored_report_of_a_live_call_is_the_batch_report_of_its_recording(s
     lag = next(ln for ln in metrics.splitlines() if ln.startswith("calmline_live_asr_lag_seconds "))
     assert float(lag.split()[1]) >= 0
     assert 'calmline_live_calls{transcript="after_call"} 0.0' in metrics
+    # analyses here pause for live calls (live.batch_yield_s): the seconds are counted
+    paused = next(ln for ln in metrics.splitlines() if ln.startswith("calmline_jobs_paused_for"))
+    assert float(paused.split()[1]) >= 0
     assert server.wait_job(key, job_id)["state"] == "done"
     with server.client(key) as c:
         report = c.get("/api/v1/calls/post-en/report").json()

@@ -99,6 +99,12 @@ class StreamingPipeline:
             if self.sessions.get(session.call_id) is session:
                 del self.sessions[session.call_id]
 
+    def needs_cores(self) -> bool:
+        """Whether live transcription has an utterance waiting or decoding now: an analysis
+        of this process then makes way (``live.batch_yield_s``)."""
+        worker = self._worker
+        return worker is not None and bool(self.sessions) and worker.lag_s() > 0
+
     def stats(self) -> dict[str, Any]:
         worker = self._worker
         with self._lock:
