@@ -168,6 +168,10 @@ class StreamingVad:
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(CONTEXT, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
+        self.held: list[np.ndarray] | None = None
+        """While not ``None``: probabilities computed and not yet fed to the engine (a gate
+        releases them once it has judged their frames; :meth:`hold`, :meth:`release`)."""
+        self.held_frames = 0
 
     @property
     def in_speech(self) -> bool:
@@ -177,15 +181,48 @@ class StreamingVad:
     def start(self) -> float | None:
         return self.engine.start
 
+    @property
+    def frames(self) -> int:
+        """Frames whose probabilities exist (fed to the engine or held)."""
+        return self.engine.frames + self.held_frames
+
     def open_start(self) -> float | None:
         return self.engine.open_start()
 
     def open_end(self, heard: float) -> float:
         return self.engine.open_end(heard)
 
+    def hold(self) -> None:
+        """From now on keep the probabilities until :meth:`release` feeds them."""
+        if self.held is None:
+            self.held = []
+
+    def held_probabilities(self) -> np.ndarray:
+        """The held probabilities, oldest first (frames ``engine.frames`` on)."""
+        if not self.held:
+            return np.zeros(0, dtype=np.float32)
+        if len(self.held) > 1:
+            self.held = [np.concatenate(self.held)]
+        return self.held[0]
+
+    def release(self, n: int, silenced: np.ndarray | None = None) -> list[Span]:
+        """Feed the ``n`` oldest held frames to the engine, those where ``silenced`` (bool, at
+        least ``n`` long) holds at probability 0; returns the spans that closed."""
+        if n <= 0 or self.held is None:
+            return []
+        probs = self.held_probabilities()
+        n = min(n, probs.size)
+        out = probs[:n].copy()
+        if silenced is not None:
+            out[silenced[:n]] = 0.0
+        self.held = [probs[n:]] if n < probs.size else []
+        self.held_frames -= n
+        return self.engine.feed(out)
+
     def push(self, x: np.ndarray, min_frames: int = 1) -> list[Span]:
-        """Feed 16 kHz samples; returns the spans that closed. The model runs once at least
-        ``min_frames`` whole frames are waiting (one call per frame costs more than the frame)."""
+        """Feed 16 kHz samples; returns the spans that closed (none while holding). The model
+        runs once at least ``min_frames`` whole frames are waiting (one call per frame costs
+        more than the frame)."""
         buf = np.concatenate([self._pending, x]) if self._pending.size else x
         k = buf.shape[0] // FRAME
         if k < max(1, min_frames):
@@ -197,13 +234,29 @@ class StreamingVad:
             frames, self._context, self._h, self._c
         )
         self._context = frames[-1, -CONTEXT:].copy()
+        if self.held is not None:
+            self.held.append(np.asarray(probs, dtype=np.float32))
+            self.held_frames += len(probs)
+            return []
         return self.engine.feed(probs)
 
-    def finish(self) -> list[Span]:
-        """End of the track: the last partial frame (zero-padded) and any open span."""
-        out: list[Span] = []
-        n_samples = self.engine.frames * FRAME + self._pending.size  # before the padding below
+    def flush(self) -> tuple[int, list[Span]]:
+        """End of the track's audio: the last partial frame (zero-padded) through the model.
+        Returns the track's length in samples before that padding, and the spans that closed
+        (none while holding)."""
+        n_samples = self.frames * FRAME + self._pending.size
+        spans: list[Span] = []
         if self._pending.size:
             buf, self._pending = self._pending, np.zeros(0, dtype=np.float32)
-            out += self.push(np.pad(buf, (0, (-buf.size) % FRAME)))
+            spans = self.push(np.pad(buf, (0, (-buf.size) % FRAME)))
+        return n_samples, spans
+
+    def finish(self, n_samples: int | None = None) -> list[Span]:
+        """End of the track: the last partial frame (zero-padded), every frame still held (fed
+        unjudged) and any open span. ``n_samples``: the length :meth:`flush` returned, when the
+        caller flushed already."""
+        out: list[Span] = []
+        if n_samples is None:
+            n_samples, out = self.flush()
+        out += self.release(self.held_frames)
         return out + self.engine.finish(n_samples / SAMPLE_RATE)

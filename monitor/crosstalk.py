@@ -271,13 +271,19 @@ def _block(
     return level, corr[np.arange(k), best], lag_ms
 
 
-def crosstalk_frames(ev: Evidence, options: CrosstalkOptions | None = None) -> np.ndarray:
+def crosstalk_frames(
+    ev: Evidence,
+    options: CrosstalkOptions | None = None,
+    floor_db: tuple[float, float] | None = None,
+) -> np.ndarray:
     """bool (2, frames): where each channel carries a copy of the other (see the module doc).
 
     A frame is a copy where it is correlated with the other channel, quieter by
     ``min_level_gap_db`` and not ahead of it. A stretch of a channel at its noise floor (within
     ``floor_margin_db`` of it) that touches a copy frame is part of the copy: the source
     talker's own short pauses, where nothing correlates, and the frames after a leak ends.
+    ``floor_db``: each channel's noise floor when ``ev`` is a stretch of a longer signal (a
+    live call's latest frames); by default taken over ``ev``.
     """
     options = options or CrosstalkOptions()
     correlated = ev.correlation >= options.min_correlation
@@ -289,7 +295,8 @@ def crosstalk_frames(ev: Evidence, options: CrosstalkOptions | None = None) -> n
     out[0] = correlated & (-gap >= options.min_level_gap_db) & (ev.lag_ms <= tol)
     if options.floor_margin_db > 0:
         for c in (0, 1):
-            quiet = ev.level_db[c] <= noise_floor_db(ev.level_db[c]) + options.floor_margin_db
+            floor = noise_floor_db(ev.level_db[c]) if floor_db is None else floor_db[c]
+            quiet = ev.level_db[c] <= floor + options.floor_margin_db
             out[c] = _spread(out[c], quiet)
     return out
 

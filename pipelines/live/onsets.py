@@ -65,7 +65,7 @@ class OnsetRefiner:
         """Frames whose evidence is final."""
         return self._corr.size
 
-    def _update(self, final: bool = False) -> None:
+    def update(self, final: bool = False) -> None:
         """Evidence of every frame that both tracks' audio now reaches past by the evidence's
         reach (at the end of the call: every frame, zeros after the audio)."""
         n = min(a.size for a in self.audio)
@@ -89,11 +89,19 @@ class OnsetRefiner:
         self._corr.append(ev.correlation)
         self._lag.append(ev.lag_ms)
 
+    def evidence(self, lo: int, hi: int) -> Evidence:
+        """The evidence of frames ``lo``-``hi`` (final ones: ``hi`` <= :attr:`frames`)."""
+        return Evidence(
+            np.stack([self._level[0].view(lo, hi), self._level[1].view(lo, hi)]),
+            self._corr.view(lo, hi),
+            self._lag.view(lo, hi),
+        )
+
     def covers(self, t: float) -> bool:
         """Whether the evidence reaches past call time ``t`` (s), as it does once the audio is a
         frame and the evidence's reach past it."""
         if self.frames * FRAME <= t * SAMPLE_RATE:
-            self._update()
+            self.update()
         return self.frames * FRAME > t * SAMPLE_RATE
 
     def refine(
@@ -104,15 +112,11 @@ class OnsetRefiner:
         the call's audio is all in."""
         if self.max_shift_s <= 0:
             return start
-        self._update(final)
+        self.update(final)
         k = self.frames
         if k * FRAME <= start * SAMPLE_RATE:
             return start  # the audio before the span is not judged yet
-        ev = Evidence(
-            np.stack([self._level[0].view(0, k), self._level[1].view(0, k)]),
-            self._corr.view(0, k),
-            self._lag.view(0, k),
-        )
+        ev = self.evidence(0, k)
         if self.options.enabled:
             copy = crosstalk_frames(ev, self.options)[channel]
         else:

@@ -54,7 +54,15 @@ class ReportMixin:
             for tr in self.tracks.values():
                 if tr.audio.size < n:
                     self._vad_push(tr, np.zeros(n - tr.audio.size, dtype=np.float32))
-                for span in tr.vad.finish():
+            lengths = {}
+            for tr in self.tracks.values():
+                lengths[tr.name], spans = tr.vad.flush()
+                for span in spans:
+                    self._utterance(tr, span)
+            if self._gate is not None:
+                self._gated(self._gate.release(final=True))
+            for tr in self.tracks.values():
+                for span in tr.vad.finish(lengths[tr.name]):
                     self._utterance(tr, span)
             self._after_audio(final=True)
             deadline = time.monotonic() + self.options.close_timeout_s

@@ -22,6 +22,7 @@ from calmline.monitor.stress import StressTrajectory
 from calmline.monitor.textmatch import PhraseMatcher
 from calmline.monitor.types import SAMPLE_RATE, CallReport
 from calmline.pipelines.live.asr import Job
+from calmline.pipelines.live.crosstalk import CrosstalkGate
 from calmline.pipelines.live.floor import FloorMixin
 from calmline.pipelines.live.onsets import OnsetRefiner, OnsetsMixin
 from calmline.pipelines.live.report import ReportMixin
@@ -106,6 +107,8 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
         self.mixed = any(t.role == "mixed" for t in self.tracks.values())
         self._onsets = OnsetRefiner.of_tracks(self.tracks.values(), self.settings)
         """Onsets moved back to the talker's level rise, as the batch pipeline's stereo spans."""
+        self._gate = CrosstalkGate.of_call(self._onsets, self.tracks.values(), self.settings)
+        """The other party's leak kept out of each track's spans (two tracks, crosstalk on)."""
         self._open_onsets: dict[str, tuple[float, float]] = {}
         """Per track: (start of the span in progress, its refined start), refined once."""
         self.utterances: list[Utterance] = []
@@ -277,6 +280,14 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
         tr.audio.append(y)
         for span in tr.vad.push(y, self.options.vad_frames):
             self._utterance(tr, span)
+        if self._gate is not None:
+            self._gated(self._gate.release())
+
+    def _gated(self, spans: list[tuple[int, Span]]) -> None:
+        """The spans the crosstalk gate closed, each on its track."""
+        by_channel = {t.channel: t for t in self.tracks.values()}
+        for channel, span in spans:
+            self._utterance(by_channel[channel], span)
 
     def _utterance(self, tr: Track, span: Span) -> None:
         utt = Utterance(
