@@ -61,7 +61,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from calmline.pipelines.streaming import EVENT_TYPES  # noqa: E402
+from calmline.pipelines.live import EVENT_TYPES  # noqa: E402
 from tests.live_client import read_wav, sse_events, stream_raw, stream_twilio  # noqa: E402
 
 SAMPLES = ("en_stereo_mulaw", "zh_stereo")

@@ -313,7 +313,7 @@ class BatchPipeline:
         """Turns, measurements, scores and redaction from attributed speech and words.
 
         The part of the analysis that the batch pipeline and the streaming pipeline
-        (``calmline.pipelines.streaming``) share, so a live call is judged exactly like a file.
+        (``calmline.pipelines.live``) share, so a live call is judged exactly like a file.
         """
         hook = hook or _no_hook
         timings = timings if timings is not None else {}

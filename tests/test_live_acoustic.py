@@ -19,7 +19,7 @@ from __future__ import annotations
 import pytest
 
 import calmline.pipelines.live.floor as floor
-from calmline.pipelines.streaming import StreamingOptions, StreamingPipeline
+from calmline.pipelines.live import StreamingOptions, StreamingPipeline
 from tests.test_live_isolation import _rule_call
 from tests.test_streaming import _stream
 

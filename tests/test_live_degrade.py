@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from calmline.pipelines.streaming import CallMeta, StreamingOptions, StreamingPipeline
+from calmline.pipelines.live import CallMeta, StreamingOptions, StreamingPipeline
 from tests.live_client import CHUNK_S
 from tests.test_live_isolation import _rule_call
 

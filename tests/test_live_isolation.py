@@ -25,14 +25,14 @@ import numpy as np
 import pytest
 
 from calmline.monitor.audio import load_audio, resample
-from calmline.pipelines.streaming import (
+from calmline.pipelines.live import (
     AsrScheduler,
     AsrWorker,
     CallMeta,
+    Job,
     StreamingOptions,
     StreamingPipeline,
-    _Job,
-    _Utterance,
+    Utterance,
 )
 from tests.conftest import shared_data
 from tests.live_client import WavData, sse_events, stream_raw
@@ -101,12 +101,12 @@ def _sessions(streaming, languages):
     return out
 
 
-def _job(session, index: int, samples: np.ndarray, track: str = "agent") -> _Job:
+def _job(session, index: int, samples: np.ndarray, track: str = "agent") -> Job:
     start = index * 10.0
     end = start + samples.shape[0] / 16000
     role = {"agent": ("agent", 0), "customer": ("customer", 1)}[track]
-    utt = _Utterance(index, track, role[0], role[1], start, end, end, time.perf_counter())
-    return _Job(session, utt, samples)
+    utt = Utterance(index, track, role[0], role[1], start, end, end, time.perf_counter())
+    return Job(session, utt, samples)
 
 
 # --- the scheduler -------------------------------------------------------------------------------

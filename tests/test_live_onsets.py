@@ -13,7 +13,7 @@ import pytest
 
 from calmline.monitor.audio import load_audio
 from calmline.pipelines.batch import channel_speech_spans
-from calmline.pipelines.streaming import CallMeta, StreamingOptions, StreamingPipeline
+from calmline.pipelines.live import CallMeta, StreamingOptions, StreamingPipeline
 from tests.conftest import SAMPLES
 from tests.live_client import CHUNK_S
 from tests.test_streaming import _tracks

@@ -562,7 +562,7 @@ def test_audio_is_silenced_over_the_whole_run(tmp_path):
 def _inject(session, track: str, start: float, end: float, said: str) -> None:
     """An utterance of ``track`` transcribed as the words of ``said``: what the transcription
     worker hands the session (words spread over the utterance)."""
-    from calmline.pipelines.streaming import _Utterance
+    from calmline.pipelines.live import Utterance
 
     texts = said.split()
     step = (end - start) / len(texts)
@@ -572,7 +572,7 @@ def _inject(session, track: str, start: float, end: float, said: str) -> None:
     )
     tr = session.tracks[track]
     with session._lock:
-        utt = _Utterance(len(session.utterances), track, tr.role, tr.channel, start, end, end, 0)
+        utt = Utterance(len(session.utterances), track, tr.role, tr.channel, start, end, end, 0)
         session.utterances.append(utt)
         session._join_turn(utt)
         session._pending += 1
@@ -583,7 +583,7 @@ def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipelin
     """A card number said in two breaths goes out redacted whole: the first utterance is held
     back until the second shows where the run ends; a run nobody continues is released once
     the speaker has been silent for longer than the pause that splits a number."""
-    from calmline.pipelines.streaming import CallMeta, StreamingPipeline
+    from calmline.pipelines.live import CallMeta, StreamingPipeline
 
     events = []
     sp = StreamingPipeline(settings, batch=pipeline)

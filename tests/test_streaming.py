@@ -21,18 +21,18 @@ import pytest
 from calmline.models.base import Transcript
 from calmline.monitor.audio import load_audio, resample
 from calmline.monitor.types import ModelInfo, Word
-from calmline.pipelines.streaming import (
+from calmline.pipelines.live import (
     MULAW_TO_INT16,
     AsrWorker,
     CallMeta,
+    Job,
     StreamError,
     StreamingOptions,
     StreamingPipeline,
     StreamingVad,
-    _Job,
-    _owner,
-    _Utterance,
+    Utterance,
     decode_samples,
+    owner,
 )
 from tests.conftest import SAMPLES
 from tests.live_client import CHUNK_S, mulaw_encode, read_wav
@@ -340,8 +340,8 @@ class _FakeSession:
 
 
 def _job(session, index, seconds=1.0):
-    utt = _Utterance(index, "agent", "agent", 0, index * 2.0, index * 2.0 + seconds, 0, 0)
-    return _Job(session, utt, np.ones(round(seconds * 16000), np.float32))
+    utt = Utterance(index, "agent", "agent", 0, index * 2.0, index * 2.0 + seconds, 0, 0)
+    return Job(session, utt, np.ones(round(seconds * 16000), np.float32))
 
 
 def test_worker_serves_sessions_round_robin():
@@ -389,9 +389,9 @@ def test_worker_packs_a_calls_waiting_utterances_into_one_decode():
 
 def test_word_owner_by_time():
     windows = [(0.0, 2.0), (3.0, 4.0), (5.0, 6.0)]
-    assert _owner(1.0, windows) == 0
-    assert _owner(2.1, windows) == 0, "a word ending just after its utterance"
-    assert _owner(2.45, windows) == 1, "Whisper starts words early after a pause"
-    assert _owner(2.9, windows) == 1
-    assert _owner(6.1, windows) == 2
-    assert _owner(6.8, windows) is None, "the closing silence holds no speech"
+    assert owner(1.0, windows) == 0
+    assert owner(2.1, windows) == 0, "a word ending just after its utterance"
+    assert owner(2.45, windows) == 1, "Whisper starts words early after a pause"
+    assert owner(2.9, windows) == 1
+    assert owner(6.1, windows) == 2
+    assert owner(6.8, windows) is None, "the closing silence holds no speech"
