@@ -172,6 +172,19 @@ class StreamingVad:
         """While not ``None``: probabilities computed and not yet fed to the engine (a gate
         releases them once it has judged their frames; :meth:`hold`, :meth:`release`)."""
         self.held_frames = 0
+        self._fed: list[np.ndarray] = []
+
+    def fed_probabilities(self) -> np.ndarray:
+        """Every probability the span engine has read, from the track's first frame (those a
+        gate silenced at 0): what the batch pipeline's pause rule reads of a channel."""
+        if len(self._fed) > 1:
+            self._fed = [np.concatenate(self._fed)]
+        return self._fed[0] if self._fed else np.zeros(0, dtype=np.float32)
+
+    def _feed(self, probs: np.ndarray) -> list[Span]:
+        probs = np.asarray(probs, dtype=np.float32)
+        self._fed.append(probs)
+        return self.engine.feed(probs)
 
     @property
     def in_speech(self) -> bool:
@@ -217,7 +230,7 @@ class StreamingVad:
             out[silenced[:n]] = 0.0
         self.held = [probs[n:]] if n < probs.size else []
         self.held_frames -= n
-        return self.engine.feed(out)
+        return self._feed(out)
 
     def push(self, x: np.ndarray, min_frames: int = 1) -> list[Span]:
         """Feed 16 kHz samples; returns the spans that closed (none while holding). The model
@@ -238,7 +251,7 @@ class StreamingVad:
             self.held.append(np.asarray(probs, dtype=np.float32))
             self.held_frames += len(probs)
             return []
-        return self.engine.feed(probs)
+        return self._feed(probs)
 
     def flush(self) -> tuple[int, list[Span]]:
         """End of the track's audio: the last partial frame (zero-padded) through the model.

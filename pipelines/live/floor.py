@@ -281,23 +281,42 @@ class FloorMixin:
 
     def _live_segments(self, horizon: float) -> tuple[list[SpeechSegment], dict[str, float | None]]:
         """The speech of both tracks since ``horizon`` as segments (``channel_0`` agent,
-        ``channel_1`` customer): closed utterances, and per track the span in progress up to
-        the track's end so far; and per track where its span in progress starts (``None``: not
-        talking). The start of a span in progress is final (the VAD's padding rule, clipped at
-        the previous span), only its end grows."""
-        segments = [
-            SpeechSegment(u.start, u.end, f"channel_{u.channel}", u.channel)
-            for u in self.utterances
-            if u.end > horizon
-        ]
+        ``channel_1`` customer): closed utterances (cut at their talker's own pauses where the
+        other party started in one, as the batch pipeline's segments), and per track the span
+        in progress up to the track's end so far; and per track where its span in progress
+        starts (``None``: not talking). The start of a span in progress is final (the VAD's
+        padding rule, clipped at the previous span), only its end grows."""
         open_from: dict[str, float | None] = {}
+        in_progress = []
         for tr in self.tracks.values():
             start = self._open_start(tr)
             open_from[tr.name] = start
             end = tr.vad.open_end(tr.seconds)
             if start is not None and end > start:
-                segments.append(SpeechSegment(start, end, f"channel_{tr.channel}", tr.channel))
-        return sorted(segments, key=lambda s: (s.start, s.end)), open_from
+                in_progress.append(SpeechSegment(start, end, f"channel_{tr.channel}", tr.channel))
+        segments = self._closed_segments([u for u in self.utterances if u.end > horizon])
+        return sorted(segments + in_progress, key=lambda s: (s.start, s.end)), open_from
+
+    def _closed_segments(self, utterances: Sequence[Utterance]) -> list[SpeechSegment]:
+        """``utterances`` as segments, each cut at its talker's own pauses that the other
+        party started speaking in (:class:`~calmline.pipelines.live.pauses.PauseCutter`; the
+        other party's onsets: its utterances' starts and its speech in progress)."""
+        if self._pauses is None:
+            return [
+                SpeechSegment(u.start, u.end, f"channel_{u.channel}", u.channel) for u in utterances
+            ]
+        onsets: dict[int, list[float]] = {0: [], 1: []}
+        for u in self.utterances:
+            onsets[u.channel].append(u.start)
+        for tr in self.tracks.values():
+            start = self._open_start(tr)
+            if start is not None:
+                onsets[tr.channel].append(start)
+        return [
+            SpeechSegment(a, b, f"channel_{u.channel}", u.channel)
+            for u in utterances
+            for a, b in self._pauses.cut(u.channel, u.start, u.end, onsets[1 - u.channel])
+        ]
 
     def _settled(
         self, agent: Track, event: Interruption, open_from: dict[str, float | None]

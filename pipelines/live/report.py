@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from calmline.monitor.roles import roles_from_channels
-from calmline.monitor.types import SAMPLE_RATE, Audio, AudioInfo, CallReport, SpeechSegment, Word
+from calmline.monitor.types import SAMPLE_RATE, Audio, AudioInfo, CallReport, Word
 from calmline.pipelines.batch import AnalyzeRequest
 from calmline.pipelines.live.transcripts import joined_words
 from calmline.pipelines.live.types import StreamError
@@ -195,11 +195,7 @@ class ReportMixin:
                     f"{self.shed_at:.1f} s until the batch analysis of the recording replaces it"
                 )
             segments = sorted(
-                (
-                    SpeechSegment(u.start, u.end, f"channel_{u.channel}", u.channel)
-                    for u in self.utterances
-                ),
-                key=lambda s: (s.start, s.end),
+                self._closed_segments(self.utterances), key=lambda s: (s.start, s.end)
             )
             words_by_channel: dict[int | None, tuple[Word, ...]] = {}
             for channel in (0, 1):

@@ -25,6 +25,7 @@ from calmline.pipelines.live.asr import Job
 from calmline.pipelines.live.crosstalk import CrosstalkGate
 from calmline.pipelines.live.floor import FloorMixin
 from calmline.pipelines.live.onsets import OnsetRefiner, OnsetsMixin
+from calmline.pipelines.live.pauses import PauseCutter
 from calmline.pipelines.live.report import ReportMixin
 from calmline.pipelines.live.rules import RulesMixin
 from calmline.pipelines.live.tracks import LiveTurn, Track
@@ -109,6 +110,8 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
         """Onsets moved back to the talker's level rise, as the batch pipeline's stereo spans."""
         self._gate = CrosstalkGate.of_call(self._onsets, self.tracks.values(), self.settings)
         """The other party's leak kept out of each track's spans (two tracks, crosstalk on)."""
+        self._pauses = PauseCutter.of_call(self._onsets, self.tracks.values(), self.settings)
+        """Utterances cut at their talker's own pauses for the floor rules (two tracks)."""
         self._open_onsets: dict[str, tuple[float, float]] = {}
         """Per track: (start of the span in progress, its refined start), refined once."""
         self.utterances: list[Utterance] = []
