@@ -3,7 +3,7 @@
     .venv/bin/python bench/text_eval.py [--data ../shared/data] [--sample N] [--seed S]
                                         [--split tune|eval|all] [--limit N] [--json OUT]
     .venv/bin/python bench/text_eval.py --labels [--data ../shared/data] [--json OUT]
-                                        [--show dev|test|random|all]
+                                        [--show dev|test|random|all] [--errors OUT]
 
 ``--labels`` scores the detectors against the hand-labelled agent utterances of ``bench/labels``
 (guideline in ``bench/labels/README.md``): each labelled line's dialogue is scored whole, an
@@ -11,7 +11,8 @@ element *fires* on the line when a finding of its kind points at the line's turn
 and recall per element are printed for the ``dev`` split (for tuning), the ``test`` split (for
 reporting) and the randomly drawn lines (``--show dev`` prints the dev figures only, for
 tuning; the cap on credit findings a report lists per kind is lifted while the labels are
-scored); with ``bench/labels/pass2.jsonl``, Cohen's kappa per
+scored; ``--errors OUT`` writes the dev split's false positives and negatives with their texts
+to a file outside the repository); with ``bench/labels/pass2.jsonl``, Cohen's kappa per
 element between the two labelling passes. The label files hold references (data set, dialogue,
 line) and a fingerprint of each text, not the texts (the data sets' licences do not let the
 project redistribute them): the texts are read from ``../shared/data``, and a line whose
@@ -693,6 +694,7 @@ def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh",
         out["languages"][language] = {
             "utterances": {g: len(rs) for g, rs in groups.items()},
             "scores": {g: precision_recall(rs, predicted) for g, rs in groups.items()},
+            "fired": {rid: sorted(els) for rid, els in predicted.items()},
         }
     second = folder / "pass2.jsonl"
     if second.exists():
@@ -729,6 +731,23 @@ def print_labels_report(rep: dict, groups: tuple[str, ...] = ("dev", "test", "ra
                 print(f"{element:<30} kappa {a['kappa']:>6}  ({counts})")
 
 
+def dev_errors(rep: dict, data: Path, folder: Path = LABELS_DIR) -> list[dict]:
+    """The ``dev`` records a detector gets wrong, with their texts read from ``data`` (for
+    reading while tuning; never the ``test`` split): one row per record and element, ``error``
+    ``fp`` (fired, not labelled) or ``fn`` (labelled, not fired)."""
+    rows = []
+    for language, lang in rep["languages"].items():
+        dev = [r for r in load_labels(folder, (language,)) if r["split"] == "dev"]
+        for r in resolve_texts(dev, data):
+            fired, truth = set(lang["fired"].get(r["id"], ())), set(r["labels"])
+            for element in ELEMENTS:
+                if (element in fired) != (element in truth):
+                    error = "fp" if element in fired else "fn"
+                    keep = ("id", "position", "stratum", "labels", "context", "text", "next")
+                    rows.append({"element": element, "error": error} | {k: r[k] for k in keep})
+    return sorted(rows, key=lambda x: (x["element"], x["error"], x["id"]))
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -750,6 +769,14 @@ def main() -> int:
         choices=("dev", "test", "random", "all"),
         default="all",
         help="with --labels: the figures printed (dev while tuning; --json keeps all)",
+    )
+    parser.add_argument(
+        "--errors",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="with --labels: write the dev split's false positives and negatives, with their "
+        "texts, to OUT (outside the repository; the test split is never listed)",
     )
     parser.add_argument(
         "--field",
@@ -776,6 +803,13 @@ def main() -> int:
             return 1
         shown = ("dev", "test", "random") if args.show == "all" else (args.show,)
         print_labels_report(rep, shown)
+        if args.errors:
+            if args.errors.resolve().is_relative_to(REPO):
+                print(f"{args.errors} is inside the repository: texts stay out", file=sys.stderr)
+                return 2
+            rows = dev_errors(rep, args.data)
+            text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in rows)
+            args.errors.write_text(text, encoding="utf-8")
         if args.json:
             args.json.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0

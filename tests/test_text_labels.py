@@ -228,9 +228,25 @@ def test_sample_draws_the_committed_references():
     """``sample.py`` writes references and fingerprints, and its draw is the committed set."""
     shared_data("text")
     sample = _sample()
-    drawn = sample.draw(DATA, "zh") + sample.draw(DATA, "en")
+    drawn = [
+        r for lang in ("zh", "en") for r in sample.draw(DATA, lang) + sample.draw_batch2(DATA, lang)
+    ]
     committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
     assert drawn == committed
+
+
+def test_second_batch_is_fresh_dev_lines():
+    """The second batch (``sample.py --batch 2``) holds only ``dev`` lines, none of the first
+    draw, each drawn once, in its own strata."""
+    shared_data("text")
+    sample = _sample()
+    for lang in ("zh", "en"):
+        first = {sample.line_id(r) for r in sample.draw(DATA, lang)}
+        second = sample.draw_batch2(DATA, lang)
+        ids = [sample.line_id(r) for r in second]
+        assert second and len(set(ids)) == len(ids) and not first & set(ids)
+        assert all(r["split"] == "dev" for r in second)
+        assert all(r["stratum"].startswith(sample.BATCH2_PREFIXES) for r in second)
 
 
 def test_sample_writes_texts_only_outside_the_repository(tmp_path):

@@ -1,6 +1,7 @@
 """Draw the agent utterances of the labelled phrase-detector set, reproducibly.
 
     .venv/bin/python bench/labels/sample.py [--data ../shared/data] [--seed 13] [--language zh|en]
+    .venv/bin/python bench/labels/sample.py --batch 2 [--language zh|en]   # second batch, dev only
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -168,6 +169,74 @@ def draw(data: Path, language: str, seed: int = SEED) -> list[dict]:
     return out
 
 
+# Second batch (``--batch 2``): fresh ``dev`` lines for tuning once the first batch's dev errors
+# were mostly fixed. Own seed, own generator per stratum, only dialogues of the ``dev`` split,
+# never a line of the first batch. Cue patterns aim at the elements the test split found short.
+BATCH2_SEED = 29
+ZH_CUES2 = {
+    "cue2_commit": r"会|一定|负责|跟进|尽力|安排|帮您|给您|为您|这边",
+    "cue2_step": r"退款|补发|重新|登记|反馈|申请|转接|查询|联系|催|核实|处理|赔|送",
+    "cue2_time": r"小时|工作日|今天|明天|马上|稍后|分钟|天内|之前|周|点|晚",
+    "cue2_thanks": r"谢谢|感谢|多谢",
+    "cue2_paraphrase": r"是吧|对吧|是吗|对吗|您是说|意思是|就是|您说",
+    "cue2_excuse": r"因为|原因|由于|规定|系统|高峰|天气|商家|骑手|不是我们|没办法",
+}
+EN_CUES2 = {
+    "cue2_commit": r"\b(i will|i'll|we will|we'll|i can|we can|let me|going to|make sure|try)\b",
+    "cue2_step": r"refund|replac|resend|send|report|feedback|forward|contact|check|transfer|"
+    r"arrang|schedul|order|reset|fix|repair|process|follow",
+    "cue2_time": r"\b(today|tomorrow|within|hours?|days?|minutes?|weeks?|later|right away|"
+    r"immediately|monday|tuesday|wednesday|thursday|friday)\b",
+    "cue2_thanks": r"thank|appreciat",
+    "cue2_paraphrase": r"you mean|so you|you said|you're saying|right\?|correct\?|is that|"
+    r"do you want",
+    "cue2_excuse": r"because|due to|policy|system|reason|caus|rule|regulation|not our|can't",
+}
+BATCH2_PREFIXES = ("random2_", "cue2_")
+BATCH2_QUOTAS = {
+    "zh": {"random": (("musied", 36), ("stc3_cn", 22), ("mobilecs", 14)), "cue": 8},
+    "en": {"random": (("stc3_en", 40), ("swda", 8)), "cue": 7},
+}
+
+
+def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict]:
+    """The second batch for ``language``: ``random2_<set>`` strata uniform over each data set's
+    agent lines, then ``cue2_*`` strata, all from ``dev`` dialogues and none drawn by
+    :func:`draw` (the first batch, seed 13) or already in a label file. Ids go on from the
+    first batch's."""
+    first = draw(data, language, SEED)
+    labelled = {
+        line_id(r)
+        for r in text_eval.load_labels(HERE, (language,))
+        if not r["stratum"].startswith(BATCH2_PREFIXES)
+    }
+    taken = {line_id(r) for r in first} | labelled
+    quota, cues = BATCH2_QUOTAS[language], ZH_CUES2 if language == "zh" else EN_CUES2
+    by_set = {
+        name: [r for r in agent_lines(name, ds) if r["split"] == "dev" and line_id(r) not in taken]
+        for name, ds in dialogues(data, language, SEED).items()
+    }
+    chosen: dict[str, dict] = {}
+
+    def take(pool: list[dict], n: int, stratum: str) -> None:
+        pool = [r for r in pool if line_id(r) not in chosen]
+        for r in random.Random(f"{seed}/{language}/{stratum}").sample(pool, min(n, len(pool))):
+            chosen[line_id(r)] = {**r, "stratum": stratum}
+
+    for name, n in quota["random"]:
+        take(by_set[name], n, f"random2_{name}")
+    pool = [r for name, rs in by_set.items() if name != "harper_valley" for r in rs]
+    for stratum, pattern in cues.items():
+        rx = re.compile(pattern, re.IGNORECASE)
+        take([r for r in pool if rx.search(r["text"])], quota["cue"], stratum)
+    out = []
+    for k, r in enumerate(chosen.values(), len(first) + 1):
+        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
+        fp = text_eval.fingerprint(r["text"])
+        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
+    return out
+
+
 def _rank_from_end(position: str) -> int:
     rank, total = (int(x) for x in position.split("/"))
     return total - rank
@@ -209,6 +278,13 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--language", choices=("zh", "en"), action="append")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: the first draw (seed 13); 2: the second batch of dev lines (seed 29)",
+    )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
         "--texts",
@@ -241,7 +317,11 @@ def main() -> int:
         write_texts(out, records if args.texts else pass2_subset(records, args.seed))
         return 0
     for language in args.language or ("zh", "en"):
-        for rec in draw(args.data, language, args.seed):
+        if args.batch == 1:
+            batch = draw(args.data, language, args.seed)
+        else:
+            batch = draw_batch2(args.data, language)
+        for rec in batch:
             print(json.dumps(rec, ensure_ascii=False))
     return 0
 

@@ -41,7 +41,9 @@ ZH_GAP_CHARS = 12
 EN_GAP_WORDS = 4
 """Words allowed between the marker and the verb ("we will try our best to arrange")."""
 _ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
-_ZH_NEGATION = re.compile(r"[不没别无未]|无法|没法")
+_ZH_NEGATION = re.compile(r"不(?![断停])|[没别无未]|无法|没法")
+"""A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化) deny nothing."""
+_EN_BE = re.compile(r"^\S+(?:\s+[\w@]+)?\s+(?:is|are|am)\b(?!\s+going\s+to)", re.I)
 _EN_NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|won't|won’t|don't|don’t)\b", re.I)
 
 
@@ -58,10 +60,21 @@ def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
     )
 
 
+PERSONA_NAME = r"\s+[\w@]+"
+"""What ``…`` stands for in an English subject such as ``Xiao …``: one name word (a chat persona
+speaking of itself: "Xiao WO has recorded", "Little U will transfer")."""
+
+
+def _en_subjects(subjects: Sequence[str]) -> str:
+    named = [re.escape(s[:-1].strip()) + PERSONA_NAME for s in subjects if s.endswith("…")]
+    plain = _alternation([s for s in subjects if not s.endswith("…")])
+    return "|".join([*named, plain] if plain else named)
+
+
 @lru_cache(maxsize=16)
 def _en_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[str, ...]):
     apostrophe = "['’]"
-    subject = f"(?:{_alternation(subjects)})"
+    subject = f"(?:{_en_subjects(subjects)})"
     # "I'll", "we've": the marker glued on with an apostrophe, or a separate word
     marker = "|".join(
         f"{apostrophe}{re.escape(m[1:])}" if m.startswith("'") else rf"\s+{re.escape(m)}"
@@ -94,6 +107,10 @@ def frame_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRu
             # the verb's own clause must not deny it: 我这边联系不到, "we will not send"
             tail = turn.text[m.end() : m.end() + (2 if zh else 0)]
             if negation.search(words + tail):
+                continue
+            # "is" / "are" mark an undertaking only with the verb's -ing form ("our company is
+            # checking"); "is very concerned about the issue" undertakes nothing
+            if not zh and _EN_BE.search(words) and not words.lower().endswith("ing"):
                 continue
             form = "subject + undertaking + action verb"
             match = Match(

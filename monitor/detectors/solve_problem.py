@@ -99,6 +99,13 @@ def asked(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     return clause_before(ctx, practice, hit, "asking")
 
 
+def hearsay(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the clause, up to the phrase, reports what someone else said (``reported``:
+    商家是说会给您退款, 客服说是…商家给您联系, "the merchant said they would refund"): neither the
+    agent's commitment nor a step taken in this contact."""
+    return clause_before(ctx, practice, hit, "reported")
+
+
 def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """A customer step that is none: advice for the future (``not_step``: 建议您以后注意, "in the
     future") or the customer's own past action echoed (``customer_done``: 您已经申请理赔了是吧)."""
@@ -174,10 +181,16 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
     steps = [h for h in steps if not not_a_step(ctx, practice, h)]
-    # a question about a step (请问…是否给您处理) is neither a step nor a commitment
+
+    def offered(h: Hit) -> bool:
+        # a question about a step (请问…是否给您处理) or a step someone else was heard to
+        # promise (商家是说会给您退款) is neither a step nor a commitment
+        return not asked(ctx, practice, h) and not hearsay(ctx, practice, h)
+
     for part in ("commitment", "action"):
-        hits[part] = [h for h in hits[part] if not asked(ctx, practice, h)]
-    undertakings = [h for h in undertakings if not asked(ctx, practice, h)]
+        hits[part] = [h for h in hits[part] if offered(h)]
+    undertakings = [h for h in undertakings if offered(h)]
+    steps = [h for h in steps if offered(h)]
     # another party's promise, reported by the agent, is a next step only
     reported = [h for h in hits["commitment"] + undertakings if by_others(ctx, practice, h)]
     steps += reported
@@ -187,7 +200,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # a sentence frame credits a part only in turns no listed phrase credits for it: the
     # listed phrase is the more literal evidence; a general verb (处理, "handle") commits to
     # dealing with the matter without naming a step
-    frames = [h for h in frame_hits(ctx, agents, practice) if not asked(ctx, practice, h)]
+    frames = [h for h in frame_hits(ctx, agents, practice) if offered(h)]
     fits = {
         "commitment": [h for h in frames if not by_others(ctx, practice, h)],
         "action": [h for h in frames if not general(practice, h)],
