@@ -75,6 +75,23 @@ class WavData:
         return WavData(self.path, self.rate, self.channels, "mulaw", mulaw_encode(pcm).tobytes())
 
 
+def spans_session(streaming, call_id: str, x, rate: int = 16000, encoding: str = "float32"):
+    """A live session of ``streaming`` fed the (2, n) samples ``x`` (agent, customer) in
+    ``CHUNK_S`` chunks, the tracks in turn, then closed: its utterances' spans, no transcription
+    (the session runs as one beyond the recogniser's capacity)."""
+    from calmline.pipelines.live import CallMeta
+
+    tracks = {"agent": "agent", "customer": "customer"}
+    session = streaming.open_session(CallMeta(call_id, "a1", tracks, rate, encoding, "en"))
+    session.degraded = True  # spans only: nothing queued for the recogniser
+    step = round(CHUNK_S * rate)
+    for i in range(0, x.shape[1], step):
+        for c, name in enumerate(tracks):
+            session.accept(name, x[c, i : i + step])
+    session.close()
+    return session
+
+
 def read_wav(path: str | Path) -> WavData:
     """PCM16 or mu-law WAV without decoding (the bytes a client would send)."""
     path = Path(path)

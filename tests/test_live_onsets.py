@@ -13,12 +13,10 @@ import pytest
 
 from calmline.monitor.audio import load_audio
 from calmline.pipelines.batch import channel_speech_spans
-from calmline.pipelines.live import CallMeta, StreamingOptions, StreamingPipeline
+from calmline.pipelines.live import StreamingOptions, StreamingPipeline
 from tests.conftest import SAMPLES
-from tests.live_client import CHUNK_S
+from tests.live_client import spans_session
 from tests.test_streaming import _tracks
-
-TRACKS = {"agent": "agent", "customer": "customer"}
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +27,8 @@ def streaming(settings, pipeline):
 
 
 def _live_spans(streaming, call_id: str, x: np.ndarray, rate: int, encoding: str):
-    """Per channel, (start, end, heard) of the utterances closed while streaming ``x``; no
-    transcription (the session runs as one beyond the recogniser's capacity)."""
-    session = streaming.open_session(CallMeta(call_id, "a1", TRACKS, rate, encoding, "en"))
-    session.degraded = True  # spans only: nothing queued for the recogniser
-    step = round(CHUNK_S * rate)
-    for i in range(0, x.shape[1], step):
-        for c, name in enumerate(TRACKS):
-            session.accept(name, x[c, i : i + step])
+    """Per channel, (start, end, heard) of the utterances of ``x`` streamed live."""
+    session = spans_session(streaming, call_id, x, rate, encoding)
     return {
         c: [(u.start, u.end, u.heard) for u in session.utterances if u.channel == c] for c in (0, 1)
     }

@@ -12,11 +12,9 @@ from __future__ import annotations
 import pytest
 
 from calmline.monitor.floor import InterruptionRule, find_interruptions, stretches
-from calmline.pipelines.live import CallMeta, StreamingOptions, StreamingPipeline
+from calmline.pipelines.live import StreamingOptions, StreamingPipeline
 from tests.conftest import SHARED_DATA, load_bench, shared_data
-from tests.live_client import CHUNK_S
-
-TRACKS = {"agent": "agent", "customer": "customer"}
+from tests.live_client import spans_session
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +27,7 @@ def mix():
 def _streamed(settings, pipeline, x, call_id):
     sp = StreamingPipeline(settings, batch=pipeline, options=StreamingOptions())
     try:
-        session = sp.open_session(CallMeta(call_id, "a1", TRACKS, 16000, "float32", "en"))
-        session.degraded = True  # spans only: nothing queued for the recogniser
-        step = round(CHUNK_S * 16000)
-        for i in range(0, x.shape[1], step):
-            for c, name in enumerate(TRACKS):
-                session.accept(name, x[c, i : i + step])
-        session.close()
-        return session
+        return spans_session(sp, call_id, x)
     finally:
         sp.close()
 

@@ -94,27 +94,21 @@ def test_an_analysis_waits_while_live_calls_need_the_cores(pipeline, excerpt, tm
         store.close()
 
 
-def test_an_analysis_makes_way_for_at_most_batch_yield_s(pipeline, excerpt, tmp_path):
+@pytest.mark.parametrize(
+    ("busy", "most_s", "paused"),
+    [(True, 1.0, (0.9, 1.6)), (False, 60.0, (0.0, 0.2))],
+    ids=["calls-that-never-let-go-do-not-starve-it", "no-pause-without-live-calls"],
+)
+def test_an_analysis_makes_way_for_at_most_batch_yield_s(
+    pipeline, excerpt, tmp_path, busy, most_s, paused
+):
     store = _queued(tmp_path, excerpt, "c2")
     runner = JobRunner(
-        store, InProcessExecutor(pipeline), poll_s=0.05, make_way=lambda: True, make_way_s=1.0
+        store, InProcessExecutor(pipeline), poll_s=0.05, make_way=lambda: busy, make_way_s=most_s
     )
     try:
         assert runner.run_pending() == 1
-        assert store.get_report("c2") is not None, "live calls that never let go do not starve it"
-        assert 0.9 <= runner.paused_s <= 1.6, runner.paused_s
-    finally:
-        store.close()
-
-
-def test_no_pause_without_live_calls(pipeline, excerpt, tmp_path):
-    store = _queued(tmp_path, excerpt, "c3")
-    runner = JobRunner(
-        store, InProcessExecutor(pipeline), poll_s=0.05, make_way=lambda: False, make_way_s=60.0
-    )
-    try:
-        assert runner.run_pending() == 1
-        assert store.get_report("c3") is not None
-        assert runner.paused_s < 0.2
+        assert store.get_report("c2") is not None
+        assert paused[0] <= runner.paused_s <= paused[1], runner.paused_s
     finally:
         store.close()
