@@ -39,3 +39,30 @@ def test_without_the_rule_the_leak_becomes_live_speech(pbx_call, settings, pipel
         pbx.crosstalk_seconds(spans[c], call.reference[c], call.reference[1 - c]) for c in (0, 1)
     )
     assert leaked >= 1.0, spans
+
+
+def test_a_track_that_sends_nothing_does_not_hold_the_other_back(pbx_call, settings, pipeline):  # noqa: F811
+    """The customer's track stays silent (its client sends nothing): nothing judges the agent's
+    frames, which reach the span rules unjudged 1.5 s late, and its utterances close while the
+    call goes on, not only at hang-up."""
+    from calmline.models.vad_spans import FRAME_S
+    from calmline.pipelines.live import CallMeta
+    from calmline.pipelines.live.crosstalk import MAX_WAIT_FRAMES
+
+    _, _, audio = pbx_call
+    sp = StreamingPipeline(settings, batch=pipeline, options=StreamingOptions())
+    try:
+        tracks = {"agent": "agent", "customer": "customer"}
+        session = sp.open_session(CallMeta("xt-one", "a1", tracks, 16000, "float32", "en"))
+        session.degraded = True
+        x = audio.samples[0]
+        for i in range(0, x.shape[0], 320):
+            session.accept("agent", x[i : i + 320])
+        during = [(u.start, u.end) for u in session.utterances]
+        assert session._gate.unjudged[0] > 0
+        assert during, "utterances close while the call goes on"
+        assert max(b for _, b in during) >= x.shape[0] / 16000 - 5.0
+        assert all(b <= x.shape[0] / 16000 - MAX_WAIT_FRAMES * FRAME_S + 0.5 for _, b in during)
+        session.close()
+    finally:
+        sp.close()
