@@ -229,7 +229,11 @@ def test_sample_draws_the_committed_references():
     shared_data("text")
     sample = _sample()
     drawn = [
-        r for lang in ("zh", "en") for r in sample.draw(DATA, lang) + sample.draw_batch2(DATA, lang)
+        r
+        for lang in ("zh", "en")
+        for r in sample.draw(DATA, lang)
+        + sample.draw_batch2(DATA, lang)
+        + sample.draw_batch3(DATA, lang)
     ]
     committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
     assert drawn == committed
@@ -247,6 +251,27 @@ def test_second_batch_is_fresh_dev_lines():
         assert second and len(set(ids)) == len(ids) and not first & set(ids)
         assert all(r["split"] == "dev" for r in second)
         assert all(r["stratum"].startswith(sample.BATCH2_PREFIXES) for r in second)
+
+
+def test_third_batch_is_fresh_dev_lines_aimed_at_its_cues():
+    """The third batch (``sample.py --batch 3``): ``dev`` lines, none of the first two batches,
+    each drawn once; its English thank-yous are never among a dialogue's last two agent lines."""
+    shared_data("text")
+    sample = _sample()
+    for lang in ("zh", "en"):
+        before = {
+            sample.line_id(r) for r in sample.draw(DATA, lang) + sample.draw_batch2(DATA, lang)
+        }
+        third = sample.draw_batch3(DATA, lang)
+        ids = [sample.line_id(r) for r in third]
+        assert len(third) >= 50 and len(set(ids)) == len(ids) and not before & set(ids)
+        assert all(r["split"] == "dev" for r in third)
+        assert all(r["stratum"].startswith(sample.BATCH3_PREFIX) for r in third)
+        for r in third:
+            if r["stratum"] == "cue3_midthanks":
+                assert (
+                    r["source"].startswith("stc3_en") and sample._rank_from_end(r["position"]) >= 2
+                )
 
 
 def test_sample_writes_texts_only_outside_the_repository(tmp_path):

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/labels/sample.py [--data ../shared/data] [--seed 13] [--language zh|en]
     .venv/bin/python bench/labels/sample.py --batch 2 [--language zh|en]   # second batch, dev only
+    .venv/bin/python bench/labels/sample.py --batch 3 [--language zh|en]   # third batch, dev only
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -208,7 +209,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     labelled = {
         line_id(r)
         for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith(BATCH2_PREFIXES)
+        if not r["stratum"].startswith((*BATCH2_PREFIXES, BATCH3_PREFIX))  # later batches
     }
     taken = {line_id(r) for r in first} | labelled
     quota, cues = BATCH2_QUOTAS[language], ZH_CUES2 if language == "zh" else EN_CUES2
@@ -231,6 +232,60 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
         take([r for r in pool if rx.search(r["text"])], quota["cue"], stratum)
     out = []
     for k, r in enumerate(chosen.values(), len(first) + 1):
+        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
+        fp = text_eval.fingerprint(r["text"])
+        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
+    return out
+
+
+# Third batch (``--batch 3``): fresh ``dev`` lines aimed at what the test split still found
+# short after the second: Mandarin undertakings, steps and times, English thanks in the middle of
+# a Weibo thread (not a closing) and English undertakings. Own seed, ``dev`` dialogues only,
+# never a line of the first two batches or of a label file.
+BATCH3_SEED = 31
+BATCH3_PREFIX = "cue3_"
+BATCH3_CUES = {
+    "zh": (
+        ("cue3_commit", r"帮您|为您|给您|会|将|安排|处理|反馈|登记|联系", 36),
+        ("cue3_time", r"小时|工作日|天内|尽快|稍后", 24),
+    ),
+    "en": (
+        ("cue3_midthanks", r"\bthank", 40),
+        ("cue3_will", r"\b(will|\w+'ll|schedul\w*|send\w*|arrang\w*)\b", 20),
+    ),
+}
+
+
+def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict]:
+    """The third batch for ``language``: ``cue3_*`` strata from ``dev`` dialogues, none drawn
+    by :func:`draw` or :func:`draw_batch2` or already in a label file. ``cue3_midthanks`` takes
+    STC-3 lines with a thank-you that are not among the dialogue's last two agent lines (thanks
+    in mid-thread, which a closing detector must not take for a closing). Ids go on from the
+    second batch's."""
+    first, second = draw(data, language, SEED), draw_batch2(data, language)
+    labelled = {
+        line_id(r)
+        for r in text_eval.load_labels(HERE, (language,))
+        if not r["stratum"].startswith(BATCH3_PREFIX)
+    }
+    taken = {line_id(r) for r in first + second} | labelled
+    pool = [
+        r
+        for name, ds in dialogues(data, language, SEED).items()
+        if name != "harper_valley"
+        for r in agent_lines(name, ds)
+        if r["split"] == "dev" and line_id(r) not in taken
+    ]
+    chosen: dict[str, dict] = {}
+    for stratum, pattern, n in BATCH3_CUES[language]:
+        rx = re.compile(pattern, re.IGNORECASE)
+        hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
+        if stratum == "cue3_midthanks":
+            hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) >= 2]
+        for r in random.Random(f"{seed}/{language}/{stratum}").sample(hits, min(n, len(hits))):
+            chosen[line_id(r)] = {**r, "stratum": stratum}
+    out = []
+    for k, r in enumerate(chosen.values(), len(first) + len(second) + 1):
         ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
         fp = text_eval.fingerprint(r["text"])
         out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
@@ -281,9 +336,10 @@ def main() -> int:
     parser.add_argument(
         "--batch",
         type=int,
-        choices=(1, 2),
+        choices=(1, 2, 3),
         default=1,
-        help="1: the first draw (seed 13); 2: the second batch of dev lines (seed 29)",
+        help="1: the first draw (seed 13); 2 and 3: the second and third batches of dev lines "
+        "(seeds 29 and 31)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
@@ -320,7 +376,7 @@ def main() -> int:
         if args.batch == 1:
             batch = draw(args.data, language, args.seed)
         else:
-            batch = draw_batch2(args.data, language)
+            batch = (draw_batch2 if args.batch == 2 else draw_batch3)(args.data, language)
         for rec in batch:
             print(json.dumps(rec, ensure_ascii=False))
     return 0

@@ -99,11 +99,30 @@ def asked(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     return clause_before(ctx, practice, hit, "asking")
 
 
+HEARSAY_RESUME_CHARS = 8
+"""Characters after a report (他说…) past which the agent's own subject (我, 小美 …) speaks for
+the agent again: an unpunctuated call transcript runs the report and the agent's own offer into
+one clause (商家表示…新鲜的…我帮您做一个升级处理)."""
+
+
 def hearsay(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """Whether the clause, up to the phrase, reports what someone else said (``reported``:
     商家是说会给您退款, 客服说是…商家给您联系, "the merchant said they would refund"): neither the
-    agent's commitment nor a step taken in this contact."""
-    return clause_before(ctx, practice, hit, "reported")
+    agent's commitment nor a step taken in this contact. The report ends where, well after it
+    (``HEARSAY_RESUME_CHARS``), the agent names itself as the doer again (``frame_subject``):
+    他说…食材是新鲜的…我帮您升级处理 is the agent's own offer; 商家说我们会退款 stays a report."""
+    cues = practice.phrase_list("reported")
+    if not cues:
+        return False
+    before = _CLAUSE_BREAK.split(hit.turn.text[: hit.match.start_char])[-1]
+    found = ctx.matcher.find(before, cues, fuzzy_threshold=100) if before.strip() else []
+    if not found:
+        return False
+    # the subject may open the hit itself (a frame: 我帮您…升级)
+    clause = before + hit.turn.text[hit.match.start_char : hit.match.end_char]
+    after = clause[found[-1].end_char + HEARSAY_RESUME_CHARS :]
+    subjects = practice.phrase_list("frame_subject")
+    return not (after.strip() and ctx.matcher.find(after, subjects, fuzzy_threshold=100))
 
 
 def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
@@ -129,7 +148,9 @@ _SENTENCE_BREAK = re.compile(r"[。.!！?？;；\n]")
 
 
 def _sentence_of(text: str, at: int) -> int:
-    return len(_SENTENCE_BREAK.findall(text[:at]))
+    """The index of the sentence holding ``at``; empty sentences (``; ;`` in a chat, ``！！``)
+    do not count, so a step and its time across them stay neighbours."""
+    return sum(1 for part in _SENTENCE_BREAK.split(text[:at])[:-1] if part.strip())
 
 
 def bound_to_step(
