@@ -10,6 +10,7 @@ from calmline.models.vad_silero import SileroVad
 from calmline.monitor.settings import Settings
 from calmline.pipelines.batch import BatchPipeline
 from calmline.pipelines.live.asr import AsrWorker
+from calmline.pipelines.live.heap import map_large_blocks, release_freed_memory
 from calmline.pipelines.live.session import StreamingSession
 from calmline.pipelines.live.types import CallMeta, LiveEvent, StreamError, StreamingOptions
 from calmline.pipelines.manager import ModelManager
@@ -40,6 +41,7 @@ class StreamingPipeline:
         self._lock = threading.Lock()
         self._worker: AsrWorker | None = None
         self.sessions: dict[str, StreamingSession] = {}
+        map_large_blocks()  # the calls' large buffers go back to the system when freed
 
     def warm_up(self) -> None:
         """Load the models now rather than on the first call."""
@@ -95,9 +97,13 @@ class StreamingPipeline:
         return session
 
     def _forget(self, session: StreamingSession) -> None:
+        """A call has hung up: it leaves the live sessions, and the memory that calls freed goes
+        back to the system (``calmline.pipelines.live.heap``), so back-to-back calls keep the
+        process's resident memory flat."""
         with self._lock:
             if self.sessions.get(session.call_id) is session:
                 del self.sessions[session.call_id]
+        release_freed_memory()
 
     def needs_cores(self) -> bool:
         """Whether live transcription has an utterance waiting or decoding now: an analysis
