@@ -136,6 +136,14 @@ def line_id(rec: dict) -> str:
     return f"{rec['source']}|{rec['dialogue']}|{rec['line']}"
 
 
+def _take(chosen: dict[str, dict], pool: list[dict], n: int, rng: str, stratum: str) -> None:
+    """Draw ``n`` lines of ``pool`` not chosen yet with the generator seeded ``rng`` (one per
+    stratum) and add them to ``chosen`` under ``stratum``."""
+    pool = [r for r in pool if line_id(r) not in chosen]
+    for r in random.Random(rng).sample(pool, min(n, len(pool))):
+        chosen[line_id(r)] = {**r, "stratum": stratum}
+
+
 def draw(data: Path, language: str, seed: int = SEED) -> list[dict]:
     """The selection for ``language``, in drawing order, as references with the fingerprint of
     each text (the text itself is not kept)."""
@@ -147,9 +155,7 @@ def draw(data: Path, language: str, seed: int = SEED) -> list[dict]:
     chosen: dict[str, dict] = {}
 
     def take(pool: list[dict], n: int, stratum: str) -> None:
-        pool = [r for r in pool if line_id(r) not in chosen]
-        for r in random.Random(f"{seed}/{language}/{stratum}").sample(pool, min(n, len(pool))):
-            chosen[line_id(r)] = {**r, "stratum": stratum}
+        _take(chosen, pool, n, f"{seed}/{language}/{stratum}", stratum)
 
     for name, n in quota["random"]:
         take(by_set[name], n, f"random_{name}")
@@ -220,9 +226,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     chosen: dict[str, dict] = {}
 
     def take(pool: list[dict], n: int, stratum: str) -> None:
-        pool = [r for r in pool if line_id(r) not in chosen]
-        for r in random.Random(f"{seed}/{language}/{stratum}").sample(pool, min(n, len(pool))):
-            chosen[line_id(r)] = {**r, "stratum": stratum}
+        _take(chosen, pool, n, f"{seed}/{language}/{stratum}", stratum)
 
     for name, n in quota["random"]:
         take(by_set[name], n, f"random2_{name}")
@@ -282,8 +286,7 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
         hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
         if stratum == "cue3_midthanks":
             hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) >= 2]
-        for r in random.Random(f"{seed}/{language}/{stratum}").sample(hits, min(n, len(hits))):
-            chosen[line_id(r)] = {**r, "stratum": stratum}
+        _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
     out = []
     for k, r in enumerate(chosen.values(), len(first) + len(second) + 1):
         ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
