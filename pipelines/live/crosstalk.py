@@ -68,8 +68,6 @@ class CrosstalkGate:
             vad.hold()
         self._floor: tuple[float, float] = (0.0, 0.0)
         self._floor_at = -FLOOR_EVERY
-        self.silenced = [0, 0]
-        """Frames of speech probability set to 0 per channel (copy frames the VAD heard)."""
         self.unjudged = [0, 0]
         """Frames fed without a judgement per channel (the other track was behind)."""
 
@@ -99,10 +97,7 @@ class CrosstalkGate:
             f0 = vad.engine.frames
             f1 = min(upto, vad.frames)
             if f1 - f0 >= (1 if final else MIN_RELEASE_FRAMES):
-                copy = self._copy(c, f0, f1, judged)
-                heard = vad.held_probabilities()[: f1 - f0] >= vad.options.threshold
-                self.silenced[c] += int(np.count_nonzero(copy & heard))
-                out += [(c, s) for s in vad.release(f1 - f0, copy)]
+                out += [(c, s) for s in vad.release(f1 - f0, self._copy(c, f0, f1, judged))]
             late = vad.frames - MAX_WAIT_FRAMES - vad.engine.frames
             if not final and late >= MIN_RELEASE_FRAMES:
                 self.unjudged[c] += late
