@@ -294,13 +294,21 @@ class FloorMixin:
             end = tr.vad.open_end(tr.seconds)
             if start is not None and end > start:
                 in_progress.append(SpeechSegment(start, end, f"channel_{tr.channel}", tr.channel))
-        segments = self._closed_segments([u for u in self.utterances if u.end > horizon])
+        segments = self._closed_segments(
+            [u for u in self.utterances if u.end > horizon],
+            [(tr.channel, open_from[tr.name]) for tr in self.tracks.values()],
+        )
         return sorted(segments + in_progress, key=lambda s: (s.start, s.end)), open_from
 
-    def _closed_segments(self, utterances: Sequence[Utterance]) -> list[SpeechSegment]:
+    def _closed_segments(
+        self,
+        utterances: Sequence[Utterance],
+        open_starts: Sequence[tuple[int, float | None]] | None = None,
+    ) -> list[SpeechSegment]:
         """``utterances`` as segments, each cut at its talker's own pauses that the other
         party started speaking in (:class:`~calmline.pipelines.live.pauses.PauseCutter`; the
-        other party's onsets: its utterances' starts and its speech in progress)."""
+        other party's onsets: its utterances' starts and its speech in progress, per channel
+        in ``open_starts`` when the caller has them)."""
         if self._pauses is None:
             return [
                 SpeechSegment(u.start, u.end, f"channel_{u.channel}", u.channel) for u in utterances
@@ -308,10 +316,11 @@ class FloorMixin:
         onsets: dict[int, list[float]] = {0: [], 1: []}
         for u in self.utterances:
             onsets[u.channel].append(u.start)
-        for tr in self.tracks.values():
-            start = self._open_start(tr)
+        if open_starts is None:
+            open_starts = [(tr.channel, self._open_start(tr)) for tr in self.tracks.values()]
+        for channel, start in open_starts:
             if start is not None:
-                onsets[tr.channel].append(start)
+                onsets[channel].append(start)
         return [
             SpeechSegment(a, b, f"channel_{u.channel}", u.channel)
             for u in utterances
