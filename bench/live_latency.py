@@ -16,7 +16,8 @@ events (one per utterance) are the main figure; findings (interruption, apology 
 acknowledgement …) come with or after the transcript of their utterance; ``non_talk`` is timed
 from the moment the silence passed its threshold. Two alert classes are also reported apart:
 *acoustic* (long silence, interruptions told by sound: ``basis: sound``, timed from the earliest
-moment the rule held) and *text* (apology demand, acknowledgement, repeated okay: they need the
+moment the rule held; raised voice and, on calls without live words, the customer's agitation
+told by sound, timed from the end of the turn's speech) and *text* (apology demand, acknowledgement, repeated okay: they need the
 words). The server's own lag (``asr_lag_s`` of ``GET /api/v1/live/calls``, polled each second)
 and the calls it degraded (``live.max_asr_lag_s``: transcript after the call) are printed too,
 read from ``GET /metrics`` each second (``calmline_live_asr_lag_seconds``,
@@ -78,10 +79,11 @@ TEXT_ALERTS = ("apology_demand", "acknowledgement", "repeated_ack")
 
 def _acoustic(event: dict[str, Any]) -> bool:
     """Alerts from the speech spans and measurements alone (target: p95 within 1 s with 8 calls):
-    long silence, and interruptions told by sound."""
+    long silence, and interruptions, raised voice and agitation told by sound."""
     data = event.get("data", {})
     return event["type"] == "non_talk" or (
-        event["type"] == "interruption" and data.get("basis") == "sound"
+        event["type"] in ("interruption", "agent_louder", "agitation_rising")
+        and data.get("basis") == "sound"
     )
 
 

@@ -72,13 +72,20 @@ ONE_ANGER_WORD = 0.6
 rarely say 气死我了 calmly) but can be a quote or a figure of speech, so it is not full."""
 
 
-def estimate_stress(report: CallReport, rubric: Rubric, matcher: PhraseMatcher) -> StressTrajectory:
+def estimate_stress(
+    report: CallReport, rubric: Rubric, matcher: PhraseMatcher, *, least: bool = False
+) -> StressTrajectory:
     """Agitation of every customer turn and how it moved from the start to the end of the call.
 
     Args:
         report: The analysed call (turns with metrics).
         rubric: The rubric; its ``stress`` section holds the scales, weights and anger words.
         matcher: Phrase matcher for the call's language.
+        least: A turn without words yet (a live call's, before the recogniser has it) counts
+            its words and rate as calm (0) instead of leaving them out: the least agitation
+            its words could give it, so an agitation told by sound is one its words can only
+            raise. On the six Harper Valley calls (calm callers) the sound alone, with the
+            words left out, reads 3 of 33 turns as agitated; at least, none.
 
     Returns:
         The trajectory: one :class:`TurnStress` per customer turn in time order, the start and
@@ -90,7 +97,9 @@ def estimate_stress(report: CallReport, rubric: Rubric, matcher: PhraseMatcher) 
     )
     anger = cfg.anger_list()
     calm = _calm_reference(customer, report.language)
-    turns = tuple(_turn_stress(t, cfg, matcher, anger, calm, report.language) for t in customer)
+    turns = tuple(
+        _turn_stress(t, cfg, matcher, anger, calm, report.language, least) for t in customer
+    )
     duration = report.metrics.duration
     if duration <= 0:
         duration = max((t.end for t in report.turns), default=0.0)
@@ -173,6 +182,7 @@ def _turn_stress(
     anger: tuple[PhraseEntry, ...],
     calm: _Calm,
     language: str,
+    least: bool = False,
 ) -> TurnStress:
     m = turn.metrics
     loud = pitch = rate_rel = None
@@ -189,7 +199,8 @@ def _turn_stress(
         hits = [x.phrase for x in matcher.find(turn.text, anger) if not x.negated]
     words_component: float | None
     if not turn.text.strip():
-        words_component = None  # no transcript: the words say nothing either way
+        # no transcript: the words say nothing either way (at least, they add nothing)
+        words_component = 0.0 if least else None
     elif not hits:
         words_component = 0.0
     else:
@@ -199,7 +210,9 @@ def _turn_stress(
         "loudness": _clip(loud / cfg.loudness_db_full) if loud is not None else None,
         "pitch": _clip(pitch / cfg.pitch_st_full) if pitch is not None else None,
         "rate": (
-            _clip((rate_rel - 1.0) / (cfg.rate_ratio_full - 1.0)) if rate_rel is not None else None
+            _clip((rate_rel - 1.0) / (cfg.rate_ratio_full - 1.0))
+            if rate_rel is not None
+            else (0.0 if least and not turn.text.strip() else None)
         ),
         "words": words_component,
     }

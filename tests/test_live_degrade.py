@@ -115,6 +115,44 @@ def test_a_call_in_progress_is_shed_when_transcription_falls_behind(behind):
     assert not any("live transcription stopped" in w for w in older_report.warnings)
 
 
+def test_a_call_beyond_capacity_gets_raised_voice_and_agitation_by_sound(behind):
+    """A degraded call has no live words, yet an agent answering an agitated customer louder is
+    told (``basis: sound``, its words after the call), and so is the customer's agitation; the
+    stored report, made by the batch pipeline with the words, holds the same louder turn."""
+    from tests.test_live_voice import voice_call
+
+    x, starts = voice_call()
+    first = behind.open_session(CallMeta("voice-1", "a1", TRACKS, 16000, "float32", "en"))
+    _feed(first, x)  # a backlog: the next call starts degraded
+    events, lock = [], threading.Lock()
+
+    def on_event(e):
+        with lock:
+            events.append(e)
+
+    second = behind.open_session(
+        CallMeta("voice-2", "a1", TRACKS, 16000, "float32", "en"), on_event=on_event
+    )
+    assert second.degraded
+    _feed(second, x)
+    with lock:
+        seen = list(events)
+    assert not [e for e in seen if e.type == "transcript"], "no live words"
+    (louder,) = [e for e in seen if e.type == "agent_louder"]
+    assert louder.data["basis"] == "sound" and louder.data["words"] == "after_call"
+    assert louder.data["start"] == pytest.approx(starts["loud"], abs=0.5)
+    (rising,) = [e for e in seen if e.type == "agitation_rising"]
+    assert rising.data["basis"] == "sound"
+    assert rising.data["start"] == pytest.approx(starts["angry"], abs=0.5)
+    assert second.metrics()["customer_agitation"] >= rising.data["threshold"] - 1e-9
+    report = second.close()
+    assert second.batch_report
+    assert [
+        f.start for p in report.scorecard.practices for f in p.findings if f.kind == "louder"
+    ] == pytest.approx([louder.data["start"]], abs=0.3)
+    first.close()
+
+
 def test_live_decodes_greedily_on_the_batch_pipelines_model(behind, pipeline):
     """live.beam_size (1) for the live worker, asr.beam_size (5) for the stored report, one
     loaded model for both."""

@@ -362,6 +362,20 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     return PracticeOutcome(score=score, findings=(summary, *findings))
 
 
+def louder_faster(
+    ctx: DetectorContext, practice_id: str, practice: PracticeRubric
+) -> tuple[list[Finding], list[Finding]]:
+    """The ``louder`` and ``faster`` findings of :func:`detect` alone (agent turns louder or
+    faster than the agent's own baseline while the customer is agitated), for callers that
+    judge a call as it goes and need no interruption or retort rule."""
+    agent = _in_time_order(ctx.turns_of(Role.AGENT))
+    if not agent or not ctx.turns_of(Role.CUSTOMER):
+        return [], []
+    return _louder_faster(
+        _Judge(ctx, practice_id, practice, FloorRules.of(ctx.rubric, practice)), agent
+    )
+
+
 def charged_turns(ctx: DetectorContext) -> dict[int, str]:
     """The agent turns this practice charges as an interruption: turn index -> finding kind
     (``interruption`` or ``possible_interruption``).

@@ -9,9 +9,11 @@ from statistics import median
 from typing import Any
 
 from calmline.monitor.detectors import DetectorContext, detector_for
+from calmline.monitor.detectors.let_finish import DEFAULTS as LET_FINISH
+from calmline.monitor.detectors.let_finish import louder_faster
 from calmline.monitor.measure import MeasureOptions, count_units, measure, rate_unit
 from calmline.monitor.rubric import Rubric
-from calmline.monitor.stress import estimate_stress
+from calmline.monitor.stress import StressTrajectory, estimate_stress
 from calmline.monitor.textmatch import PhraseMatcher
 from calmline.monitor.types import (
     SAMPLE_RATE,
@@ -25,7 +27,7 @@ from calmline.monitor.types import (
     TurnMetrics,
     Word,
 )
-from calmline.pipelines.live.tracks import LiveTurn, span_intersection, span_length
+from calmline.pipelines.live.tracks import span_intersection, span_length
 from calmline.pipelines.live.transcripts import join_words, joined_words
 from calmline.pipelines.live.types import CHANNEL_OF_ROLE, Utterance
 
@@ -46,7 +48,7 @@ class RulesMixin:
             self._matcher = PhraseMatcher(rubric.matching, rubric.language)
         return self._matcher
 
-    def _turn_obj(self, i: int, transcribed_only: bool = True) -> Turn:
+    def _turn_obj(self, i: int, transcribed_only: bool = True, measured: bool = True) -> Turn:
         lt = self.turns[i]
         utts = [self.utterances[k] for k in lt.utterances]
         if transcribed_only:
@@ -56,7 +58,7 @@ class RulesMixin:
         start = min((u.start for u in utts), default=lt.start)
         end = max((u.end for u in utts), default=lt.end)
         metrics = None
-        if lt.measured is not None:
+        if measured and lt.measured is not None:
             loud, f0, rate, _ = lt.measured
             metrics = TurnMetrics(
                 duration=round(end - start, 3),
@@ -85,17 +87,20 @@ class RulesMixin:
             metrics=metrics,
         )
 
-    def _measured_turns(self, role: str) -> list[LiveTurn]:
-        return [t for t in self.turns if t.role == role and t.measured is not None]
+    def _sounds(self, role: str) -> list[tuple[float | None, float | None]]:
+        """(loudness_dbfs, f0_median_hz) of each of ``role``'s turns so far."""
+        return [self._sound(i) for i, t in enumerate(self.turns) if t.role == role]
 
     def _rel_loudness(self, role: str, loud: float | None) -> float | None:
-        levels = [t.measured[0] for t in self._measured_turns(role) if t.measured[0] is not None]
+        """``loud`` against the median level of ``role``'s turns so far, all of them, by
+        sound (:meth:`VoiceMixin._sound`): the text path and the path by sound share it."""
+        levels = [v for v, _ in self._sounds(role) if v is not None]
         if loud is None or not levels:
             return None
         return round(loud - median(levels), 2)
 
     def _rel_f0(self, role: str, f0: float | None) -> float | None:
-        pitches = [t.measured[1] for t in self._measured_turns(role) if t.measured[1] is not None]
+        pitches = [f0 for _, f0 in self._sounds(role) if f0 is not None]
         if f0 is None or not pitches:
             return None
         return round(12.0 * math.log2(f0 / median(pitches)), 2)
@@ -221,41 +226,44 @@ class RulesMixin:
 
     def _louder_faster(self, rubric: Rubric, utt: Utterance) -> None:
         """``let_finish``'s ``louder`` and ``faster`` findings for the agent turn just measured,
-        by the batch detector itself run on the measured turns so far: the same baseline (the
-        agent's own turns, this one included: median level, median articulation rate over turns
-        of :data:`~calmline.monitor.stress.MIN_RATE_UNITS` units or more), the same thresholds
+        by the batch detector's own rule (:func:`~calmline.monitor.detectors.let_finish.
+        louder_faster`) on the measured turns so far: the same baseline (the agent's own turns
+        so far, this one included: median level, median articulation rate over turns of
+        :data:`~calmline.monitor.stress.MIN_RATE_UNITS` units or more), the same thresholds
         from the rubric (``louder_db``, ``faster_ratio``), only while the customer is agitated
         (the customer's trajectory so far at the turn's start), and a rate only over
-        ``min_rate_phonation_s`` of phonation (``monitor.measure``)."""
+        ``min_rate_phonation_s`` of phonation (``monitor.measure``). An alert by sound on the
+        turn that these words undo is withdrawn (:meth:`VoiceMixin._settle_louder`)."""
         lt = self.turns[utt.turn]
         practice = rubric.practices.get("let_finish")
-        detector = detector_for("let_finish")
-        if lt.measured is None or practice is None or not practice.enabled or detector is None:
+        if lt.measured is None or practice is None or not practice.enabled:
             return
         turns = [self._turn_obj(i) for i, t in enumerate(self.turns) if t.measured is not None]
         ctx = self._context(rubric, turns)
-        findings = detector(ctx, "let_finish", practice).findings
+        louder, faster = louder_faster(ctx, "let_finish", practice)
         events = {"louder": "agent_louder", "faster": "agent_faster"}
-        for f in findings:
-            if f.turn_index != utt.turn or f.kind not in events:
+        for f in [*louder, *faster]:
+            if f.turn_index != utt.turn:
                 continue
-            agitation = ctx.agitation_at(f.start)  # what the detector judged it by
-            data: dict[str, Any] = {
-                "start": f.start,
-                "end": f.end,
-                "quote": self._scrub(f.quote),
-                "customer_agitation": agitation,
-                "customer_agitated": True,
-                "severity": str(f.severity),
-                "practice": "let_finish",
-                "detail": f.detail,
-                "utterance_end": utt.speech_end,
-            }
             if f.kind == "louder":
-                data |= {"loudness_rel_db": f.value, "threshold_db": f.threshold}
+                data = self._louder_data(f, ctx, utt)
             else:
-                data |= {"rate_ratio": f.value, "threshold_ratio": f.threshold}
+                data = {
+                    "start": f.start,
+                    "end": f.end,
+                    "quote": self._scrub(f.quote),
+                    "customer_agitation": ctx.agitation_at(f.start),
+                    "customer_agitated": True,
+                    "severity": str(f.severity),
+                    "practice": "let_finish",
+                    "detail": f.detail,
+                    "utterance_end": utt.speech_end,
+                    "rate_ratio": f.value,
+                    "threshold_ratio": f.threshold,
+                }
             self._alert_once((events[f.kind], utt.turn), f.start, data)
+        threshold = practice.threshold("louder_db", LET_FINISH["louder_db"])
+        self._settle_louder(utt.turn, louder, ctx, threshold)
 
     def _customer_stress(self, rubric: Rubric, utt: Utterance) -> None:
         """The customer's agitation per turn so far (``monitor.stress``); an alert when the
@@ -265,29 +273,38 @@ class RulesMixin:
         if not turns:
             return
         report = self._mini_report(turns, self._now())
-        self._stress = estimate_stress(report, rubric, self._matcher_for(rubric))
-        latest = self._stress.turns[-1]
-        level = rubric.stress.agitated_level
+        self._agitation_alert(estimate_stress(report, rubric, self._matcher_for(rubric)), utt)
+
+    def _agitation_alert(
+        self, stress: StressTrajectory, utt: Utterance, basis: str | None = None
+    ) -> None:
+        """Keep ``stress`` as the call's customer agitation; ``agitation_rising`` when its
+        latest turn crosses the rubric's agitated level (``basis``: ``sound`` where it was
+        measured without words)."""
+        if not stress.turns:
+            return
+        self._stress = stress
+        latest = stress.turns[-1]
+        level = self._rubric().stress.agitated_level
         if latest.agitation >= level and not self._agitated:
             self._agitated = True
-            previous = self._stress.turns[-2].agitation if len(self._stress.turns) > 1 else None
+            previous = stress.turns[-2].agitation if len(stress.turns) > 1 else None
+            data = {
+                "start": latest.start,
+                "end": latest.end,
+                "agitation": latest.agitation,
+                "previous": previous,
+                "threshold": level,
+                "loudness_rel_db": latest.loudness_rel_db,
+                "f0_rel_semitones": latest.f0_rel_semitones,
+                "rate_rel": latest.rate_rel,
+                "anger_words": list(latest.anger_words),
+                "utterance_end": utt.speech_end,
+            }
+            if basis is not None:
+                data["basis"] = basis
             self._alert("agitation_rising")
-            self._emit(
-                "agitation_rising",
-                latest.start,
-                {
-                    "start": latest.start,
-                    "end": latest.end,
-                    "agitation": latest.agitation,
-                    "previous": previous,
-                    "threshold": level,
-                    "loudness_rel_db": latest.loudness_rel_db,
-                    "f0_rel_semitones": latest.f0_rel_semitones,
-                    "rate_rel": latest.rate_rel,
-                    "anger_words": list(latest.anger_words),
-                    "utterance_end": utt.speech_end,
-                },
-            )
+            self._emit("agitation_rising", latest.start, data)
         elif latest.agitation < level:
             self._agitated = False
 

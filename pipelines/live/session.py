@@ -40,6 +40,7 @@ from calmline.pipelines.live.types import (
     Utterance,
     as_float,
 )
+from calmline.pipelines.live.voice import VoiceMixin
 
 if TYPE_CHECKING:
     from calmline.pipelines.live.pipeline import StreamingPipeline
@@ -47,7 +48,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("calmline.pipelines.live")
 
 
-class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, ReportMixin):
+class StreamingSession(
+    TranscriptsMixin, RulesMixin, VoiceMixin, FloorMixin, OnsetsMixin, ReportMixin
+):
     """One live call. ``accept`` from one thread at a time; events may come from the
     transcription worker's thread too (through ``on_event`` and the outbox)."""
 
@@ -128,6 +131,8 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
         self._non_talk_said = False
         self._acoustic: dict[tuple, float] = {}
         """Interruption alerts told by sound whose words are still to come: key -> onset."""
+        self._louder_by_sound: dict[int, float] = {}
+        """Agent turns told louder by sound whose words are still to come: turn -> start."""
         self._acoustic_at = -1.0
         self._floor_cache: tuple[Any, Any] | None = None
         """(rubric, its floor rules): ``let_finish``'s thresholds, made once per rubric."""
@@ -314,6 +319,7 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
         self._check_interruptions(trigger=utt)
         if utt.role == "agent":
             self._acoustic_interruptions(force=True)
+        self._voice_on_close(utt)
         self._emit("metrics", utt.end, {**self._metrics(), "utterance_end": utt.speech_end})
 
     def _join_turn(self, utt: Utterance) -> None:
@@ -324,6 +330,7 @@ class StreamingSession(TranscriptsMixin, RulesMixin, FloorMixin, OnsetsMixin, Re
             last.utterances.append(utt.index)
             last.end = max(last.end, utt.end)
             last.measured = None
+            last.sound = None
             utt.turn = self.turns.index(last)
             return
         self.turns.append(LiveTurn(utt.role, utt.track, [utt.index], utt.start, utt.end))

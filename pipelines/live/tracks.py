@@ -71,6 +71,9 @@ class LiveTurn:
     measured: tuple[float | None, float | None, float | None, int] | None = None
     """(loudness_dbfs, f0_median_hz, articulation_rate, rate units) once all its utterances
     are transcribed."""
+    sound: tuple[float | None, float | None] | None = None
+    """(loudness_dbfs, f0_median_hz) of its closed utterances, words or not (``live/voice.py``);
+    ``None`` until measured, and again when an utterance joins the turn."""
 
 
 def span_length(spans: Sequence[tuple[float, float]]) -> float:

@@ -1,0 +1,228 @@
+"""Live raised voice by sound: ``let_finish``'s louder rule as soon as a turn's speech closes.
+
+A turn's level and F0 need no words. Each live turn is measured on its own audio
+(:func:`calmline.monitor.measure.measure`'s definitions) once its utterances are closed by the
+VAD, and again when a later utterance joins it (:attr:`LiveTurn.sound`). On those measures:
+
+- the **customer's agitation** is :func:`calmline.monitor.stress.estimate_stress` on the
+  customer's turns so far, with the articulation rate and anger words of the turns already
+  transcribed; a turn still without words counts its rate and words as calm
+  (``least=True``): the least agitation its words could give it, so the customer is agitated
+  by sound only where no words can make them calm (on the six Harper Valley calls, calm
+  callers, the sound alone with words left out read 3 of 33 turns as agitated; at least, none);
+- the **agent's level** is the turn's loudness against the median of the agent's turns so far
+  (all of them, transcribed or not: the baseline of the text path too);
+- the rule is the detector's own (:func:`calmline.monitor.detectors.let_finish.louder_faster`):
+  an agent turn ``louder_db`` over the agent's median while the customer is agitated is told at
+  once (``agent_louder``, ``basis: sound``), with no wait for the recogniser.
+
+Once the turn is transcribed the text path judges it again with its words
+(:meth:`RulesMixin._louder_faster`). The words can only raise the customer's agitation, but the
+turn may have grown since (a later utterance joined it) and the baselines moved; an alert by
+sound that the rule with words does not hold is withdrawn with the reason (``alert_withdrawn``).
+A call without live transcription (shed or started degraded) keeps its alerts by sound and
+gets the customer's agitation by sound (``agitation_rising``, ``basis: sound``); its stored
+report is the batch pipeline's, with the words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from statistics import median
+from typing import Any
+
+from calmline.monitor.detectors import DetectorContext
+from calmline.monitor.detectors.let_finish import louder_faster
+from calmline.monitor.measure import MeasureOptions, measure, rate_unit
+from calmline.monitor.stress import estimate_stress
+from calmline.monitor.types import (
+    SAMPLE_RATE,
+    Audio,
+    AudioInfo,
+    Finding,
+    Role,
+    Turn,
+    TurnMetrics,
+)
+from calmline.pipelines.live.types import Utterance
+
+MIN_SOUND_S = 0.1
+"""A turn shorter than this is not measured (its level would be a click's)."""
+
+
+class VoiceMixin:
+    """Part of :class:`~calmline.pipelines.live.session.StreamingSession` (its state lives
+    there): the louder rule and the customer's agitation on turn levels, before the words."""
+
+    def _sound(self, i: int) -> tuple[float | None, float | None]:
+        """(loudness_dbfs, f0_median_hz) of live turn ``i`` over its closed utterances,
+        measured once per extent of the turn."""
+        lt = self.turns[i]
+        if lt.sound is None:
+            tr = self.tracks[lt.track]
+            a, b = round(lt.start * SAMPLE_RATE), round(lt.end * SAMPLE_RATE)
+            x = tr.audio.view(a, b)
+            if x.shape[0] < MIN_SOUND_S * SAMPLE_RATE:
+                lt.sound = (None, None)
+            else:
+                end = x.shape[0] / SAMPLE_RATE
+                turn = Turn(
+                    index=0,
+                    speaker="voice",
+                    role=Role(lt.role),
+                    start=0.0,
+                    end=end,
+                    text="",
+                    words=(),
+                    channel=None,
+                )
+                info = AudioInfo("live", "live", "pcm_f32le", SAMPLE_RATE, 1, end, 0)
+                (measured,), _ = measure(
+                    Audio(samples=x[None, :].copy(), info=info),
+                    [turn],
+                    self.language or "en",
+                    MeasureOptions(),
+                )
+                m = measured.metrics
+                lt.sound = (m.loudness_dbfs, m.f0_median_hz)
+        return lt.sound
+
+    def _sound_context(self, roles: tuple[str, ...]) -> DetectorContext:
+        """A detector context of the turns of ``roles`` so far, measured by sound (level and
+        F0 of all their closed utterances against the median of the role's turns, with the
+        rate and words of those already transcribed), and the customer's agitation on the same
+        measures, at least (``estimate_stress(least=True)``)."""
+        rubric = self._rubric()
+        matcher = self._matcher_for(rubric)
+        ids = [i for i, lt in enumerate(self.turns) if lt.role in roles]
+        sounds = {i: self._sound(i) for i in ids}
+        base: dict[str, tuple[float | None, float | None]] = {}
+        for role in roles:
+            mine = [sounds[i] for i in ids if self.turns[i].role == role]
+            levels = [v for v, _ in mine if v is not None]
+            pitches = [f for _, f in mine if f is not None]
+            base[role] = (
+                median(levels) if levels else None,
+                median(pitches) if pitches else None,
+            )
+        turns = []
+        for i in ids:
+            lt = self.turns[i]
+            (loud, f0), (loud_base, f0_base) = sounds[i], base[lt.role]
+            metrics = TurnMetrics(
+                duration=round(lt.end - lt.start, 3),
+                speech_rate=None,
+                articulation_rate=lt.measured[2] if lt.measured is not None else None,
+                rate_unit=rate_unit(self.language or "en"),
+                loudness_dbfs=loud,
+                loudness_rel_db=(
+                    round(loud - loud_base, 2)
+                    if loud is not None and loud_base is not None
+                    else None
+                ),
+                f0_median_hz=f0,
+                f0_rel_semitones=(
+                    round(12.0 * math.log2(f0 / f0_base), 2)
+                    if f0 is not None and f0_base is not None
+                    else None
+                ),
+                f0_range_semitones=None,
+                mean_word_prob=None,
+                low_conf_share=None,
+                gap_before=None,
+                overlap=0.0,
+            )
+            turn = self._turn_obj(i, measured=False)
+            turns.append(replace(turn, start=lt.start, end=lt.end, metrics=metrics))
+        customer = [t for t in turns if t.role is Role.CUSTOMER]
+        now = self._now()
+        stress = estimate_stress(self._mini_report(customer, now), rubric, matcher, least=True)
+        report = self._mini_report(turns, now)
+        return DetectorContext(report=report, rubric=rubric, matcher=matcher, stress=stress)
+
+    def _voice_on_close(self, utt: Utterance) -> None:
+        """After an utterance closed: the louder rule by sound for an agent turn while the
+        customer is agitated; for a call without live words, the customer's agitation too."""
+        if self.mixed or not self.options.acoustic_alerts:
+            return
+        practice = self._rubric().practices.get("let_finish")
+        if utt.role == "customer":
+            if self.degraded:
+                self._agitation_alert(self._sound_context(("customer",)).stress, utt, "sound")
+            return
+        key = ("agent_louder", utt.turn)
+        if practice is None or not practice.enabled or key in self._reported:
+            return
+        lt = self.turns[utt.turn]
+        customer = self._sound_context(("customer",))
+        if customer.agitation_at(lt.start) < customer.rubric.stress.agitated_level:
+            return  # the rule cannot hold: no agent turn is measured for nothing
+        ctx = self._sound_context(("agent", "customer"))
+        louder, _ = louder_faster(ctx, "let_finish", practice)
+        for f in louder:
+            if f.turn_index != utt.turn:
+                continue
+            data = self._louder_data(f, ctx, utt)
+            data |= {
+                "basis": "sound",
+                "words": "after_call" if self.degraded else "pending",
+                "quote": None,
+            }
+            if self._alert_once(key, f.start, data):
+                self._louder_by_sound[utt.turn] = f.start
+
+    def _louder_data(self, f: Finding, ctx: DetectorContext, utt: Utterance) -> dict[str, Any]:
+        """The fields of an ``agent_louder`` alert for finding ``f``."""
+        return {
+            "start": f.start,
+            "end": f.end,
+            "quote": self._scrub(f.quote),
+            "customer_agitation": ctx.agitation_at(f.start),
+            "customer_agitated": True,
+            "severity": str(f.severity),
+            "practice": "let_finish",
+            "detail": f.detail,
+            "utterance_end": utt.speech_end,
+            "loudness_rel_db": f.value,
+            "threshold_db": f.threshold,
+        }
+
+    def _settle_louder(
+        self, turn_index: int, louder: list[Finding], ctx: DetectorContext, threshold: float
+    ) -> None:
+        """The text path judged agent turn ``turn_index`` with its words (``louder``: its louder
+        findings, ``ctx`` its context): an alert by sound on it that the words undo is
+        withdrawn, with the reason."""
+        start = self._louder_by_sound.pop(turn_index, None)
+        if start is None or any(f.turn_index == turn_index for f in louder):
+            return
+        turn = next((t for t in ctx.report.turns if t.index == turn_index), None)
+        level = ctx.rubric.stress.agitated_level
+        agitation = ctx.agitation_at(start)
+        rel = turn.metrics.loudness_rel_db if turn is not None and turn.metrics else None
+        if agitation < level:
+            reason = (
+                f"with the customer's words in, their agitation at the turn's start was "
+                f"{agitation:.2f} (agitated at >= {level:.2f})"
+            )
+        elif rel is None or rel < threshold:
+            said = "not measured" if rel is None else f"{rel:+.1f} dB"
+            reason = (
+                f"the whole turn, with its words, was {said} against the agent's median turn "
+                f"level (limit +{threshold:.1f} dB)"
+            )
+        else:
+            reason = "the rule with the turn's words did not hold"
+        self._alerts["agent_louder"] = max(0, self._alerts.get("agent_louder", 0) - 1)
+        self._emit(
+            "alert_withdrawn",
+            start,
+            {
+                "alert": "agent_louder",
+                "start": round(start, 3),
+                "agent_end": round(turn.end, 3) if turn is not None else None,
+                "quote": self._scrub(turn.text) if turn is not None else None,
+                "reason": reason,
+            },
+        )
