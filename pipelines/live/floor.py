@@ -240,12 +240,10 @@ class FloorMixin:
                 reason = "the agent's words are a backchannel"
             else:
                 reason = "an overlap in a closing exchange (thanks and goodbyes)"
-            self._alerts["interruption"] = max(0, self._alerts.get("interruption", 0) - 1)
-            self._emit(
-                "alert_withdrawn",
+            self._withdraw(
+                "interruption",
                 start,
                 {
-                    "alert": "interruption",
                     "agent_start": round(start, 3),
                     "agent_end": round(end, 3),
                     "quote": self._scrub(join_words(words, language)),

@@ -245,22 +245,7 @@ class RulesMixin:
         for f in [*louder, *faster]:
             if f.turn_index != utt.turn:
                 continue
-            if f.kind == "louder":
-                data = self._louder_data(f, ctx, utt)
-            else:
-                data = {
-                    "start": f.start,
-                    "end": f.end,
-                    "quote": self._scrub(f.quote),
-                    "customer_agitation": ctx.agitation_at(f.start),
-                    "customer_agitated": True,
-                    "severity": str(f.severity),
-                    "practice": "let_finish",
-                    "detail": f.detail,
-                    "utterance_end": utt.speech_end,
-                    "rate_ratio": f.value,
-                    "threshold_ratio": f.threshold,
-                }
+            data = self._louder_data(f, ctx, utt)
             self._alert_once((events[f.kind], utt.turn), f.start, data)
         threshold = practice.threshold("louder_db", LET_FINISH["louder_db"])
         self._settle_louder(utt.turn, louder, ctx, threshold)

@@ -384,6 +384,12 @@ class StreamingSession(
         self._emit(key[0], t, data)
         return True
 
+    def _withdraw(self, alert: str, t: float, data: dict[str, Any]) -> None:
+        """Take back an alert told by sound that the rule with words does not hold: uncount
+        it and emit ``alert_withdrawn`` (``data``: what it was and why)."""
+        self._alerts[alert] = max(0, self._alerts.get(alert, 0) - 1)
+        self._emit("alert_withdrawn", t, {"alert": alert, **data})
+
     def _emit(self, kind: str, t: float, data: dict[str, Any]) -> None:
         event = LiveEvent(
             type=kind,

@@ -173,7 +173,11 @@ class VoiceMixin:
                 self._louder_by_sound[utt.turn] = f.start
 
     def _louder_data(self, f: Finding, ctx: DetectorContext, utt: Utterance) -> dict[str, Any]:
-        """The fields of an ``agent_louder`` alert for finding ``f``."""
+        """The fields of an ``agent_louder`` or ``agent_faster`` alert for finding ``f``."""
+        if f.kind == "louder":
+            value = {"loudness_rel_db": f.value, "threshold_db": f.threshold}
+        else:
+            value = {"rate_ratio": f.value, "threshold_ratio": f.threshold}
         return {
             "start": f.start,
             "end": f.end,
@@ -184,8 +188,7 @@ class VoiceMixin:
             "practice": "let_finish",
             "detail": f.detail,
             "utterance_end": utt.speech_end,
-            "loudness_rel_db": f.value,
-            "threshold_db": f.threshold,
+            **value,
         }
 
     def _settle_louder(
@@ -214,12 +217,10 @@ class VoiceMixin:
             )
         else:
             reason = "the rule with the turn's words did not hold"
-        self._alerts["agent_louder"] = max(0, self._alerts.get("agent_louder", 0) - 1)
-        self._emit(
-            "alert_withdrawn",
+        self._withdraw(
+            "agent_louder",
             start,
             {
-                "alert": "agent_louder",
                 "start": round(start, 3),
                 "agent_end": round(turn.end, 3) if turn is not None else None,
                 "quote": self._scrub(turn.text) if turn is not None else None,
