@@ -59,6 +59,24 @@ def voice_call() -> tuple[np.ndarray, dict[str, float]]:
     return np.clip(np.stack([agent, customer]), -1, 1), starts
 
 
+def grown_call() -> tuple[np.ndarray, dict[str, float]]:
+    """As :func:`voice_call`, but the agent's answer opens 8 dB louder for 2.5 s and goes on
+    at their usual level for about 19 s more, one turn (pauses under 1.5 s), before the
+    customer speaks again: louder by sound when its first utterance closes, not as a whole."""
+    x, starts = voice_call()
+    agent_speech, customer_speech = _speech("jfk"), _speech("libri")
+    agent = np.zeros(70 * 16000, np.float32)
+    customer = np.zeros_like(agent)
+    n = round(starts["loud"] * 16000)
+    agent[:n], customer[:n] = x[0, :n], x[1, :n]
+    _place(agent, cut(agent_speech, 0, 2.5), starts["loud"], gain=10 ** (8 / 20))
+    rest = np.concatenate([cut(agent_speech, 3.0, 11.0), cut(agent_speech, 0.3, 11.0)])
+    _place(agent, rest, starts["loud"] + 3.1)
+    starts["customer_again"] = starts["loud"] + 3.1 + rest.shape[0] / 16000 + 1.0
+    _place(customer, cut(customer_speech, 0, 4), starts["customer_again"])
+    return np.clip(np.stack([agent, customer]), -1, 1), starts
+
+
 @pytest.fixture(scope="module")
 def streaming(settings, pipeline):
     sp = StreamingPipeline(settings, batch=pipeline, options=StreamingOptions(acoustic_alerts=True))
@@ -131,3 +149,22 @@ def test_louder_answer_to_an_agitated_customer_is_told_by_sound_before_its_words
     assert [f.start for f in louder] == pytest.approx([alert.data["start"]], abs=0.3)
     # no calm exchange before it read as raised voice
     assert not [e for e in events if e.type == "agitation_rising" and e.t < starts["angry"]]
+
+
+def test_louder_by_sound_that_the_whole_turn_does_not_hold_is_withdrawn(streaming):
+    """The rule with words runs once the turn is over, on the whole turn as the stored report
+    measures it: an opening said louder, then 19 s at the usual level, is no louder turn, and
+    the alert by sound is taken back with that reason."""
+    from tests.test_streaming import _stream
+
+    x, starts = grown_call()
+    report, events, _ = _stream(streaming, "voice-grown", x, 16000, "float32", TRACKS)
+    (alert,) = [e for e in events if e.type == "agent_louder"]
+    assert alert.data["basis"] == "sound"
+    assert alert.data["start"] == pytest.approx(starts["loud"], abs=0.5)
+    (withdrawn,) = [e for e in events if e.type == "alert_withdrawn"]
+    assert withdrawn.data["alert"] == "agent_louder" and withdrawn.seq > alert.seq
+    assert withdrawn.t == pytest.approx(alert.t, abs=0.01)
+    assert "whole turn" in withdrawn.data["reason"], withdrawn.data
+    assert withdrawn.data["agent_end"] > starts["loud"] + 15
+    assert not [f for p in report.scorecard.practices for f in p.findings if f.kind == "louder"]

@@ -74,6 +74,8 @@ class ReportMixin:
                     f"{self.options.close_timeout_s:.0f} s of hang-up"
                 )
             self._release_held(final=True)
+            if not self.degraded:
+                self._settle_louder(final=True)
             wait_s = time.perf_counter() - t_close
         try:
             report = self._final_report(incomplete, reason, wait_s)

@@ -9,7 +9,6 @@ from statistics import median
 from typing import Any
 
 from calmline.monitor.detectors import DetectorContext, detector_for
-from calmline.monitor.detectors.let_finish import DEFAULTS as LET_FINISH
 from calmline.monitor.detectors.let_finish import louder_faster
 from calmline.monitor.measure import MeasureOptions, count_units, measure, rate_unit
 from calmline.monitor.rubric import Rubric
@@ -232,8 +231,9 @@ class RulesMixin:
         :data:`~calmline.monitor.stress.MIN_RATE_UNITS` units or more), the same thresholds
         from the rubric (``louder_db``, ``faster_ratio``), only while the customer is agitated
         (the customer's trajectory so far at the turn's start), and a rate only over
-        ``min_rate_phonation_s`` of phonation (``monitor.measure``). An alert by sound on the
-        turn that these words undo is withdrawn (:meth:`VoiceMixin._settle_louder`)."""
+        ``min_rate_phonation_s`` of phonation (``monitor.measure``). Alerts by sound on turns
+        now over and transcribed are judged again with their words
+        (:meth:`VoiceMixin._settle_louder`)."""
         lt = self.turns[utt.turn]
         practice = rubric.practices.get("let_finish")
         if lt.measured is None or practice is None or not practice.enabled:
@@ -247,8 +247,7 @@ class RulesMixin:
                 continue
             data = self._louder_data(f, ctx, utt)
             self._alert_once((events[f.kind], utt.turn), f.start, data)
-        threshold = practice.threshold("louder_db", LET_FINISH["louder_db"])
-        self._settle_louder(utt.turn, louder, ctx, threshold)
+        self._settle_louder()
 
     def _customer_stress(self, rubric: Rubric, utt: Utterance) -> None:
         """The customer's agitation per turn so far (``monitor.stress``); an alert when the

@@ -16,10 +16,12 @@ VAD, and again when a later utterance joins it (:attr:`LiveTurn.sound`). On thos
   an agent turn ``louder_db`` over the agent's median while the customer is agitated is told at
   once (``agent_louder``, ``basis: sound``), with no wait for the recogniser.
 
-Once the turn is transcribed the text path judges it again with its words
-(:meth:`RulesMixin._louder_faster`). The words can only raise the customer's agitation, but the
-turn may have grown since (a later utterance joined it) and the baselines moved; an alert by
-sound that the rule with words does not hold is withdrawn with the reason (``alert_withdrawn``).
+Once the turn is over (the other party started, or its speaker paused past
+``measure.max_turn_pause_s``, or the call ended) and all of it is transcribed, the rule runs
+again with the words, on the whole turn as the stored report measures it. The words can only
+raise the customer's agitation, but the turn may have grown since its first utterance (a
+louder opening to a long answer at the usual level) and the baselines moved; an alert by sound
+that the rule with words does not hold is withdrawn with the reason (``alert_withdrawn``).
 A call without live transcription (shed or started degraded) keeps its alerts by sound and
 gets the customer's agitation by sound (``agitation_rising``, ``basis: sound``); its stored
 report is the batch pipeline's, with the words.
@@ -33,6 +35,7 @@ from statistics import median
 from typing import Any
 
 from calmline.monitor.detectors import DetectorContext
+from calmline.monitor.detectors.let_finish import DEFAULTS as LET_FINISH
 from calmline.monitor.detectors.let_finish import louder_faster
 from calmline.monitor.measure import MeasureOptions, measure, rate_unit
 from calmline.monitor.stress import estimate_stress
@@ -146,6 +149,8 @@ class VoiceMixin:
         customer is agitated; for a call without live words, the customer's agitation too."""
         if self.mixed or not self.options.acoustic_alerts:
             return
+        if not self.degraded:
+            self._settle_louder()
         practice = self._rubric().practices.get("let_finish")
         if utt.role == "customer":
             if self.degraded:
@@ -191,15 +196,52 @@ class VoiceMixin:
             **value,
         }
 
-    def _settle_louder(
-        self, turn_index: int, louder: list[Finding], ctx: DetectorContext, threshold: float
-    ) -> None:
-        """The text path judged agent turn ``turn_index`` with its words (``louder``: its louder
-        findings, ``ctx`` its context): an alert by sound on it that the words undo is
-        withdrawn, with the reason."""
-        start = self._louder_by_sound.pop(turn_index, None)
-        if start is None or any(f.turn_index == turn_index for f in louder):
+    def _turn_over(self, i: int, final: bool = False) -> bool:
+        """Whether live turn ``i`` can no longer grow (``build_turns``' rule): the call ended,
+        another party started after it, or its speaker paused longer than
+        ``measure.max_turn_pause_s`` (counting the speech in progress on its track)."""
+        lt = self.turns[i]
+        if final:
+            return True
+        if any(
+            u.track != lt.track and u.start >= lt.end - 1e-6
+            for u in self.utterances[lt.utterances[-1] + 1 :]
+        ):
+            return True
+        opened = {tr.name: tr.vad.start for tr in self.tracks.values() if tr.vad.in_speech}
+        if any(t != lt.track and (s or 0.0) >= lt.end - 1e-6 for t, s in opened.items()):
+            return True
+        pause = self.settings.measure.max_turn_pause_s
+        own = opened.get(lt.track)
+        resumed = own is not None and (own or 0.0) - lt.end <= pause
+        return self._now() - lt.end > pause and not resumed
+
+    def _settle_louder(self, final: bool = False) -> None:
+        """Alerts by sound on agent turns that are over and transcribed, judged again by the
+        rule with their words (the whole turn, as the stored report measures it): kept when
+        it holds, else withdrawn with the reason."""
+        practice = self._rubric().practices.get("let_finish")
+        if not self._louder_by_sound or practice is None or not practice.enabled:
             return
+        ready = [
+            i
+            for i in self._louder_by_sound
+            if self.turns[i].measured is not None and self._turn_over(i, final)
+        ]
+        if not ready:
+            return
+        turns = [self._turn_obj(i) for i, t in enumerate(self.turns) if t.measured is not None]
+        ctx = self._context(self._rubric(), turns)
+        louder, _ = louder_faster(ctx, "let_finish", practice)
+        threshold = practice.threshold("louder_db", LET_FINISH["louder_db"])
+        for i in ready:
+            start = self._louder_by_sound.pop(i)
+            if not any(f.turn_index == i for f in louder):
+                self._withdraw_louder(i, start, ctx, threshold)
+
+    def _withdraw_louder(
+        self, turn_index: int, start: float, ctx: DetectorContext, threshold: float
+    ) -> None:
         turn = next((t for t in ctx.report.turns if t.index == turn_index), None)
         level = ctx.rubric.stress.agitated_level
         agitation = ctx.agitation_at(start)
