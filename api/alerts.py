@@ -201,8 +201,9 @@ class AlertKeeper:
         return {**event, "alert_id": row.id}
 
     def _withdrawn(self, event: dict[str, Any]) -> dict[str, Any]:
-        """An alert the live pipeline took back (its words showed no interruption): the stored
-        alert is marked withdrawn with the reason; the event goes out with ``alert_ids``."""
+        """An alert the live pipeline took back (told by sound, not held by the rule with its
+        words: no interruption, or no louder turn): the stored alert is marked withdrawn with
+        the reason; the event goes out with ``alert_ids``."""
         data = event.get("data") or {}
         t = data.get("agent_start", event.get("t"))
         if not isinstance(t, int | float):
@@ -215,6 +216,8 @@ class AlertKeeper:
             "agent_end": data.get("agent_end"),
             "at": at.isoformat(),
         }
+        if data.get("reason_code"):  # a reason with figures, for pages in the reader's language
+            withdrawal |= {"reason_code": data["reason_code"], "values": data.get("values") or {}}
         ids = self.store.withdraw_alerts(
             str(event.get("call_id")),
             str(data.get("alert") or "interruption"),

@@ -1626,9 +1626,10 @@ class Store:
         self, call_id: str, kind: str, t: float, withdrawal: dict[str, Any]
     ) -> list[int]:
         """Mark the call's alerts of ``kind`` raised at call time ``t`` (to the millisecond) as
-        withdrawn by the live pipeline (``alert_withdrawn``: an interruption told by sound that
-        its words showed to be none): ``withdrawal`` (reason, quote, when) goes into the alert's
-        ``data`` under ``withdrawn``. Alerts withdrawn already are left alone. Returns the ids."""
+        withdrawn by the live pipeline (``alert_withdrawn``: an alert told by sound that the
+        rule with its words does not hold): ``withdrawal`` (reason, quote, when) goes into the
+        alert's ``data`` under ``withdrawn``. Alerts withdrawn already are left alone. Returns
+        the ids."""
         with self.session() as s:
             rows = s.execute(
                 select(AlertRow).where(

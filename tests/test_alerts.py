@@ -144,6 +144,31 @@ def test_a_withdrawn_alert_is_marked_withdrawn_in_the_store_and_the_api(store):
     assert alert_dict(store.get_alert(by_sound["alert_id"]))["withdrawn"]["reason"] == reason
 
 
+def test_a_louder_alert_withdrawn_keeps_its_reason_code_and_figures(store):
+    """A louder turn told by sound and withdrawn (``pipelines/live/voice.py``) is found by its
+    time (it has no ``agent_start``); the reason's code and figures are stored with the words,
+    so a page can say it in the reader's language."""
+    keeper = AlertKeeper(store, AlertSettings())
+    told = keeper.handle(_event("agent_louder", 36.512, loudness_rel_db=8.1, basis="sound"))
+    faster = keeper.handle(_event("agent_faster", 36.512, rate_ratio=1.4))
+    values = {"loudness_rel_db": 1.9, "limit_db": 4.0}
+    gone = keeper.handle(
+        _event(
+            "alert_withdrawn",
+            36.512,
+            alert="agent_louder",
+            start=36.512,
+            reason="the whole turn, with its words, was +1.9 dB ...",
+            reason_code="not_louder",
+            values=values,
+        )
+    )
+    assert gone["alert_ids"] == [told["alert_id"]]
+    shown = alert_dict(store.get_alert(told["alert_id"]))["withdrawn"]
+    assert shown["reason_code"] == "not_louder" and shown["values"] == values
+    assert alert_dict(store.get_alert(faster["alert_id"]))["withdrawn"] is None
+
+
 def test_alerts_are_kept_alerts_keep_hours(store):
     old = store.add_alert(
         call_id="c1",
@@ -335,6 +360,14 @@ def test_a_withdrawn_alert_shows_withdrawn_on_the_dashboard_after_a_reload(live,
     (item,) = _get(server, keys["supervisor"], "/api/v1/alerts", call_id="al-3")["items"]
     assert item["id"] == raised["alert_id"] and item["withdrawn"]["reason"] == reason
     li = f"#alerts li[data-alert-id='{raised['alert_id']}']"
+    # a louder turn told by sound, withdrawn with a reason in figures: said in the page's language
+    louder = keeper.handle(_event("agent_louder", 70.5, "al-4", loudness_rel_db=8.1, basis="sound"))
+    keeper.handle(
+        _event("alert_withdrawn", 70.5, "al-4", alert="agent_louder", start=70.5,
+               reason="the whole turn, with its words, was +1.9 dB", reason_code="not_louder",
+               values={"loudness_rel_db": 1.9, "limit_db": 4.0})
+    )  # fmt: skip
+    louder_li = f"#alerts li[data-alert-id='{louder['alert_id']}']"
     errors: list[str] = []
     for viewport in (DESKTOP, PHONE):  # and the day's alerts fit a phone
         context = browser.new_context(locale="zh-CN", viewport=viewport)
@@ -352,6 +385,8 @@ def test_a_withdrawn_alert_shows_withdrawn_on_the_dashboard_after_a_reload(live,
                 assert page.get_attribute(li, "data-withdrawn") == "true"
                 note = page.inner_text(f"{li} [data-testid=withdrawn]")
                 assert note.startswith("已撤回：") and "附和" in note
+                said = page.inner_text(f"{louder_li} [data-testid=withdrawn]")
+                assert said.startswith("已撤回：整段话") and "1.9 dB" in said and "4 dB" in said
                 assert page.locator(f"{li} [data-testid=ack]").count() == 0
             layout = page.evaluate(OVERFLOW)
             assert layout["scrollWidth"] <= viewport["width"], layout

@@ -166,5 +166,7 @@ def test_louder_by_sound_that_the_whole_turn_does_not_hold_is_withdrawn(streamin
     assert withdrawn.data["alert"] == "agent_louder" and withdrawn.seq > alert.seq
     assert withdrawn.t == pytest.approx(alert.t, abs=0.01)
     assert "whole turn" in withdrawn.data["reason"], withdrawn.data
+    assert withdrawn.data["reason_code"] == "not_louder"
+    assert withdrawn.data["values"]["loudness_rel_db"] < withdrawn.data["values"]["limit_db"]
     assert withdrawn.data["agent_end"] > starts["loud"] + 15
     assert not [f for p in report.scorecard.practices for f in p.findings if f.kind == "louder"]

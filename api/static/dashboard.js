@@ -34,6 +34,12 @@ const WITHDRAWN_REASONS = {
   "the agent's words are a backchannel": "db.withdrawn.backchannel",
   "an overlap in a closing exchange (thanks and goodbyes)": "db.withdrawn.closing",
 };
+/** Reasons with figures (pipelines/live/voice.py), by `reason_code`; `values` fill them in. */
+const WITHDRAWN_CODES = {
+  calm: "db.withdrawn.louder_calm",
+  not_louder: "db.withdrawn.louder_turn",
+  rule: "db.withdrawn.louder_rule",
+};
 const KEEP_ENDED_MS = 10 * 60 * 1000;
 const MAX_ALERTS = 200;
 const ALERTS_REFRESH_MS = 30 * 1000;
@@ -248,7 +254,8 @@ function showAck(li, alert) {
   if (alert.withdrawn) {
     li.dataset.withdrawn = "true";
     const said = alert.withdrawn.reason || "";
-    const reason = WITHDRAWN_REASONS[said] ? t(WITHDRAWN_REASONS[said]) : said;
+    const code = WITHDRAWN_CODES[alert.withdrawn.reason_code];
+    const reason = code ? t(code, alert.withdrawn.values || {}) : WITHDRAWN_REASONS[said] ? t(WITHDRAWN_REASONS[said]) : said;
     cell.replaceChildren(h("span", { class: "withdrawn-note", "data-testid": "withdrawn" }, t("db.withdrawn", { reason })));
   } else if (alert.acknowledged_at) {
     const who = alert.acknowledged_by_name || alert.acknowledged_by || "";
@@ -294,7 +301,7 @@ function withdrawAlerts(event) {
   const d = event.data || {};
   for (const id of event.alert_ids || []) {
     const li = shownAlerts.get(id);
-    if (li) showAck(li, { id, withdrawn: { reason: d.reason, quote: d.quote } });
+    if (li) showAck(li, { id, withdrawn: { reason: d.reason, quote: d.quote, reason_code: d.reason_code, values: d.values } });
   }
   const call = calls.get(event.call_id);
   if (call && d.alert && call.seen[d.alert]) call.seen[d.alert] -= 1;

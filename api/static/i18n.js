@@ -463,6 +463,9 @@ const CATALOG = {
     "db.withdrawn.no_words": "no word was recognised in the agent's speech",
     "db.withdrawn.backchannel": "the agent's words are a backchannel",
     "db.withdrawn.closing": "an overlap in a closing exchange (thanks and goodbyes)",
+    "db.withdrawn.louder_calm": "with the customer's words in, their agitation was {agitation} (agitated at {threshold})",
+    "db.withdrawn.louder_turn": "the whole turn was {loudness_rel_db} dB against the agent's usual level (limit +{limit_db} dB)",
+    "db.withdrawn.louder_rule": "the rule with the turn's words did not hold",
   },
   zh: {
     "lang.switch": "English",
@@ -904,6 +907,9 @@ const CATALOG = {
     "db.withdrawn.no_words": "坐席的话里没有识别出字词",
     "db.withdrawn.backchannel": "坐席说的是附和语",
     "db.withdrawn.closing": "结束语（致谢、道别）中的重叠",
+    "db.withdrawn.louder_calm": "计入客户的话后，其激动程度为 {agitation}（{threshold} 起算激动）",
+    "db.withdrawn.louder_turn": "整段话比坐席平时音量高 {loudness_rel_db} dB（上限 +{limit_db} dB）",
+    "db.withdrawn.louder_rule": "按这段话的字词，规则不成立",
   },
 };
 

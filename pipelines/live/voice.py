@@ -242,22 +242,31 @@ class VoiceMixin:
     def _withdraw_louder(
         self, turn_index: int, start: float, ctx: DetectorContext, threshold: float
     ) -> None:
+        """Withdraw the louder alert by sound on agent turn ``turn_index``, with the reason in
+        words and as ``reason_code`` (``calm``: the customer was not agitated at the turn's
+        start; ``not_louder``: the whole turn was under ``louder_db``; ``rule``: otherwise) with
+        its ``values``, for pages that say it in the reader's language."""
         turn = next((t for t in ctx.report.turns if t.index == turn_index), None)
         level = ctx.rubric.stress.agitated_level
-        agitation = ctx.agitation_at(start)
+        agitation = round(ctx.agitation_at(start), 2)
         rel = turn.metrics.loudness_rel_db if turn is not None and turn.metrics else None
+        values: dict[str, Any] = {"agitation": agitation, "threshold": level}
         if agitation < level:
+            code = "calm"
             reason = (
                 f"with the customer's words in, their agitation at the turn's start was "
                 f"{agitation:.2f} (agitated at >= {level:.2f})"
             )
         elif rel is None or rel < threshold:
+            code = "not_louder"
+            values = {"loudness_rel_db": rel, "limit_db": threshold}
             said = "not measured" if rel is None else f"{rel:+.1f} dB"
             reason = (
                 f"the whole turn, with its words, was {said} against the agent's median turn "
                 f"level (limit +{threshold:.1f} dB)"
             )
         else:
+            code = "rule"
             reason = "the rule with the turn's words did not hold"
         self._withdraw(
             "agent_louder",
@@ -267,5 +276,7 @@ class VoiceMixin:
                 "agent_end": round(turn.end, 3) if turn is not None else None,
                 "quote": self._scrub(turn.text) if turn is not None else None,
                 "reason": reason,
+                "reason_code": code,
+                "values": values,
             },
         )
