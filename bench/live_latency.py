@@ -17,15 +17,16 @@ acknowledgement …) come with or after the transcript of their utterance; ``non
 from the moment the silence passed its threshold. Two alert classes are also reported apart:
 *acoustic* (long silence, interruptions told by sound: ``basis: sound``, timed from the earliest
 moment the rule held; raised voice and, on calls without live words, the customer's agitation
-told by sound, timed from the end of the turn's speech) and *text* (apology demand, acknowledgement, repeated okay: they need the
-words). The server's own lag (``asr_lag_s`` of ``GET /api/v1/live/calls``, polled each second)
-and the calls it degraded (``live.max_asr_lag_s``: transcript after the call) are printed too,
-read from ``GET /metrics`` each second (``calmline_live_asr_lag_seconds``,
+told by sound, timed from the end of the turn's speech) and *text* (apology demand,
+acknowledgement, repeated okay: they need the words). The server's own lag (``asr_lag_s`` of
+``GET /api/v1/live/calls``, polled each second) and the calls it degraded
+(``live.max_asr_lag_s``: transcript after the call) are printed too, read from ``GET /metrics``
+each second (``calmline_live_asr_lag_seconds``,
 ``calmline_live_calls{transcript="after_call"}``), with the server's resident memory (RSS, from
 ``/proc``). The server runs with ``live.acoustic_alerts`` on. ``--beams 1,5`` runs the levels
 once per live beam width (``live.beam_size``), each on a fresh server, side by side; calls shed
-past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the call) are
-counted per level.
+past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the call) are counted
+per level.
 
 Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
 ``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
