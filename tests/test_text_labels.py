@@ -76,7 +76,7 @@ def _record(rid: str, text: str, labels: list[str], *, split="dev", context="", 
 def test_label_files_are_large_enough_valid_and_split_by_dialogue():
     zh = text_eval.load_labels(languages=("zh",))
     en = text_eval.load_labels(languages=("en",))
-    assert len(zh) >= 400 and len(en) >= 300
+    assert len(zh) >= 660 and len(en) >= 510
     records = zh + en
     assert len({r["id"] for r in records}) == len(records)
     assert len({(r["source"], r["dialogue"], r["line"]) for r in records}) == len(records)
@@ -170,7 +170,7 @@ def test_committed_label_files_hold_references_and_no_text():
     """The data sets' licences forbid redistributing their texts: a committed record is a
     reference plus a fingerprint, and nothing in it is long enough to be an utterance."""
     records = _committed()
-    assert len(records) >= 700
+    assert len(records) >= 1170
     for r in records:
         assert set(r) <= REFERENCE_FIELDS, f"{r['id']}: {sorted(set(r) - REFERENCE_FIELDS)}"
         assert re.fullmatch(r"[0-9a-f]{12}", r["fingerprint"]), r["id"]
@@ -234,6 +234,7 @@ def test_sample_draws_the_committed_references():
         for r in sample.draw(DATA, lang)
         + sample.draw_batch2(DATA, lang)
         + sample.draw_batch3(DATA, lang)
+        + sample.draw_batch4(DATA, lang)
     ]
     committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
     assert drawn == committed
@@ -291,3 +292,29 @@ def test_sample_writes_texts_only_outside_the_repository(tmp_path):
     todo = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(todo) == 100 and all(r["text"] and r["labels"] is None for r in todo)
     assert set(todo[0]) == {"id", "language", "position", "context", "text", "next", "labels"}
+
+
+def test_fourth_batch_is_fresh_dev_lines_aimed_at_its_cues():
+    """The fourth batch (``sample.py --batch 4``): ``dev`` lines, none of the first three
+    batches, each drawn once; its English thank-yous are among a Weibo thread's last two agent
+    lines, and the ``_replied`` ones are answered by the customer."""
+    shared_data("text")
+    sample = _sample()
+    for lang in ("zh", "en"):
+        before = {
+            sample.line_id(r)
+            for r in sample.draw(DATA, lang)
+            + sample.draw_batch2(DATA, lang)
+            + sample.draw_batch3(DATA, lang)
+        }
+        fourth = sample.draw_batch4(DATA, lang)
+        ids = [sample.line_id(r) for r in fourth]
+        assert len(fourth) >= 50 and len(set(ids)) == len(ids) and not before & set(ids)
+        assert all(r["split"] == "dev" for r in fourth)
+        assert all(r["stratum"].startswith(sample.BATCH4_PREFIX) for r in fourth)
+        thanks = [r for r in fourth if r["stratum"].startswith("cue4_thanks")]
+        assert all(
+            r["source"].startswith("stc3_en") and sample._rank_from_end(r["position"]) < 2
+            for r in thanks
+        )
+        assert bool(thanks) == (lang == "en")

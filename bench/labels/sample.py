@@ -3,6 +3,7 @@
     .venv/bin/python bench/labels/sample.py [--data ../shared/data] [--seed 13] [--language zh|en]
     .venv/bin/python bench/labels/sample.py --batch 2 [--language zh|en]   # second batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 3 [--language zh|en]   # third batch, dev only
+    .venv/bin/python bench/labels/sample.py --batch 4 [--language zh|en]   # fourth batch, dev only
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -215,7 +216,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     labelled = {
         line_id(r)
         for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith((*BATCH2_PREFIXES, BATCH3_PREFIX))  # later batches
+        if not r["stratum"].startswith((*BATCH2_PREFIXES, BATCH3_PREFIX, BATCH4_PREFIX))
     }
     taken = {line_id(r) for r in first} | labelled
     quota, cues = BATCH2_QUOTAS[language], ZH_CUES2 if language == "zh" else EN_CUES2
@@ -270,7 +271,7 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
     labelled = {
         line_id(r)
         for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith(BATCH3_PREFIX)
+        if not r["stratum"].startswith((BATCH3_PREFIX, BATCH4_PREFIX))  # later batches
     }
     taken = {line_id(r) for r in first + second} | labelled
     pool = [
@@ -289,6 +290,69 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
         _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
     out = []
     for k, r in enumerate(chosen.values(), len(first) + len(second) + 1):
+        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
+        fp = text_eval.fingerprint(r["text"])
+        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
+    return out
+
+
+# Fourth batch (``--batch 4``): fresh ``dev`` lines aimed at what the test split still found
+# short after the third: Mandarin acknowledgements, reasons and blame in both languages, and
+# English thank-yous among a Weibo thread's last two agent lines (most of them answered by the
+# customer, so not the end of the contact). Own seed, ``dev`` dialogues only, never a line of
+# the first three batches or of a label file.
+BATCH4_SEED = 37
+BATCH4_PREFIX = "cue4_"
+BATCH4_CUES = {
+    "zh": (
+        ("cue4_ack", r"理解|明白|知道|了解|清楚|好的|嗯|是的|收到", 30),
+        ("cue4_excuse", r"因为|由于|系统|规定|商家|没办法|没有办法|无法", 30),
+    ),
+    "en": (
+        ("cue4_excuse", r"because|\bsystem|policy|unfortunately|we can't|we cannot|due to", 20),
+        ("cue4_thanks_replied", r"\bthank", 20),
+        ("cue4_thanks_last", r"\bthank", 10),
+    ),
+}
+
+
+def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict]:
+    """The fourth batch for ``language``: ``cue4_*`` strata from ``dev`` dialogues, none drawn
+    by the first three batches or already in a label file. The ``cue4_thanks_*`` strata take
+    STC-3 lines with a thank-you among the dialogue's last two agent lines; ``_replied`` only
+    those the customer answers (the next line is the customer's). Ids go on from the third
+    batch's."""
+    before = draw(data, language, SEED) + draw_batch2(data, language) + draw_batch3(data, language)
+    labelled = {
+        line_id(r)
+        for r in text_eval.load_labels(HERE, (language,))
+        if not r["stratum"].startswith(BATCH4_PREFIX)
+    }
+    taken = {line_id(r) for r in before} | labelled
+    replied: set[str] = set()
+    pool = []
+    for name, ds in dialogues(data, language, SEED).items():
+        if name == "harper_valley":
+            continue
+        ds = list(ds)
+        for d in ds:
+            for i in range(len(d.lines) - 1):
+                if d.lines[i][0] is Role.AGENT and d.lines[i + 1][0] is Role.CUSTOMER:
+                    replied.add(f"{d.source}|{d.id}|{i}")
+        pool += [
+            r for r in agent_lines(name, ds) if r["split"] == "dev" and line_id(r) not in taken
+        ]
+    chosen: dict[str, dict] = {}
+    for stratum, pattern, n in BATCH4_CUES[language]:
+        rx = re.compile(pattern, re.IGNORECASE)
+        hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
+        if stratum.startswith("cue4_thanks"):
+            hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) < 2]
+        if stratum == "cue4_thanks_replied":
+            hits = [r for r in hits if line_id(r) in replied]
+        _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
+    out = []
+    for k, r in enumerate(chosen.values(), len(before) + 1):
         ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
         fp = text_eval.fingerprint(r["text"])
         out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
@@ -339,10 +403,10 @@ def main() -> int:
     parser.add_argument(
         "--batch",
         type=int,
-        choices=(1, 2, 3),
+        choices=(1, 2, 3, 4),
         default=1,
-        help="1: the first draw (seed 13); 2 and 3: the second and third batches of dev lines "
-        "(seeds 29 and 31)",
+        help="1: the first draw (seed 13); 2, 3 and 4: the second, third and fourth batches of "
+        "dev lines (seeds 29, 31 and 37)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
@@ -379,7 +443,8 @@ def main() -> int:
         if args.batch == 1:
             batch = draw(args.data, language, args.seed)
         else:
-            batch = (draw_batch2 if args.batch == 2 else draw_batch3)(args.data, language)
+            later = {2: draw_batch2, 3: draw_batch3, 4: draw_batch4}[args.batch]
+            batch = later(args.data, language)
         for rec in batch:
             print(json.dumps(rec, ensure_ascii=False))
     return 0

@@ -1,16 +1,26 @@
 """Few excuses (理由少一点; 找证明或借口).
 
 After the customer's first complaint (or, without one, their first turn), every agent turn that
-justifies (因为…所以…, 这是规定, "that's because", "it's company policy") is counted once. Up to
+justifies (因为…所以…, 这是规定, "that's because", "it's company policy") is counted once; a refusal
+with its reason (因为…无法为您…, 如商家没有同意…无法为您退款, "so you cannot") is a shortfall by
+itself and counts from the customer's first turn. Up to
 ``max_justifications`` are informational; each one beyond costs ``per_excess_penalty`` points
 as a minor finding.
+
+The reason for a hand-off the agent makes at once (因小美这边权限有限，为了更好的解决您的问题帮您
+升级专员) leads to the solution and is no excuse: a hit followed in its sentence by a ``handoff``
+phrase is dropped, unless the hit itself refuses (its phrase holds a negation such as 没有办法,
+"can't": 没有办法给您退款，这边给您升级专员 still justifies the refusal).
 """
 
 from __future__ import annotations
 
+import re
+
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
+    Hit,
     agent_turns,
     complaint_turns,
     customer_turns,
@@ -21,15 +31,43 @@ from calmline.monitor.detectors.phrases import (
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Severity
 
+_SENTENCE_END = re.compile(r"[。．.!！?？\n]")
+_REFUSAL = re.compile(r"没|无法|不能|不了|can['’]t|cannot|\bnot\b", re.IGNORECASE)
+
+
+def _refuses(h: Hit) -> bool:
+    """Whether the matched words refuse (没有办法, 无法为您, "so you cannot")."""
+    return bool(_REFUSAL.search(h.turn.text[h.match.start_char : h.match.end_char]))
+
+
+def _before_handoff(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> bool:
+    """Whether the hit gives the reason for a hand-off later in its sentence (see above)."""
+    handoff = practice.phrase_list("handoff")
+    if not handoff or _refuses(h):
+        return False
+    rest = h.turn.text[h.match.end_char :]
+    end = _SENTENCE_END.search(rest)
+    sentence = rest[: end.start()] if end else rest
+    return bool(ctx.matcher.find(sentence, handoff, fuzzy_threshold=100))
+
 
 @register("no_excuses")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     agents = agent_turns(ctx)
     if not agents:
         return NOT_JUDGED
-    complaints = complaint_turns(ctx) or customer_turns(ctx)
+    customers = customer_turns(ctx)
+    complaints = complaint_turns(ctx) or customers
     since = complaints[0].start if complaints else agents[0].start
-    hits = lexicon_hits(ctx, [t for t in agents if t.start >= since], practice, "excuse")
+    # a refusal with its reason (因为…无法为您…, "so you cannot") is a shortfall by itself: it
+    # counts from the customer's first turn; a bare cause defends one only after a complaint
+    first = customers[0].start if customers else agents[0].start
+    hits = lexicon_hits(ctx, [t for t in agents if t.start >= first], practice, "excuse")
+    hits = [
+        h
+        for h in hits
+        if (h.turn.start >= since or _refuses(h)) and not _before_handoff(ctx, practice, h)
+    ]
     allowed = int(practice.threshold("max_justifications", 2))
     penalty = practice.threshold("per_excess_penalty", 20.0)
     findings = []
