@@ -23,6 +23,17 @@ def _feed(session, x, until_s=None):
             session.accept(name, x[c, i : min(i + step, end)])
 
 
+def _recorder():
+    """A list the session's events go to, its lock, and the ``on_event`` that fills it."""
+    events, lock = [], threading.Lock()
+
+    def on_event(e):
+        with lock:
+            events.append(e)
+
+    return events, lock, on_event
+
+
 @pytest.fixture(scope="module")
 def behind(settings, pipeline):
     """A pipeline whose lag bound any real decode passes, words after the call made at once."""
@@ -45,11 +56,7 @@ def test_a_call_beyond_capacity_gets_alerts_by_sound_and_words_after_the_call(be
     assert behind.stats()["asr_lag_s"] > 0.001, "the server says it is behind"
     assert behind.needs_cores(), "utterances wait: the server's analyses make way"
 
-    events, lock = [], threading.Lock()
-
-    def on_event(e):
-        with lock:
-            events.append(e)
+    events, _, on_event = _recorder()
 
     second = behind.open_session(
         CallMeta("lag-2", "a1", TRACKS, 16000, "float32", "en"), on_event=on_event
@@ -80,11 +87,7 @@ def test_a_call_in_progress_is_shed_when_transcription_falls_behind(behind):
     the line (its waiting utterances dropped, alerts by sound go on), the older one keeps its
     live words, and the shed call's report says from when its words are the batch's."""
     x, onsets = _rule_call()
-    events, lock = [], threading.Lock()
-
-    def on_event(e):
-        with lock:
-            events.append(e)
+    events, lock, on_event = _recorder()
 
     older = behind.open_session(CallMeta("shed-1", "a1", TRACKS, 16000, "float32", "en"))
     newer = behind.open_session(
@@ -124,11 +127,7 @@ def test_a_call_beyond_capacity_gets_raised_voice_and_agitation_by_sound(behind)
     x, starts = voice_call()
     first = behind.open_session(CallMeta("voice-1", "a1", TRACKS, 16000, "float32", "en"))
     _feed(first, x)  # a backlog: the next call starts degraded
-    events, lock = [], threading.Lock()
-
-    def on_event(e):
-        with lock:
-            events.append(e)
+    events, lock, on_event = _recorder()
 
     second = behind.open_session(
         CallMeta("voice-2", "a1", TRACKS, 16000, "float32", "en"), on_event=on_event
