@@ -12,6 +12,12 @@ ending in a ``confirm_tag`` (对吗, 是吗, 对吧 …) that shares ``echo_min_
 row (Mandarin; words for English) with what the customer said since the agent last spoke
 (十一月九号对吧 after the customer said 十一月九号; a number given in pieces while the agent
 hums 嗯). A tag on a question that brings a new detail is no paraphrase.
+
+A restatement without a tag counts when it opens with a restating cue (``restate_open``: 就是您…,
+也就是说…, "so you're saying") and its clause repeats ``restate_min_units`` characters in a row
+(words for English) of what the customer said: 就是您昨天点的奶茶盖子鼓起来了 after the customer
+said the lid had bulged. A cue that goes on to explain something of the agent's own shares
+little with the customer's words and earns nothing.
 """
 
 from __future__ import annotations
@@ -75,6 +81,27 @@ def echo_confirmations(
     return out
 
 
+def echo_restatements(
+    ctx: DetectorContext, practice: PracticeRubric, agents: Sequence[Turn]
+) -> list[Hit]:
+    """Restatements opened by a ``restate_open`` cue that echo the customer at length (see the
+    module docstring)."""
+    need = int(practice.threshold("restate_min_units", 0))
+    cues = practice.phrase_list("restate_open")
+    if need <= 0 or not cues:
+        return []
+    out = []
+    for h in find_hits(ctx, agents, cues, fuzzy_threshold=100):
+        heard = customer_words(ctx, h.turn)
+        if not heard:
+            continue
+        stop = _CLAUSE_BREAK.search(h.turn.text, h.match.end_char)
+        clause = h.turn.text[h.match.start_char : stop.start() if stop else len(h.turn.text)]
+        if _common_run(_units(clause, ctx.language), heard) >= need:
+            out.append(h)
+    return out
+
+
 _BACKCHANNEL_UNITS = 2
 """A turn of at most this many units (嗯, 好的, "okay") only keeps the floor open."""
 
@@ -110,5 +137,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         what="paraphrase",
         exclude="repeat_request",
         accept=no_filler_inside,
-        more=lambda c, agents: echo_confirmations(c, practice, agents),
+        more=lambda c, agents: (
+            echo_confirmations(c, practice, agents) + echo_restatements(c, practice, agents)
+        ),
     )

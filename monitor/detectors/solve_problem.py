@@ -160,7 +160,9 @@ def bound_to_step(
     commitments in its turn) happens: it lies in a step's sentence or the sentence after it (我马上
     帮您申请退款，三个工作日内原路返回), its sentence is not a question (您是今天下的单吗, "did
     they reply today?"), and its clause does not ask the customer to act (``time_customer_cue``:
-    请您稍后留意, "please call back tomorrow": the time of the customer's action)."""
+    请您稍后留意, "please call back tomorrow": the time of the customer's action), unless the
+    customer is asked to wait a stated while (``time_wait``: 您稍等3-5分钟 while the agent calls
+    the merchant: the time the agent's step takes)."""
     if not steps:
         return False
     text = time.turn.text
@@ -172,6 +174,9 @@ def bound_to_step(
     if rest is not None and rest.group(0) in "?？":
         return False
     clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
+    waits = practice.phrase_list("time_wait")
+    if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
+        return True
     cues = practice.phrase_list("time_customer_cue")
     return not (cues and ctx.matcher.find(clause, cues, fuzzy_threshold=100))
 
