@@ -169,12 +169,7 @@ def draw(data: Path, language: str, seed: int = SEED) -> list[dict]:
     calls = [r for r in pool if r["set"] != "swda"]  # SwDA callers neither greet nor close
     take([r for r in calls if r["position"].startswith("1/")], quota["edge"], "first_line")
     take([r for r in calls if _rank_from_end(r["position"]) < 2], quota["edge"], "last_lines")
-    out = []
-    for k, r in enumerate(chosen.values(), 1):
-        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
-        fp = text_eval.fingerprint(r["text"])
-        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
-    return out
+    return _records(chosen, language, 1)
 
 
 # Second batch (``--batch 2``): fresh ``dev`` lines for tuning once the first batch's dev errors
@@ -235,12 +230,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     for stratum, pattern in cues.items():
         rx = re.compile(pattern, re.IGNORECASE)
         take([r for r in pool if rx.search(r["text"])], quota["cue"], stratum)
-    out = []
-    for k, r in enumerate(chosen.values(), len(first) + 1):
-        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
-        fp = text_eval.fingerprint(r["text"])
-        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
-    return out
+    return _records(chosen, language, len(first) + 1)
 
 
 # Third batch (``--batch 3``): fresh ``dev`` lines aimed at what the test split still found
@@ -288,12 +278,7 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
         if stratum == "cue3_midthanks":
             hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) >= 2]
         _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
-    out = []
-    for k, r in enumerate(chosen.values(), len(first) + len(second) + 1):
-        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
-        fp = text_eval.fingerprint(r["text"])
-        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
-    return out
+    return _records(chosen, language, len(first) + len(second) + 1)
 
 
 # Fourth batch (``--batch 4``): fresh ``dev`` lines aimed at what the test split still found
@@ -351,12 +336,21 @@ def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict
         if stratum == "cue4_thanks_replied":
             hits = [r for r in hits if line_id(r) in replied]
         _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
-    out = []
-    for k, r in enumerate(chosen.values(), len(before) + 1):
-        ref = {key: v for key, v in r.items() if key not in ("set", "text", "stratum")}
-        fp = text_eval.fingerprint(r["text"])
-        out.append({"id": f"{language}{k:04d}", **ref, "fingerprint": fp, "stratum": r["stratum"]})
-    return out
+    return _records(chosen, language, len(before) + 1)
+
+
+def _records(chosen: dict[str, dict], language: str, first_id: int) -> list[dict]:
+    """The drawn lines as label-file references (no text, only its fingerprint), with ids
+    ``<language><number>`` numbered from ``first_id`` in draw order."""
+    return [
+        {
+            "id": f"{language}{k:04d}",
+            **{key: v for key, v in r.items() if key not in ("set", "text", "stratum")},
+            "fingerprint": text_eval.fingerprint(r["text"]),
+            "stratum": r["stratum"],
+        }
+        for k, r in enumerate(chosen.values(), first_id)
+    ]
 
 
 def _rank_from_end(position: str) -> int:
