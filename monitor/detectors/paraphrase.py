@@ -23,7 +23,7 @@ little with the customer's words and earns nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import Hit, customer_turns, find_hits, presence_outcome
@@ -64,40 +64,47 @@ def _common_run(a: list[str], b: list[str]) -> int:
 def echo_confirmations(
     ctx: DetectorContext, practice: PracticeRubric, agents: Sequence[Turn]
 ) -> list[Hit]:
-    """Confirming questions that echo the customer (see the module docstring)."""
-    need = int(practice.threshold("echo_min_units", 0))
-    tags = practice.phrase_list("confirm_tag")
-    if need <= 0 or not tags:
-        return []
-    out = []
-    for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
-        heard = customer_words(ctx, h.turn)
-        if not heard:
-            continue
-        clause = _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])[-1]
-        said = _units(clause, ctx.language)
-        if _common_run(said, heard) >= need:
-            out.append(h)
-    return out
+    """Confirming questions that echo the customer (see the module docstring): the clause
+    before a ``confirm_tag`` shares ``echo_min_units`` in a row with the customer's words."""
+
+    def clause(h: Hit) -> str:
+        return _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])[-1]
+
+    return _echoes(ctx, practice, agents, "confirm_tag", "echo_min_units", clause)
 
 
 def echo_restatements(
     ctx: DetectorContext, practice: PracticeRubric, agents: Sequence[Turn]
 ) -> list[Hit]:
     """Restatements opened by a ``restate_open`` cue that echo the customer at length (see the
-    module docstring)."""
-    need = int(practice.threshold("restate_min_units", 0))
-    cues = practice.phrase_list("restate_open")
+    module docstring): the clause from the cue on shares ``restate_min_units`` in a row."""
+
+    def clause(h: Hit) -> str:
+        stop = _CLAUSE_BREAK.search(h.turn.text, h.match.end_char)
+        return h.turn.text[h.match.start_char : stop.start() if stop else len(h.turn.text)]
+
+    return _echoes(ctx, practice, agents, "restate_open", "restate_min_units", clause)
+
+
+def _echoes(
+    ctx: DetectorContext,
+    practice: PracticeRubric,
+    agents: Sequence[Turn],
+    phrases: str,
+    need_key: str,
+    clause: Callable[[Hit], str],
+) -> list[Hit]:
+    """Hits of the ``phrases`` list whose ``clause`` shares at least the ``need_key``
+    threshold's units in a row with what the customer said (:func:`customer_words`); none
+    when the threshold or the list is unset."""
+    need = int(practice.threshold(need_key, 0))
+    cues = practice.phrase_list(phrases)
     if need <= 0 or not cues:
         return []
     out = []
     for h in find_hits(ctx, agents, cues, fuzzy_threshold=100):
         heard = customer_words(ctx, h.turn)
-        if not heard:
-            continue
-        stop = _CLAUSE_BREAK.search(h.turn.text, h.match.end_char)
-        clause = h.turn.text[h.match.start_char : stop.start() if stop else len(h.turn.text)]
-        if _common_run(_units(clause, ctx.language), heard) >= need:
+        if heard and _common_run(_units(clause(h), ctx.language), heard) >= need:
             out.append(h)
     return out
 
