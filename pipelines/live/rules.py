@@ -111,13 +111,20 @@ class RulesMixin:
         if lt.measured is not None or not all(self.utterances[k].done for k in lt.utterances):
             return
         turn = self._turn_obj(i)
-        tr = self.tracks[lt.track]
-        a, b = round(turn.start * SAMPLE_RATE), round(turn.end * SAMPLE_RATE)
-        x = tr.audio.view(a, b)
         units = count_units(turn.words, self.language or "en")
-        if x.shape[0] < SAMPLE_RATE // 10:
+        m = self._measure_clip(turn, lt.track)
+        if m is None:
             lt.measured = (None, None, None, units)
-            return
+        else:
+            lt.measured = (m.loudness_dbfs, m.f0_median_hz, m.articulation_rate, units)
+
+    def _measure_clip(self, turn: Turn, track: str) -> TurnMetrics | None:
+        """``turn`` measured on its span of ``track``'s audio alone, its words moved onto that
+        clip, with the batch pipeline's definitions; ``None`` under 0.1 s of audio."""
+        a, b = round(turn.start * SAMPLE_RATE), round(turn.end * SAMPLE_RATE)
+        x = self.tracks[track].audio.view(a, b)
+        if x.shape[0] < SAMPLE_RATE // 10:
+            return None
         offset = a / SAMPLE_RATE
         local = replace(
             turn,
@@ -139,8 +146,7 @@ class RulesMixin:
                 non_talk_min_s=self.settings.measure.non_talk_min_s,
             ),
         )
-        m = measured.metrics
-        lt.measured = (m.loudness_dbfs, m.f0_median_hz, m.articulation_rate, units)
+        return measured.metrics
 
     def _judge(self, utt: Utterance) -> None:
         """Live findings after a transcript: the rubric's own detectors on the live turns."""

@@ -37,21 +37,10 @@ from typing import Any
 from calmline.monitor.detectors import DetectorContext
 from calmline.monitor.detectors.let_finish import DEFAULTS as LET_FINISH
 from calmline.monitor.detectors.let_finish import louder_faster
-from calmline.monitor.measure import MeasureOptions, measure, rate_unit
+from calmline.monitor.measure import rate_unit
 from calmline.monitor.stress import estimate_stress
-from calmline.monitor.types import (
-    SAMPLE_RATE,
-    Audio,
-    AudioInfo,
-    Finding,
-    Role,
-    Turn,
-    TurnMetrics,
-)
+from calmline.monitor.types import Finding, Role, TurnMetrics
 from calmline.pipelines.live.types import Utterance
-
-MIN_SOUND_S = 0.1
-"""A turn shorter than this is not measured (its level would be a click's)."""
 
 
 class VoiceMixin:
@@ -63,32 +52,10 @@ class VoiceMixin:
         measured once per extent of the turn."""
         lt = self.turns[i]
         if lt.sound is None:
-            tr = self.tracks[lt.track]
-            a, b = round(lt.start * SAMPLE_RATE), round(lt.end * SAMPLE_RATE)
-            x = tr.audio.view(a, b)
-            if x.shape[0] < MIN_SOUND_S * SAMPLE_RATE:
-                lt.sound = (None, None)
-            else:
-                end = x.shape[0] / SAMPLE_RATE
-                turn = Turn(
-                    index=0,
-                    speaker="voice",
-                    role=Role(lt.role),
-                    start=0.0,
-                    end=end,
-                    text="",
-                    words=(),
-                    channel=None,
-                )
-                info = AudioInfo("live", "live", "pcm_f32le", SAMPLE_RATE, 1, end, 0)
-                (measured,), _ = measure(
-                    Audio(samples=x[None, :].copy(), info=info),
-                    [turn],
-                    self.language or "en",
-                    MeasureOptions(),
-                )
-                m = measured.metrics
-                lt.sound = (m.loudness_dbfs, m.f0_median_hz)
+            # every closed utterance of the turn, words or not (level and F0 need none)
+            turn = replace(self._turn_obj(i, transcribed_only=False, measured=False), words=())
+            m = self._measure_clip(turn, lt.track)
+            lt.sound = (None, None) if m is None else (m.loudness_dbfs, m.f0_median_hz)
         return lt.sound
 
     def _sound_context(self, roles: tuple[str, ...]) -> DetectorContext:
