@@ -86,23 +86,29 @@ class RulesMixin:
             metrics=metrics,
         )
 
-    def _sounds(self, role: str) -> list[tuple[float | None, float | None]]:
-        """(loudness_dbfs, f0_median_hz) of each of ``role``'s turns so far."""
-        return [self._sound(i) for i, t in enumerate(self.turns) if t.role == role]
-
-    def _rel_loudness(self, role: str, loud: float | None) -> float | None:
-        """``loud`` against the median level of ``role``'s turns so far, all of them, by
+    def _baseline(self, role: str) -> tuple[float | None, float | None]:
+        """Median level (dBFS) and median F0 (Hz) of ``role``'s turns so far, all of them, by
         sound (:meth:`VoiceMixin._sound`): the text path and the path by sound share it."""
-        levels = [v for v, _ in self._sounds(role) if v is not None]
-        if loud is None or not levels:
-            return None
-        return round(loud - median(levels), 2)
+        sounds = [self._sound(i) for i, t in enumerate(self.turns) if t.role == role]
+        levels = [v for v, _ in sounds if v is not None]
+        pitches = [f0 for _, f0 in sounds if f0 is not None]
+        return median(levels) if levels else None, median(pitches) if pitches else None
 
-    def _rel_f0(self, role: str, f0: float | None) -> float | None:
-        pitches = [f0 for _, f0 in self._sounds(role) if f0 is not None]
-        if f0 is None or not pitches:
+    def _rel_loudness(
+        self, role: str, loud: float | None, base: float | None = None
+    ) -> float | None:
+        """``loud`` against ``base`` (dB), by default the median level of ``role``'s turns."""
+        base = self._baseline(role)[0] if base is None else base
+        if loud is None or base is None:
             return None
-        return round(12.0 * math.log2(f0 / median(pitches)), 2)
+        return round(loud - base, 2)
+
+    def _rel_f0(self, role: str, f0: float | None, base: float | None = None) -> float | None:
+        """``f0`` against ``base`` (semitones), by default the median F0 of ``role``'s turns."""
+        base = self._baseline(role)[1] if base is None else base
+        if f0 is None or base is None:
+            return None
+        return round(12.0 * math.log2(f0 / base), 2)
 
     def _measure_turn(self, i: int) -> None:
         """Level, F0 and articulation rate of a turn whose utterances are all transcribed,

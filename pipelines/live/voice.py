@@ -29,9 +29,7 @@ report is the batch pipeline's, with the words.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
-from statistics import median
 from typing import Any
 
 from calmline.monitor.detectors import DetectorContext
@@ -66,37 +64,20 @@ class VoiceMixin:
         rubric = self._rubric()
         matcher = self._matcher_for(rubric)
         ids = [i for i, lt in enumerate(self.turns) if lt.role in roles]
-        sounds = {i: self._sound(i) for i in ids}
-        base: dict[str, tuple[float | None, float | None]] = {}
-        for role in roles:
-            mine = [sounds[i] for i in ids if self.turns[i].role == role]
-            levels = [v for v, _ in mine if v is not None]
-            pitches = [f for _, f in mine if f is not None]
-            base[role] = (
-                median(levels) if levels else None,
-                median(pitches) if pitches else None,
-            )
+        base = {role: self._baseline(role) for role in roles}
         turns = []
         for i in ids:
             lt = self.turns[i]
-            (loud, f0), (loud_base, f0_base) = sounds[i], base[lt.role]
+            (loud, f0), (loud_base, f0_base) = self._sound(i), base[lt.role]
             metrics = TurnMetrics(
                 duration=round(lt.end - lt.start, 3),
                 speech_rate=None,
                 articulation_rate=lt.measured[2] if lt.measured is not None else None,
                 rate_unit=rate_unit(self.language or "en"),
                 loudness_dbfs=loud,
-                loudness_rel_db=(
-                    round(loud - loud_base, 2)
-                    if loud is not None and loud_base is not None
-                    else None
-                ),
+                loudness_rel_db=self._rel_loudness(lt.role, loud, loud_base),
                 f0_median_hz=f0,
-                f0_rel_semitones=(
-                    round(12.0 * math.log2(f0 / f0_base), 2)
-                    if f0 is not None and f0_base is not None
-                    else None
-                ),
+                f0_rel_semitones=self._rel_f0(lt.role, f0, f0_base),
                 f0_range_semitones=None,
                 mean_word_prob=None,
                 low_conf_share=None,
