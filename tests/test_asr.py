@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 
 import jiwer
@@ -14,6 +15,7 @@ from calmline.models.asr_whisper import (
     WhisperOptions,
     WhisperTranscriber,
     _context,
+    _encoder_window,
     _pieces,
     _windows_of,
     bundled_base_dir,
@@ -97,6 +99,48 @@ def test_greedy_view_shares_the_model_and_still_hears_the_words(base):
         "ask what you can do for your country"
     )
     assert jiwer.wer(expected, hyp) < 0.15
+
+
+def test_short_encoder_window_encodes_the_audio_not_the_padding(base):
+    """A thread decoding inside a short window encodes the audio, a second more and at least
+    the window; other threads still get Whisper's 30 s (1,500 encoder frames)."""
+    from faster_whisper.audio import pad_or_trim
+
+    x = load_audio(shared_data("asr", "en", "jfk.flac")).samples[0]  # 11 s
+    features = pad_or_trim(base.model.feature_extractor(x[: 4 * SAMPLE_RATE]))  # 4 s, padded
+    assert features.shape[-1] == 3000
+    assert base.model.encode(features).shape[1] == 1500
+    with _encoder_window(10.0):
+        assert base.model.encode(features).shape[1] == 500  # at least 10 s
+        elsewhere: list[int] = []
+        other = threading.Thread(
+            target=lambda: elsewhere.append(base.model.encode(features).shape[1])
+        )
+        other.start()
+        other.join()
+        assert elsewhere == [1500]
+    with _encoder_window(2.0):
+        assert base.model.encode(features).shape[1] == 251  # 4 s of audio (+1 frame) and 1 s
+    with _encoder_window(30.0):
+        assert base.model.encode(features).shape[1] == 1500
+    assert base.model.encode(features).shape[1] == 1500  # restored on leaving
+
+
+def test_short_window_view_still_hears_the_words(base):
+    """The live recogniser's view (``live.window_s``): same model, same words within a
+    tolerance, word times inside the audio."""
+    view = base.with_options(beam_size=1, window_s=15.0)
+    assert view.model is base.model and base.options.window_s == 30.0
+    audio = load_audio(shared_data("asr", "en", "jfk.flac"))
+    words = view.transcribe(audio.samples[0], language="en").words
+    hyp = re.sub(r"[^a-z ]", "", " ".join(w.text for w in words).lower())
+    expected = (
+        "and so my fellow americans ask not what your country can do for you "
+        "ask what you can do for your country"
+    )
+    assert jiwer.wer(expected, hyp) < 0.15
+    assert all(0 <= w.start <= w.end <= audio.duration for w in words)
+    assert [w.start for w in words] == sorted(w.start for w in words)
 
 
 def test_spans_map_word_times_back_to_the_call(base):
