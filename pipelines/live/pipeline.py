@@ -58,8 +58,10 @@ class StreamingPipeline:
             if self._worker is None:
                 transcriber = self.models.transcriber()
                 beam = self.options.beam_size or self.settings.live.beam_size
-                if hasattr(transcriber, "with_options") and transcriber.options.beam_size != beam:
-                    transcriber = transcriber.with_options(beam_size=beam)
+                if hasattr(transcriber, "with_options"):
+                    transcriber = transcriber.with_options(
+                        beam_size=beam, window_s=self.settings.live.window_s
+                    )
                 self._worker = AsrWorker(
                     transcriber, self.options, max_lag_s=self.settings.live.max_asr_lag_s
                 )
