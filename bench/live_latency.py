@@ -26,7 +26,8 @@ each second (``calmline_live_asr_lag_seconds``,
 ``/proc``). The server runs with ``live.acoustic_alerts`` on. ``--beams 1,5`` runs the levels
 once per live beam width (``live.beam_size``), each on a fresh server, side by side; calls shed
 past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the call) are counted
-per level.
+per level. ``--windows 15,30`` does the same for Whisper's encoder window of live transcription
+(``live.window_s``); the calibration times each.
 
 Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
 ``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
@@ -34,7 +35,7 @@ sampled every 5 s: RSS at the start, after the first minute, at the end, its max
 slope over the second half of the run (MB per minute; flat is about 0).
 
     .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60]
-        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--out FILE]
+        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--windows 15] [--out FILE]
 
 Full run, about 25 minutes on 2 cores (calibration 1 min, the four levels 6-10 min, the soak
 10 min and its last hang-ups; calls the server degrades are analysed at hang-up, as no job
@@ -99,17 +100,20 @@ def _cores() -> set[int]:
     return set(cores[:2])
 
 
-def start_server(data_dir: Path, beam: int) -> tuple[subprocess.Popen, str]:
+def start_server(
+    data_dir: Path, beam: int, window: float = 15.0, workers: int = 0
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {
         **os.environ,
         "CALMLINE_STORAGE__DATA_DIR": str(data_dir),
         "CALMLINE_ASR__DEVICE": "cpu",
         "CALMLINE_ASR__CPU_THREADS": "2",
-        "CALMLINE_JOBS__WORKERS": "0",
+        "CALMLINE_JOBS__WORKERS": str(workers),
         "CALMLINE_LIVE__MAX_CALLS": "0",  # the levels go past what 2 cores follow, on purpose
         "CALMLINE_LIVE__ACOUSTIC_ALERTS": "true",
         "CALMLINE_LIVE__BEAM_SIZE": str(beam),
+        "CALMLINE_LIVE__WINDOW_S": str(window),
         "CUDA_VISIBLE_DEVICES": "",
     }
     cores = _cores()
@@ -141,10 +145,11 @@ def start_server(data_dir: Path, beam: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("server did not start")
 
 
-def calibrate() -> dict[str, float]:
+def calibrate(windows: list[float]) -> dict[str, float]:
     """How fast this machine decodes right now, with no live load: one utterance alone and
     seven packed into one window (en_stereo_mulaw agent side), best of two, on the server's
-    cores. Latency figures from another machine compare through these."""
+    cores, with the batch pipeline's decoding (beam 5, 30 s windows) and the live one (greedy,
+    each of ``windows``). Latency figures from another machine compare through these."""
     import numpy as np
 
     from calmline.monitor.audio import load_audio
@@ -162,13 +167,17 @@ def calibrate() -> dict[str, float]:
     one = np.concatenate([utts[0], gap])
     pack = np.concatenate([x for u in utts for x in (u, gap)])
     out = {}
-    for name, signal in (("one_utterance_s", one), ("seven_packed_s", pack)):
-        times = []
-        for _ in range(2):
-            t = time.perf_counter()
-            asr.transcribe(signal, language="en")
-            times.append(time.perf_counter() - t)
-        out[name] = round(min(times), 2)
+    views = [("", asr)] + [
+        (f"_live_w{w:g}", asr.with_options(beam_size=1, window_s=w)) for w in windows
+    ]
+    for suffix, view in views:
+        for name, signal in (("one_utterance", one), ("seven_packed", pack)):
+            times = []
+            for _ in range(2):
+                t = time.perf_counter()
+                view.transcribe(signal, language="en")
+                times.append(time.perf_counter() - t)
+            out[f"{name}{suffix}_s"] = round(min(times), 2)
     out["load_avg"] = round(os.getloadavg()[0], 2)
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     return out
@@ -446,18 +455,35 @@ def main() -> None:
         help="live.beam_size values, each on its own server, side by side (e.g. 1,5); the soak "
         "runs with the first",
     )
+    parser.add_argument(
+        "--windows",
+        default="15",
+        help="live.window_s values (s), each on its own server after the beams', side by side "
+        "(e.g. 15,30)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="the server's analysis workers (jobs.workers; the server's default is 1): with "
+        "0, calls degraded live are analysed at hang-up in the server, without making way "
+        "for live transcription; with 1 or more every call is queued for the batch pipeline "
+        "at hang-up (live.post_call_batch) and the jobs pause while live calls need the cores",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "live_latency.json"))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     beams = [int(x) for x in args.beams.split(",")]
+    windows = [float(x) for x in args.windows.split(",")]
+    configs = [(beam, windows[0]) for beam in beams] + [(beams[0], w) for w in windows[1:]]
 
-    calibration = calibrate()
+    calibration = calibrate(windows)
     print(f"calibration (no live load): {calibration}", flush=True)
     rows = []
     soaked = None
-    for b, beam in enumerate(beams):
+    for b, (beam, window) in enumerate(configs):
         data_dir = Path(tempfile.mkdtemp(prefix="calmline-live-bench-"))
-        proc, url = start_server(data_dir, beam)
+        proc, url = start_server(data_dir, beam, window, args.workers)
         try:
             from calmline.monitor.store import Store
 
@@ -467,11 +493,13 @@ def main() -> None:
             for n in levels:
                 row = asyncio.run(run_level(url, key, proc.pid, n, args.seconds, f"b{beam}n{n}"))
                 row["beam_size"] = beam
+                row["window_s"] = window
                 rows.append(row)
                 t, f = row["transcript"], row["findings"]
                 a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
                 print(
-                    f"beam {beam}, {n} call(s): transcript p50 {t['p50']} s p95 {t['p95']} s "
+                    f"beam {beam}, window {window:g} s, {n} call(s): "
+                    f"transcript p50 {t['p50']} s p95 {t['p95']} s "
                     f"(n={t['n']}); findings p50 {f['p50']} s p95 {f['p95']} s (n={f['n']}); "
                     f"acoustic alerts p50 {a['p50']} s p95 {a['p95']} s (n={a['n']}); "
                     f"text alerts p50 {x['p50']} s p95 {x['p95']} s (n={x['n']}); "
@@ -488,6 +516,7 @@ def main() -> None:
             if b == 0 and args.soak_minutes > 0:
                 soaked = asyncio.run(soak(url, key, proc.pid, args.soak_calls, args.soak_minutes))
                 soaked["beam_size"] = beam
+                soaked["window_s"] = window
                 print(f"soak: {json.dumps(soaked)}", flush=True)
         finally:
             proc.terminate()
@@ -500,7 +529,8 @@ def main() -> None:
         (
             r["calls"]
             for r in rows
-            if r["beam_size"] == beams[0] and (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)
+            if (r["beam_size"], r["window_s"]) == configs[0]
+            and (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)
         ),
         None,
     )
