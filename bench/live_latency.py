@@ -27,7 +27,8 @@ each second (``calmline_live_asr_lag_seconds``,
 once per live beam width (``live.beam_size``), each on a fresh server, side by side; calls shed
 past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the call) are counted
 per level. ``--windows 15,30`` does the same for Whisper's encoder window of live transcription
-(``live.window_s``); the calibration times each.
+(``live.window_s``); the calibration times each; ``--nices 10,0`` for the niceness of the
+recogniser's threads (``asr.nice``).
 
 Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
 ``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
@@ -35,7 +36,7 @@ sampled every 5 s: RSS at the start, after the first minute, at the end, its max
 slope over the second half of the run (MB per minute; flat is about 0).
 
     .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60]
-        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--windows 15] [--out FILE]
+        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--windows 15] [--nices 10] [--out FILE]
 
 Full run, about 25 minutes on 2 cores (calibration 1 min, the four levels 6-10 min, the soak
 10 min and its last hang-ups; calls the server degrades are analysed at hang-up, as no job
@@ -101,7 +102,7 @@ def _cores() -> set[int]:
 
 
 def start_server(
-    data_dir: Path, beam: int, window: float = 15.0, workers: int = 0
+    data_dir: Path, beam: int, window: float = 30.0, workers: int = 0, nice: int = 0
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {
@@ -114,6 +115,7 @@ def start_server(
         "CALMLINE_LIVE__ACOUSTIC_ALERTS": "true",
         "CALMLINE_LIVE__BEAM_SIZE": str(beam),
         "CALMLINE_LIVE__WINDOW_S": str(window),
+        "CALMLINE_ASR__NICE": str(nice),
         "CUDA_VISIBLE_DEVICES": "",
     }
     cores = _cores()
@@ -457,9 +459,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--windows",
-        default="15",
+        default="30",
         help="live.window_s values (s), each on its own server after the beams', side by side "
         "(e.g. 15,30)",
+    )
+    parser.add_argument(
+        "--nices",
+        default="0",
+        help="asr.nice values (niceness of the recogniser's threads), each on its own server "
+        "after the windows', side by side (e.g. 10,0)",
     )
     parser.add_argument(
         "--workers",
@@ -475,15 +483,20 @@ def main() -> None:
     levels = [int(x) for x in args.levels.split(",")]
     beams = [int(x) for x in args.beams.split(",")]
     windows = [float(x) for x in args.windows.split(",")]
-    configs = [(beam, windows[0]) for beam in beams] + [(beams[0], w) for w in windows[1:]]
+    nices = [int(x) for x in args.nices.split(",")]
+    configs = (
+        [(beam, windows[0], nices[0]) for beam in beams]
+        + [(beams[0], w, nices[0]) for w in windows[1:]]
+        + [(beams[0], windows[0], n) for n in nices[1:]]
+    )
 
     calibration = calibrate(windows)
     print(f"calibration (no live load): {calibration}", flush=True)
     rows = []
     soaked = None
-    for b, (beam, window) in enumerate(configs):
+    for b, (beam, window, nice) in enumerate(configs):
         data_dir = Path(tempfile.mkdtemp(prefix="calmline-live-bench-"))
-        proc, url = start_server(data_dir, beam, window, args.workers)
+        proc, url = start_server(data_dir, beam, window, args.workers, nice)
         try:
             from calmline.monitor.store import Store
 
@@ -494,11 +507,12 @@ def main() -> None:
                 row = asyncio.run(run_level(url, key, proc.pid, n, args.seconds, f"b{beam}n{n}"))
                 row["beam_size"] = beam
                 row["window_s"] = window
+                row["asr_nice"] = nice
                 rows.append(row)
                 t, f = row["transcript"], row["findings"]
                 a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
                 print(
-                    f"beam {beam}, window {window:g} s, {n} call(s): "
+                    f"beam {beam}, window {window:g} s, nice {nice}, {n} call(s): "
                     f"transcript p50 {t['p50']} s p95 {t['p95']} s "
                     f"(n={t['n']}); findings p50 {f['p50']} s p95 {f['p95']} s (n={f['n']}); "
                     f"acoustic alerts p50 {a['p50']} s p95 {a['p95']} s (n={a['n']}); "
@@ -517,6 +531,7 @@ def main() -> None:
                 soaked = asyncio.run(soak(url, key, proc.pid, args.soak_calls, args.soak_minutes))
                 soaked["beam_size"] = beam
                 soaked["window_s"] = window
+                soaked["asr_nice"] = nice
                 print(f"soak: {json.dumps(soaked)}", flush=True)
         finally:
             proc.terminate()
@@ -529,7 +544,7 @@ def main() -> None:
         (
             r["calls"]
             for r in rows
-            if (r["beam_size"], r["window_s"]) == configs[0]
+            if (r["beam_size"], r["window_s"], r["asr_nice"]) == configs[0]
             and (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)
         ),
         None,

@@ -21,6 +21,7 @@ import importlib.metadata
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -102,6 +103,12 @@ class WhisperOptions:
             trial on the same clips). Batch analysis keeps 30; the
             live path, whose stored report is remade from the whole call after hang-up,
             takes ``live.window_s``. Sequential decoding only (the batched pipeline pads).
+        nice: the niceness (0-19, Linux) of the threads that decode. CTranslate2 decodes on
+            threads of its own, made when the model is loaded and inheriting the niceness of
+            the thread that loads it, so the model is loaded on a thread that first lowers its
+            own priority (:func:`_load_niced`). Only under contention does it matter: reading
+            live audio (the alerts by sound), the VAD and the API then go first, and Whisper
+            still gets every core nothing else wants.
     """
 
     model: str = BUNDLED_BASE
@@ -119,6 +126,7 @@ class WhisperOptions:
     context_join_s: float = 2.0
     max_piece_s: float = 300.0
     window_s: float = 30.0
+    nice: int = 0
 
 
 def _package_data_dir(package: str) -> Path:
@@ -262,6 +270,33 @@ def _encoder_window(seconds: float) -> Iterator[None]:
         _window.frames = before
 
 
+def _load_niced(nice: int, load: Callable[[], Any]) -> Any:
+    """``load()`` on a thread of niceness ``nice``, so the threads it starts inherit it (Linux
+    keeps a niceness per thread; a thread may lower its own priority, never raise it back
+    without privileges, hence a thread of its own). ``nice`` 0, or no per-thread niceness
+    here: ``load()`` on this thread."""
+    if nice <= 0 or not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return load()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)  # 0: this thread, on Linux
+        except OSError as e:
+            logger.warning("cannot lower the recogniser's priority: %s", e)
+        try:
+            box["model"] = load()
+        except BaseException as e:  # handed to the caller below
+            box["error"] = e
+
+    loader = threading.Thread(target=run, name="calmline-asr-load")
+    loader.start()
+    loader.join()
+    if "error" in box:
+        raise box["error"]
+    return box["model"]
+
+
 class WhisperTranscriber:
     """A loaded faster-whisper model, shared read-only by every call in the process."""
 
@@ -273,13 +308,16 @@ class WhisperTranscriber:
         target, name, version = resolve_model(options.model, cache_dir)
         choice = resolve_device(options.device, options.compute_type)
         try:
-            self.model = WhisperModel(
-                target,
-                device=choice.device,
-                compute_type=choice.compute_type,
-                cpu_threads=options.cpu_threads or (os.cpu_count() or 1),
-                num_workers=options.num_workers,
-                download_root=str(Path(cache_dir) / "hub"),
+            self.model = _load_niced(
+                options.nice,
+                lambda: WhisperModel(
+                    target,
+                    device=choice.device,
+                    compute_type=choice.compute_type,
+                    cpu_threads=options.cpu_threads or (os.cpu_count() or 1),
+                    num_workers=options.num_workers,
+                    download_root=str(Path(cache_dir) / "hub"),
+                ),
             )
         except Exception as e:
             raise ModelLoadError(f"cannot load Whisper model {options.model!r}: {e}") from e
@@ -308,7 +346,16 @@ class WhisperTranscriber:
         )
 
     LOADING_OPTIONS = frozenset(
-        {"model", "device", "compute_type", "cpu_threads", "num_workers", "cache_dir", "batched"}
+        {
+            "model",
+            "device",
+            "compute_type",
+            "cpu_threads",
+            "num_workers",
+            "cache_dir",
+            "batched",
+            "nice",
+        }
     )
     """Options that choose how the model is loaded; :meth:`with_options` keeps them."""
 

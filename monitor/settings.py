@@ -43,6 +43,14 @@ class AsrSettings(BaseModel):
     compute_type: str = Field("auto", description="CTranslate2 compute type or auto.")
     cpu_threads: int = Field(0, ge=0, description="CPU threads for ASR; 0 = one per CPU core.")
     beam_size: int = Field(5, ge=1, le=20, description="Beam search width.")
+    nice: int = Field(
+        0,
+        ge=0,
+        le=19,
+        description="Niceness of the threads that run Whisper (Linux): under contention, "
+        "reading live audio, the alerts by sound, the VAD and the API go first; with nothing "
+        "else to run, Whisper still gets every core. 0 = the process's own priority.",
+    )
 
 
 class VadSettings(BaseModel):
@@ -331,7 +339,7 @@ class LiveSettings(BaseModel):
         "analysed after hang-up (live.post_call_batch) has the batch pipeline's words.",
     )
     window_s: float = Field(
-        15.0,
+        30.0,
         ge=10,
         le=30,
         description="Whisper's encoder window for live transcription (s; asr window 30). An "
@@ -339,7 +347,9 @@ class LiveSettings(BaseModel):
         "window: on 2 CPU cores, Whisper base, the encoder costs 0.18 s instead of 0.74 s, so a "
         "server follows about twice the calls, at some cost in accuracy (real short "
         "utterances: WER 19.9 % against 18.0 %, Mandarin CER 15.3 % against 14.5 %); the stored "
-        "report of a call analysed after hang-up has the full windows' words. 30 = Whisper's own.",
+        "report of a call analysed after hang-up has the full windows' words. 30 = Whisper's own, "
+        "the default until the live path is shown to keep up with a flood of calls at 15 "
+        "(bench/README.md).",
     )
     max_asr_lag_s: float = Field(
         8.0,

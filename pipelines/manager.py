@@ -83,6 +83,7 @@ class ModelManager:
             num_workers=workers,
             beam_size=s.beam_size,
             cache_dir=self.settings.cache_dir,
+            nice=s.nice,
         )
         _import_backend("asr", "faster-whisper")
         return self._get(("asr", options), lambda: asr_backends.create("faster-whisper", options))

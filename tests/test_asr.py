@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import threading
 from dataclasses import replace
 
@@ -273,3 +275,36 @@ def test_cuda_float16_when_present(cache_dir):
         pytest.skip("no CUDA device on this machine")
     t = WhisperTranscriber(WhisperOptions(cache_dir=str(cache_dir)))
     assert (t.info.device, t.info.compute_type) == ("cuda", "float16")
+
+
+def _threads() -> dict[int, tuple[int, int]]:
+    """This process's threads: id -> (CPU ticks so far, niceness), from /proc."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        out[int(tid)] = (int(fields[11]) + int(fields[12]), int(fields[16]))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness per thread is Linux's")
+def test_whisper_decodes_on_threads_of_lower_priority(cache_dir):
+    """asr.nice: the threads that do the decoding run at that niceness; the thread that asked
+    for the model keeps its own."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    t = WhisperTranscriber(
+        WhisperOptions(beam_size=1, cpu_threads=2, cache_dir=str(cache_dir), nice=7)
+    )
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine
+    x = load_audio(shared_data("asr", "en", "jfk.flac")).samples[0]
+    before = _threads()
+    assert t.transcribe(x, language="en").words
+    after = _threads()
+    used = {tid: after[tid][0] - before.get(tid, (0, 0))[0] for tid in after}
+    busiest = max(used, key=used.get)
+    assert used[busiest] > 0
+    assert after[busiest][1] == 7, (used, after)
+    assert sum(u for tid, u in used.items() if after[tid][1] == 7) > 0.8 * sum(used.values())
