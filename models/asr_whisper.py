@@ -225,8 +225,10 @@ def resolve_model(model: str, cache_dir: str | os.PathLike[str]) -> tuple[str, s
     return model, model, "faster-whisper download"
 
 
-WINDOW_FRAMES = 3000
-"""Whisper's window in feature frames (30 s at 100 frames a second)."""
+FRAMES_PER_S = 100
+"""Whisper's feature frames a second (a 10 ms hop)."""
+WINDOW_FRAMES = 30 * FRAMES_PER_S
+"""Whisper's window in feature frames (30 s)."""
 _window = threading.local()
 """The encoder window (frames) the current thread's decoding asks for; unset: 30 s."""
 
@@ -249,7 +251,8 @@ def _windowed_model_class() -> type:
             frames = getattr(_window, "frames", None)
             if frames is not None and features.shape[-1] > frames:
                 used = np.flatnonzero(np.any(features.reshape(-1, features.shape[-1]), axis=0))
-                keep = max(frames, int(used[-1]) + 1 + 100 if used.size else frames)
+                end = int(used[-1]) + 1 + FRAMES_PER_S if used.size else frames  # a second more
+                keep = max(frames, end)
                 keep += keep % 2  # the encoder's second convolution has stride 2
                 if keep < features.shape[-1]:
                     features = np.ascontiguousarray(features[..., :keep])
@@ -261,7 +264,7 @@ def _windowed_model_class() -> type:
 @contextmanager
 def _encoder_window(seconds: float) -> Iterator[None]:
     """Within it, this thread's decoding encodes windows of at least ``seconds`` (< 30)."""
-    frames = round(seconds * 100)
+    frames = round(seconds * FRAMES_PER_S)
     before = getattr(_window, "frames", None)
     _window.frames = frames if frames < WINDOW_FRAMES else None
     try:
