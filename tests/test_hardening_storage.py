@@ -26,7 +26,7 @@ from calmline.monitor.rubric import (
 from calmline.monitor.settings import Settings
 from calmline.monitor.store import Store
 from tests.conftest import SAMPLES
-from tests.live_client import read_wav, stream_twilio
+from tests.live_client import read_wav, stream_raw, stream_twilio
 from tests.server import CalmlineServer
 
 MAX_UPLOAD_MB = 2
@@ -360,3 +360,24 @@ def test_a_jump_in_twilio_timestamps_is_a_warning_not_hours_of_silence(tmp_path,
     assert "600.0 s ahead" in jumps[0]["detail"] and "live.max_gap_s" in jumps[0]["detail"]
     assert report["audio"]["duration"] == pytest.approx(6.0 + 2.0, abs=0.1)
     assert sum("jumped" in w for w in report["warnings"]) == 2
+
+
+def test_a_live_call_past_the_longest_accepted_is_closed_and_keeps_its_audio(tmp_path, cache_dir):
+    """A client that sends a call past ``audio.max_duration_s`` as fast as it can: the server
+    reads ahead of the analysis, which finds the limit; the stream is closed with the reason
+    (policy violation) and the call is stored, incomplete, with the audio up to the limit."""
+    env = {"CALMLINE_SERVER__LOAD_MODELS": "false", "CALMLINE_AUDIO__MAX_DURATION_S": "5"}
+    wav = read_wav(SAMPLES / "en_stereo_mulaw.wav").excerpt(0, 12.0)
+    with CalmlineServer(tmp_path / "data", cache_dir, workers=0, env=env) as server:
+        key = server.key("supervisor")
+        url = server.base_url.replace("http://", "ws://") + "/api/v1/live/ingest"
+        result = asyncio.run(stream_raw(url, wav, call_id="too-long", agent_id="a1", key=key))
+        with server.client(key) as c:
+            call = c.get("/api/v1/calls/too-long").json()
+            report = c.get("/api/v1/calls/too-long/report").json()
+    assert result.close_code == 1008 and result.stopped is None, result.messages
+    (error,) = [m for m in result.errors if "longest accepted" in m["detail"]]
+    assert "(5 s)" in error["detail"]
+    assert call["metadata"]["live"]["source"] == "raw"
+    assert report["audio"]["duration"] == pytest.approx(5.0, abs=0.05)
+    assert any("after an error" in w for w in report["warnings"]), report["warnings"]

@@ -9,6 +9,7 @@ import binascii
 import json
 import time
 import uuid
+from collections import deque
 from contextlib import suppress
 from typing import Any
 
@@ -20,7 +21,20 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from calmline.api.auth import Principal, key_guard
 from calmline.api.live.base import MAX_ERRORS, LiveCall, ProtocolError, logger
 from calmline.api.live.hub import LiveHub
-from calmline.pipelines.live import StreamError, decode_samples
+from calmline.pipelines.live import StreamError, StreamingSession, decode_samples
+
+READ_AHEAD_S = 60.0
+"""Audio (s of call time) a socket may read ahead of its call's analysis. Reading goes on while
+the analysis catches up, so the socket's keep-alive pings and pongs are never queued behind
+the client's audio (a client that sends faster than real time has its whole call in the kernel's
+buffers: on 2 busy cores, more than the 20 s a ping may wait). Past it the receive loop waits,
+and the client's sends back up. At most this much decoded audio per call is held (60 s of
+8 kHz stereo: 3.8 MB)."""
+BATCH_S = 1.0
+"""Audio (s of call time) handed to the analysis in one thread hop at most. The chunks that
+arrived while the previous hop ran go together: a call read in real time still goes chunk by
+chunk, one read faster than its analysis in batches (a hop per 20 ms chunk and track cost five
+flooding calls 2.5 times the CPU time of their analysis, measured on 2 cores)."""
 
 
 async def accept_ingest(ws: WebSocket) -> LiveHub | None:
@@ -48,6 +62,14 @@ class IngestStream:
         self.stopped = False
         self.guard = key_guard(ws.app, principal)
         self.opened = time.monotonic()
+        self._queued: deque[tuple[str, np.ndarray, float | None]] = deque()
+        """Audio read and not yet analysed: (track, samples, media time)."""
+        self._backlog = 0
+        """Samples read and not yet analysed (queued or in the hop in progress), all tracks."""
+        self._analysis: asyncio.Task | None = None
+        self._progress = asyncio.Event()
+        self._failure: BaseException | None = None
+        """What stopped the analysis (a fatal protocol error, a crash): raised in the loop."""
 
     async def send(self, message: dict[str, Any]) -> None:
         if self.ws.client_state == WebSocketState.CONNECTED:
@@ -61,20 +83,64 @@ class IngestStream:
         await self.send({"type": "error", "detail": detail, "error_id": error_id})
 
     async def accept(self, track: str, samples: np.ndarray, t: float | None) -> None:
+        """Queue one track's chunk for the analysis; waits while the call's backlog is past
+        :data:`READ_AHEAD_S`. Raises what stopped the analysis of earlier chunks, if anything
+        did."""
+        assert self.call is not None
+        self._raise_failure()
+        self._queued.append((track, samples, t))
+        self._backlog += samples.shape[0]
+        if self._analysis is None or self._analysis.done():
+            self._analysis = asyncio.create_task(self._analyse())
+        bound = READ_AHEAD_S * self.call.session.meta.sample_rate * len(self.call.session.tracks)
+        while self._backlog > bound and not self._analysis.done():
+            self._progress.clear()
+            await self._progress.wait()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    async def _analyse(self) -> None:
+        """Hand the queued chunks to the session, up to :data:`BATCH_S` per thread hop, until
+        none is left. A timestamp jump is told as an error and the stream goes on; a fatal error
+        (a closed call, one past the longest accepted) stops the analysis for the loop to raise."""
         assert self.call is not None
         session = self.call.session
-        jumps, _ = session.timestamp_jumps(track)
+        most = BATCH_S * session.meta.sample_rate * len(session.tracks)
         try:
-            await to_thread.run_sync(session.accept, track, samples, t)
-        except StreamError as e:
-            raise ProtocolError(str(e), fatal=session.closed or "longest accepted" in str(e)) from e
-        now, warning = session.timestamp_jumps(track)
-        if now > jumps and warning:  # a protocol problem of the client's, told like one
-            raise ProtocolError(f"media: {warning}")
+            while self._queued and self._failure is None:
+                batch, size = [], 0
+                while self._queued and (not batch or size < most):
+                    batch.append(self._queued.popleft())
+                    size += batch[-1][1].shape[0]
+                warnings, failure = await to_thread.run_sync(_analyse_batch, session, batch)
+                self._backlog -= size
+                self._progress.set()
+                for detail in warnings:
+                    if self.errors + 1 >= MAX_ERRORS:  # the last one closes the stream
+                        failure = failure or ProtocolError(detail)
+                        break
+                    await self.error(detail)
+                if failure is not None:
+                    self._failure = failure
+        except Exception as e:  # raised in the loop, which logs it and closes the stream
+            self._failure = e
+        finally:
+            self._progress.set()
+
+    async def _drained(self) -> None:
+        """Wait until the queued audio is analysed (or its analysis stopped)."""
+        while self._analysis is not None and not self._analysis.done():
+            await asyncio.shield(self._analysis)
 
     async def stop(self) -> None:
         if self.call is None:
             raise ProtocolError("stop before start: nothing to stop")
+        await self._drained()
+        self._raise_failure()
         self.stopped = True
         result = await self.hub.finish(self.call, incomplete=False)
         await self.send({"type": "stopped", **(result or {})})
@@ -82,12 +148,35 @@ class IngestStream:
     async def vanished(self, reason: str) -> None:
         if self.call is not None and not self.stopped:
             self.stopped = True
+            await self._drained()  # the audio read before the end is kept
             await self.hub.finish(self.call, incomplete=True, reason=reason)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if self.ws.client_state == WebSocketState.CONNECTED:
             with suppress(RuntimeError):
                 await self.ws.close(code=code, reason=reason)
+
+
+def _analyse_batch(
+    session: StreamingSession, batch: list[tuple[str, np.ndarray, float | None]]
+) -> tuple[list[str], ProtocolError | None]:
+    """Add queued chunks to ``session`` in order (on a worker thread): the timestamp-jump
+    warnings they raised, and the fatal error that stopped them, if one did."""
+    warnings: list[str] = []
+    for track, samples, t in batch:
+        jumps, _ = session.timestamp_jumps(track)
+        try:
+            session.accept(track, samples, t)
+        except StreamError as e:
+            fatal = session.closed or "longest accepted" in str(e)
+            if fatal:
+                return warnings, ProtocolError(str(e), fatal=True)
+            warnings.append(str(e))
+            continue
+        now, warning = session.timestamp_jumps(track)
+        if now > jumps and warning:  # a protocol problem of the client's, told like one
+            warnings.append(f"media: {warning}")
+    return warnings, None
 
 
 async def _receive(stream: IngestStream, key_timeout_s: float) -> dict[str, Any] | None:
