@@ -28,7 +28,8 @@ once per live beam width (``live.beam_size``), each on a fresh server, side by s
 past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the call) are counted
 per level. ``--windows 15,30`` does the same for Whisper's encoder window of live transcription
 (``live.window_s``); the calibration times each; ``--nices 10,0`` for the niceness of the
-recogniser's threads (``asr.nice``).
+recogniser's threads (``asr.nice``); ``--analysis-threads 1,2`` for the threads that analyse
+the calls' audio (``live.analysis_threads``).
 
 Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
 ``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
@@ -36,7 +37,8 @@ sampled every 5 s: RSS at the start, after the first minute, at the end, its max
 slope over the second half of the run (MB per minute; flat is about 0).
 
     .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60]
-        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--windows 15] [--nices 10] [--out FILE]
+        [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--windows 15] [--nices 10]
+        [--analysis-threads 1] [--out FILE]
 
 Full run, about 25 minutes on 2 cores (calibration 1 min, the four levels 6-10 min, the soak
 10 min and its last hang-ups; calls the server degrades are analysed at hang-up, as no job
@@ -65,6 +67,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from calmline.monitor.settings import Settings  # noqa: E402
 from calmline.pipelines.live import EVENT_TYPES  # noqa: E402
 from tests.live_client import read_wav, sse_events, stream_raw, stream_twilio  # noqa: E402
 
@@ -102,7 +105,12 @@ def _cores() -> set[int]:
 
 
 def start_server(
-    data_dir: Path, beam: int, window: float = 30.0, workers: int = 0, nice: int = 0
+    data_dir: Path,
+    beam: int,
+    window: float = 30.0,
+    workers: int = 0,
+    nice: int = 0,
+    analysis_threads: int | None = None,
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {
@@ -118,6 +126,8 @@ def start_server(
         "CALMLINE_ASR__NICE": str(nice),
         "CUDA_VISIBLE_DEVICES": "",
     }
+    if analysis_threads is not None:
+        env["CALMLINE_LIVE__ANALYSIS_THREADS"] = str(analysis_threads)
     cores = _cores()
     cmd = [sys.executable, "-m", "calmline", "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--log-level", "warning"]
@@ -470,6 +480,12 @@ def main() -> None:
         "after the windows', side by side (e.g. 10,0)",
     )
     parser.add_argument(
+        "--analysis-threads",
+        default=str(Settings().live.analysis_threads),
+        help="live.analysis_threads values (threads analysing the calls' audio), each on its "
+        "own server after the nices', side by side (e.g. 1,2)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=0,
@@ -484,19 +500,21 @@ def main() -> None:
     beams = [int(x) for x in args.beams.split(",")]
     windows = [float(x) for x in args.windows.split(",")]
     nices = [int(x) for x in args.nices.split(",")]
+    threads = [int(x) for x in args.analysis_threads.split(",")]
     configs = (
-        [(beam, windows[0], nices[0]) for beam in beams]
-        + [(beams[0], w, nices[0]) for w in windows[1:]]
-        + [(beams[0], windows[0], n) for n in nices[1:]]
+        [(beam, windows[0], nices[0], threads[0]) for beam in beams]
+        + [(beams[0], w, nices[0], threads[0]) for w in windows[1:]]
+        + [(beams[0], windows[0], n, threads[0]) for n in nices[1:]]
+        + [(beams[0], windows[0], nices[0], t) for t in threads[1:]]
     )
 
     calibration = calibrate(windows)
     print(f"calibration (no live load): {calibration}", flush=True)
     rows = []
     soaked = None
-    for b, (beam, window, nice) in enumerate(configs):
+    for b, (beam, window, nice, analysis_threads) in enumerate(configs):
         data_dir = Path(tempfile.mkdtemp(prefix="calmline-live-bench-"))
-        proc, url = start_server(data_dir, beam, window, args.workers, nice)
+        proc, url = start_server(data_dir, beam, window, args.workers, nice, analysis_threads)
         try:
             from calmline.monitor.store import Store
 
@@ -508,11 +526,13 @@ def main() -> None:
                 row["beam_size"] = beam
                 row["window_s"] = window
                 row["asr_nice"] = nice
+                row["analysis_threads"] = analysis_threads
                 rows.append(row)
                 t, f = row["transcript"], row["findings"]
                 a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
                 print(
-                    f"beam {beam}, window {window:g} s, nice {nice}, {n} call(s): "
+                    f"beam {beam}, window {window:g} s, nice {nice}, "
+                    f"{analysis_threads} analysis thread(s), {n} call(s): "
                     f"transcript p50 {t['p50']} s p95 {t['p95']} s "
                     f"(n={t['n']}); findings p50 {f['p50']} s p95 {f['p95']} s (n={f['n']}); "
                     f"acoustic alerts p50 {a['p50']} s p95 {a['p95']} s (n={a['n']}); "
@@ -532,6 +552,7 @@ def main() -> None:
                 soaked["beam_size"] = beam
                 soaked["window_s"] = window
                 soaked["asr_nice"] = nice
+                soaked["analysis_threads"] = analysis_threads
                 print(f"soak: {json.dumps(soaked)}", flush=True)
         finally:
             proc.terminate()
@@ -544,7 +565,7 @@ def main() -> None:
         (
             r["calls"]
             for r in rows
-            if (r["beam_size"], r["window_s"], r["asr_nice"]) == configs[0]
+            if (r["beam_size"], r["window_s"], r["asr_nice"], r["analysis_threads"]) == configs[0]
             and (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)
         ),
         None,

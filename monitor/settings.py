@@ -339,17 +339,26 @@ class LiveSettings(BaseModel):
         "analysed after hang-up (live.post_call_batch) has the batch pipeline's words.",
     )
     window_s: float = Field(
-        30.0,
+        15.0,
         ge=10,
         le=30,
         description="Whisper's encoder window for live transcription (s; asr window 30). An "
         "utterance is encoded over its audio and at least this much instead of a padded 30 s "
-        "window: on 2 CPU cores, Whisper base, the encoder costs 0.18 s instead of 0.74 s, so a "
-        "server follows about twice the calls, at some cost in accuracy (real short "
-        "utterances: WER 19.9 % against 18.0 %, Mandarin CER 15.3 % against 14.5 %); the stored "
-        "report of a call analysed after hang-up has the full windows' words. 30 = Whisper's own, "
-        "the default until the live path is shown to keep up with a flood of calls at 15 "
-        "(bench/README.md).",
+        "window: on 2 CPU cores, Whisper base, the encoder costs 0.18 s instead of 0.74 s, so "
+        "words come about twice as soon with several calls, at some cost in accuracy (real "
+        "short utterances: WER 19.9 % against 18.0 %, Mandarin CER 15.3 % against 14.5 %); the "
+        "stored report of a call analysed after hang-up has the full windows' words. 30 = "
+        "Whisper's own (bench/README.md).",
+    )
+    analysis_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker threads that analyse the audio of all live calls of a server "
+        "(resampling, VAD, the rules by sound), each call's in order. Threads beyond one fight "
+        "over Python's interpreter lock: five calls read faster than real time took 23.2 s of "
+        "CPU on one thread, 29.9 s on two, 39.8 s on forty, in about the same time (22-30 s; "
+        "bench/live_ingest.py); more calls per machine come from more server processes.",
     )
     max_asr_lag_s: float = Field(
         8.0,

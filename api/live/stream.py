@@ -14,7 +14,7 @@ from contextlib import suppress
 from typing import Any
 
 import numpy as np
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
@@ -116,7 +116,9 @@ class IngestStream:
                 while self._queued and (not batch or size < most):
                     batch.append(self._queued.popleft())
                     size += batch[-1][1].shape[0]
-                warnings, failure = await to_thread.run_sync(_analyse_batch, session, batch)
+                warnings, failure = await to_thread.run_sync(
+                    _analyse_batch, session, batch, limiter=_analysis_limiter(self.ws.app)
+                )
                 self._backlog -= size
                 self._progress.set()
                 for detail in warnings:
@@ -155,6 +157,15 @@ class IngestStream:
         if self.ws.client_state == WebSocketState.CONNECTED:
             with suppress(RuntimeError):
                 await self.ws.close(code=code, reason=reason)
+
+
+def _analysis_limiter(app) -> CapacityLimiter:
+    """The server's ``live.analysis_threads`` limiter, made in its event loop on first use."""
+    limiter = getattr(app.state, "live_analysis_limiter", None)
+    if limiter is None:
+        threads = app.state.settings.live.analysis_threads
+        limiter = app.state.live_analysis_limiter = CapacityLimiter(threads)
+    return limiter
 
 
 def _analyse_batch(
