@@ -107,7 +107,7 @@ def _cores() -> set[int]:
 def start_server(
     data_dir: Path,
     beam: int,
-    window: float = 30.0,
+    window: float,
     workers: int = 0,
     nice: int = 0,
     analysis_threads: int | None = None,
@@ -469,13 +469,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--windows",
-        default="30",
+        default=f"{Settings().live.window_s:g}",
         help="live.window_s values (s), each on its own server after the beams', side by side "
         "(e.g. 15,30)",
     )
     parser.add_argument(
         "--nices",
-        default="0",
+        default=str(Settings().asr.nice),
         help="asr.nice values (niceness of the recogniser's threads), each on its own server "
         "after the windows', side by side (e.g. 10,0)",
     )
