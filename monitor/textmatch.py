@@ -66,7 +66,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, KeysView, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -132,6 +132,10 @@ KINDS = ("exact", "normalised", "phonetic", "fuzzy", "pattern")
 made here: a detector's sentence frame (``detectors.frames``) found the words, quoted as heard."""
 _GAP = re.compile(r"\s*(?:…+|\.\.\.+)\s*")
 _MAX_CACHE = 4096
+_SHARED_FORMS: dict[tuple[str, tuple[str, ...]], dict[str, _Form | None]] = {}
+"""Normalised phrase forms by (language, fillers): a lexicon is the rubric's, so every matcher
+of that rubric (one per call) reads the same forms. Values are immutable; a race only makes two
+threads compute one form."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,25 @@ class _Form:
     """Normalised text of the phrase; more than one part when it has ``…`` gaps."""
     keep_fillers: bool
     """Match against the text with fillers kept (the phrase contains a filler)."""
+    chars: frozenset[str] = frozenset()
+    """The characters of ``parts``."""
+
+
+def _may_occur(held: KeysView[str], form: _Form, threshold: float) -> bool:
+    """Mandarin: whether a text holding the characters ``held`` holds enough of the
+    characters of ``form`` for any match (most turns hold none of most phrases). An exact
+    match needs them all; a homophone half of them (``PhraseMatcher._phonetic``); a fuzzy
+    window of at most ``n + 1`` characters is at least one edit away per character of the
+    phrase that the text lacks."""
+    present = len(form.chars & held)
+    absent = len(form.chars) - present
+    if not absent:
+        return True
+    if len(form.parts) > 1:
+        return False
+    return 2 * present >= len(form.chars) or (
+        threshold < 100 and 100 * (1 - absent / (len(form.parts[0]) + 1)) >= threshold
+    )
 
 
 def _is_ascii_alnum(c: str) -> bool:
@@ -216,7 +239,7 @@ class PhraseMatcher:
             )
         )
         self._filler_words = frozenset(self._fillers)
-        self._forms: dict[str, _Form | None] = {}
+        self._forms = _SHARED_FORMS.setdefault((language, tuple(matching.fillers)), {})
         self._views: dict[str, tuple[_View, _View]] = {}
         self._indexes: dict[tuple[str, str], object] = {}
         self._found: dict[tuple, list[Match]] = {}
@@ -285,6 +308,8 @@ class PhraseMatcher:
         threshold = self.matching.fuzzy_threshold if fuzzy_threshold is None else fuzzy_threshold
         use_phonetic = self.matching.phonetic if phonetic is None else phonetic
         window = self._negation_window(negation_window)
+        if self.cjk:  # the characters each view holds, for _may_occur
+            held = {True: self._char_index(full).keys(), False: self._char_index(clean).keys()}
         candidates: list[tuple[int, float, Match]] = []
         for entry in phrases:
             spans: list[tuple[int, int, float, _View, str, str]] = []
@@ -293,6 +318,8 @@ class PhraseMatcher:
                 if form is None:
                     continue
                 view = full if form.keep_fillers else clean
+                if self.cjk and not _may_occur(held[form.keep_fillers], form, threshold):
+                    continue
                 for s, e in self._exact(view, form.parts):
                     literal = _literal(text[view.starts[s] : view.ends[e - 1]], raw)
                     spans.append((s, e, 100.0, view, "exact" if literal else "normalised", raw))
@@ -493,9 +520,11 @@ class PhraseMatcher:
         if not full_parts:
             form = None
         elif full_parts != clean_parts:
-            form = _Form(tuple(full_parts), keep_fillers=True)
+            form = _Form(tuple(full_parts), True, frozenset("".join(full_parts)))
         else:
-            form = _Form(tuple(clean_parts), keep_fillers=False)
+            form = _Form(tuple(clean_parts), False, frozenset("".join(clean_parts)))
+        if len(self._forms) >= 8 * _MAX_CACHE:  # rubrics edited many times over
+            self._forms.clear()
         self._forms[raw] = form
         return form
 
