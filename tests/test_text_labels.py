@@ -5,6 +5,7 @@ and the mode runs Calmline's detectors over labelled lines."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import re
@@ -37,8 +38,10 @@ REFERENCE_FIELDS = {
 text_eval = load_bench("text_eval")
 
 
+@functools.cache
 def _sample():
-    """``bench/labels/sample.py`` (it imports ``text_eval`` from ``bench/``)."""
+    """``bench/labels/sample.py`` (it imports ``text_eval`` from ``bench/``), loaded once: the
+    draws share the dialogues it reads."""
     sys.path.insert(0, str(REPO / "bench"))
     spec = importlib.util.spec_from_file_location("calmline_bench_sample", LABELS / "sample.py")
     module = importlib.util.module_from_spec(spec)

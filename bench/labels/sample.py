@@ -29,6 +29,7 @@ drawn once; every stratum has its own generator, so changing one quota does not 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -99,21 +100,29 @@ SWDA_CONVERSATIONS = 40
 
 
 def dialogues(data: Path, language: str, rng_seed: int) -> dict[str, list[text_eval.Dialogue]]:
-    """The language's dialogues by data set name."""
+    """The language's dialogues by data set name (read once per process: every batch's draw
+    starts from the draws before it)."""
+    return {name: list(ds) for name, ds in _read_dialogues(data, language, rng_seed)}
+
+
+@functools.cache
+def _read_dialogues(
+    data: Path, language: str, rng_seed: int
+) -> tuple[tuple[str, tuple[text_eval.Dialogue, ...]], ...]:
     if language == "zh":
-        return {
-            "musied": list(text_eval.musied(data)),
-            "stc3_cn": list(text_eval.stc3(data, "zh")),
-            "mobilecs": list(text_eval.mobilecs(data)),
-        }
+        return (
+            ("musied", tuple(text_eval.musied(data))),
+            ("stc3_cn", tuple(text_eval.stc3(data, "zh"))),
+            ("mobilecs", tuple(text_eval.mobilecs(data))),
+        )
     swda = list(text_eval.swda_dialogues(data))
     conversations = sorted({d.id.split(":")[0] for d in swda})
     keep = set(random.Random(f"{rng_seed}/swda").sample(conversations, SWDA_CONVERSATIONS))
-    return {
-        "stc3_en": list(text_eval.stc3(data, "en")),
-        "harper_valley": list(text_eval.harper_valley(data)),
-        "swda": [d for d in swda if d.id.split(":")[0] in keep],
-    }
+    return (
+        ("stc3_en", tuple(text_eval.stc3(data, "en"))),
+        ("harper_valley", tuple(text_eval.harper_valley(data))),
+        ("swda", tuple(d for d in swda if d.id.split(":")[0] in keep)),
+    )
 
 
 def agent_lines(name: str, ds: Iterable[text_eval.Dialogue]) -> Iterator[dict]:
