@@ -250,3 +250,89 @@ def test_time_span_without_words_interpolates_inside_the_turn(en):
     (m,) = en.find(turn.text, [P("I understand")])
     start, end = en.time_span(turn, m)
     assert 10.0 < start < end == 20.0
+
+
+# --- the character gate ----------------------------------------------------------------------
+
+
+def _zh_lexicon() -> list[PhraseEntry]:
+    from calmline.monitor.rubric import default_rubric
+
+    rubric = default_rubric("zh")
+    seen: dict[str, PhraseEntry] = {}
+    for practice in rubric.practices.values():
+        for entries in practice.phrases.values():
+            for e in entries:
+                if isinstance(e, PhraseEntry):
+                    seen.setdefault(e.text, e)
+    return list(seen.values())
+
+
+ZH_LEXICON = _zh_lexicon()
+ZH_FORMS = sorted({f for e in ZH_LEXICON for f in e.forms})
+ZH_LONG = [f for f in ZH_FORMS if len(f) >= 9]
+ZH_CHARS = sorted({c for f in ZH_FORMS for c in f if "\u4e00" <= c <= "\u9fff"})
+# negations, persons and other words spliced between the phrases
+ZH_OTHER = list("不没别你您我他她们的了吗呢，。？")
+
+
+def _homophones() -> dict[str, list[str]]:
+    """Lexicon characters -> other characters read alike (toneless pinyin): ASR slips."""
+    from pypinyin import lazy_pinyin
+
+    by_reading: dict[str, list[str]] = {}
+    for code in range(0x4E00, 0x9FA6):
+        c = chr(code)
+        by_reading.setdefault(lazy_pinyin(c)[0], []).append(c)
+    return {c: [h for h in by_reading.get(lazy_pinyin(c)[0], ()) if h != c][:8] for c in ZH_CHARS}
+
+
+def test_the_character_gate_never_changes_what_is_found():
+    """Skipping the phrases whose characters a turn lacks is only a shortcut: with the gate
+    switched off, every lexicon phrase of the Mandarin rubric finds the same matches (exact,
+    phonetic, fuzzy) in texts made of its phrases, cut, with characters swapped for homophones
+    or other characters, and other words between them."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import calmline.monitor.textmatch as textmatch
+
+    homophones = _homophones()
+
+    @st.composite
+    def slipped(draw) -> str:
+        # long phrases as often as the rest: one slip in eight characters is not fuzzy yet
+        form = draw(st.sampled_from(ZH_FORMS) | st.sampled_from(ZH_LONG))
+        a, b = sorted(draw(st.tuples(*[st.integers(0, len(form))] * 2)))
+        chars = list(form[a:b] if b - a >= 2 else form)
+        for i in draw(st.lists(st.integers(0, len(chars) - 1), max_size=len(chars) // 2)):
+            swaps = homophones.get(chars[i]) or ZH_OTHER
+            chars[i] = draw(st.sampled_from(swaps + ZH_OTHER[:3]))
+        if len(chars) > 4 and draw(st.booleans()):  # a character lost (a fuzzy match)
+            del chars[draw(st.integers(1, len(chars) - 2))]
+        return "".join(chars)
+
+    pieces = st.one_of(slipped(), st.text(st.sampled_from(ZH_OTHER), min_size=1, max_size=3))
+    matching = MatchingRubric(fillers=("嗯", "啊", "呃"))
+    kinds: set[str] = set()
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(pieces, min_size=1, max_size=5).map("".join))
+    def check(text: str) -> None:
+        gated = PhraseMatcher(matching, "zh").find(text, ZH_LEXICON)
+        real = textmatch._may_occur
+        textmatch._may_occur = lambda *_: True
+        try:
+            every = PhraseMatcher(matching, "zh").find(text, ZH_LEXICON)
+        finally:
+            textmatch._may_occur = real
+        assert gated == every
+        kinds.update(m.kind for m in every)
+
+    check()
+    assert {"exact", "phonetic", "fuzzy"} <= kinds, kinds  # every path was tried
+    # and the gate does skip: a turn without the phrase's characters
+    m = PhraseMatcher(matching, "zh")
+    assert not textmatch._may_occur(
+        m._char_index(m._views_of("天气不错")[1]).keys(), m._form("理解您的心情"), 88
+    )
