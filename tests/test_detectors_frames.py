@@ -72,6 +72,13 @@ def test_frame_finding_is_honest_about_how_it_matched() -> None:
         ("zh", "我马上帮您申请退款，三个工作日内原路返回"),
         ("zh", "退款会在三个工作日内到账"),  # the outcome the customer will see
         ("en", "I will send a new card. It should arrive within two business days."),
+        # a question asking only the customer's consent is no question about the time
+        ("zh", "我帮您转接到专员，请您稍等两三分钟，您看可以吗？"),
+        ("zh", "我明天上午给您来电好吗？"),
+        ("en", "I'll call you back tomorrow morning, okay?"),
+        # outcomes and steps in everyday words
+        ("zh", "退款金额会在三个工作日内返回您的银行卡"),
+        ("en", "The late fee will be refunded within 24 hours."),
     ],
 )
 def test_time_bound_to_step_or_outcome(language: str, text: str) -> None:
@@ -83,6 +90,9 @@ def test_time_bound_to_step_or_outcome(language: str, text: str) -> None:
     [
         ("zh", "我帮您查询一下，请您稍后留意短信"),  # the customer's action
         ("zh", "我帮您核实一下，您是今天下的单吗？"),  # a question
+        ("zh", "我帮您核实一下，您明天在家吗？"),  # a question ending in 吗, not a tag
+        ("en", "I will check the order. Did it arrive today, or not?"),
+        ("en", "I will check the order. Did they answer you today on facebook?"),
         ("en", "I will check the order. Did it arrive today?"),
         ("en", "I have reported it. Please call back tomorrow if it is still broken."),
     ],

@@ -159,7 +159,8 @@ def bound_to_step(
     """Whether the time expression ``time`` says when one of ``steps`` (the agent's actions and
     commitments in its turn) happens: it lies in a step's sentence or the sentence after it (我马上
     帮您申请退款，三个工作日内原路返回), its sentence is not a question (您是今天下的单吗, "did
-    they reply today?"), and its clause does not ask the customer to act (``time_customer_cue``:
+    they reply today?"; a closing ``tag_question`` that only asks consent, 您看可以吗, "okay?",
+    does not make it one), and its clause does not ask the customer to act (``time_customer_cue``:
     请您稍后留意, "please call back tomorrow": the time of the customer's action), unless the
     customer is asked to wait a stated while (``time_wait``: 您稍等3-5分钟 while the agent calls
     the merchant: the time the agent's step takes)."""
@@ -171,7 +172,7 @@ def bound_to_step(
     if not any(0 <= sentence - _sentence_of(text, h.match.start_char) <= 1 for h in steps):
         return False
     rest = _SENTENCE_BREAK.search(text, time.match.end_char)
-    if rest is not None and rest.group(0) in "?？":
+    if rest is not None and rest.group(0) in "?？" and not _tag_only(ctx, practice, time, rest):
         return False
     clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
     waits = practice.phrase_list("time_wait")
@@ -179,6 +180,17 @@ def bound_to_step(
         return True
     cues = practice.phrase_list("time_customer_cue")
     return not (cues and ctx.matcher.find(clause, cues, fuzzy_threshold=100))
+
+
+def _tag_only(ctx: DetectorContext, practice: PracticeRubric, time: Hit, mark: re.Match) -> bool:
+    """Whether the question mark ending the time's sentence asks only for the customer's
+    consent: what follows the time ends with a ``tag_question`` (我帮您转接，请您稍等1-2分钟，
+    您看可以吗？ / "I'll call you back tomorrow, okay?")."""
+    norm = ctx.matcher.normalize
+    tail = norm(time.turn.text[time.match.end_char : mark.start()])
+    tags = {norm(f) for e in practice.phrase_list("tag_question") for f in e.forms}
+    sep = "" if ctx.matcher.cjk else " "  # "…on facebook?" does not end in "ok"
+    return any(t and (tail == t or tail.endswith(sep + t)) for t in tags)
 
 
 def merged(hits: list[Hit], more: list[Hit]) -> list[Hit]:
