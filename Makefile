@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= samples/en_stereo_mulaw.wav
 
-.PHONY: bench-load bench-live bench-memory demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-pyannote bench-calibrate bench-articulation clean
+.PHONY: bench-load bench-live bench-memory demo test lint bench-speed bench-accuracy bench-der bench-asr bench-text bench-scoring bench-pyannote bench-calibrate bench-articulation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-asr: $(VENV)/.installed-dev
 
 bench-text: $(VENV)/.installed-dev
 	$(BIN)/python bench/text_eval.py
+
+bench-scoring: $(VENV)/.installed-dev
+	$(BIN)/python bench/scoring_speed.py
 
 bench-calibrate: $(VENV)/.installed-dev
 	$(BIN)/python bench/calibrate.py
