@@ -36,6 +36,7 @@ def fired(practice_id: str, language: str, agent: str, customer: str | None = No
         ("zh", "小美这边为您联系商家核实"),
         ("zh", "我这边给您做个升级处理"),
         ("zh", "已经为您反馈给相关部门了"),
+        ("zh", "这边现在为您办理退货"),
         ("en", "I will check it for you."),
         ("en", "I have scheduled your appointment for Monday."),
         ("en", "I ordered you a replacement card."),
@@ -51,6 +52,7 @@ def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str)
     [
         ("zh", "24小时内会有专员主动联系您，请保持电话畅通"),
         ("zh", "建议您先关闭呼叫转移，重新设置试一下"),
+        ("zh", "后续会在后台给您协商赔付的金额"),  # who negotiates is not said
         ("en", "Please try to restart the phone."),
         ("en", "A new checkbook has been sent to your home address."),
     ],
@@ -59,6 +61,32 @@ def test_step_by_others_is_next_step_not_commitment(language: str, text: str) ->
     kinds = fired("solve_problem", language, text)
     assert "next_step" in kinds
     assert "commitment" not in kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您的意见已经提交相关部门，会尽快给您答复",
+        "这个问题我们会反映到相关部门",
+        "好的，马上转接",
+        "结果出来了会第一时间联系您",
+        "平台这边给您充值五元的红包",
+    ],
+)
+def test_next_step_in_everyday_words(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您之前反馈的问题，相关部门没有回复您吗？",  # the customer's feedback, asked about
+        "我们没有办法给您充值",
+        "转接的话我这边也不清楚",
+    ],
+)
+def test_everyday_words_that_are_no_next_step(text: str) -> None:
+    assert "next_step" not in fired("solve_problem", "zh", text)
 
 
 def test_time_frame_with_a_step_by_a_specialist() -> None:
