@@ -40,6 +40,8 @@ def fired(practice_id: str, language: str, agent: str, customer: str | None = No
         ("en", "I will check it for you."),
         ("en", "I have scheduled your appointment for Monday."),
         ("en", "I ordered you a replacement card."),
+        ("en", "We've notified the billing team about the double charge."),
+        ("en", "We have received your problem and will report the problem to the card team."),
     ],
 )
 def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str) -> None:
@@ -55,6 +57,8 @@ def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str)
         ("zh", "后续会在后台给您协商赔付的金额"),  # who negotiates is not said
         ("en", "Please try to restart the phone."),
         ("en", "A new checkbook has been sent to your home address."),
+        ("en", "Your complaint has been submitted to the fraud department."),
+        ("en", "Our specialist will call you once the review is done."),
     ],
 )
 def test_step_by_others_is_next_step_not_commitment(language: str, text: str) -> None:
@@ -83,10 +87,13 @@ def test_next_step_in_everyday_words(text: str) -> None:
         "您之前反馈的问题，相关部门没有回复您吗？",  # the customer's feedback, asked about
         "我们没有办法给您充值",
         "转接的话我这边也不清楚",
+        "Has our staff contacted you since then?",
+        "We will not call you about this again.",
     ],
 )
 def test_everyday_words_that_are_no_next_step(text: str) -> None:
-    assert "next_step" not in fired("solve_problem", "zh", text)
+    language = "en" if text.isascii() else "zh"
+    assert "next_step" not in fired("solve_problem", language, text)
 
 
 def test_time_frame_with_a_step_by_a_specialist() -> None:
