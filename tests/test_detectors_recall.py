@@ -37,6 +37,9 @@ def fired(practice_id: str, language: str, agent: str, customer: str | None = No
         ("zh", "我这边给您做个升级处理"),
         ("zh", "已经为您反馈给相关部门了"),
         ("zh", "这边现在为您办理退货"),
+        ("zh", "我这边帮您咨询一下相关部门"),
+        ("zh", "小美这边帮您再次致电骑手"),
+        ("zh", "我们会为您发起理赔的"),
         ("en", "I will check it for you."),
         ("en", "I have scheduled your appointment for Monday."),
         ("en", "I ordered you a replacement card."),
@@ -87,6 +90,7 @@ def test_next_step_in_everyday_words(text: str) -> None:
         "您之前反馈的问题，相关部门没有回复您吗？",  # the customer's feedback, asked about
         "我们没有办法给您充值",
         "转接的话我这边也不清楚",
+        "这个我们没有办法帮您咨询",
         "Has our staff contacted you since then?",
         "We will not call you about this again.",
     ],
@@ -94,6 +98,11 @@ def test_next_step_in_everyday_words(text: str) -> None:
 def test_everyday_words_that_are_no_next_step(text: str) -> None:
     language = "en" if text.isascii() else "zh"
     assert "next_step" not in fired("solve_problem", language, text)
+
+
+def test_helping_to_solve_is_a_commitment() -> None:
+    assert "commitment" in fired("solve_problem", "zh", "您放心，这个肯定要帮您解决的")
+    assert "commitment" not in fired("solve_problem", "zh", "这个我们没办法帮您解决")
 
 
 def test_time_frame_with_a_step_by_a_specialist() -> None:
