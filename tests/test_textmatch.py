@@ -259,13 +259,11 @@ def _zh_lexicon() -> list[PhraseEntry]:
     from calmline.monitor.rubric import default_rubric
 
     rubric = default_rubric("zh")
-    seen: dict[str, PhraseEntry] = {}
+    entries = [*rubric.stress.anger_list(), *rubric.stress.complaint_list()]
     for practice in rubric.practices.values():
-        for entries in practice.phrases.values():
-            for e in entries:
-                if isinstance(e, PhraseEntry):
-                    seen.setdefault(e.text, e)
-    return list(seen.values())
+        for lexicon in practice.phrases:
+            entries += practice.phrase_list(lexicon)
+    return list({e.text: e for e in reversed(entries)}.values())
 
 
 ZH_LEXICON = _zh_lexicon()
