@@ -178,8 +178,9 @@ class _Form:
     """Normalised text of the phrase; more than one part when it has ``…`` gaps."""
     keep_fillers: bool
     """Match against the text with fillers kept (the phrase contains a filler)."""
-    chars: frozenset[str] = frozenset()
-    """The characters of ``parts``."""
+    chars: frozenset[str]
+    """The characters of ``parts`` (kept for ``_may_occur``, which reads them for every form
+    and turn)."""
 
 
 def _may_occur(held: KeysView[str], form: _Form, threshold: float) -> bool:
