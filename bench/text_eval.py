@@ -12,12 +12,13 @@ and recall per element are printed for the ``dev`` split (for tuning), the ``tes
 reporting) and the randomly drawn lines (``--show dev`` prints the dev figures only, for
 tuning; the cap on credit findings a report lists per kind is lifted while the labels are
 scored; ``--errors OUT`` writes the dev split's false positives and negatives with their texts
-to a file outside the repository); with ``bench/labels/pass2.jsonl``, Cohen's kappa per
-element between the two labelling passes. The label files hold references (data set, dialogue,
-line) and a fingerprint of each text, not the texts (the data sets' licences do not let the
-project redistribute them): the texts are read from ``../shared/data``, and a line whose
-fingerprint no longer matches stops the run naming the record. Without ``../shared/data`` the
-mode exits with status 2.
+to a file outside the repository); with ``bench/labels/pass2.jsonl`` (and
+``pass2_excuse.jsonl``), Cohen's kappa per element between two independent labelling passes,
+pooled and per language (counts: first pass positives, second pass positives). The label
+files hold references (data set, dialogue, line) and a fingerprint of each text, not the texts
+(the data sets' licences do not let the project redistribute them): the texts are read from
+``../shared/data``, and a line whose fingerprint no longer matches stops the run naming the
+record. Without ``../shared/data`` the mode exits with status 2.
 
 Every dialogue of the data sets below becomes a call (roles from the corpus, synthetic times:
 4 characters/s for Mandarin, 2.5 words/s for English) and is scored by the phrase-driven
@@ -663,12 +664,32 @@ def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
     return round((observed - chance) / (1 - chance), 3)
 
 
+# Second, independent passes kept beside the labels: the report key and the file. pass2.jsonl
+# covers every element on a 100-line subset; pass2_excuse.jsonl covers excuse and blame_shift on
+# 300 lines (the lines that labelled either, the excuse cue strata, the pass2 subset and 30
+# random others) labelled again after the excuse guideline was tightened.
+# pass2.jsonl's excuse and blame_shift labels were made under the guideline before it was
+# tightened; those two elements are reported from pass2_excuse.jsonl alone (it covers every
+# pass2 line).
+SECOND_PASSES = {
+    "agreement": ("pass2.jsonl", ("excuse", "blame_shift")),
+    "agreement_excuse": ("pass2_excuse.jsonl", ()),
+}
+
+
 def pass_agreement(records: list[dict], second: list[dict]) -> dict:
-    """Per element Cohen's kappa between the first pass and ``second`` (same ids)."""
-    first = {r["id"]: set(r["labels"]) for r in records}
-    common = [r for r in second if r["id"] in first]
+    """Per element Cohen's kappa between the first pass and ``second`` (same ids).
+
+    A row of ``second`` may carry ``elements`` (the only elements its labeller judged) and
+    ``first`` (the first pass's labels of those elements as they were before the two passes were
+    adjudicated): kappa is then taken against ``first``, not against the adjudicated labels of
+    ``records``, and over those elements only."""
+    current = {r["id"]: set(r["labels"]) for r in records}
+    common = [r for r in second if r["id"] in current]
+    first = {r["id"]: set(r["first"]) if "first" in r else current[r["id"]] for r in common}
+    judged = [e for e in ELEMENTS if all(e in r.get("elements", ELEMENTS) for r in common)]
     out = {"items": len(common), "elements": {}}
-    for element in ELEMENTS:
+    for element in judged:
         a = [element in first[r["id"]] for r in common]
         b = [element in (r.get("labels") or []) for r in common]
         out["elements"][element] = {
@@ -696,10 +717,21 @@ def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh",
             "scores": {g: precision_recall(rs, predicted) for g, rs in groups.items()},
             "fired": {rid: sorted(els) for rid, els in predicted.items()},
         }
-    second = folder / "pass2.jsonl"
-    if second.exists():
-        rows = [json.loads(x) for x in second.read_text("utf-8").splitlines() if x.strip()]
-        out["agreement"] = pass_agreement(load_labels(folder, languages), rows)
+    for key, (name, superseded) in SECOND_PASSES.items():
+        second = folder / name
+        if second.exists():
+            rows = [json.loads(x) for x in second.read_text("utf-8").splitlines() if x.strip()]
+            rows = [r for r in rows if r["id"][:2] in languages]
+            if superseded:
+                kept = [e for e in ELEMENTS if e not in superseded]
+                rows = [{"elements": kept} | r for r in rows]
+            if rows:
+                out[key] = pass_agreement(load_labels(folder, languages), rows)
+                out[key]["languages"] = {
+                    lang: pass_agreement(load_labels(folder, (lang,)), rows)
+                    for lang in languages
+                    if any(r["id"].startswith(lang) for r in rows)
+                }
     return out
 
 
@@ -722,13 +754,23 @@ def print_labels_report(rep: dict, groups: tuple[str, ...] = ("dev", "test", "ra
             rows = [lang["scores"][g][element] for g in shown]
             if any(s["positives"] or s["fired"] for s in rows):
                 print(f"{element:<30} " + "  ".join(cells))
-    if "agreement" in rep:
-        ag = rep["agreement"]
-        print(f"\n=== two passes: {ag['items']} utterances, Cohen's kappa per element ===")
-        for element, a in ag["elements"].items():
-            if a["kappa"] is not None:
-                counts = f"first {a['first']}, second {a['second']}"
-                print(f"{element:<30} kappa {a['kappa']:>6}  ({counts})")
+    for key, title in (
+        ("agreement", "two passes"),
+        ("agreement_excuse", "two passes on excuse and blame shift (pass2_excuse.jsonl)"),
+    ):
+        if key not in rep:
+            continue
+        ag = rep[key]
+        print(f"\n=== {title}: {ag['items']} utterances, Cohen's kappa per element ===")
+        parts = {"all": ag} | {f"{k} ({v['items']})": v for k, v in ag["languages"].items()}
+        for element in ag["elements"]:
+            cells = []
+            for part, a in parts.items():
+                a = a["elements"][element]
+                if a["kappa"] is not None:
+                    cells.append(f"{part} {a['kappa']:>6} ({a['first']}, {a['second']})")
+            if cells:
+                print(f"{element:<30} kappa " + "   ".join(cells))
 
 
 def dev_errors(rep: dict, data: Path, folder: Path = LABELS_DIR) -> list[dict]:

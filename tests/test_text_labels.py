@@ -154,6 +154,41 @@ def test_labels_mode_runs_the_detectors_and_the_two_passes(tmp_path):
     assert agreement["elements"]["apologize_for_inconvenience"]["kappa"] == 1.0
     assert agreement["elements"]["ack_phrase"] == {"first": 1, "second": 0, "kappa": 0.0}
     assert agreement["elements"]["options"]["kappa"] is None
+    # pass2.jsonl's excuse labels predate the tightened guideline: pass2_excuse.jsonl reports them
+    assert "excuse" not in agreement["elements"]
+    assert agreement["languages"]["zh"]["items"] == 3
+
+
+def test_an_element_pass_is_judged_against_the_first_pass_before_adjudication(tmp_path):
+    """pass2_excuse.jsonl rows carry the first pass's labels as they were before the two passes
+    were adjudicated: kappa compares the two independent passes, not the second pass with labels
+    that were corrected from it, and covers the judged elements only."""
+    records = [
+        _record("zh0001", "因为系统原因无法退款", ["excuse"], context="为什么不给退款"),
+        _record("zh0002", "这边给您申请退款", [], context="我要退款"),
+        _record("zh0003", "我们只是平台，商家才是责任方", ["excuse", "blame_shift"]),
+        _record("zh0004", "好的请您稍等", [], context="我要投诉"),
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    (tmp_path / "zh.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    both = ["excuse", "blame_shift"]
+    second = [
+        {"id": "zh0001", "elements": both, "first": ["excuse"], "labels": ["excuse"]},
+        {"id": "zh0002", "elements": both, "first": [], "labels": []},
+        # adjudicated to the second pass's reading: the first pass had blame_shift only
+        {"id": "zh0003", "elements": both, "first": ["blame_shift"], "labels": both},
+        {"id": "zh0004", "elements": both, "first": [], "labels": []},
+    ]
+    (tmp_path / "pass2_excuse.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in second), encoding="utf-8"
+    )
+    rep = text_eval.labels_report(None, tmp_path, ("zh",))
+    assert "agreement" not in rep
+    ag = rep["agreement_excuse"]
+    assert ag["items"] == 4 and set(ag["elements"]) == {"excuse", "blame_shift"}
+    # first pass excuse on zh0001 only, second on zh0001 and zh0003: observed 0.75, chance 0.5
+    assert ag["elements"]["excuse"] == {"first": 1, "second": 2, "kappa": 0.5}
+    assert ag["elements"]["blame_shift"]["kappa"] == 1.0
 
 
 @pytest.mark.skipif(not (DATA / "calls").exists(), reason="../shared/data is absent")
@@ -181,11 +216,15 @@ def test_committed_label_files_hold_references_and_no_text():
         assert len(r.get("note", "")) <= 60, r["id"]
         short = [k for k in REFERENCE_FIELDS - {"note", "labels"} if k in r]
         assert all(len(str(r[k])) <= 40 for k in short), r["id"]
-    second = LABELS / "pass2.jsonl"
-    if second.exists():
-        for line in second.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                assert not {"context", "text", "next"} & set(json.loads(line)), line[:40]
+    ids = {r["id"] for r in records}
+    for name in ("pass2.jsonl", "pass2_excuse.jsonl"):
+        second = LABELS / name
+        if second.exists():
+            for line in second.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    assert set(row) <= {"id", "labels", "elements", "first"}, line[:40]
+                    assert row["id"] in ids, line[:40]
 
 
 def test_labels_mode_without_the_data_exits_2_naming_what_it_needs(tmp_path):
