@@ -147,13 +147,28 @@ def test_customer_words_are_not_credited(language: str, customer: str) -> None:
         ("zh", "了解了先生，我看一下您的订单"),
         ("zh", "您反映的问题我们已经了解，已详细记录"),
         ("en", "We have received your feedback."),
+        ("zh", "嗯嗯能理解，我这边马上帮您催促一下"),
+        ("zh", "哦行这边知道了，那您在线稍等两到三分钟"),
+        ("zh", "您的意见我们已经收到，我们会进行反馈"),
+        ("zh", "我已经帮您如实记录了，我这边帮您反馈一下"),
+        ("zh", "我们已经把问题记录并提交给相关人员了"),
     ],
 )
 def test_ordinary_acknowledgement(language: str, text: str) -> None:
     assert "ack_phrase" in fired("acknowledge", language, text)
 
 
-@pytest.mark.parametrize(("language", "text"), [("zh", "这个情况我不了解"), ("en", "okay okay")])
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "这个情况我不了解"),
+        ("en", "okay okay"),
+        # asking the customer to understand, and a promise to write it down later
+        ("zh", "这个情况希望您能理解"),
+        ("zh", "若收到其他代码的信息，也可以随时记录下来反映给我们"),
+        ("zh", "建议收到货后再确认收货"),
+    ],
+)
 def test_no_acknowledgement(language: str, text: str) -> None:
     assert "ack_phrase" not in fired("acknowledge", language, text)
 
