@@ -288,3 +288,32 @@ def test_thanks_ending_a_request_is_no_closing(language: str, text: str) -> None
 )
 def test_closing_thanks_still_found(language: str, text: str) -> None:
     assert "closing_thanks" in closing_kinds(language, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If you meet any problem during the use, please contact us any time.",
+        "OK. You are welcome to consult us at any time if you have any problem.",
+        "Dear, thank you for your support. If you have any problem in the future, please @ me at "
+        "any time.",
+        "Please pay attention to the usage afterwards. Please contact us in case of anything "
+        "unusual.",
+        "If you have any problem, you can contact the editor via private message.",
+        "You can contact us again if there is still the problem in the future.",
+    ],
+)
+def test_invitation_to_come_back_in_everyday_words(text: str) -> None:
+    assert "closing_invite" in closing_kinds("en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please contact us via private message. Thank you!",
+        "Please send the specific situation to us via private message and contact us.",
+        "If you have any doubt on the data, please log in the online business hall.",
+    ],
+)
+def test_a_request_to_get_in_touch_is_no_invitation(text: str) -> None:
+    assert "closing_invite" not in closing_kinds("en", text)
