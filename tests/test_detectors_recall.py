@@ -317,3 +317,24 @@ def test_invitation_to_come_back_in_everyday_words(text: str) -> None:
 )
 def test_a_request_to_get_in_touch_is_no_invitation(text: str) -> None:
     assert "closing_invite" not in closing_kinds("en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好的.感谢您的谅解,后续有问题请及时与我们联系.",
+        "如果之后再出现这个情况的话,您可以再联系我们,谢谢您的反馈.",
+        "恩恩,感谢亲的支持,如后续使用中遇到问题都可以私信联系小沃的哈",
+        "亲,非常感谢您的支持,后续有任何问题可以随时@我哟,祝您生活愉快！",
+    ],
+)
+def test_zh_invitation_to_come_back_in_everyday_words(text: str) -> None:
+    assert "closing_invite" in closing_kinds("zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["您好,请您将具体情况以私信的方式和我们联系,谢谢！", "如有问题请私信提供您的号码和联系方式"],
+)
+def test_zh_request_to_get_in_touch_is_no_invitation(text: str) -> None:
+    assert "closing_invite" not in closing_kinds("zh", text)
