@@ -78,6 +78,8 @@ def test_step_by_others_is_next_step_not_commitment(language: str, text: str) ->
         "好的，马上转接",
         "结果出来了会第一时间联系您",
         "平台这边给您充值五元的红包",
+        "4小时内专员会和您联系",
+        "专员会在明天中午一点之前给您取得联系",
     ],
 )
 def test_next_step_in_everyday_words(text: str) -> None:
@@ -91,6 +93,7 @@ def test_next_step_in_everyday_words(text: str) -> None:
         "我们没有办法给您充值",
         "转接的话我这边也不清楚",
         "这个我们没有办法帮您咨询",
+        "专员不会再和您联系了",
         "Has our staff contacted you since then?",
         "We will not call you about this again.",
     ],
