@@ -62,6 +62,9 @@ def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str)
         ("en", "A new checkbook has been sent to your home address."),
         ("en", "Your complaint has been submitted to the fraud department."),
         ("en", "Our specialist will call you once the review is done."),
+        # a request's stated purpose: the step waits on the customer's message
+        ("en", "Please provide your name via private message so we can submit and verify it."),
+        ("en", "Please send your number to us, so that we can forward your issue to our staff."),
     ],
 )
 def test_step_by_others_is_next_step_not_commitment(language: str, text: str) -> None:
@@ -96,6 +99,7 @@ def test_next_step_in_everyday_words(text: str) -> None:
         "专员不会再和您联系了",
         "Has our staff contacted you since then?",
         "We will not call you about this again.",
+        "Please send us your number so that we can provide help.",
     ],
 )
 def test_everyday_words_that_are_no_next_step(text: str) -> None:
