@@ -45,6 +45,10 @@ def fired(practice_id: str, language: str, agent: str, customer: str | None = No
         ("en", "I ordered you a replacement card."),
         ("en", "We've notified the billing team about the double charge."),
         ("en", "We have received your problem and will report the problem to the card team."),
+        ("en", "We will have a checkup as soon as possible."),
+        ("en", "We have repaired the problem. You have to upgrade it to 4.7."),
+        ("en", "We will communicate with you later via private message."),
+        ("en", "We will make an appointment of installation with you within one day."),
     ],
 )
 def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str) -> None:
@@ -345,3 +349,31 @@ def test_zh_invitation_to_come_back_in_everyday_words(text: str) -> None:
 )
 def test_zh_request_to_get_in_touch_is_no_invitation(text: str) -> None:
     assert "closing_invite" not in closing_kinds("zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We will speed up the network construction.",
+        "For the unsuccessful connections, we will increase manpower to solve it.",
+        "Thanks for reporting the issue. We will pay more attention to the maintenance.",
+        "We will study your advice thoroughly and try our best to improve our service.",
+    ],
+)
+def test_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(text: str) -> None:
+    kinds = fired("solve_problem", "en", text)
+    assert "commitment" in kinds
+    assert "next_step" not in kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # thanks for praise answered with the house's pledge: no problem is being solved
+        "Thank you for your recognition. We will make efforts to provide better service.",
+        "We will not consider a refund for this order.",
+        "We have the obligations and duties to help the users to solve problems.",
+    ],
+)
+def test_no_commitment_in_a_pledge_to_praise_or_a_refusal(text: str) -> None:
+    assert "commitment" not in fired("solve_problem", "en", text)
