@@ -377,3 +377,24 @@ def test_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(text: str
 )
 def test_no_commitment_in_a_pledge_to_praise_or_a_refusal(text: str) -> None:
     assert "commitment" not in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "给您在使用上带来不便我们深表歉意,我们也会加快网络建设",
+        "请将您的平板型号发给我吧.我们尽快适配一下.",
+        "对于您的意见,我们也会进行收集",
+    ],
+)
+def test_zh_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(text: str) -> None:
+    kinds = fired("solve_problem", "zh", text)
+    assert "commitment" in kinds
+    assert "next_step" not in kinds
+
+
+def test_zh_complaint_against_the_merchant_is_a_step_but_taking_a_complaint_is_not() -> None:
+    assert {"commitment", "next_step"} <= fired(
+        "solve_problem", "zh", "商家的话我这边也会对他们采取投诉的好吗"
+    )
+    assert "next_step" not in fired("solve_problem", "zh", "我们会认真对待您的投诉")
