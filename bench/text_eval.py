@@ -664,16 +664,17 @@ def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
     return round((observed - chance) / (1 - chance), 3)
 
 
-# Second, independent passes kept beside the labels: the report key and the file. pass2.jsonl
-# covers every element on a 100-line subset; pass2_excuse.jsonl covers excuse and blame_shift on
-# 300 lines (the lines that labelled either, the excuse cue strata, the pass2 subset and 30
-# random others) labelled again after the excuse guideline was tightened.
-# pass2.jsonl's excuse and blame_shift labels were made under the guideline before it was
-# tightened; those two elements are reported from pass2_excuse.jsonl alone (it covers every
-# pass2 line).
+# Second, independent passes kept beside the labels: report key -> (file, elements left out,
+# title). pass2.jsonl covers every element on a 100-line subset, but its excuse and blame_shift
+# labels were made before the guideline for them was tightened; pass2_excuse.jsonl judges those
+# two again on 300 lines (every pass2 line among them), so they are reported from it alone.
 SECOND_PASSES = {
-    "agreement": ("pass2.jsonl", ("excuse", "blame_shift")),
-    "agreement_excuse": ("pass2_excuse.jsonl", ()),
+    "agreement": ("pass2.jsonl", ("excuse", "blame_shift"), "two passes"),
+    "agreement_excuse": (
+        "pass2_excuse.jsonl",
+        (),
+        "two passes on excuse and blame shift (pass2_excuse.jsonl)",
+    ),
 }
 
 
@@ -704,8 +705,8 @@ def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh",
     """Precision and recall per language, split (``dev``, ``test``) and element, plus on the
     randomly drawn lines of both splits, and the two passes' kappa when ``pass2.jsonl`` exists."""
     out: dict = {"data": "whole dialogues" if data else "context + line only", "languages": {}}
-    for language in languages:
-        records = load_labels(folder, (language,))
+    by_language = {language: load_labels(folder, (language,)) for language in languages}
+    for language, records in by_language.items():
         predicted = label_predictions(records, data)
         groups = {
             "dev": [r for r in records if r["split"] == "dev"],
@@ -717,7 +718,8 @@ def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh",
             "scores": {g: precision_recall(rs, predicted) for g, rs in groups.items()},
             "fired": {rid: sorted(els) for rid, els in predicted.items()},
         }
-    for key, (name, superseded) in SECOND_PASSES.items():
+    every = [r for records in by_language.values() for r in records]
+    for key, (name, superseded, _) in SECOND_PASSES.items():
         second = folder / name
         if second.exists():
             rows = [json.loads(x) for x in second.read_text("utf-8").splitlines() if x.strip()]
@@ -726,10 +728,10 @@ def labels_report(data: Path | None, folder: Path = LABELS_DIR, languages=("zh",
                 kept = [e for e in ELEMENTS if e not in superseded]
                 rows = [{"elements": kept} | r for r in rows]
             if rows:
-                out[key] = pass_agreement(load_labels(folder, languages), rows)
+                out[key] = pass_agreement(every, rows)
                 out[key]["languages"] = {
-                    lang: pass_agreement(load_labels(folder, (lang,)), rows)
-                    for lang in languages
+                    lang: pass_agreement(records, rows)
+                    for lang, records in by_language.items()
                     if any(r["id"].startswith(lang) for r in rows)
                 }
     return out
@@ -754,10 +756,7 @@ def print_labels_report(rep: dict, groups: tuple[str, ...] = ("dev", "test", "ra
             rows = [lang["scores"][g][element] for g in shown]
             if any(s["positives"] or s["fired"] for s in rows):
                 print(f"{element:<30} " + "  ".join(cells))
-    for key, title in (
-        ("agreement", "two passes"),
-        ("agreement_excuse", "two passes on excuse and blame shift (pass2_excuse.jsonl)"),
-    ):
+    for key, (_, _, title) in SECOND_PASSES.items():
         if key not in rep:
             continue
         ag = rep[key]
