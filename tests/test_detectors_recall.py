@@ -302,66 +302,62 @@ def test_closing_thanks_still_found(language: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("language", "text"),
     [
-        "If you meet any problem during the use, please contact us any time.",
-        "OK. You are welcome to consult us at any time if you have any problem.",
-        "Dear, thank you for your support. If you have any problem in the future, please @ me at "
-        "any time.",
-        "Please pay attention to the usage afterwards. Please contact us in case of anything "
-        "unusual.",
-        "If you have any problem, you can contact the editor via private message.",
-        "You can contact us again if there is still the problem in the future.",
+        ("en", "If you meet any problem during the use, please contact us any time."),
+        ("en", "OK. You are welcome to consult us at any time if you have any problem."),
+        (
+            "en",
+            "Dear, thank you for your support. If you have any problem in the future, please @ me "
+            "at any time.",
+        ),
+        (
+            "en",
+            "Please pay attention to the usage afterwards. Please contact us in case of anything "
+            "unusual.",
+        ),
+        ("en", "If you have any problem, you can contact the editor via private message."),
+        ("en", "You can contact us again if there is still the problem in the future."),
+        ("zh", "好的.感谢您的谅解,后续有问题请及时与我们联系."),
+        ("zh", "如果之后再出现这个情况的话,您可以再联系我们,谢谢您的反馈."),
+        ("zh", "恩恩,感谢亲的支持,如后续使用中遇到问题都可以私信联系小沃的哈"),
+        ("zh", "亲,非常感谢您的支持,后续有任何问题可以随时@我哟,祝您生活愉快！"),
     ],
 )
-def test_invitation_to_come_back_in_everyday_words(text: str) -> None:
-    assert "closing_invite" in closing_kinds("en", text)
+def test_invitation_to_come_back_in_everyday_words(language: str, text: str) -> None:
+    assert "closing_invite" in closing_kinds(language, text)
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("language", "text"),
     [
-        "Please contact us via private message. Thank you!",
-        "Please send the specific situation to us via private message and contact us.",
-        "If you have any doubt on the data, please log in the online business hall.",
+        ("en", "Please contact us via private message. Thank you!"),
+        ("en", "Please send the specific situation to us via private message and contact us."),
+        ("en", "If you have any doubt on the data, please log in the online business hall."),
+        ("zh", "您好,请您将具体情况以私信的方式和我们联系,谢谢！"),
+        ("zh", "如有问题请私信提供您的号码和联系方式"),
     ],
 )
-def test_a_request_to_get_in_touch_is_no_invitation(text: str) -> None:
-    assert "closing_invite" not in closing_kinds("en", text)
+def test_a_request_to_get_in_touch_is_no_invitation(language: str, text: str) -> None:
+    assert "closing_invite" not in closing_kinds(language, text)
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("language", "text"),
     [
-        "好的.感谢您的谅解,后续有问题请及时与我们联系.",
-        "如果之后再出现这个情况的话,您可以再联系我们,谢谢您的反馈.",
-        "恩恩,感谢亲的支持,如后续使用中遇到问题都可以私信联系小沃的哈",
-        "亲,非常感谢您的支持,后续有任何问题可以随时@我哟,祝您生活愉快！",
+        ("en", "We will speed up the network construction."),
+        ("en", "For the unsuccessful connections, we will increase manpower to solve it."),
+        ("en", "Thanks for reporting the issue. We will pay more attention to the maintenance."),
+        ("en", "We will study your advice thoroughly and try our best to improve our service."),
+        ("zh", "给您在使用上带来不便我们深表歉意,我们也会加快网络建设"),
+        ("zh", "请将您的平板型号发给我吧.我们尽快适配一下."),
+        ("zh", "对于您的意见,我们也会进行收集"),
     ],
 )
-def test_zh_invitation_to_come_back_in_everyday_words(text: str) -> None:
-    assert "closing_invite" in closing_kinds("zh", text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["您好,请您将具体情况以私信的方式和我们联系,谢谢！", "如有问题请私信提供您的号码和联系方式"],
-)
-def test_zh_request_to_get_in_touch_is_no_invitation(text: str) -> None:
-    assert "closing_invite" not in closing_kinds("zh", text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "We will speed up the network construction.",
-        "For the unsuccessful connections, we will increase manpower to solve it.",
-        "Thanks for reporting the issue. We will pay more attention to the maintenance.",
-        "We will study your advice thoroughly and try our best to improve our service.",
-    ],
-)
-def test_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(text: str) -> None:
-    kinds = fired("solve_problem", "en", text)
+def test_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(
+    language: str, text: str
+) -> None:
+    kinds = fired("solve_problem", language, text)
     assert "commitment" in kinds
     assert "next_step" not in kinds
 
@@ -377,20 +373,6 @@ def test_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(text: str
 )
 def test_no_commitment_in_a_pledge_to_praise_or_a_refusal(text: str) -> None:
     assert "commitment" not in fired("solve_problem", "en", text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "给您在使用上带来不便我们深表歉意,我们也会加快网络建设",
-        "请将您的平板型号发给我吧.我们尽快适配一下.",
-        "对于您的意见,我们也会进行收集",
-    ],
-)
-def test_zh_dealing_with_the_matter_in_general_is_a_commitment_not_a_step(text: str) -> None:
-    kinds = fired("solve_problem", "zh", text)
-    assert "commitment" in kinds
-    assert "next_step" not in kinds
 
 
 def test_zh_complaint_against_the_merchant_is_a_step_but_taking_a_complaint_is_not() -> None:
