@@ -29,7 +29,10 @@ past ``live.max_asr_lag_s`` (their waiting utterances dropped, words after the c
 per level. ``--windows 15,30`` does the same for Whisper's encoder window of live transcription
 (``live.window_s``); the calibration times each; ``--nices 10,0`` for the niceness of the
 recogniser's threads (``asr.nice``); ``--analysis-threads 1,2`` for the threads that analyse
-the calls' audio (``live.analysis_threads``).
+the calls' audio (``live.analysis_threads``); ``--max-lags 4,8`` for the bound past which calls
+are shed (``live.max_asr_lag_s``). ``--contend 3`` runs three busy processes on the server's
+cores for the whole run, calibration included: a machine slowed to about half its speed (the
+calibration's lone utterance takes about twice as long), as a shared host is on a busy day.
 
 Last, a soak run: ``--soak-calls`` calls streamed back to back in real time for
 ``--soak-minutes`` (each slot starts a new 60 s call when its call ends), the server's RSS
@@ -38,7 +41,7 @@ slope over the second half of the run (MB per minute; flat is about 0).
 
     .venv/bin/python bench/live_latency.py [--levels 1,2,4,8] [--seconds 60]
         [--soak-minutes 3] [--soak-calls 8] [--beams 1] [--windows 15] [--nices 10]
-        [--analysis-threads 1] [--out FILE]
+        [--analysis-threads 1] [--max-lags 4] [--contend 0] [--out FILE]
 
 Full run, about 25 minutes on 2 cores (calibration 1 min, the four levels 6-10 min, the soak
 10 min and its last hang-ups; calls the server degrades are analysed at hang-up, as no job
@@ -52,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -111,6 +115,7 @@ def start_server(
     workers: int = 0,
     nice: int = 0,
     analysis_threads: int | None = None,
+    max_lag: float | None = None,
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {
@@ -128,6 +133,8 @@ def start_server(
     }
     if analysis_threads is not None:
         env["CALMLINE_LIVE__ANALYSIS_THREADS"] = str(analysis_threads)
+    if max_lag is not None:
+        env["CALMLINE_LIVE__MAX_ASR_LAG_S"] = str(max_lag)
     cores = _cores()
     cmd = [sys.executable, "-m", "calmline", "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--log-level", "warning"]
@@ -155,6 +162,17 @@ def start_server(
         time.sleep(0.3)
     proc.kill()
     raise RuntimeError("server did not start")
+
+
+def _hog() -> subprocess.Popen:
+    """A busy process on the server's cores, stopped when the benchmark ends."""
+    cores = _cores()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "while True: pass"],
+        preexec_fn=lambda: os.sched_setaffinity(0, cores),
+    )
+    atexit.register(proc.kill)
+    return proc
 
 
 def calibrate(windows: list[float]) -> dict[str, float]:
@@ -494,6 +512,20 @@ def main() -> None:
         "for live transcription; with 1 or more every call is queued for the batch pipeline "
         "at hang-up (live.post_call_batch) and the jobs pause while live calls need the cores",
     )
+    parser.add_argument(
+        "--max-lags",
+        default=f"{Settings().live.max_asr_lag_s:g}",
+        help="live.max_asr_lag_s values (how far live transcription may fall behind before "
+        "calls are shed), each on its own server after the analysis threads', side by side "
+        "(e.g. 8,4)",
+    )
+    parser.add_argument(
+        "--contend",
+        type=int,
+        default=0,
+        help="busy processes run on the server's cores for the whole run, calibration "
+        "included: a slower or shared machine (each takes about a core's share)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "live_latency.json"))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -501,20 +533,26 @@ def main() -> None:
     windows = [float(x) for x in args.windows.split(",")]
     nices = [int(x) for x in args.nices.split(",")]
     threads = [int(x) for x in args.analysis_threads.split(",")]
+    lags = [float(x) for x in args.max_lags.split(",")]
+    base = (beams[0], windows[0], nices[0], threads[0], lags[0])
     configs = (
-        [(beam, windows[0], nices[0], threads[0]) for beam in beams]
-        + [(beams[0], w, nices[0], threads[0]) for w in windows[1:]]
-        + [(beams[0], windows[0], n, threads[0]) for n in nices[1:]]
-        + [(beams[0], windows[0], nices[0], t) for t in threads[1:]]
+        [(beam, *base[1:]) for beam in beams]
+        + [(base[0], w, *base[2:]) for w in windows[1:]]
+        + [(*base[:2], n, *base[3:]) for n in nices[1:]]
+        + [(*base[:3], t, base[4]) for t in threads[1:]]
+        + [(*base[:4], lag) for lag in lags[1:]]
     )
+    hogs = [_hog() for _ in range(args.contend)]
 
     calibration = calibrate(windows)
     print(f"calibration (no live load): {calibration}", flush=True)
     rows = []
     soaked = None
-    for b, (beam, window, nice, analysis_threads) in enumerate(configs):
+    for b, (beam, window, nice, analysis_threads, max_lag) in enumerate(configs):
         data_dir = Path(tempfile.mkdtemp(prefix="calmline-live-bench-"))
-        proc, url = start_server(data_dir, beam, window, args.workers, nice, analysis_threads)
+        proc, url = start_server(
+            data_dir, beam, window, args.workers, nice, analysis_threads, max_lag
+        )
         try:
             from calmline.monitor.store import Store
 
@@ -527,12 +565,14 @@ def main() -> None:
                 row["window_s"] = window
                 row["asr_nice"] = nice
                 row["analysis_threads"] = analysis_threads
+                row["max_asr_lag_s"] = max_lag
                 rows.append(row)
                 t, f = row["transcript"], row["findings"]
                 a, x, g = row["acoustic_alerts"], row["text_alerts"], row["server_lag_s"]
                 print(
                     f"beam {beam}, window {window:g} s, nice {nice}, "
-                    f"{analysis_threads} analysis thread(s), {n} call(s): "
+                    f"{analysis_threads} analysis thread(s), max lag {max_lag:g} s, "
+                    f"{n} call(s): "
                     f"transcript p50 {t['p50']} s p95 {t['p95']} s "
                     f"(n={t['n']}); findings p50 {f['p50']} s p95 {f['p95']} s (n={f['n']}); "
                     f"acoustic alerts p50 {a['p50']} s p95 {a['p95']} s (n={a['n']}); "
@@ -553,6 +593,7 @@ def main() -> None:
                 soaked["window_s"] = window
                 soaked["asr_nice"] = nice
                 soaked["analysis_threads"] = analysis_threads
+                soaked["max_asr_lag_s"] = max_lag
                 print(f"soak: {json.dumps(soaked)}", flush=True)
         finally:
             proc.terminate()
@@ -565,7 +606,14 @@ def main() -> None:
         (
             r["calls"]
             for r in rows
-            if (r["beam_size"], r["window_s"], r["asr_nice"], r["analysis_threads"]) == configs[0]
+            if (
+                r["beam_size"],
+                r["window_s"],
+                r["asr_nice"],
+                r["analysis_threads"],
+                r["max_asr_lag_s"],
+            )
+            == configs[0]
             and (r["transcript"]["p95"] or 0.0) > max(2 * first, 2.0)
         ),
         None,
@@ -574,6 +622,7 @@ def main() -> None:
         "machine": {
             "cpus_seen": os.cpu_count(),
             "server_cores": sorted(_cores()),
+            "busy_processes": len(hogs),
             "python": sys.version.split()[0],
         },
         "calibration": calibration,
@@ -586,16 +635,17 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(out, indent=2))
     print()
     print(
-        "| beam | calls | transcript p50 / p95 | acoustic alerts p50 / p95 "
+        "| beam | max lag | calls | transcript p50 / p95 | acoustic alerts p50 / p95 "
         "| text alerts p50 / p95 | server lag p95 / max | degraded (shed) calls | decodes "
         "| RSS start / end |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         t, a, x, g = r["transcript"], r["acoustic_alerts"], r["text_alerts"], r["server_lag_s"]
         d = r["asr"]
         print(
-            f"| {r['beam_size']} | {r['calls']} | {t['p50']} / {t['p95']} s "
+            f"| {r['beam_size']} | {r['max_asr_lag_s']:g} s | {r['calls']} "
+            f"| {t['p50']} / {t['p95']} s "
             f"| {a['p50']} / {a['p95']} s (n={a['n']}) "
             f"| {x['p50']} / {x['p95']} s (n={x['n']}) | {g['p95']} / {g['max']} s "
             f"| {r['degraded_calls_max']} ({d.get('shed_calls')}) "
