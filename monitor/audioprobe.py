@@ -21,11 +21,10 @@ import os
 
 import av
 
-from calmline.monitor.audio import (
+from calmline.monitor.audio.checks import check_complete, declared_duration
+from calmline.monitor.audio.load import (
     _DURATION_SLACK_S,
     LoadOptions,
-    _check_complete,
-    _declared_duration,
     _ffmpeg_reason,
     _open_container,
     _read_head,
@@ -67,7 +66,7 @@ def inspect_audio(path: str | os.PathLike[str], options: LoadOptions | None = No
             raise TooManyChannelsError(
                 name, f"{channels} channels; at most {options.max_channels} are supported"
             )
-        declared = _declared_duration(name, fmt, container, stream, head)
+        declared = declared_duration(name, fmt, container, stream, head)
         if declared is not None and declared > options.max_duration_s + _DURATION_SLACK_S:
             raise AudioTooLongError(
                 name,
@@ -84,7 +83,7 @@ def inspect_audio(path: str | os.PathLike[str], options: LoadOptions | None = No
             duration=round(held, 3),
             size_bytes=size,
         )
-    _check_complete(name, fmt, declared, held, size, head)
+    check_complete(name, fmt, declared, held, size, head)
     if held == 0:
         raise AudioZeroLengthError(name, "the file holds no audio samples")
     return info

@@ -27,14 +27,17 @@ in it declares a length; so does a WAV whose recorder never finalised its header
 from __future__ import annotations
 
 import os
-import wave
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
 
+from calmline.monitor.audio.checks import (
+    check_complete,
+    declared_duration,
+    sniff,
+)
 from calmline.monitor.errors import (
     AudioCorruptError,
     AudioDecodeError,
@@ -58,31 +61,7 @@ _DURATION_SLACK_S = 0.25
 length: tens of ms, up to about 0.17 s for an 8 kHz MP3 without a gapless header. The duration
 limit allows this much before refusing."""
 
-_TRUNCATION_TOLERANCE_S = 0.1
-"""Decoding this much less than the file declares is still a complete file (Opus pre-skip, a
-partial last sample); more than this and audio is missing."""
-
 _HEAD_BYTES = 64 * 1024
-_OGG_MAX_PAGE = 27 + 255 + 255 * 255
-
-# Demuxers whose duration comes from the file's own index or header, not from a bit-rate
-# estimate; only these can show that audio is missing. MP3 qualifies only with a Xing/Info/VBRI
-# header (the frame count).
-_DECLARES_LENGTH = frozenset(
-    {"wav", "w64", "aiff", "flac", "ogg", "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "caf"}
-)
-
-# (offset, magic, name): files that start like these are audio containers, so a failure to open
-# them means damage, not a wrong file type.
-_SIGNATURES = (
-    (0, b"fLaC", "FLAC"),
-    (0, b"OggS", "Ogg"),
-    (0, b"ID3", "MP3"),
-    (4, b"ftyp", "MP4/M4A"),
-    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
-    (0, b"caff", "CAF"),
-    (0, b"#!AMR", "AMR"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,35 +92,6 @@ class LoadOptions:
             raise ValueError(f"max_channels must be at least 1, got {self.max_channels}")
         if not self.spool_after_s >= 0:
             raise ValueError(f"spool_after_s must not be negative, got {self.spool_after_s}")
-
-
-def write_wav(samples: np.ndarray, sample_rate: int, path: str | os.PathLike[str]) -> Path:
-    """Write float32 (channels, n) samples as 16-bit PCM WAV, atomically (a partly written file
-    never stands at ``path``). Returns the path."""
-    return write_wav_blocks([samples], samples.shape[0], sample_rate, path)
-
-
-def write_wav_blocks(
-    blocks: Iterable[np.ndarray], channels: int, sample_rate: int, path: str | os.PathLike[str]
-) -> Path:
-    """Write consecutive float32 (channels, n) blocks as one 16-bit PCM WAV, atomically, holding
-    one block at a time in memory (a long call's export stays bounded). Returns the path."""
-    out = Path(path)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(channels)
-            w.setsampwidth(2)
-            w.setframerate(sample_rate)
-            for block in blocks:
-                if block.shape[0] != channels:
-                    raise ValueError(f"block has {block.shape[0]} channels, expected {channels}")
-                pcm = np.round(np.clip(block, -1.0, 1.0) * 32767).astype("<i2")
-                w.writeframes(pcm.T.tobytes())
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
 
 
 def load_audio(path: str | os.PathLike[str], options: LoadOptions | None = None) -> Audio:
@@ -271,7 +221,7 @@ def _open_container(name: str, head: bytes) -> av.container.InputContainer:
     except PermissionError as e:
         raise AudioDecodeError(name, "cannot read the file (permission denied)") from e
     except av.error.FFmpegError as e:
-        kind = _sniff(head)
+        kind = sniff(head)
         if kind is not None:
             raise AudioCorruptError(
                 name,
@@ -302,7 +252,7 @@ def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) ->
             raise TooManyChannelsError(
                 name, f"{channels} channels; at most {options.max_channels} are supported"
             )
-        declared = _declared_duration(name, fmt, container, stream, head)
+        declared = declared_duration(name, fmt, container, stream, head)
         if declared is not None and declared > options.max_duration_s + _DURATION_SLACK_S:
             raise AudioTooLongError(
                 name,
@@ -314,7 +264,7 @@ def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) ->
         source_rate = _source_rate(ctx)
 
     decoded_s = sink.total / SAMPLE_RATE
-    _check_complete(name, fmt, declared, decoded_s, size, head)
+    check_complete(name, fmt, declared, decoded_s, size, head)
     if sink.total == 0:
         raise AudioZeroLengthError(name, "the file holds no audio samples")
     if sink.nonfinite:
@@ -329,132 +279,6 @@ def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) ->
         duration=round(decoded_s, 3),
         size_bytes=size,
     )
-
-
-def audio_from_array(
-    samples: np.ndarray, sample_rate: int = SAMPLE_RATE, name: str = "<array>"
-) -> Audio:
-    """Wrap in-memory samples as an :class:`Audio`.
-
-    Args:
-        samples: float samples in [-1, 1], shape (n,) or (channels, n) with 1 or 2 channels.
-            Copied, never mutated or shared.
-        sample_rate: rate of ``samples`` (Hz); resampled to 16 kHz when different.
-        name: stands in for a file path in ``info`` and in error messages.
-
-    Raises:
-        AudioDecodeError: not a 1-D or 2-D array, or a non-positive ``sample_rate``.
-        TooManyChannelsError: more than two channels.
-        AudioZeroLengthError: no samples.
-    """
-    x = np.array(samples, dtype=np.float32)  # a copy: the caller keeps its array
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise AudioDecodeError(name, f"expected (n,) or (channels, n) samples, got {x.shape}")
-    if x.shape[0] > 2:
-        raise TooManyChannelsError(
-            name, f"{x.shape[0]} channels in shape {x.shape}; expected (channels<=2, n)"
-        )
-    if x.shape[1] == 0:
-        raise AudioZeroLengthError(name, "no samples")
-    if sample_rate <= 0:
-        raise AudioDecodeError(name, f"sample rate must be positive, got {sample_rate}")
-    if sample_rate != SAMPLE_RATE:
-        x = resample(x, sample_rate)
-    info = AudioInfo(
-        path=name,
-        container="array",
-        codec="pcm_f32",
-        sample_rate=sample_rate,
-        channels=int(x.shape[0]),
-        duration=round(x.shape[1] / SAMPLE_RATE, 3),
-        size_bytes=int(x.nbytes),
-    )
-    return Audio(samples=np.ascontiguousarray(x), info=info)
-
-
-def resample(samples: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
-    """Resample with FFmpeg's resampler; returns a new float32 array.
-
-    Args:
-        samples: float, shape (n,) or (channels, n), any number of channels.
-        sample_rate: rate of ``samples`` (Hz).
-        target: rate wanted (Hz).
-
-    Returns:
-        float32, same number of dimensions as ``samples``, about ``n * target / sample_rate``
-        samples per channel.
-
-    Raises:
-        ValueError: a rate is not positive, or ``samples`` is not 1-D or 2-D.
-    """
-    if sample_rate <= 0 or target <= 0:
-        raise ValueError(f"sample rates must be positive, got {sample_rate} -> {target}")
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"expected (n,) or (channels, n) samples, got shape {x.shape}")
-    rows = x[None, :] if x.ndim == 1 else x
-    if sample_rate == target:
-        out = rows.copy()
-    elif rows.shape[1] == 0:
-        out = np.zeros((rows.shape[0], 0), dtype=np.float32)
-    else:
-        # one mono pass per channel: no layout is guessed, so channels can never be mixed
-        out = np.stack([_resample_mono(row, sample_rate, target) for row in rows])
-    return out[0] if x.ndim == 1 else out
-
-
-def _resample_mono(x: np.ndarray, sample_rate: int, target: int) -> np.ndarray:
-    r = StreamResampler(sample_rate, target)
-    return np.concatenate([r.push(x), r.push(None)])
-
-
-class StreamResampler:
-    """FFmpeg's resampler fed a mono signal chunk by chunk (a live track): the output of the
-    chunks, then of ``push(None)``, equals :func:`resample` of the whole signal sample for
-    sample (it is what :func:`resample` runs)."""
-
-    def __init__(self, sample_rate: int, target: int = SAMPLE_RATE) -> None:
-        self.rate = sample_rate
-        self._r = (
-            av.AudioResampler(format="fltp", layout="mono", rate=target)
-            if sample_rate != target
-            else None
-        )
-
-    def push(self, x: np.ndarray | None) -> np.ndarray:
-        """float32 (n,) at the source rate -> float32 (m,) at the target; ``None`` flushes."""
-        if self._r is None:
-            return np.zeros(0, np.float32) if x is None else x
-        if x is None:
-            frames = self._r.resample(None)
-        else:
-            if x.size == 0:
-                return np.zeros(0, np.float32)
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(x[None, :], dtype=np.float32), format="fltp", layout="mono"
-            )
-            frame.sample_rate = self.rate
-            frames = self._r.resample(frame)
-        parts = [f.to_ndarray()[0] for f in frames]
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-
-
-# --- G.711 ---------------------------------------------------------------------------------------
-
-
-def _mulaw_table() -> np.ndarray:
-    """G.711 mu-law byte -> int16 sample (the decoder FFmpeg's ``pcm_mulaw`` implements)."""
-    u = ~np.arange(256, dtype=np.int32) & 0xFF
-    exponent = (u >> 4) & 0x07
-    mantissa = u & 0x0F
-    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
-    return np.where(u & 0x80, -magnitude, magnitude).astype(np.int16)
-
-
-MULAW_TO_INT16 = _mulaw_table()
-"""Raw mu-law bytes (Twilio media, live clients) -> int16 samples; files go through FFmpeg."""
 
 
 def _read_head(name: str) -> tuple[int, bytes]:
@@ -545,142 +369,13 @@ def _decode(
     return int(channels or stream.codec_context.channels or 1)
 
 
-def _declared_duration(
-    name: str,
-    fmt: str,
-    container: av.container.InputContainer,
-    stream: av.AudioStream,
-    head: bytes,
-) -> float | None:
-    """Duration the file itself declares (s), or ``None`` when FFmpeg would only estimate it."""
-    if fmt == "mp3":
-        if not _mp3_has_length_header(name, head):
-            return None
-    elif fmt not in _DECLARES_LENGTH:
-        return None
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / 1_000_000
-    return None
-
-
-def _check_complete(
-    name: str, fmt: str, declared: float | None, decoded_s: float, size: int, head: bytes
-) -> None:
-    """Raise AudioCorruptError when the file declares more audio than could be decoded."""
-    if fmt == "wav":
-        data = _wav_data_chunk(head)
-        # 0 and 0xFFFFFFFF: a recorder that streams WAV writes these until it finalises
-        if data is not None and data[1] not in (0, 0xFFFFFFFF):
-            offset, declared_bytes = data
-            held = max(size - offset, 0)
-            if declared_bytes > held:
-                if held == 0 or decoded_s == 0:
-                    raise AudioCorruptError(
-                        name,
-                        f"truncated: the WAV header declares {declared_bytes} bytes of audio, "
-                        "the file holds none",
-                    )
-                # PCM and G.711 are constant bit rate: seconds scale with bytes
-                declared_s = decoded_s * declared_bytes / held
-                if declared_s - decoded_s > _TRUNCATION_TOLERANCE_S:
-                    raise AudioCorruptError(
-                        name,
-                        f"truncated: the WAV header declares {declared_s:.2f} s of audio, "
-                        f"the file holds {decoded_s:.2f} s",
-                    )
-    if fmt == "ogg" and not _ogg_has_end(name, size):
-        raise AudioCorruptError(
-            name,
-            f"truncated: the Ogg stream ends without its end-of-stream page "
-            f"({decoded_s:.2f} s decoded)",
-        )
-    if declared is not None and declared - decoded_s > _TRUNCATION_TOLERANCE_S:
-        if decoded_s == 0:
-            raise AudioCorruptError(
-                name, f"truncated or damaged: the file declares {declared:.2f} s, none decodes"
-            )
-        raise AudioCorruptError(
-            name,
-            f"truncated or damaged: the file declares {declared:.2f} s of audio, "
-            f"only {decoded_s:.2f} s could be decoded",
-        )
-
-
-def _wav_data_chunk(head: bytes) -> tuple[int, int] | None:
-    """(offset of the sample data, size its chunk header declares), or ``None`` if not found."""
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        return None  # RF64 and others declare their size elsewhere; FFmpeg checks them
-    pos = 12
-    while pos + 8 <= len(head):
-        chunk_id = head[pos : pos + 4]
-        chunk_size = int.from_bytes(head[pos + 4 : pos + 8], "little")
-        if chunk_id == b"data":
-            return pos + 8, chunk_size
-        pos += 8 + chunk_size + (chunk_size & 1)  # chunks are padded to even sizes
-    return None
-
-
-def _ogg_has_end(name: str, size: int) -> bool:
-    """Whether one of the file's last pages carries the end-of-stream flag."""
-    tail_len = min(size, _OGG_MAX_PAGE + 1024)
-    try:
-        with open(name, "rb") as f:
-            f.seek(size - tail_len)
-            tail = f.read(tail_len)
-    except OSError as e:
-        raise AudioDecodeError(name, f"cannot read the file ({e.strerror or e})") from e
-    pos = tail.find(b"OggS")
-    while pos != -1:
-        # byte 4 is the version (0), byte 5 the header type; 0x04 = last page of the stream
-        if pos + 6 <= len(tail) and tail[pos + 4] == 0 and tail[pos + 5] & 0x04:
-            return True
-        pos = tail.find(b"OggS", pos + 1)
-    return False
-
-
-def _mp3_has_length_header(name: str, head: bytes) -> bool:
-    """Whether the first MP3 frame carries a Xing/Info/VBRI header (frame count = length)."""
-    start = 0
-    if head[:3] == b"ID3" and len(head) >= 10:
-        # ID3v2 size: four 7-bit bytes, plus a 10-byte footer when flagged
-        size = 0
-        for b in head[6:10]:
-            size = (size << 7) | (b & 0x7F)
-        start = 10 + size
-        if head[5] & 0x10:
-            start += 10
-    window = head[start : start + 2048]
-    if start + 2048 > len(head):  # a large tag (cover art) pushes the first frame further
-        try:
-            with open(name, "rb") as f:
-                f.seek(start)
-                window = f.read(2048)
-        except OSError:
-            return False
-    return any(tag in window for tag in (b"Xing", b"Info", b"VBRI"))
-
-
 def _demuxer_options(head: bytes) -> dict[str, str]:
     """FFmpeg demuxer options for the file that starts with ``head``."""
-    if _sniff(head) == "WAV":
+    if sniff(head) == "WAV":
         # FFmpeg reads WAV in 4 KB packets (512 frames of 8 kHz G.711 stereo); per-packet Python
         # work then dominates, and 64 KB packets decode a long call about four times faster
         return {"max_size": "65536"}
     return {}
-
-
-def _sniff(head: bytes) -> str | None:
-    """Name of the audio container ``head`` starts like, or ``None``."""
-    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
-        return "WAV"
-    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "AIFF"
-    for offset, magic, kind in _SIGNATURES:
-        if head[offset : offset + len(magic)] == magic:
-            return kind
-    return None
 
 
 def _source_rate(ctx: av.audio.codeccontext.AudioCodecContext) -> int:
