@@ -380,3 +380,29 @@ def test_zh_complaint_against_the_merchant_is_a_step_but_taking_a_complaint_is_n
         "solve_problem", "zh", "商家的话我这边也会对他们采取投诉的好吗"
     )
     assert "next_step" not in fired("solve_problem", "zh", "我们会认真对待您的投诉")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "您反馈的问题我们已经收到,我们会马上处理并尽快回复您.谢谢."),
+        ("en", "Thank you for your private message. We will handle it and reply to you soon."),
+        ("en", "We'll handle it immediately and reply you as soon as possible."),
+    ],
+)
+def test_a_step_joined_to_a_general_undertaking_is_a_step(language: str, text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # a concrete verb inside the general verb's object names no step
+        ("zh", "感谢您对乐视的支持,我们后续会继续优化升级并改善"),
+        ("en", "We will keep optimizing our service process in the business hall."),
+    ],
+)
+def test_a_verb_inside_a_general_undertaking_is_no_step(language: str, text: str) -> None:
+    kinds = fired("solve_problem", language, text)
+    assert "commitment" in kinds
+    assert "next_step" not in kinds

@@ -43,6 +43,11 @@ EN_GAP_WORDS = 4
 _ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
 _ZH_NEGATION = re.compile(r"不(?![断停])|[没别无未]|无法|没法")
 """A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化) deny nothing."""
+_ZH_AND = re.compile(r"并|然后|再|和|及|同时")
+_EN_AND = re.compile(r"\b(?:and|then)\b", re.I)
+"""What joins a second action to a general one (我们会马上处理并尽快回复您; "we will handle it
+and reply to you"). Without it the concrete verb after a general one belongs to the general
+one's object (优化升级, "optimizing our service process", 处理部门跟进) and names no step."""
 _EN_BE = re.compile(r"^\S+(?:\s+[\w@]+)?\s+(?:is|are|am)\b(?!\s+going\s+to)", re.I)
 _EN_NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|won't|won’t|don't|don’t)\b", re.I)
 
@@ -56,7 +61,7 @@ def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
     gap = f"[^{re.escape(_ZH_CLAUSE)}]"
     return re.compile(
         f"(?:{_alternation(subjects)}){gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
-        f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?:{_alternation(verbs)})"
+        f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?P<verb>{_alternation(verbs)})"
     )
 
 
@@ -80,7 +85,7 @@ def _en_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
         f"{apostrophe}{re.escape(m[1:])}" if m.startswith("'") else rf"\s+{re.escape(m)}"
         for m in sorted(set(markers), key=len, reverse=True)
     )
-    verb = f"(?:{_alternation(verbs)})"
+    verb = f"(?P<verb>{_alternation(verbs)})"
     return re.compile(
         rf"\b{subject}(?:{marker})(?:\s+[\w'’-]+){{0,{EN_GAP_WORDS}}}?\s+{verb}\b", re.IGNORECASE
     )
@@ -90,11 +95,32 @@ def _words(practice: PracticeRubric, key: str) -> tuple[str, ...]:
     return tuple(p.text for p in practice.phrase_list(key))
 
 
-def frame_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric) -> list[Hit]:
-    """Undertakings in ``turns`` that fit the frame (see the module docstring)."""
+def _joined(before: str, vague: set[str], zh: bool) -> bool:
+    """Whether the concrete verb after ``before`` (the frame's words up to it) is an action of
+    its own: no general verb in ``before``, or one joined to the verb by a conjunction."""
+    low = before.lower()
+    ends = []
+    for v in vague:
+        pattern = re.escape(v) if zh else rf"\b{re.escape(v)}\b"
+        ends += [x.end() for x in re.finditer(pattern, low)]
+    return not ends or bool((_ZH_AND if zh else _EN_AND).search(before[max(ends) :]))
+
+
+def frame_hits(
+    ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric, concrete: bool = False
+) -> list[Hit]:
+    """Undertakings in ``turns`` that fit the frame (see the module docstring). ``concrete``:
+    only frames whose verb names a step, not a general one (``frame_general_verb``: 处理,
+    "handle"), so that a general verb does not hide the step after it in the same clause
+    (我们会马上处理并尽快回复您: the step is 回复)."""
     subjects = _words(practice, "frame_subject")
     markers = _words(practice, "frame_marker")
     verbs = _words(practice, "frame_verb")
+    # the general verbs that are frame verbs ("help" alone is none: "will help you check")
+    vague = {f.lower() for e in practice.phrase_list("frame_general_verb") for f in e.forms}
+    vague &= {v.lower() for v in verbs}
+    if concrete:
+        verbs = tuple(v for v in verbs if v.lower() not in vague)
     if not (subjects and markers and verbs):
         return []
     zh = ctx.language.startswith("zh")
@@ -111,6 +137,8 @@ def frame_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRu
             # "is" / "are" mark an undertaking only with the verb's -ing form ("our company is
             # checking"); "is very concerned about the issue" undertakes nothing
             if not zh and _EN_BE.search(words) and not words.lower().endswith("ing"):
+                continue
+            if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
             form = "subject + undertaking + action verb"
             match = Match(

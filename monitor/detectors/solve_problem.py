@@ -133,17 +133,6 @@ def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool
     )
 
 
-def general(practice: PracticeRubric, hit: Hit) -> bool:
-    """Whether a frame hit's verb is a general one (``frame_general_verb``: 处理, 解决, "handle",
-    "help"): a commitment to deal with the matter, not a concrete step."""
-    words = hit.match.matched.lower()
-    return any(
-        words.endswith(f.lower())
-        for e in practice.phrase_list("frame_general_verb")
-        for f in e.forms
-    )
-
-
 _SENTENCE_BREAK = re.compile(r"[。.!！?？;；\n]")
 
 
@@ -239,9 +228,10 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # listed phrase is the more literal evidence; a general verb (处理, "handle") commits to
     # dealing with the matter without naming a step
     frames = [h for h in frame_hits(ctx, agents, practice) if offered(h)]
+    concrete = [h for h in frame_hits(ctx, agents, practice, concrete=True) if offered(h)]
     fits = {
         "commitment": [h for h in frames if not by_others(ctx, practice, h)],
-        "action": [h for h in frames if not general(practice, h)],
+        "action": concrete,
     }
     for part, fit in fits.items():
         credited = {h.turn.index for h in hits[part]}
