@@ -406,3 +406,40 @@ def test_a_verb_inside_a_general_undertaking_is_no_step(language: str, text: str
     kinds = fired("solve_problem", language, text)
     assert "commitment" in kinds
     assert "next_step" not in kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "亲亲稍等小美联系商家协商处理",
+        "这边呢我联系咱们商家看就是能不能帮您协商退款问题可以吗先生",
+        "稍等我看一下我先核实一下稍等",
+        "亲亲; 您稍等; 小美查询一下",
+        "还真是有您说的这个情况,我反馈一下.",
+    ],
+)
+def test_zh_plain_undertaking_without_a_marker(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如有疑问欢迎您随时与我们联系",  # the customer contacts us
+        "先生您这边可以帮我查询一下吗",  # the customer is asked
+        "亲亲，小美这边申请不了",  # a refusal
+        "我们查询的结果是已经签收了",  # a noun's qualifier
+        "您说我们派了一个人在现场",  # one character alone
+    ],
+)
+def test_zh_no_plain_undertaking(text: str) -> None:
+    kinds = fired("solve_problem", "zh", text)
+    assert "commitment" not in kinds
+    assert "next_step" not in kinds
+
+
+def test_zh_plain_action_reported_done_or_asked_for_is_a_step_only() -> None:
+    for text in ("亲亲小美查询到这个订单已经超出售后期", "请您私信提供您的联通号码,以便小编核查"):
+        kinds = fired("solve_problem", "zh", text)
+        assert "next_step" in kinds, text
+        assert "commitment" not in kinds, text

@@ -140,16 +140,61 @@ def frame_hits(
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
-            form = "subject + undertaking + action verb"
-            match = Match(
-                phrase=form,
-                matched=words,
-                start_char=m.start(),
-                end_char=m.end(),
-                score=100.0,
-                kind="pattern",
-                form=form,
-            )
-            start, end = ctx.matcher.time_span(turn, match)
-            hits.append(Hit(turn, match, start, end))
+            hits.append(_hit(ctx, turn, m, "subject + undertaking + action verb"))
+    return hits
+
+
+def _hit(ctx: DetectorContext, turn: Turn, m: re.Match, form: str) -> Hit:
+    match = Match(
+        phrase=form,
+        matched=m.group(0),
+        start_char=m.start(),
+        end_char=m.end(),
+        score=100.0,
+        kind="pattern",
+        form=form,
+    )
+    start, end = ctx.matcher.time_span(turn, match)
+    return Hit(turn, match, start, end)
+
+
+_ZH_PLAIN_FILLER = "(?:这边|那边|先|呢|就|再|也|的话){0,2}"
+"""What may stand between the agent's own subject and its verb in a plain undertaking (小美先联系
+商家, 我这边呢核实一下)."""
+_ZH_PLAIN_BEFORE = "与和跟给让被请于向对帮系"
+"""A subject after these is an object (与我们联系, 帮我查询, 联系我们查看): no undertaking."""
+_ZH_PLAIN_AFTER = "的"
+"""A verb followed by these qualifies a noun (我们查询的结果): no undertaking."""
+
+
+@lru_cache(maxsize=16)
+def _zh_plain(subjects: tuple[str, ...], verbs: tuple[str, ...]):
+    return re.compile(
+        f"(?<![{_ZH_PLAIN_BEFORE}])(?:{_alternation(subjects)}){_ZH_PLAIN_FILLER}"
+        f"(?P<verb>{_alternation(verbs)})(?![{_ZH_PLAIN_AFTER}])"
+    )
+
+
+def plain_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric) -> list[Hit]:
+    """Mandarin undertakings said without a marker: the agent's own subject right before a
+    concrete action verb (小美联系商家协商处理, 我先核实一下, 小美转接亲), as a call-centre agent
+    announces what they do now. Only concrete verbs (not ``frame_general_verb``: 我们处理 names no
+    step); not after a preposition that makes the subject an object (与我们联系), not before 的
+    (我们查询的结果), never with a negation (小美这边申请不了). English states an undertaking
+    with its marker ("I'll check"), so this is for Mandarin alone."""
+    if not ctx.language.startswith("zh"):
+        return []
+    subjects = _words(practice, "frame_subject")
+    vague = {f for e in practice.phrase_list("frame_general_verb") for f in e.forms}
+    # one character alone (派) is too often part of another word or of a quoted question
+    verbs = tuple(v for v in _words(practice, "frame_verb") if v not in vague and len(v) > 1)
+    if not (subjects and verbs):
+        return []
+    plain = _zh_plain(subjects, verbs)
+    hits = []
+    for turn in turns:
+        for m in plain.finditer(turn.text):
+            if _ZH_NEGATION.search(m.group(0) + turn.text[m.end() : m.end() + 2]):
+                continue
+            hits.append(_hit(ctx, turn, m, "subject + action verb"))
     return hits

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.frames import frame_hits
+from calmline.monitor.detectors.frames import frame_hits, plain_hits
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -133,6 +133,12 @@ def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool
     )
 
 
+def _done(hit: Hit) -> bool:
+    """Whether a plain undertaking's verb is reported done (小美查询到, 我们核实了一下): a step
+    taken, not one committed to."""
+    return hit.turn.text[hit.match.end_char : hit.match.end_char + 1] in ("了", "到", "过")
+
+
 _SENTENCE_BREAK = re.compile(r"[。.!！?？;；\n]")
 
 
@@ -229,9 +235,15 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # dealing with the matter without naming a step
     frames = [h for h in frame_hits(ctx, agents, practice) if offered(h)]
     concrete = [h for h in frame_hits(ctx, agents, practice, concrete=True) if offered(h)]
+    plain = [h for h in plain_hits(ctx, agents, practice) if offered(h)]
     fits = {
-        "commitment": [h for h in frames if not by_others(ctx, practice, h)],
-        "action": concrete,
+        # an action reported done (小美查询到…, 我们核实了一下) was a step, not a commitment
+        "commitment": [
+            h
+            for h in frames + [h for h in plain if not _done(h)]
+            if not by_others(ctx, practice, h)
+        ],
+        "action": concrete + plain,
     }
     for part, fit in fits.items():
         credited = {h.turn.index for h in hits[part]}
