@@ -18,6 +18,9 @@ classes live in the rubric (``frame_subject``, ``frame_marker``, ``frame_verb``)
 extend them. Another party as the subject (商家会联系您, "the merchant will call you") never fits:
 the frame starts at the agent's own pronoun. A match is reported with kind ``pattern``: the words
 heard are quoted as they are, and the frame they fit is named as the form.
+
+A Mandarin agent also announces what they do now with no marker at all (小美联系商家协商处理,
+我先核实一下): :func:`plain_hits` finds the agent's own subject right before a concrete verb.
 """
 
 from __future__ import annotations
