@@ -282,6 +282,9 @@ def closing_kinds(language: str, last: str) -> set:
         ("zh", "请您私信提供您的号码，以便我们核实，谢谢"),
         ("en", "Please provide your phone number via private message. Thank you!"),
         ("en", "Did you report the broadband issue? Thanks!"),
+        # thanks for cooperating with the request is thanks for the favour
+        ("zh", "请您私信提供弹出广告截图,感谢您的配合！"),
+        ("en", "Please send the screen shots via private message. Thanks for your cooperation!"),
     ],
 )
 def test_thanks_ending_a_request_is_no_closing(language: str, text: str) -> None:
@@ -295,6 +298,8 @@ def test_thanks_ending_a_request_is_no_closing(language: str, text: str) -> None
         ("zh", "好的，谢谢您，祝您生活愉快"),
         ("en", "Is there anything else? Thank you for calling, have a great day."),
         ("en", "We will record the case. Thanks very much for your reminder."),
+        ("zh", "好的，已经为您处理好了，感谢您的配合"),
+        ("en", "Your card has been replaced. Thank you for your cooperation!"),
     ],
 )
 def test_closing_thanks_still_found(language: str, text: str) -> None:
