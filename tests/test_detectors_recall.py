@@ -456,3 +456,10 @@ def test_zh_plain_action_reported_done_or_asked_for_is_a_step_only() -> None:
 )
 def test_zh_time_frame_said_as_a_bare_duration(text: str) -> None:
     assert "time_frame" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text", ["女士帮您帮您尽量争取到一个退款", "嗯这个您放心后续的话都会帮您调录音"]
+)
+def test_zh_seeking_a_refund_or_pulling_the_recording_is_a_step(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
