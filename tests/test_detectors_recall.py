@@ -463,3 +463,15 @@ def test_zh_time_frame_said_as_a_bare_duration(text: str) -> None:
 )
 def test_zh_seeking_a_refund_or_pulling_the_recording_is_a_step(text: str) -> None:
     assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You can provide your specific issue via private message and we will reexamine it.",
+        "Xiao @ has received your works and I will review the works soon.",
+        "We apologize for our mistakes and we will make it up as soon as possible.",
+    ],
+)
+def test_en_review_or_making_it_up_is_a_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "en", text)
