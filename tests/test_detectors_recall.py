@@ -469,9 +469,8 @@ def test_zh_seeking_a_refund_or_pulling_the_recording_is_a_step(text: str) -> No
     "text",
     [
         "You can provide your specific issue via private message and we will reexamine it.",
-        "Xiao @ has received your works and I will review the works soon.",
         "We apologize for our mistakes and we will make it up as soon as possible.",
     ],
 )
-def test_en_review_or_making_it_up_is_a_step(text: str) -> None:
+def test_en_reexamining_or_making_it_up_is_a_step(text: str) -> None:
     assert "next_step" in fired("solve_problem", "en", text)
