@@ -21,21 +21,19 @@ import os
 
 import av
 
-from calmline.monitor.audio.checks import check_complete, declared_duration
+from calmline.monitor.audio.checks import check_complete, read_head
 from calmline.monitor.audio.load import (
     _DURATION_SLACK_S,
     LoadOptions,
     _ffmpeg_reason,
     _open_container,
-    _read_head,
     _source_rate,
+    audio_stream,
 )
 from calmline.monitor.errors import (
     AudioCorruptError,
     AudioTooLongError,
     AudioZeroLengthError,
-    NotAudioError,
-    TooManyChannelsError,
 )
 from calmline.monitor.types import AudioInfo
 
@@ -51,28 +49,11 @@ def inspect_audio(path: str | os.PathLike[str], options: LoadOptions | None = No
     """
     options = options or LoadOptions()
     name = os.fspath(path)
-    size, head = _read_head(name)
+    size, head = read_head(name)
     with _open_container(name, head) as container:
-        fmt = container.format.name if container.format else "unknown"
-        if not container.streams.audio:
-            kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
-            raise NotAudioError(name, f"no audio stream in the file (it holds: {kinds})")
-        stream = container.streams.audio[0]
+        fmt, stream, declared = audio_stream(name, head, container, options, need_codec=True)
         ctx = stream.codec_context
-        if ctx is None or ctx.codec is None:
-            raise NotAudioError(name, f"no decoder for the audio codec of this {fmt} file")
         channels = ctx.channels or ctx.layout.nb_channels
-        if channels > options.max_channels:
-            raise TooManyChannelsError(
-                name, f"{channels} channels; at most {options.max_channels} are supported"
-            )
-        declared = declared_duration(name, fmt, container, stream, head)
-        if declared is not None and declared > options.max_duration_s + _DURATION_SLACK_S:
-            raise AudioTooLongError(
-                name,
-                f"the file declares {declared:.1f} s of audio; "
-                f"the limit is {options.max_duration_s:.1f} s",
-            )
         held = _packet_seconds(name, container, stream, options)
         info = AudioInfo(
             path=name,

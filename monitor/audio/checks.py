@@ -1,21 +1,29 @@
 """Whether a decoded recording is whole: what the file declares (a WAV's data size, a FLAC,
 Ogg, MP4 or Matroska duration, an MP3's Xing/Info/VBRI frame count, an Ogg end-of-stream page)
 against what could be decoded (see :mod:`calmline.monitor.audio.load` for what can and cannot be
-told), and which container a file's first bytes look like."""
+told), which container a file's first bytes look like, and whether a path can be read as a
+recording at all (:func:`read_head`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import av
 
 from calmline.monitor.errors import (
     AudioCorruptError,
     AudioDecodeError,
+    AudioEmptyError,
+    AudioMissingError,
+    NotAudioError,
 )
 
 TRUNCATION_TOLERANCE_S = 0.1
 """Decoding this much less than the file declares is still a complete file (Opus pre-skip, a
 partial last sample); more than this and audio is missing."""
 
+HEAD_BYTES = 64 * 1024
+"""How much of the start of a file is read to tell its container and its WAV data size."""
 OGG_MAX_PAGE = 27 + 255 + 255 * 255
 
 # Demuxers whose duration comes from the file's own index or header, not from a bit-rate
@@ -165,3 +173,29 @@ def sniff(head: bytes) -> str | None:
         if head[offset : offset + len(magic)] == magic:
             return kind
     return None
+
+
+def read_head(name: str) -> tuple[int, bytes]:
+    """Size and first bytes of the file; raises the typed errors for files that cannot be used."""
+    p = Path(name)
+    try:
+        st = p.stat()
+    except FileNotFoundError as e:
+        raise AudioMissingError(name, "file not found") from e
+    except OSError as e:
+        raise AudioDecodeError(name, f"cannot read the file ({e.strerror or e})") from e
+    if p.is_dir():
+        raise NotAudioError(name, "is a directory, not an audio file")
+    if not p.is_file():
+        # a FIFO or device would block or never end
+        raise NotAudioError(name, "is not a regular file")
+    if st.st_size == 0:
+        raise AudioEmptyError(name, "file is empty (0 bytes)")
+    try:
+        with p.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+    except PermissionError as e:
+        raise AudioDecodeError(name, "cannot read the file (permission denied)") from e
+    except OSError as e:
+        raise AudioDecodeError(name, f"cannot read the file ({e.strerror or e})") from e
+    return st.st_size, head

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import av
 import numpy as np
@@ -36,12 +35,12 @@ import numpy as np
 from calmline.monitor.audio.checks import (
     check_complete,
     declared_duration,
+    read_head,
     sniff,
 )
 from calmline.monitor.errors import (
     AudioCorruptError,
     AudioDecodeError,
-    AudioEmptyError,
     AudioMissingError,
     AudioTooLongError,
     AudioZeroLengthError,
@@ -60,8 +59,6 @@ _DURATION_SLACK_S = 0.25
 """Encoder priming and frame padding (MP3, AAC, Opus) make a file decode longer than its nominal
 length: tens of ms, up to about 0.17 s for an 8 kHz MP3 without a gapless header. The duration
 limit allows this much before refusing."""
-
-_HEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,29 +233,11 @@ def _open_container(name: str, head: bytes) -> av.container.InputContainer:
 def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) -> AudioInfo:
     """Open, check and decode ``path`` into ``sink``; the checks of :func:`load_audio`."""
     name = os.fspath(path)
-    size, head = _read_head(name)
+    size, head = read_head(name)
 
     with _open_container(name, head) as container:
-        fmt = container.format.name if container.format else "unknown"
-        if not container.streams.audio:
-            kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
-            raise NotAudioError(name, f"no audio stream in the file (it holds: {kinds})")
-        stream = container.streams.audio[0]
+        fmt, stream, declared = audio_stream(name, head, container, options)
         ctx = stream.codec_context
-        if ctx is None:
-            raise NotAudioError(name, f"no decoder for the audio codec of this {fmt} file")
-        channels = ctx.channels or ctx.layout.nb_channels
-        if channels > options.max_channels:
-            raise TooManyChannelsError(
-                name, f"{channels} channels; at most {options.max_channels} are supported"
-            )
-        declared = declared_duration(name, fmt, container, stream, head)
-        if declared is not None and declared > options.max_duration_s + _DURATION_SLACK_S:
-            raise AudioTooLongError(
-                name,
-                f"the file declares {declared:.1f} s of audio; "
-                f"the limit is {options.max_duration_s:.1f} s",
-            )
         decoded_channels = _decode(name, container, stream, options, sink)
         codec = ctx.codec.canonical_name if ctx.codec else ctx.name
         source_rate = _source_rate(ctx)
@@ -281,30 +260,38 @@ def _read(path: str | os.PathLike[str], options: LoadOptions, sink: _Counter) ->
     )
 
 
-def _read_head(name: str) -> tuple[int, bytes]:
-    """Size and first bytes of the file; raises the typed errors for files that cannot be used."""
-    p = Path(name)
-    try:
-        st = p.stat()
-    except FileNotFoundError as e:
-        raise AudioMissingError(name, "file not found") from e
-    except OSError as e:
-        raise AudioDecodeError(name, f"cannot read the file ({e.strerror or e})") from e
-    if p.is_dir():
-        raise NotAudioError(name, "is a directory, not an audio file")
-    if not p.is_file():
-        # a FIFO or device would block or never end
-        raise NotAudioError(name, "is not a regular file")
-    if st.st_size == 0:
-        raise AudioEmptyError(name, "file is empty (0 bytes)")
-    try:
-        with p.open("rb") as f:
-            head = f.read(_HEAD_BYTES)
-    except PermissionError as e:
-        raise AudioDecodeError(name, "cannot read the file (permission denied)") from e
-    except OSError as e:
-        raise AudioDecodeError(name, f"cannot read the file ({e.strerror or e})") from e
-    return st.st_size, head
+def audio_stream(
+    name: str,
+    head: bytes,
+    container: av.container.InputContainer,
+    options: LoadOptions,
+    need_codec: bool = False,
+) -> tuple[str, av.AudioStream, float | None]:
+    """The container's first audio stream, checked before any of it is decoded: there is one,
+    with a decoder (``need_codec``: a known codec too), at most ``options.max_channels``
+    channels and no declared duration past the limit. Returns (container format, stream,
+    declared duration or ``None``)."""
+    fmt = container.format.name if container.format else "unknown"
+    if not container.streams.audio:
+        kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
+        raise NotAudioError(name, f"no audio stream in the file (it holds: {kinds})")
+    stream = container.streams.audio[0]
+    ctx = stream.codec_context
+    if ctx is None or (need_codec and ctx.codec is None):
+        raise NotAudioError(name, f"no decoder for the audio codec of this {fmt} file")
+    channels = ctx.channels or ctx.layout.nb_channels
+    if channels > options.max_channels:
+        raise TooManyChannelsError(
+            name, f"{channels} channels; at most {options.max_channels} are supported"
+        )
+    declared = declared_duration(name, fmt, container, stream, head)
+    if declared is not None and declared > options.max_duration_s + _DURATION_SLACK_S:
+        raise AudioTooLongError(
+            name,
+            f"the file declares {declared:.1f} s of audio; "
+            f"the limit is {options.max_duration_s:.1f} s",
+        )
+    return fmt, stream, declared
 
 
 def _decode(
