@@ -48,6 +48,16 @@ class RayNode:
         return self.proc.poll() is None
 
 
+def _distinct_free_ports(n: int, taken: int) -> list[int]:
+    """``n`` different ports, each free when picked, none of them ``taken``."""
+    ports: list[int] = []
+    while len(ports) < n:
+        port = free_port()
+        if port != taken and port not in ports:
+            ports.append(port)
+    return ports
+
+
 class RayCluster:
     def __init__(self, root: Path | None = None, *, head_cpus: int = 0) -> None:
         # Ray's sockets live under its temp dir: a short path keeps them under the 107-byte
@@ -73,16 +83,19 @@ class RayCluster:
         }
 
     def _node_args(self) -> list[str]:
-        workers = ",".join(str(free_port()) for _ in range(12))
+        # each port free now and no two alike: the kernel can hand the same free port out twice
+        # in a row, and Ray refuses a node whose components share one
+        ports = _distinct_free_ports(18, taken=self.port)
+        workers = ",".join(str(p) for p in ports[6:])
         return [
             "--node-ip-address", "127.0.0.1",
-            "--node-manager-port", str(free_port()),
-            "--object-manager-port", str(free_port()),
+            "--node-manager-port", str(ports[0]),
+            "--object-manager-port", str(ports[1]),
             "--worker-port-list", workers,
-            "--dashboard-agent-listen-port", str(free_port()),
-            "--dashboard-agent-grpc-port", str(free_port()),
-            "--runtime-env-agent-port", str(free_port()),
-            "--metrics-export-port", str(free_port()),
+            "--dashboard-agent-listen-port", str(ports[2]),
+            "--dashboard-agent-grpc-port", str(ports[3]),
+            "--runtime-env-agent-port", str(ports[4]),
+            "--metrics-export-port", str(ports[5]),
             "--object-store-memory", str(96 * 1024 * 1024),
             "--disable-usage-stats",
             "--include-log-monitor=false",
@@ -91,7 +104,8 @@ class RayCluster:
 
     def _start(self, name: str, args: list[str], timeout: float, tries: int = 3) -> RayNode:
         """Start one node; again (up to ``tries``) when Ray gave up on it: a raylet must
-        register within 30 s, which a machine busy with other work can miss."""
+        register within 30 s, which a machine busy with other work can miss, and a port picked
+        free can be taken by another program before the node binds it."""
         log_path = self.root / f"ray-{name}.log"
         for attempt in range(tries):
             log_path.unlink(missing_ok=True)
@@ -112,7 +126,8 @@ class RayCluster:
                 time.sleep(0.2)
             _kill_tree(proc.pid)
             self.nodes.remove(node)
-            if "timed out during startup" not in node.log() or attempt == tries - 1:
+            again = ("timed out during startup", "used by other components")
+            if not any(why in node.log() for why in again) or attempt == tries - 1:
                 break
         raise RuntimeError(f"ray node {name} did not start:\n{node.log()}")
 
