@@ -348,6 +348,37 @@ def test_a_request_to_get_in_touch_is_no_invitation(language: str, text: str) ->
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "以后如有任何问题都可以私信小美哦~",
+        "如需协助,欢迎联系小U,谢谢！",
+        "不客气，请问还有什么其他能够帮到您",
+        "今后您有相关的问题,可以随时咨询我们客服",
+        "如对费用有疑问,可随时私信沃妹",
+        "如有需要可随时与我们沟通.",
+        "您反馈的问题已经处理完毕,期待您再次体验我们的服务,谢谢.",
+        "你再试一下,如果有问题可以直接联系我们",
+    ],
+)
+def test_zh_invitation_said_as_a_condition(text: str) -> None:
+    assert "closing_invite" in closing_kinds("zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # asking for details over a direct message is a request, not an invitation
+        "如需帮助请私信提供宽带账号,以便为您核实情况.",
+        "如需协助,您可私信小沃提供您的手机号码及联系电话.",
+        "请将您遇到的问题私信给小美,以便处理~",
+        "请您随时关注使用情况,谢谢.",
+    ],
+)
+def test_zh_request_for_details_by_message_is_no_invitation(text: str) -> None:
+    assert "closing_invite" not in closing_kinds("zh", text)
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("en", "We will speed up the network construction."),
