@@ -379,6 +379,29 @@ def test_zh_request_for_details_by_message_is_no_invitation(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Please contact us if you have any problem in the future.",
+        "You are welcome. Please communicate with us any time if you need our help.",
+        "You can reach the team via private message for any issues in the future.",
+        "For any question, you can send us a private message.",
+        "For any problem later, please report it to us at any time.",
+        "The issue is solved. Look forward to you experiencing our service again.",
+    ],
+)
+def test_en_invitation_with_the_condition_last(text: str) -> None:
+    assert "closing_invite" in closing_kinds("en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Please pay attention to us at any time.", "Please keep following our news at any time."],
+)
+def test_en_asking_to_follow_us_is_no_invitation(text: str) -> None:
+    assert "closing_invite" not in closing_kinds("en", text)
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("en", "We will speed up the network construction."),
