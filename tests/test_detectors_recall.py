@@ -528,3 +528,52 @@ def test_zh_seeking_a_refund_or_pulling_the_recording_is_a_step(text: str) -> No
 )
 def test_en_reexamining_or_making_it_up_is_a_step(text: str) -> None:
     assert "next_step" in fired("solve_problem", "en", text)
+
+
+# --- empathy and goodbyes in the words real agents use ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "嗯理解您这个心情，我这边马上帮您看一下"),
+        ("zh", "我们非常能理解您现在的心情"),
+        ("en", "Hello, the editor understands how you feel. Please provide your order number."),
+        ("en", "Xiao WO quite understand your mood and we are sorry for the inconvenience."),
+    ],
+)
+def test_empathy_in_the_words_real_agents_use(language: str, text: str) -> None:
+    assert "empathy" in fired("empathy", language, text)
+
+
+def test_not_understanding_the_mood_is_no_empathy() -> None:
+    assert "empathy" not in fired("empathy", "en", "We do not understand your mood.")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "好的，那这边就先不打扰您了"),
+        ("zh", "感谢您的关心，也请您多注意身体，早点休息"),
+        ("zh", "感谢您的支持，祝您新年快乐！"),
+        ("en", "It's getting late. Good night!"),
+    ],
+)
+def test_leave_taking_and_good_wishes_are_a_farewell(language: str, text: str) -> None:
+    assert "closing_farewell" in closing_kinds(language, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh", "我不理解您的心情"),
+        ("zh", "这个我们没法体会"),
+        ("en", "I can't imagine how that happened."),
+    ],
+)
+def test_a_negated_feeling_is_no_empathy(language: str, text: str) -> None:
+    assert "empathy" not in fired("empathy", language, text)
+
+
+def test_a_negation_further_back_leaves_the_empathy() -> None:
+    assert "empathy" in fired("empathy", "zh", "不好意思，理解您的心情")
