@@ -577,3 +577,16 @@ def test_a_negated_feeling_is_no_empathy(language: str, text: str) -> None:
 
 def test_a_negation_further_back_leaves_the_empathy() -> None:
     assert "empathy" in fired("empathy", "zh", "不好意思，理解您的心情")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "由于目前业务繁忙，正在帮您努力查询中，辛苦您等待一下",
+        "查询中，请稍等",
+        "亲亲，这边转接过去对应部门人员会直接给您处理的",
+        "赔偿的话，小美这边需要去与商家协商",
+    ],
+)
+def test_zh_a_step_under_way_or_a_transfer_is_a_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
