@@ -590,3 +590,22 @@ def test_a_negation_further_back_leaves_the_empathy() -> None:
 )
 def test_zh_a_step_under_way_or_a_transfer_is_a_step(text: str) -> None:
     assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please provide us with your phone number for verification and handling.",
+        "Could you please provide your number, so that we can reply to you after the verification.",
+        "Please provide valid contact means via private message for our staff to follow up.",
+        "We will collect and sort them out, report to relevant departments and push for a fix.",
+        "Related engineers are fixing the problem. Please pay attention to the update.",
+        "Your return has been received. We will handle the refund as soon as possible.",
+    ],
+)
+def test_en_a_step_stated_in_a_request_or_taken_by_the_company(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "en", text)
+
+
+def test_en_fixing_nothing_is_no_step() -> None:
+    assert "next_step" not in fired("solve_problem", "en", "Our engineers are not fixing it.")
