@@ -609,3 +609,29 @@ def test_en_a_step_stated_in_a_request_or_taken_by_the_company(text: str) -> Non
 
 def test_en_fixing_nothing_is_no_step() -> None:
     assert "next_step" not in fired("solve_problem", "en", "Our engineers are not fixing it.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "亲,小骆驼会尽快回复您的哦",
+        "此次寄回,我们会尽快检测,为您解决问题.",
+        "您反馈的问题我们已经收到,如收到会尽快回复您.",
+        "很抱歉小美暂时未能联系上商家，5分钟后会尝试再次联系，还请您耐心等待一会",
+        "您好,关于您的问题将安排相关工作人员核实跟进,请耐心等待回复,谢谢！",
+    ],
+)
+def test_zh_undertaking_by_a_chat_persona_or_without_a_subject(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # someone else's promise, and the purpose of a request, are no commitment of the agent
+        "请以私信方式提供您的姓名和联系电话,相关人员会尽快回复您",
+        "烦请您提供您的业务号码,以便小沃详细记录交给工作人员核查,并尽快回复您处理结果.",
+    ],
+)
+def test_zh_reply_promised_by_others_or_as_a_purpose_is_no_commitment(text: str) -> None:
+    assert "commitment" not in fired("solve_problem", "zh", text)
