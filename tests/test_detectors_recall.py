@@ -635,3 +635,21 @@ def test_zh_undertaking_by_a_chat_persona_or_without_a_subject(text: str) -> Non
 )
 def test_zh_reply_promised_by_others_or_as_a_purpose_is_no_commitment(text: str) -> None:
     assert "commitment" not in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好的好的我这边了解那您先稍等一下我这边马上去联系商家",
+        "对我这边理解那您看是这样的",
+        "您好,已收到您的私信,稍后和您私信沟通,谢谢~",
+        "了解到您反映的问题工作人员正在跟进处理,请您留意.",
+    ],
+)
+def test_zh_acknowledgement_after_the_agents_self_reference(text: str) -> None:
+    assert "ack_phrase" in fired("acknowledge", "zh", text)
+
+
+def test_zh_what_the_agent_found_out_is_no_acknowledgement() -> None:
+    text = "您好,小沃这边了解到如在缴费时选择了发票,在月结里面金额不足是打不出发票的"
+    assert "ack_phrase" not in fired("acknowledge", "zh", text)

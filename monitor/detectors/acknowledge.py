@@ -40,7 +40,8 @@ from calmline.monitor.types import Finding, Role, Severity
 
 def opening_hits(ctx: DetectorContext, agents, practice: PracticeRubric) -> list[Hit]:
     """A bare acknowledgement word that opens the reply (``opening``: 了解, 明白, 理解; "got it",
-    "understood"), after nothing but backchannels and fillers (嗯嗯嗯理解女士, 好的了解，…): said
+    "understood"), after nothing but backchannels, fillers and the agent's self-reference
+    (``opening_lead``: 嗯嗯嗯理解女士, 好的了解，…, 好的那这边了解): said
     first, it tells the customer what they said was taken in. In the middle of a sentence the
     same word is content (了解一下 asks to find out, 理解 in 请您理解 asks the customer), so only
     the reply's first words count, and a word that goes on into a verb phrase of finding out
@@ -53,6 +54,8 @@ def opening_hits(ctx: DetectorContext, agents, practice: PracticeRubric) -> list
     if turn_taking is not None:
         lead |= {p.text for p in turn_taking.phrase_list("backchannel")}
     lead |= {ctx.matcher.normalize(f) for f in ctx.rubric.matching.fillers}
+    # the agent's self-reference and a linking word may come first: 好的那这边了解, 对我这边了解
+    lead |= {ctx.matcher.normalize(p.text) for p in practice.phrase_list("opening_lead")}
     stop = practice.phrase_list("opening_not_followed_by")
     found = []
     for h in find_hits(ctx, agents, words, fuzzy_threshold=100):
