@@ -506,7 +506,11 @@ def test_zh_plain_action_reported_done_or_asked_for_is_a_step_only() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["这边小美到时也会一小时给您回电跟进您的订单问题的", "我需要五分钟之后重新联系一下商家"],
+    [
+        "这边小美到时也会一小时给您回电跟进您的订单问题的",
+        "我需要五分钟之后重新联系一下商家",
+        "提交之后是会在1-2工作日为您审核的呢",
+    ],
 )
 def test_zh_time_frame_said_as_a_bare_duration(text: str) -> None:
     assert "time_frame" in fired("solve_problem", "zh", text)
