@@ -657,3 +657,24 @@ def test_zh_acknowledgement_after_the_agents_self_reference(text: str) -> None:
 def test_zh_what_the_agent_found_out_is_no_acknowledgement() -> None:
     text = "您好,小沃这边了解到如在缴费时选择了发票,在月结里面金额不足是打不出发票的"
     assert "ack_phrase" not in fired("acknowledge", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello! We have received the signal issue you fed back. We will verify it.",
+        "Your private message has been received. Please pay attention to the reply.",
+        "OK, I have received it.",
+        "I got it.",
+        "We quite understand you feeling. Please tell us your order number.",
+    ],
+)
+def test_en_acknowledgement_that_the_matter_was_taken_in(text: str) -> None:
+    assert "ack_phrase" in fired("acknowledge", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text", ["I know, I mean, it was a long time ago.", "Your return of goods has been received."]
+)
+def test_en_a_filler_or_a_parcel_received_is_no_acknowledgement(text: str) -> None:
+    assert "ack_phrase" not in fired("acknowledge", "en", text)
