@@ -161,3 +161,35 @@ def test_a_confirming_question_echoes_a_detail_given_in_pieces() -> None:
     )
     kinds = {(f.kind, f.turn_index) for f in run("paraphrase", report).findings}
     assert ("paraphrase", 4) in kinds
+
+
+def _handed_off(*after: tuple) -> dict[str, set[int]]:
+    """Greeting elements per turn of a chat handed from the bot to a human agent at turn 4."""
+    return _greeting_turns(
+        call(
+            "zh",
+            (A, 0.0, 3.0, "Hi~请问您是遇到以下问题吗？"),
+            (C, 3.5, 5.0, "菜品质量问题"),
+            (A, 5.5, 8.0, "很抱歉给您带来不好的体验，正在为您转接人工客服"),
+            (C, 8.5, 9.0, "好"),
+            (A, 9.5, 11.0, "您好，我是本次为您服务的客服小李_1502"),
+            (A, 11.5, 12.5, "请您稍等，我查看一下您之前反馈的信息"),
+            *after,
+        )
+    )
+
+
+def test_a_chat_agents_greeting_burst_opens_while_the_customer_only_calls() -> None:
+    turns = _handed_off(
+        (C, 13.0, 13.5, "在吗"),
+        (A, 14.0, 16.0, "您好亲亲，请问有什么可以帮您的吗？"),
+    )
+    assert 7 in turns.get("greeting_hello", set()) & turns.get("greeting_offer", set())
+
+
+def test_a_greeting_after_the_customer_told_the_matter_opens_nothing() -> None:
+    turns = _handed_off(
+        (C, 13.0, 15.0, "我点的外卖里面有头发，我要退款"),
+        (A, 15.5, 17.0, "您好亲亲，请问有什么可以帮您的吗？"),
+    )
+    assert 7 not in turns.get("greeting_hello", set()) | turns.get("greeting_offer", set())

@@ -137,7 +137,8 @@ def reopenings(
     """Later agent turns that open again: a hand-off to another agent (a bot's banner, then 您好，
     我是客服小李; a transfer, then "Hello, this is David") is a new opening. Once the contact was
     opened with a greeting, a later turn holding both a greeting and an introduction by name
-    starts one; it runs over that turn and the agent's next ones, as the first opening does. An
+    starts one; it runs over that turn and the agent's next ones, as the first opening does, and
+    on over later messages of the same burst that greet or offer help. An
     agent who never greeted and introduces itself late ("Yes?" … "Hello, my name is Anna") did
     not open the call well, and gets no credit for it."""
     n = max(1, int(practice.threshold("opening_turns", 2)))
@@ -150,10 +151,30 @@ def reopenings(
     if not names:
         return ()
     hellos = {h.turn.index for h in find_hits(ctx, later, practice.phrase_list("hello"))}
+    offers = {h.turn.index for h in find_hits(ctx, later, practice.phrase_list("offer_help"))}
+    pause = practice.threshold("burst_customer_max_units", 0.0)
     out: list[Turn] = []
     for i, t in enumerate(later):
         if t.index in names and t.index in hellos:
-            out += [u for u in later[i : i + n] if u.start <= t.start + span and u not in out]
+            for k, u in enumerate(later[i:]):
+                if u.start > t.start + span:
+                    break
+                if k >= n:
+                    # a chat agent greets in a burst of messages after a hand-off (the banner
+                    # with the name, then 您好亲亲请问有什么可以帮您): a later message holding a
+                    # greeting or an offer to help still opens while the customer has said no
+                    # more than ``burst_customer_max_units`` since (在吗, 亲)
+                    said = sum(
+                        units(c.text, ctx.language)
+                        for c in customer_turns(ctx)
+                        if t.index < c.index < u.index
+                    )
+                    if said > pause:
+                        break
+                    if u.index not in hellos | offers:
+                        continue
+                if u not in out:
+                    out.append(u)
     return tuple(out)
 
 
