@@ -387,6 +387,7 @@ def test_zh_request_for_details_by_message_is_no_invitation(text: str) -> None:
         "For any question, you can send us a private message.",
         "For any problem later, please report it to us at any time.",
         "The issue is solved. Look forward to you experiencing our service again.",
+        "For any help in the future, you are welcome to send private messages to us.",
     ],
 )
 def test_en_invitation_with_the_condition_last(text: str) -> None:
