@@ -111,6 +111,12 @@ COMPONENTS = (
 )
 
 
+def customer_said(ctx: DetectorContext, after: int, before: int) -> int:
+    """Characters (Mandarin) or words the customer said between turn indices ``after`` and
+    ``before`` (both excluded)."""
+    return sum(units(c.text, ctx.language) for c in customer_turns(ctx) if after < c.index < before)
+
+
 def before_the_matter(
     ctx: DetectorContext, practice: PracticeRubric, opening: tuple[Turn, ...]
 ) -> tuple[Turn, ...]:
@@ -124,8 +130,7 @@ def before_the_matter(
         return opening
     out = [opening[0]]
     for t in opening[1:]:
-        said = sum(units(c.text, ctx.language) for c in customer_turns(ctx) if c.index < t.index)
-        if said > limit:
+        if customer_said(ctx, -1, t.index) > limit:
             break
         out.append(t)
     return tuple(out)
@@ -151,7 +156,9 @@ def reopenings(
     if not names:
         return ()
     hellos = {h.turn.index for h in find_hits(ctx, later, practice.phrase_list("hello"))}
-    offers = {h.turn.index for h in find_hits(ctx, later, practice.phrase_list("offer_help"))}
+    greets = hellos | {
+        h.turn.index for h in find_hits(ctx, later, practice.phrase_list("offer_help"))
+    }
     pause = practice.threshold("burst_customer_max_units", 0.0)
     out: list[Turn] = []
     for i, t in enumerate(later):
@@ -164,14 +171,9 @@ def reopenings(
                     # with the name, then 您好亲亲请问有什么可以帮您): a later message holding a
                     # greeting or an offer to help still opens while the customer has said no
                     # more than ``burst_customer_max_units`` since (在吗, 亲)
-                    said = sum(
-                        units(c.text, ctx.language)
-                        for c in customer_turns(ctx)
-                        if t.index < c.index < u.index
-                    )
-                    if said > pause:
+                    if customer_said(ctx, t.index, u.index) > pause:
                         break
-                    if u.index not in hellos | offers:
+                    if u.index not in greets:
                         continue
                 if u not in out:
                     out.append(u)
