@@ -220,6 +220,11 @@ class StressRubric(BaseModel):
     which an apology, empathy or a paraphrase is expected from the agent."""
     agitated_level: float = Field(0.5, ge=0, le=1)
     """Agitation at or above which the customer counts as agitated (context for detectors)."""
+    min_cue_word_prob: float = Field(0.5, ge=0, le=1)
+    """Mean recogniser probability that the words of an anger or complaint word must reach to
+    count: below it a cue is as likely a misheard word as a said one (Whisper heard "you as
+    well, bye" as "What's wrong?" at 0.33-0.35). Text transcripts carry no probability and
+    always count."""
     change_threshold: float = Field(0.1, ge=0, le=1)
     """Start-to-end change beyond which a call is de-escalated or escalated."""
 

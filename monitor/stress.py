@@ -196,7 +196,11 @@ def _turn_stress(
 
     hits: list[str] = []
     if turn.text.strip() and anger:
-        hits = [x.phrase for x in matcher.find(turn.text, anger) if not x.negated]
+        hits = [
+            x.phrase
+            for x in matcher.find(turn.text, anger)
+            if not x.negated and matcher.heard(turn, x, cfg.min_cue_word_prob)
+        ]
     words_component: float | None
     if not turn.text.strip():
         # no transcript: the words say nothing either way (at least, they add nothing)

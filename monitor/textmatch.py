@@ -74,7 +74,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from calmline.monitor.rubric import MatchingRubric, PhraseEntry
-from calmline.monitor.types import Turn
+from calmline.monitor.types import Turn, Word
 
 _APOSTROPHES = frozenset("'’‘`´ʼ")
 # After NFKC: full-width ，！？；： are ASCII already; 。、 stay as they are; … becomes "...".
@@ -383,6 +383,23 @@ class PhraseMatcher:
                     candidates.append((e - s, 100.0, match))
         return _without_overlaps(candidates)
 
+    def words_of(self, turn: Turn, match: Match) -> list[Word]:
+        """The recognised words of ``turn`` whose text covers the span of ``match`` (none
+        where the turn has no words, or they cannot be located in its text)."""
+        spans = _word_char_spans(turn)
+        return [
+            w
+            for w, span in zip(turn.words, spans, strict=True)
+            if span is not None and span[0] < match.end_char and span[1] > match.start_char
+        ]
+
+    def heard(self, turn: Turn, match: Match, min_prob: float) -> bool:
+        """Whether the recogniser heard the words of ``match`` with a mean probability of at
+        least ``min_prob``. A match without recognised words (a text transcript) counts as
+        heard: there is nothing to doubt it by."""
+        probs = [w.prob for w in self.words_of(turn, match)]
+        return not probs or sum(probs) / len(probs) >= min_prob
+
     def time_span(self, turn: Turn, match: Match) -> tuple[float, float]:
         """Start and end time (s) of a match found in ``turn.text``.
 
@@ -391,12 +408,7 @@ class PhraseMatcher:
         whose words cannot be located in its text, gets a time interpolated by character
         position inside the turn.
         """
-        spans = _word_char_spans(turn)
-        hit = [
-            w
-            for w, span in zip(turn.words, spans, strict=True)
-            if span is not None and span[0] < match.end_char and span[1] > match.start_char
-        ]
+        hit = self.words_of(turn, match)
         if hit:
             return min(w.start for w in hit), max(w.end for w in hit)
         n = max(len(turn.text), 1)

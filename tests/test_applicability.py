@@ -58,6 +58,17 @@ COMPLAINT_ZH = [
 """A complaint the agent neither acknowledges nor commits to solving: coached when the roles
 are certain."""
 
+ROUTINE_ZH = [
+    A(0.0, 3.0, "您好，我是小李，请问有什么可以帮您"),
+    C(3.5, 8.0, "我想改一下收货地址"),
+    A(8.5, 11.0, "好的，请问新的地址是"),
+    C(11.5, 15.0, "北京市朝阳区一号"),
+    A(15.5, 18.0, "已经帮您改好了，还有其他可以帮您的吗"),
+    C(18.5, 20.0, "没有了谢谢"),
+    A(20.5, 22.0, "感谢您的来电，再见"),
+]
+"""The same routine request in Mandarin."""
+
 
 def scored(report: CallReport, rubric=None) -> CallReport:
     return score_report(report, rubric or default_rubric(report.language))
@@ -105,6 +116,41 @@ def test_a_complaint_makes_them_apply():
     for pid in ("solve_problem", "acknowledge", "apologize_for_inconvenience"):
         p = practice(report, pid)
         assert p.applicable and p.reason is None and p.score is not None, pid
+
+
+@pytest.mark.parametrize(
+    ("language", "routine", "index", "said"),
+    [
+        # Whisper heard a caller's "you as well, bye" as "What's wrong?" (0.35, 0.33) on a
+        # real Harper Valley call
+        ("en", ROUTINE_EN, 5, "What's wrong? This is ridiculous"),
+        ("zh", None, 3, "太慢了，气死我了"),
+    ],
+)
+def test_complaint_words_the_recogniser_barely_heard_are_no_complaint(
+    language, routine, index, said
+):
+    turns = [*(routine or ROUTINE_ZH)]
+    t = turns[index]
+    faint = scored(
+        call(
+            [*turns[:index], C(t.start, t.end, said, prob=0.34), *turns[index + 1 :]],
+            language=language,
+        )
+    )
+    clear = scored(
+        call(
+            [*turns[:index], C(t.start, t.end, said, prob=0.9), *turns[index + 1 :]],
+            language=language,
+        )
+    )
+    for pid in ("solve_problem", "acknowledge", "apologize_for_inconvenience"):
+        assert not practice(faint, pid).applicable, pid
+        assert practice(clear, pid).applicable, pid
+    # nor do anger words heard that faintly raise the customer's agitation
+    assert not any(s.anger_words for s in faint.scorecard.stress.turns)
+    assert any(s.anger_words for s in clear.scorecard.stress.turns)
+    assert faint.scorecard.overall >= 80
 
 
 def test_the_agent_recognising_a_feeling_marks_a_problem_the_lexicons_missed():

@@ -295,11 +295,16 @@ def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
         for s in ctx.stress.turns
         if s.agitation >= stress.agitated_level or s.anger_words
     }
-    return tuple(
-        t
-        for t in customer_turns(ctx)
-        if t.index in agitated or (words and ctx.matcher.find(t.text, words))
-    )
+
+    def complains(t: Turn) -> bool:
+        # a cue the recogniser barely heard is no evidence ("you as well, bye" heard as
+        # "What's wrong?")
+        return any(
+            ctx.matcher.heard(t, m, stress.min_cue_word_prob)
+            for m in ctx.matcher.find(t.text, words)
+        )
+
+    return tuple(t for t in customer_turns(ctx) if t.index in agitated or (words and complains(t)))
 
 
 def reply_to(ctx: DetectorContext, turn: Turn) -> Turn | None:
