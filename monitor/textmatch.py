@@ -81,6 +81,30 @@ _APOSTROPHES = frozenset("'’‘`´ʼ")
 _SENTENCE_BREAKS = frozenset(".!?;。！？；\n\r")
 _CLAUSE_BREAKS = _SENTENCE_BREAKS | frozenset(",:，、：")
 _KEPT_SYMBOLS = frozenset("%")
+_A = "['’‘`´ʼ]"
+_O = _A + "?"
+_EN_CONTRACTIONS = (
+    (re.compile(rf"\b(there|that|what){_O}s\b|\b(here|it|who|where|how){_A}s\b"), r"\1\2 is"),
+    (re.compile(rf"\blet{_A}s\b"), "let us"),
+    (re.compile(rf"\bi{_O}m\b"), "i am"),
+    (re.compile(rf"\b(you|they){_O}re\b|\b(we){_A}re\b"), r"\1\2 are"),
+    (re.compile(rf"\b(i|you|we|they){_O}ve\b"), r"\1 have"),
+    (re.compile(rf"\b(you|they|that){_O}ll\b|\b(i|we|he|she|it|there){_A}ll\b"), r"\1\2 will"),
+    (re.compile(rf"\bwon{_O}t\b"), "will not"),
+    (re.compile(rf"\bcan{_O}t\b|\bcannot\b"), "can not"),
+    (
+        re.compile(
+            rf"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|must|need|ai)"
+            rf"n{_O}t\b|\b(\w+)n{_A}t\b"
+        ),
+        r"\1\2 not",
+    ),
+)
+"""English contractions and their full forms, read alike: a recogniser writes "there's" or
+"there is", "don't" or "do not" for the same sound, and a rubric phrase names one of them.
+Only forms with one meaning: "he's" (is / has), "I'd" (had / would) and a noun's "'s" stay as
+written. Chat text drops the apostrophe (Im, dont, cant, thats): where the bare form is no other
+word it is read the same; "well", "ill", "were", "its", "lets" keep their own meaning."""
 """Symbols that carry meaning in a phrase (``100%``) and so are kept as characters."""
 _ZH_NEGATION_CHARS = "不没别无非未莫勿"
 _ZH_PERSON_CHARS = "我你您他她它们咱俺"
@@ -198,6 +222,34 @@ def _may_occur(held: KeysView[str], form: _Form, threshold: float) -> bool:
     return 2 * present >= len(form.chars) or (
         threshold < 100 and 100 * (1 - absent / (len(form.parts[0]) + 1)) >= threshold
     )
+
+
+def _expand_contractions(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """``items`` (characters with the index of the original character each came from) with
+    every English contraction of :data:`_EN_CONTRACTIONS` written out. The characters the two
+    forms share at the start keep their indices; the rest of the full form points into the rest
+    of the contraction, so a match still maps onto the words said."""
+    joined = "".join(c for c, _ in items)
+    for pattern, full in _EN_CONTRACTIONS:
+        out: list[tuple[str, int]] = []
+        at = 0
+        for m in pattern.finditer(joined):
+            out.extend(items[at : m.start()])
+            said = items[m.start() : m.end()]
+            written = m.expand(full)
+            shared = 0
+            while shared < min(len(said), len(written)) and said[shared][0] == written[shared]:
+                shared += 1
+            out.extend(said[:shared])
+            rest = said[shared:] or said[-1:]
+            out.extend(
+                (c, rest[0][1] if k == 0 else rest[-1][1]) for k, c in enumerate(written[shared:])
+            )
+            at = m.end()
+        if at:
+            items = [*out, *items[at:]]
+            joined = "".join(c for c, _ in items)
+    return items
 
 
 def _is_ascii_alnum(c: str) -> bool:
@@ -440,6 +492,8 @@ class PhraseMatcher:
                 items = [(c, i) for c, (_, i) in zip(converted, items, strict=True)]
             else:  # a phrase conversion changed the length: convert one character at a time
                 items = [(self._t2s.convert(c)[:1] or c, i) for c, i in items]
+        if not self.cjk:
+            items = _expand_contractions(items)
         out: list[str] = []
         starts: list[int] = []
         ends: list[int] = []

@@ -32,7 +32,7 @@ def spans(matches) -> list[tuple[str, str]]:
 
 def test_normalize_folds_width_case_punctuation_and_fillers(zh, en):
     assert zh.normalize("ＡＢＣ１２３，嗯好的！") == "abc123好的"
-    assert en.normalize("Ｉ’m ＳＯＲＲＹ, uh, really!") == "im sorry really"
+    assert en.normalize("Ｉ’m ＳＯＲＲＹ, uh, really!") == "i am sorry really"
 
 
 def test_full_width_text_matches_and_offsets_point_into_the_original(en):
@@ -334,3 +334,47 @@ def test_the_character_gate_never_changes_what_is_found():
     assert not textmatch._may_occur(
         m._char_index(m._views_of("天气不错")[1]).keys(), m._form("理解您的心情"), 88
     )
+
+
+# --- contractions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # Whisper wrote "If there is anything else that can help you with" for the agent's
+        # "is there anything else I can help you with" on a real Harper Valley call
+        ("If there is anything else, call us", "if there's anything else"),
+        ("if there's anything else, call us", "if there is anything else"),
+        ("Do not hesitate to call us", "don't hesitate to call"),
+        ("dont hesitate to call us", "don't hesitate to call"),
+        ("I am sorry for the wait", "I'm sorry"),
+        ("we will call you back", "we'll call you back"),
+        ("I cannot help with that", "I can't help"),
+    ],
+)
+def test_a_contraction_and_its_full_form_read_alike(en, text, phrase):
+    (m,) = en.find(text, [P(phrase)])
+    assert m.kind == "normalised"
+    # the span is the words said, not the rubric's form
+    assert text[m.start_char : m.end_char].lower().startswith(text.split()[0].lower())
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("Well, call us", "we'll call"),  # a bare "well" is the word well
+        ("he's here", "he is here"),  # is or has: left as written
+        ("the agent's notes", "the agent is"),
+        ("its settings", "it is"),
+    ],
+)
+def test_words_that_only_look_like_contractions_stay_as_written(en, text, phrase):
+    assert en.find(text, [P(phrase)], fuzzy_threshold=100) == []
+
+
+def test_a_written_out_negation_negates_as_the_contraction_does(en):
+    (m,) = en.find(
+        "I am not saying you need to apologize", [P("you need to apologize")], negations=NEG_EN
+    )
+    assert m.negated
