@@ -286,9 +286,10 @@ def closing_overlap(
     courtesy ("thank you very much") as orderly, not interruptive. Two forms, the same in both
     directions:
 
-    1. A's words from B's onset on (a word belongs to where its midpoint lies) are nothing but
-       closing words: B started at a possible completion, and what B talks over is A's
-       thank-you or goodbye.
+    1. A's words from B's onset on (a word belongs to where its midpoint lies; a word whose
+       midpoint lies within ``rule.simultaneous_start_s`` before the onset started together
+       with B, as two speakers' onsets do) are nothing but closing words: B started at a
+       possible completion, and what B talks over is A's thank-you or goodbye.
     2. B's stretch is nothing but closing words ("thank you for calling, have a great day"),
        A's stretch ends no later than B's (A completes their turn under B's goodbye instead of
        going on over it), and A's next stretch, if any, opens nothing new: it holds at most
@@ -307,7 +308,10 @@ def closing_overlap(
     """
     if s.words is None or held.words is None:
         return False
-    rest = [w for w in held.words if (w.start + w.end) / 2 >= s.start]
+    # a word whose middle lies within ``simultaneous_start_s`` before B's onset started
+    # together with B: B came in at the completion before it ("that'll be all. | Thank you")
+    onset = s.start - rule.simultaneous_start_s
+    rest = [w for w in held.words if (w.start + w.end) / 2 >= onset]
     if rest and is_closing(rest):
         return True
     if not s.words or not is_closing(s.words) or held.end > s.end:

@@ -237,6 +237,16 @@ def closing_cut_ins(spec: list, language: str) -> tuple[list, list]:
             ],
         ),
         ("zh", [C(0.0, 3.0, "没有了就这些谢谢你啊"), A(2.0, 4.0, "感谢您的来电祝您生活愉快再见")]),
+        # the agent comes in at "that'll be all", as the customer starts "thank you": the
+        # word under way at the onset started with it (a real Harper Valley call, whose
+        # agent's goodbye Whisper heard as "and give a call and have a great day")
+        (
+            "en",
+            [
+                C(0.0, 2.4, "no that'll be all thank you very much"),
+                A(1.45, 3.5, "and give a call and have a great day"),
+            ],
+        ),
     ],
 )
 def test_a_goodbye_overlapping_the_customers_last_words_is_not_an_interruption(language, spec):
