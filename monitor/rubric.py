@@ -178,6 +178,13 @@ class MatchingRubric(BaseModel):
 
     fuzzy_threshold: float = Field(88.0, ge=50, le=100)
     """rapidfuzz score (0-100) at or above which a near-miss counts as the phrase."""
+    min_word_prob: float = Field(0.5, ge=0, le=1)
+    """Mean recogniser probability the words of a phrase must reach to be evidence against
+    someone: a customer's complaint or anger word (which makes the problem practices apply) or
+    an agent's fault phrase (which costs points). Below it a word is as likely misheard as said
+    (Whisper heard "you as well, bye" as "What's wrong?" at 0.33-0.35): a complaint word does
+    not count, and a fault is reported for the QA lead to hear, not charged. Text transcripts
+    carry no probability and always count."""
     fuzzy_min_length: int = Field(4, ge=1)
     """Phrases shorter than this (characters) match exactly only."""
     fuzzy_min_words: int = Field(2, ge=1)
@@ -220,11 +227,6 @@ class StressRubric(BaseModel):
     which an apology, empathy or a paraphrase is expected from the agent."""
     agitated_level: float = Field(0.5, ge=0, le=1)
     """Agitation at or above which the customer counts as agitated (context for detectors)."""
-    min_cue_word_prob: float = Field(0.5, ge=0, le=1)
-    """Mean recogniser probability that the words of an anger or complaint word must reach to
-    count: below it a cue is as likely a misheard word as a said one (Whisper heard "you as
-    well, bye" as "What's wrong?" at 0.33-0.35). Text transcripts carry no probability and
-    always count."""
     change_threshold: float = Field(0.1, ge=0, le=1)
     """Start-to-end change beyond which a call is de-escalated or escalated."""
 

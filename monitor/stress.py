@@ -199,7 +199,7 @@ def _turn_stress(
         hits = [
             x.phrase
             for x in matcher.find(turn.text, anger)
-            if not x.negated and matcher.heard(turn, x, cfg.min_cue_word_prob)
+            if not x.negated and matcher.heard(turn, x, matcher.matching.min_word_prob)
         ]
     words_component: float | None
     if not turn.text.strip():

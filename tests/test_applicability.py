@@ -26,7 +26,13 @@ from calmline.monitor.cli import print_scorecard
 from calmline.monitor.report import SCHEMA_VERSION, report_from_dict, report_to_dict
 from calmline.monitor.rubric import RubricError, default_rubric, parse_rubric
 from calmline.monitor.scoring import score_report
-from calmline.monitor.types import CallReport, PracticeScore, RoleAssignment
+from calmline.monitor.types import (
+    FAULT_SEVERITIES,
+    CallReport,
+    PracticeScore,
+    RoleAssignment,
+    Severity,
+)
 from tests.conftest import shared_data
 from tests.server import CalmlineServer
 from tests.test_stress import A, C, call
@@ -480,3 +486,48 @@ def test_a_routine_request_does_not(language, said):
     report = with_customer_line(language, said)
     for pid in PROBLEM_PRACTICES:
         assert not practice(report, pid).applicable, (said, pid)
+
+
+# --- faults heard unsurely --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "practice_id", "lexicon", "kind"),
+    [
+        ("en", "no_apology_demand", "demand", "apology_demand"),
+        ("zh", "no_apology_demand", "demand", "apology_demand"),
+        ("en", "no_arguing", "bad", "arguing"),
+        ("en", "no_blame_shift", "bad", "blame_shift"),
+        ("zh", "no_overpromise", "bad", "overpromise"),
+        ("en", "courtesy", "rude", "rude"),
+        ("zh", "let_finish", "retort", "retort"),
+    ],
+)
+def test_a_fault_phrase_the_recogniser_barely_heard_is_shown_not_charged(
+    language, practice_id, lexicon, kind
+):
+    rubric = default_rubric(language)
+    phrase = rubric.practices[practice_id].phrase_list(lexicon)[0].text
+    complaint = (
+        "I was charged twice this month and I want a refund"
+        if language == "en"
+        else "我的快递到现在还没到，太慢了"
+    )
+
+    def scored_with(prob: float) -> CallReport:
+        spec = [
+            A(0.0, 3.0, "Hello, this is Anna, how can I help you today?"),
+            C(3.5, 8.0, complaint),
+            A(8.5, 11.0, phrase, prob=prob),
+            C(11.5, 13.0, "okay" if language == "en" else "好吧"),
+        ]
+        return scored(call(spec, language=language))
+
+    faint, clear = scored_with(0.34), scored_with(0.9)
+    (shown,) = [f for f in practice(faint, practice_id).findings if f.kind == kind]
+    assert shown.severity is Severity.INFO and "heard unsurely" in shown.detail
+    assert shown.value < rubric.matching.min_word_prob == shown.threshold
+    charged = [f for f in practice(clear, practice_id).findings if f.kind == kind]
+    assert charged and all(f.severity in FAULT_SEVERITIES for f in charged)
+    assert practice(faint, practice_id).score > practice(clear, practice_id).score
+    assert practice(faint, practice_id).faults < practice(clear, practice_id).faults

@@ -15,11 +15,13 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     agitation_weight,
     find_hits,
+    heard_apart,
     hit_finding,
     outcome,
     said,
     turn_finding,
     units,
+    unsure_findings,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Finding, Severity
@@ -68,9 +70,14 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     )
     score = 100.0 * min(1.0, share / min_share) if min_share > 0 else 100.0
     penalty = practice.threshold("rude_penalty", 25.0)
-    for h in find_hits(
-        ctx, agents, practice.phrase_list("rude"), negations=practice.phrase_list("negation")
-    ):
+    rude, unsure = heard_apart(
+        ctx,
+        find_hits(
+            ctx, agents, practice.phrase_list("rude"), negations=practice.phrase_list("negation")
+        ),
+    )
+    findings += unsure_findings(ctx, practice_id, "rude", unsure, "agent said rude phrase")
+    for h in rude:
         weight = agitation_weight(ctx, practice, h.start)
         score -= penalty * weight
         findings.append(

@@ -662,6 +662,7 @@ def _retorts(judge: _Judge, agent: Sequence[Turn]) -> list[Finding]:
     phrases = judge.practice.phrase_list("retort")
     negations = judge.practice.phrase_list("negation")
     matcher = judge.ctx.matcher
+    bound = judge.ctx.rubric.matching.min_word_prob
     out = []
     for a in agent:
         if not phrases or not a.text.strip():
@@ -671,21 +672,32 @@ def _retorts(judge: _Judge, agent: Sequence[Turn]) -> list[Finding]:
                 continue
             start, end = matcher.time_span(a, match)
             level, weight = judge.weight_at(start)
+            said = (
+                f'Agent said "{match.matched}" (retort phrase "{match.phrase}", '
+                f"{match.kind} match) in turn {a.index}"
+            )
+            severity, detail = Severity.MAJOR, f"{said}; {judge.mood(level)}, weight {weight:g}."
+            value, threshold = match.score, None
+            if not matcher.heard(a, match, bound):
+                # as likely misheard as said: shown to be heard, not charged
+                probs = [w.prob for w in matcher.words_of(a, match)]
+                severity, weight = Severity.INFO, 0.0
+                value, threshold = round(sum(probs) / len(probs), 2), bound
+                detail = (
+                    f"{said}, heard unsurely (mean word probability {value:.2f}, under "
+                    f"{bound:g}): not charged; listen to the moment before acting on it."
+                )
             out.append(
                 judge.finding(
                     a,
                     "retort",
-                    Severity.MAJOR,
+                    severity,
                     start=start,
                     end=end,
                     quote=match.matched,
-                    value=match.score,
-                    threshold=None,
-                    detail=(
-                        f'Agent said "{match.matched}" (retort phrase "{match.phrase}", '
-                        f"{match.kind} match) in turn {a.index}; {judge.mood(level)}, "
-                        f"weight {weight:g}."
-                    ),
+                    value=value,
+                    threshold=threshold,
+                    detail=detail,
                     phrase=match.phrase,
                     weight=weight,
                     **match_fields(match, match.matched, 0, len(match.matched)),

@@ -22,10 +22,12 @@ from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     agent_turns,
     find_hits,
+    heard_apart,
     hit_finding,
     lexicon_hits,
     outcome,
     said,
+    unsure_findings,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Severity
@@ -40,7 +42,14 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # Imperatives: "apologizing to me" is no "apologize to me", so no English lemmas.
     demands = lexicon_hits(ctx, agents, practice, "demand", fuzzy_threshold=fuzzy, lemmas=False)
     apologies = find_hits(ctx, agents, practice.phrase_list("not_demand"), fuzzy_threshold=100)
-    findings = []
+    demands, unsure = heard_apart(ctx, demands)
+    findings = unsure_findings(
+        ctx,
+        practice_id,
+        "apology_demand",
+        unsure,
+        "agent demanded an apology or admission of fault:",
+    )
     for h in demands:
         if any(
             a.turn.index == h.turn.index
@@ -60,4 +69,5 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 threshold=fuzzy if h.match.kind == "fuzzy" else None,
             )
         )
-    return outcome(0.0 if findings else 100.0, findings)
+    charged = any(f.severity is Severity.CRITICAL for f in findings)
+    return outcome(0.0 if charged else 100.0, findings)

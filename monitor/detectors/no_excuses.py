@@ -24,9 +24,11 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     complaint_turns,
     customer_turns,
+    heard_apart,
     hit_finding,
     lexicon_hits,
     outcome,
+    unsure_findings,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Severity
@@ -68,9 +70,10 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         for h in hits
         if (h.turn.start >= since or _refuses(h)) and not _before_handoff(ctx, practice, h)
     ]
+    hits, unsure = heard_apart(ctx, hits)
     allowed = int(practice.threshold("max_justifications", 2))
     penalty = practice.threshold("per_excess_penalty", 20.0)
-    findings = []
+    findings = unsure_findings(ctx, practice_id, "excuse", unsure, "justification")
     turns_seen: set[int] = set()
     for h in hits:
         if h.turn.index in turns_seen:

@@ -281,6 +281,45 @@ def said(hit: Hit) -> str:
     return f"'{hit.match.matched}' ({match_note(hit)})"
 
 
+def heard_apart(ctx: DetectorContext, hits: Sequence[Hit]) -> tuple[list[Hit], list[Hit]]:
+    """``hits`` split into those the recogniser heard clearly enough to charge a fault on and
+    those whose words it was unsure of (mean word probability under ``matching.min_word_prob``:
+    as likely misheard as said)."""
+    bound = ctx.rubric.matching.min_word_prob
+    clear: list[Hit] = []
+    unsure: list[Hit] = []
+    for h in hits:
+        (clear if ctx.matcher.heard(h.turn, h.match, bound) else unsure).append(h)
+    return clear, unsure
+
+
+def unsure_findings(
+    ctx: DetectorContext, practice_id: str, kind: str, hits: Sequence[Hit], what: str
+) -> list[Finding]:
+    """Info findings for fault phrases heard too unsurely to charge (:func:`heard_apart`):
+    shown to the QA lead with the words' probability, to be checked by ear; no points, no
+    coaching."""
+    bound = ctx.rubric.matching.min_word_prob
+    out = []
+    for h in hits:
+        probs = [w.prob for w in ctx.matcher.words_of(h.turn, h.match)]
+        prob = sum(probs) / len(probs)
+        out.append(
+            hit_finding(
+                ctx,
+                practice_id,
+                kind,
+                h,
+                Severity.INFO,
+                f"{what} {said(h)} heard unsurely (mean word probability {prob:.2f}, under "
+                f"{bound:g}): not charged; listen to the moment before acting on it",
+                value=round(prob, 2),
+                threshold=bound,
+            )
+        )
+    return out
+
+
 def clamp(score: float) -> float:
     return round(min(100.0, max(0.0, score)), 1)
 
@@ -300,7 +339,7 @@ def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
         # a cue the recogniser barely heard is no evidence ("you as well, bye" heard as
         # "What's wrong?")
         return any(
-            ctx.matcher.heard(t, m, stress.min_cue_word_prob)
+            ctx.matcher.heard(t, m, ctx.rubric.matching.min_word_prob)
             for m in ctx.matcher.find(t.text, words)
         )
 
@@ -420,9 +459,9 @@ def fault_outcome(
     agents = agent_turns(ctx)
     if not agents:
         return NOT_JUDGED
-    hits = lexicon_hits(ctx, agents, practice, lexicon)
+    hits, unsure = heard_apart(ctx, lexicon_hits(ctx, agents, practice, lexicon))
     penalty = practice.threshold("per_finding_penalty", 30.0)
-    findings = []
+    findings = unsure_findings(ctx, practice_id, kind, unsure, f"agent said {what}")
     lost = 0.0
     for h in hits:
         weight = agitation_weight(ctx, practice, h.start)

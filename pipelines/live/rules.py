@@ -22,6 +22,7 @@ from calmline.monitor.types import (
     CallReport,
     Role,
     RoleAssignment,
+    Severity,
     Turn,
     TurnMetrics,
     Word,
@@ -218,7 +219,8 @@ class RulesMixin:
                 continue
             for f in detector(ctx, practice_id, practice).findings:
                 event = kinds.get(f.kind)
-                if event is None:
+                # a demand heard too unsurely to charge is for the QA lead to hear, not an alert
+                if event is None or f.severity is Severity.INFO:
                     continue
                 self._alert_once(
                     (event, round(f.start, 1), f.phrase),
