@@ -445,12 +445,18 @@ class PhraseMatcher:
             if span is not None and span[0] < match.end_char and span[1] > match.start_char
         ]
 
+    def heard_prob(self, turn: Turn, match: Match) -> float | None:
+        """The mean recogniser probability of the words of ``match``; ``None`` without
+        recognised words (a text transcript)."""
+        probs = [w.prob for w in self.words_of(turn, match)]
+        return sum(probs) / len(probs) if probs else None
+
     def heard(self, turn: Turn, match: Match, min_prob: float) -> bool:
         """Whether the recogniser heard the words of ``match`` with a mean probability of at
         least ``min_prob``. A match without recognised words (a text transcript) counts as
         heard: there is nothing to doubt it by."""
-        probs = [w.prob for w in self.words_of(turn, match)]
-        return not probs or sum(probs) / len(probs) >= min_prob
+        prob = self.heard_prob(turn, match)
+        return prob is None or prob >= min_prob
 
     def time_span(self, turn: Turn, match: Match) -> tuple[float, float]:
         """Start and end time (s) of a match found in ``turn.text``.

@@ -680,9 +680,8 @@ def _retorts(judge: _Judge, agent: Sequence[Turn]) -> list[Finding]:
             value, threshold = match.score, None
             if not matcher.heard(a, match, bound):
                 # as likely misheard as said: shown to be heard, not charged
-                probs = [w.prob for w in matcher.words_of(a, match)]
                 severity, weight = Severity.INFO, 0.0
-                value, threshold = round(sum(probs) / len(probs), 2), bound
+                value, threshold = round(matcher.heard_prob(a, match) or 0.0, 2), bound
                 detail = (
                     f"{said}, heard unsurely (mean word probability {value:.2f}, under "
                     f"{bound:g}): not charged; listen to the moment before acting on it."

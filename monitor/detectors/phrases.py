@@ -302,8 +302,7 @@ def unsure_findings(
     bound = ctx.rubric.matching.min_word_prob
     out = []
     for h in hits:
-        probs = [w.prob for w in ctx.matcher.words_of(h.turn, h.match)]
-        prob = sum(probs) / len(probs)
+        prob = ctx.matcher.heard_prob(h.turn, h.match) or 0.0
         out.append(
             hit_finding(
                 ctx,
