@@ -300,6 +300,9 @@ def test_thanks_ending_a_request_is_no_closing(language: str, text: str) -> None
         ("en", "We will record the case. Thanks very much for your reminder."),
         ("zh", "好的，已经为您处理好了，感谢您的配合"),
         ("en", "Your card has been replaced. Thank you for your cooperation!"),
+        # a request word inside the invitation itself (私信) asks no favour
+        ("zh", "建议您4号之后再查询，如有问题您可以随时私信我们，谢谢！"),
+        ("zh", "之后有任何疑问可随时私信小沃，我们将竭诚为您提供服务，谢谢！"),
     ],
 )
 def test_closing_thanks_still_found(language: str, text: str) -> None:

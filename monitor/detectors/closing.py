@@ -61,12 +61,13 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
         cues = practice.phrase_list("request_cue")
         asked = ctx.matcher.find(before_all, cues, fuzzy_threshold=100) if cues else []
         if asked:
-            # the invitation must come after the last request: 如仍需帮助可再次发起会话，…
-            # 麻烦对小美的服务进行评价，谢谢 thanks for the rating
+            # the invitation must come after the last request, or hold it (如有问题您可以随时
+            # 私信我们，谢谢): 如仍需帮助可再次发起会话，…麻烦对小美的服务进行评价，谢谢 thanks
+            # for the rating
             invites = ctx.matcher.find(
                 before_all, practice.phrase_list("invite"), fuzzy_threshold=100
             )
-            return bool(invites) and invites[-1].start_char > asked[-1].start_char
+            return bool(invites) and invites[-1].end_char >= asked[-1].end_char
     before = hit.turn.text[: hit.match.start_char].rstrip(" \t,，、;；:：")
     asked = before.endswith(_QUESTION)
     parts = _SENTENCE_END.split(before.rstrip(_TRAILING + "?？"))
