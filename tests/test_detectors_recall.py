@@ -301,8 +301,10 @@ def test_thanks_ending_a_request_is_no_closing(language: str, text: str) -> None
         ("zh", "好的，已经为您处理好了，感谢您的配合"),
         ("en", "Your card has been replaced. Thank you for your cooperation!"),
         # a request word inside the invitation itself (私信) asks no favour
-        ("zh", "建议您4号之后再查询，如有问题您可以随时私信我们，谢谢！"),
-        ("zh", "之后有任何疑问可随时私信小沃，我们将竭诚为您提供服务，谢谢！"),
+        ("zh", "建议您月初过后再查，如有问题您可以随时私信我们，谢谢！"),
+        ("zh", "以后有任何疑问都可以随时私信我们，我们很乐意为您服务，谢谢！"),
+        # the agent's own doing (会留意, 已私信) asks nothing of the customer
+        ("zh", "小美会留意您的私信的，谢谢！"),
     ],
 )
 def test_closing_thanks_still_found(language: str, text: str) -> None:

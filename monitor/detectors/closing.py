@@ -60,6 +60,8 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
         before_all = hit.turn.text[: hit.match.start_char]
         cues = practice.phrase_list("request_cue")
         asked = ctx.matcher.find(before_all, cues, fuzzy_threshold=100) if cues else []
+        # the agent's own doing is no request: 小U会留意查询私信的, 小沃已私信您
+        asked = [m for m in asked if not _own_doing(before_all, m.start_char)]
         if asked:
             # the invitation must come after the last request, or hold it (如有问题您可以随时
             # 私信我们，谢谢): 如仍需帮助可再次发起会话，…麻烦对小美的服务进行评价，谢谢 thanks
@@ -81,6 +83,17 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
     # a thank-you that names what it thanks for (感谢您对我们的支持, "thanks for your patience")
     # closes even after a request; a bare one closes unless it ends a question
     return not asked
+
+
+_OWN_DOING = re.compile(r"(?:会|将|已|正在)[^,，。.!！?？;；]{0,6}$")
+"""A Mandarin marker of the agent's own undertaking or report right before a request word (小U会
+留意, 小沃已私信您): the agent's doing, not a request. English states the doer ("I suggest you"
+is a request), so the marker is read in Mandarin only."""
+
+
+def _own_doing(text: str, at: int) -> bool:
+    clause = _CLAUSE_END.split(_SENTENCE_END.split(text[:at])[-1])[-1]
+    return bool(_OWN_DOING.search(clause))
 
 
 COMPONENTS = (
