@@ -87,6 +87,8 @@ def test_step_by_others_is_next_step_not_commitment(language: str, text: str) ->
         "平台这边给您充值五元的红包",
         "4小时内专员会和您联系",
         "专员会在明天中午一点之前给您取得联系",
+        # a chat bot handing the customer to a human agent
+        "小美这就为您召唤人类小伙伴协助处理",
     ],
 )
 def test_next_step_in_everyday_words(text: str) -> None:
@@ -101,6 +103,7 @@ def test_next_step_in_everyday_words(text: str) -> None:
         "转接的话我这边也不清楚",
         "这个我们没有办法帮您咨询",
         "专员不会再和您联系了",
+        "小美已听到您的召唤，很高兴为您服务",  # the customer's summons: a greeting
         "Has our staff contacted you since then?",
         "We will not call you about this again.",
         "Please send us your number so that we can provide help.",
