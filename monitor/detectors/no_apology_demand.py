@@ -42,6 +42,17 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # Imperatives: "apologizing to me" is no "apologize to me", so no English lemmas.
     demands = lexicon_hits(ctx, agents, practice, "demand", fuzzy_threshold=fuzzy, lemmas=False)
     apologies = find_hits(ctx, agents, practice.phrase_list("not_demand"), fuzzy_threshold=100)
+    # the agent apologising ("I need to apologize") is no demand, heard clearly or not
+    demands = [
+        h
+        for h in demands
+        if not any(
+            a.turn.index == h.turn.index
+            and a.match.start_char < h.match.end_char
+            and a.match.end_char > h.match.start_char
+            for a in apologies
+        )
+    ]
     demands, unsure = heard_apart(ctx, demands)
     findings = unsure_findings(
         ctx,
@@ -51,13 +62,6 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         "agent demanded an apology or admission of fault:",
     )
     for h in demands:
-        if any(
-            a.turn.index == h.turn.index
-            and a.match.start_char < h.match.end_char
-            and a.match.end_char > h.match.start_char
-            for a in apologies
-        ):
-            continue
         findings.append(
             hit_finding(
                 ctx,
