@@ -81,7 +81,8 @@ _APOSTROPHES = frozenset("'’‘`´ʼ")
 _SENTENCE_BREAKS = frozenset(".!?;。！？；\n\r")
 _CLAUSE_BREAKS = _SENTENCE_BREAKS | frozenset(",:，、：")
 _KEPT_SYMBOLS = frozenset("%")
-_A = "['’‘`´ʼ]"
+"""Symbols that carry meaning in a phrase (``100%``) and so are kept as characters."""
+_A = "[" + "".join(sorted(_APOSTROPHES)) + "]"
 _O = _A + "?"
 _EN_CONTRACTIONS = (
     (re.compile(rf"\b(there|that|what){_O}s\b|\b(here|it|who|where|how){_A}s\b"), r"\1\2 is"),
@@ -105,7 +106,6 @@ _EN_CONTRACTIONS = (
 Only forms with one meaning: "he's" (is / has), "I'd" (had / would) and a noun's "'s" stay as
 written. Chat text drops the apostrophe (Im, dont, cant, thats): where the bare form is no other
 word it is read the same; "well", "ill", "were", "its", "lets" keep their own meaning."""
-"""Symbols that carry meaning in a phrase (``100%``) and so are kept as characters."""
 _ZH_NEGATION_CHARS = "不没别无非未莫勿"
 _ZH_PERSON_CHARS = "我你您他她它们咱俺"
 _ZH_GAP_NEGATION = re.compile(r"不|没|未|无法|莫|勿|(?<!特)别(?!的)|非(?!常)")

@@ -68,7 +68,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import match_fields, units
+from calmline.monitor.detectors.phrases import match_fields, units, unsure_note
 from calmline.monitor.floor import (
     Interruption,
     InterruptionRule,
@@ -682,10 +682,7 @@ def _retorts(judge: _Judge, agent: Sequence[Turn]) -> list[Finding]:
                 # as likely misheard as said: shown to be heard, not charged
                 severity, weight = Severity.INFO, 0.0
                 value, threshold = round(matcher.heard_prob(a, match) or 0.0, 2), bound
-                detail = (
-                    f"{said}, heard unsurely (mean word probability {value:.2f}, under "
-                    f"{bound:g}): not charged; listen to the moment before acting on it."
-                )
+                detail = f"{said}, {unsure_note(value, bound)}."
             out.append(
                 judge.finding(
                     a,

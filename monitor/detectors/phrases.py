@@ -293,6 +293,14 @@ def heard_apart(ctx: DetectorContext, hits: Sequence[Hit]) -> tuple[list[Hit], l
     return clear, unsure
 
 
+def unsure_note(prob: float, bound: float) -> str:
+    """What a fault finding heard too unsurely to charge says of itself."""
+    return (
+        f"heard unsurely (mean word probability {prob:.2f}, under {bound:g}): not charged; "
+        "listen to the moment before acting on it"
+    )
+
+
 def unsure_findings(
     ctx: DetectorContext, practice_id: str, kind: str, hits: Sequence[Hit], what: str
 ) -> list[Finding]:
@@ -310,8 +318,7 @@ def unsure_findings(
                 kind,
                 h,
                 Severity.INFO,
-                f"{what} {said(h)} heard unsurely (mean word probability {prob:.2f}, under "
-                f"{bound:g}): not charged; listen to the moment before acting on it",
+                f"{what} {said(h)} {unsure_note(prob, bound)}",
                 value=round(prob, 2),
                 threshold=bound,
             )
