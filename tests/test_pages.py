@@ -147,6 +147,38 @@ def test_sign_in_sends_each_role_to_its_page(site, open_page):
     assert not [c for c in page.context.cookies() if c["name"] == "calmline_session"]
 
 
+def test_a_request_refused_while_signing_out_leads_to_the_sign_in_page(site, open_page):
+    """Signing out while the page still loads: its data requests come back 401 once the session
+    is gone, and that must not send the browser to "session expired" instead of /signin."""
+    page = open_page()
+    sign_in(page, site, "agent_a", "/feedback")
+    page.wait_for_selector("[data-testid=whoami]")
+    held, requested = [], []
+    page.on("request", lambda r: requested.append(r.url))
+    page.route(
+        "**/api/v1/session",
+        lambda route: held.append(route) if route.request.method == "DELETE" else route.continue_(),
+    )
+    # sign out; before the DELETE comes back, a request of the page fails with 401
+    page.evaluate(
+        """async () => {
+            const m = await import("/static/api.js");
+            m.signOut();
+            m.showError(new m.ApiError(401, "the session is gone"));
+        }"""
+    )
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1, "signing out sent no DELETE /api/v1/session"
+    assert not [u for u in requested if "reason=expired" in u]
+    held[0].continue_()
+    page.wait_for_url("**/signin")
+    assert not [u for u in requested if "reason=expired" in u]
+    assert not [c for c in page.context.cookies() if c["name"] == "calmline_session"]
+
+
 def test_review_lists_and_filters_calls(site, open_page):
     en, zh = site.calls["en_stereo_mulaw"], site.calls["zh_stereo"]
     page = open_page()

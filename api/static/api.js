@@ -124,7 +124,12 @@ function renderHeader(me, page) {
   );
 }
 
+/** Set once the user signs out: a request of this page that fails with 401 afterwards (its
+ * session is gone) must not send the browser to "session expired" instead of the sign-in page. */
+let signingOut = false;
+
 export async function signOut() {
+  signingOut = true;
   try {
     await api("/api/v1/session", { method: "DELETE" });
   } catch {
@@ -155,7 +160,7 @@ export function showError(error, me, where) {
     return;
   }
   if (error instanceof ApiError && error.status === 401) {
-    location.replace(signinUrl("expired"));
+    if (!signingOut) location.replace(signinUrl("expired"));
     return;
   }
   const box = h("div", { class: "error", role: "alert" }, error.detail || error.message || String(error));
@@ -173,7 +178,7 @@ export async function startPage(page) {
     me = await api("/api/v1/me");
   } catch (e) {
     if (e.status === 401) {
-      location.replace(signinUrl());
+      if (!signingOut) location.replace(signinUrl());
     } else {
       showError(e);
     }
