@@ -216,6 +216,50 @@ def test_request_to_repeat_or_new_question_is_no_paraphrase(language: str, text:
     assert "paraphrase" not in fired("paraphrase", language, text)
 
 
+def confirmed_later(
+    agent: str, problem: str = "我点的炒面里面吃出来半个苍蝇，商家还不给退款"
+) -> bool:
+    """Whether the agent's confirming question, asked once the customer's problem is turns
+    back (the order was looked up in between), is credited as a paraphrase."""
+    report = call(
+        "zh",
+        (C, 0.0, 4.0, problem),
+        (A, 4.5, 7.0, "好的，麻烦您提供一下下单手机号"),
+        (C, 7.5, 9.0, "幺三八零零零零"),
+        (A, 9.5, 14.0, agent),
+    )
+    return any(
+        f.kind == "paraphrase" and f.turn_index == 3 for f in run("paraphrase", report).findings
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "查到了，就是在炒面里面吃出了半个苍蝇对吗",
+        "嗯您稍等，商家不给退款是吗女士",
+    ],
+)
+def test_confirming_the_problem_told_turns_before_is_paraphrase(text: str) -> None:
+    assert confirmed_later(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # only 这个 / 那个 / 一个 and the masked shop name in common with the customer's words
+        "请问您是在这个****这个商家下的单是吗",
+        # 是不是 asks whether; 对吧 runs on into a time
+        "我给您发了短信您查看一下是不是",
+        "商家给您退款您可以认可吧对吧明天下午一点之前",
+        # a new detail of the agent's own, sharing one word with the problem
+        "然后刚刚联系了商家他是开始给您做一个部分退款那个炒面是吧",
+    ],
+)
+def test_echoing_only_common_words_or_an_open_tag_is_no_paraphrase(text: str) -> None:
+    assert not confirmed_later(text, problem="这个这个我点的那个炒面这个有问题，商家那个一个都不回")
+
+
 # --- faults: blame shift, arguing, over-promise ------------------------------------------
 
 
