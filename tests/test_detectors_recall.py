@@ -124,6 +124,30 @@ def test_time_frame_with_a_step_by_a_specialist() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # 请 inside 申请 or 请问 asks nothing of the customer: the time is the agent's
+        "我这边去帮您咨询申请，最晚不会超过一小时回电到您的手机",
+        "请问您贵姓，我需要稍后给您回电话的",
+    ],
+)
+def test_zh_time_frame_beside_a_word_holding_qing(text: str) -> None:
+    assert "time_frame" in fired("solve_problem", "zh", text)
+
+
+def test_zh_time_of_a_request_to_the_customer_is_still_no_time_frame() -> None:
+    assert "time_frame" not in fired("solve_problem", "zh", "我帮您申请退款，请您稍后查看")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["小美5分钟后再次致电", "我马上去致电商家", "我这边再给他回个电", "我这边呢就跟这个商家打电话"],
+)
+def test_zh_the_agent_calling_someone_is_commitment_and_next_step(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("zh", "这个我没办法帮您登记"),

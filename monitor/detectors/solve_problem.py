@@ -156,7 +156,8 @@ def bound_to_step(
     帮您申请退款，三个工作日内原路返回), its sentence is not a question (您是今天下的单吗, "did
     they reply today?"; a closing ``tag_question`` that only asks consent, 您看可以吗, "okay?",
     does not make it one), and its clause does not ask the customer to act (``time_customer_cue``:
-    请您稍后留意, "please call back tomorrow": the time of the customer's action), unless the
+    请您稍后留意, "please call back tomorrow": the time of the customer's action; 请 inside a word
+    of ``time_not_customer_cue``, 申请 or 请问, asks nothing of the customer), unless the
     customer is asked to wait a stated while (``time_wait``: 您稍等3-5分钟 while the agent calls
     the merchant: the time the agent's step takes)."""
     if not steps:
@@ -174,7 +175,18 @@ def bound_to_step(
     if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
         return True
     cues = practice.phrase_list("time_customer_cue")
-    return not (cues and ctx.matcher.find(clause, cues, fuzzy_threshold=100))
+    if not cues:
+        return True
+    found = ctx.matcher.find(clause, cues, fuzzy_threshold=100)
+    # a cue inside a word that asks nothing of the customer (请 in 申请, 请问) is no request
+    words = ctx.matcher.find(
+        clause, practice.phrase_list("time_not_customer_cue"), fuzzy_threshold=100
+    )
+    return not [
+        c
+        for c in found
+        if not any(w.start_char <= c.start_char and c.end_char <= w.end_char for w in words)
+    ]
 
 
 def _tag_only(ctx: DetectorContext, practice: PracticeRubric, time: Hit, mark: re.Match) -> bool:
