@@ -148,6 +148,28 @@ def test_zh_the_agent_calling_someone_is_commitment_and_next_step(text: str) -> 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "此问题我们会向相关部门反映",
+        "我们会尽快修复该bug",
+        "您稍等我先受理一下",
+        "我们会尽快主动回访",
+        # 不超过 bounds the time; it denies nothing
+        "我会不超过两个小时给您回电",
+    ],
+)
+def test_zh_undertakings_with_more_verbs(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text", ["我司会对您反映的问题进行认真研究", "我们会将您所反馈的情况认真研究"]
+)
+def test_zh_the_customers_report_inside_the_agents_clause_is_no_step(text: str) -> None:
+    assert "next_step" not in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("zh", "这个我没办法帮您登记"),

@@ -44,8 +44,21 @@ ZH_GAP_CHARS = 12
 EN_GAP_WORDS = 4
 """Words allowed between the marker and the verb ("we will try our best to arrange")."""
 _ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
-_ZH_NEGATION = re.compile(r"不(?![断停])|[没别无未]|无法|没法")
-"""A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化) deny nothing."""
+_ZH_NEGATION = re.compile(r"不(?![断停]|会?超过)|[没别无未]|无法|没法")
+"""A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化) and 不(会)超过 (a
+bound on the time: 我会在最晚不会超过三十分钟内给您回电) deny nothing."""
+_ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与到助])[您你](所)?$")
+
+
+def _customer_does(text: str, start: int, end: int) -> bool:
+    """Whether the verb at ``text[start:end]`` is the customer's, in a clause that describes
+    what they said: 您反映的问题, 您所反馈的 (the customer right before the verb, and 所 before it
+    or 的 after it). After 给 / 为 / 帮 / 向 … the customer is the object: 我会尽快给您回电的 and
+    协助您处理 are the agent's."""
+    m = _ZH_CUSTOMER_DOES.search(text[:start])
+    return bool(m) and (bool(m.group(1)) or text[end : end + 1] == "的")
+
+
 _ZH_AND = re.compile(r"并|然后|再|和|及|同时")
 _EN_AND = re.compile(r"\b(?:and|then)\b", re.I)
 """What joins a second action to a general one (我们会马上处理并尽快回复您; "we will handle it
@@ -142,6 +155,9 @@ def frame_hits(
             if not zh and _EN_BE.search(words) and not words.lower().endswith("ing"):
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
+                continue
+            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究
+            if zh and _customer_does(turn.text, m.start("verb"), m.end("verb")):
                 continue
             hits.append(_hit(ctx, turn, m, "subject + undertaking + action verb"))
     return hits
