@@ -212,6 +212,10 @@ def test_customer_words_are_not_credited(language: str, customer: str) -> None:
         ("zh", "您的意见我们已经收到，我们会进行反馈"),
         ("zh", "我已经帮您如实记录了，我这边帮您反馈一下"),
         ("zh", "我们已经把问题记录并提交给相关人员了"),
+        ("zh", "好的先生我这边也了解咱们的诉求了，我帮您看一下"),
+        ("zh", "嗯这边了解到这个情况了先生"),
+        ("zh", "是的呢 亲 小美了解"),
+        ("zh", "您的私信我们已经收到，请您提供业务号码"),
     ],
 )
 def test_ordinary_acknowledgement(language: str, text: str) -> None:
