@@ -49,6 +49,9 @@ def fired(practice_id: str, language: str, agent: str, customer: str | None = No
         ("en", "We have repaired the problem. You have to upgrade it to 4.7."),
         ("en", "We will communicate with you later via private message."),
         ("en", "We will make an appointment of installation with you within one day."),
+        ("en", "Hello, Little Wo has received your private message and replied to you."),
+        ("en", "Dear, we have asked the staff to deal with it."),
+        ("en", "We have found this problem and are dealing with it. I will press them in time."),
     ],
 )
 def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str) -> None:
@@ -66,6 +69,7 @@ def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str)
         ("en", "A new checkbook has been sent to your home address."),
         ("en", "Your complaint has been submitted to the fraud department."),
         ("en", "Our specialist will call you once the review is done."),
+        ("en", "The specialist will verify the issue and reply to you soon."),
         # a request's stated purpose: the step waits on the customer's message
         ("en", "Please provide your name via private message so we can submit and verify it."),
         ("en", "Please send your number to us, so that we can forward your issue to our staff."),
