@@ -130,6 +130,30 @@ def test_time_frame_with_a_step_by_a_specialist() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "I have recorded your request, and our staff will call you later.",
+        "We will communicate with you later via private message.",
+        "The payment will be refunded automatically within 2 - 3 hours.",
+        "We will help you handle the issue within 12 hours.",
+    ],
+)
+def test_en_time_frame_later_or_a_stated_length(text: str) -> None:
+    assert "time_frame" in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If it is because of the software, we will optimize the later versions.",
+        "The stable version is not launched. I suggest you pay attention to it next week.",
+    ],
+)
+def test_en_no_time_frame_in_a_later_version_or_the_customers_time(text: str) -> None:
+    assert "time_frame" not in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         # 请 inside 申请 or 请问 asks nothing of the customer: the time is the agent's
         "我这边去帮您咨询申请，最晚不会超过一小时回电到您的手机",
         "请问您贵姓，我需要稍后给您回电话的",
