@@ -244,6 +244,8 @@ def test_customer_words_are_not_credited(language: str, customer: str) -> None:
         ("zh", "嗯这边了解到这个情况了先生"),
         ("zh", "是的呢 亲 小美了解"),
         ("zh", "您的私信我们已经收到，请您提供业务号码"),
+        ("en", "Duly noted. Thanks for your support."),
+        ("en", "It's really annoying. Little U understands your concerns very much."),
     ],
 )
 def test_ordinary_acknowledgement(language: str, text: str) -> None:
