@@ -163,6 +163,11 @@ def test_zh_time_frame_beside_a_word_holding_qing(text: str) -> None:
     assert "time_frame" in fired("solve_problem", "zh", text)
 
 
+def test_zh_time_frame_of_the_outcome_written_without_ge() -> None:
+    text = "客服帮您申请10元通用红包发放到您的下单账户中，到账时间为1-3工作日"
+    assert "time_frame" in fired("solve_problem", "zh", text)
+
+
 def test_zh_time_of_a_request_to_the_customer_is_still_no_time_frame() -> None:
     assert "time_frame" not in fired("solve_problem", "zh", "我帮您申请退款，请您稍后查看")
 
