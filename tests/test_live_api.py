@@ -330,14 +330,17 @@ def test_real_time_call_is_followed_live(live):
     # transcription worker serves calls round-robin, so this call's utterances wait less from
     # their end (the ``metrics`` event sent when VAD closes one) to their transcript than the
     # flooding calls' do, and all are out before the flood's backlog is.
-    def waits(call_ids):
-        closed = {
+    def closing_times(call_ids):
+        return {
             (e["call_id"], e["data"]["utterance_end"]): e["emitted_at"]
             for e in feed
             if e["type"] == "metrics"
             and e.get("call_id") in call_ids
             and "utterance_end" in e["data"]  # not the metrics after an alert by sound
         }
+
+    def waits(call_ids):
+        closed = closing_times(call_ids)
         return [
             e["emitted_at"] - closed[(e["call_id"], e["data"]["utterance_end"])]
             for e in feed
@@ -359,13 +362,7 @@ def test_real_time_call_is_followed_live(live):
         # and one window of each call ahead of it. Only a flood call that still had more than two
         # windows of speech waiting then (``pack_max_s`` each) is sure to outlast that round;
         # with less left, round-robin and first-come serve the same order.
-        closed_last = max(
-            e["emitted_at"]
-            for e in feed
-            if e["type"] == "metrics"
-            and e.get("call_id") == "rt-en"
-            and "utterance_end" in e["data"]
-        )
+        closed_last = max(closing_times({"rt-en"}).values())
         waiting = {
             c: sum(
                 e["data"]["end"] - e["data"]["start"]

@@ -30,7 +30,7 @@ a detail of the agent's own (the shop's name, a photo upload).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
 from calmline.monitor.detectors.phrases import Hit, customer_turns, find_hits, presence_outcome
@@ -114,7 +114,7 @@ def echo_earlier(
         rest = h.turn.text[h.match.end_char : stop.start() if stop else len(h.turn.text)]
         if len(_units(rest, ctx.language)) > _ADDRESS_UNITS:
             continue
-        heard = _content(customer_words(ctx, h.turn, all_earlier=True), ignore, ctx.language)
+        heard = _content(_earlier_customer_words(ctx, h.turn), ignore, ctx.language)
         said = _content(_units(clause(h), ctx.language, masks=True), ignore, ctx.language)
         if heard and _common_run(said, heard) >= need:
             out.append(h)
@@ -131,7 +131,8 @@ def _content(units: list, ignore: Sequence[str], language: str) -> list:
             text = text.replace(word, "")
         units = list(text)
     else:
-        units = [u for u in units if u not in set(ignore)]
+        skip = set(ignore)
+        units = [u for u in units if u not in skip]
     return [object() if u in (None, "\x00", "*") else u for u in units]
 
 
@@ -179,28 +180,37 @@ _BACKCHANNEL_UNITS = 2
 """A turn of at most this many units (嗯, 好的, "okay") only keeps the floor open."""
 
 
-def customer_words(ctx: DetectorContext, turn: Turn, all_earlier: bool = False) -> list[str]:
+def customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
     """What the customer said that a confirming question in the agent's ``turn`` may echo: the
     customer's turns since the agent's last turn that said more than a backchannel (a detail
     given in pieces, YD幺五幺 … 466205, while the agent hums 嗯), or else the customer's last turn
-    that said more than one; with ``all_earlier``, every customer turn before ``turn``. Their
-    units, a break (``None``) between turns."""
+    that said more than one; their units, a break (``None``) between turns."""
     agents = [t for t in ctx.turns_of(Role.AGENT) if t.start < turn.start]
     customers = [
-        (t, _units(t.text, ctx.language, masks=all_earlier))
-        for t in customer_turns(ctx)
-        if t.start < turn.start
+        (t, _units(t.text, ctx.language)) for t in customer_turns(ctx) if t.start < turn.start
     ]
     spoke = [t.start for t in agents if len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS]
     since = [(t, u) for t, u in customers if not spoke or t.start > spoke[-1]]
     said = [(t, u) for t, u in customers if len(u) > _BACKCHANNEL_UNITS]
-    if all_earlier:
-        since = customers
-    elif not any(len(u) > _BACKCHANNEL_UNITS for _, u in since):
+    if not any(len(u) > _BACKCHANNEL_UNITS for _, u in since):
         since = said[-1:] or customers[-1:]
+    return _with_breaks(u for _, u in since)
+
+
+def _earlier_customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
+    """Every customer turn before ``turn``: its units, masked characters (*) kept, a break
+    (``None``) between turns."""
+    return _with_breaks(
+        _units(t.text, ctx.language, masks=True)
+        for t in customer_turns(ctx)
+        if t.start < turn.start
+    )
+
+
+def _with_breaks(turns: Iterable[list[str]]) -> list:
     out: list = []
-    for _, u in since:
-        out += [*u, None]
+    for units in turns:
+        out += [*units, None]
     return out
 
 
