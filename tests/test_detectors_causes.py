@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_detectors_recall import fired
+from tests.test_detectors_text import A, C, call, run
 
 # --- excuse: a cause that defends a refusal or a shortfall --------------------------------------
 
@@ -26,12 +27,46 @@ from tests.test_detectors_recall import fired
         ("zh", "您好，这个是兼容性问题，和您装的应用有关系"),
         ("zh", "由于人手有限，论坛的帖子没办法一一回复"),
         ("en", "Since the server is being upgraded, we cannot check your order right now."),
-        ("en", "As you did not send us the order number, we can't verify it for you."),
+        ("en", "As you did not provide the order number, we cannot verify it for you."),
         ("en", "The call success rate drops when the line is busy at the start of the month."),
     ],
 )
 def test_cause_given_for_a_refusal_or_a_shortfall_is_an_excuse(language: str, text: str) -> None:
     assert "excuse" in fired("no_excuses", language, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the cause first, the refusal or the consequence after it
+        "系统里还有一笔正在办理的业务，故无法再申请其他业务",
+        "由于受货源影响，发货时间可能会有所延迟",
+        "新线路正在调试，信号优化还需要一定的时间",
+        "可能是系统繁忙导致您无法登录，请稍后再试",
+        "因为材料批次不同，颜色难免会有细微差别",
+    ],
+)
+def test_cause_before_a_refusal_or_a_consequence_is_an_excuse(text: str) -> None:
+    assert "excuse" in fired("no_excuses", "zh", text)
+
+
+def test_purpose_of_a_service_is_no_excuse() -> None:
+    """为避免… names what a service prevents, not a cause of the customer's shortfall."""
+    text = "为避免因话务拥塞导致您漏接来电，我们为您提供来电提醒业务"
+    assert "excuse" not in fired("no_excuses", "zh", text)
+
+
+def test_a_line_that_cannot_be_reached_is_a_complaint_the_excuse_answers() -> None:
+    """A customer saying the line could not be reached (无法接通) complains; a cause given in
+    answer is an excuse, though the customer's angry words come only later."""
+    report = call(
+        "zh",
+        (C, 0.0, 3.0, "我打了三次10010，人工服务一直无法接通"),
+        (A, 3.5, 8.0, "月初话务繁忙时，接通率会有所降低，建议您换个时间再拨打"),
+        (C, 8.5, 10.0, "这么点事还要我再跑一趟，太过分了"),
+    )
+    kinds = {f.kind for f in run("no_excuses", report).findings if f.turn_index == 1}
+    assert "excuse" in kinds
 
 
 @pytest.mark.parametrize(
