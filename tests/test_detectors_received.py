@@ -47,3 +47,17 @@ def test_customer_receipt_or_a_promise_to_record_is_no_acknowledgement(
     language: str, text: str
 ) -> None:
     assert "ack_phrase" not in fired("acknowledge", language, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好，您反映的问题已转相关工作人员核实处理，请耐心等待",
+        "您好，已转派相关部门核查处理，请您留意",
+        "已通知技术部门屏蔽这条信息，感谢您的反馈",
+        "您好，团长私信联系您",
+    ],
+)
+def test_matter_passed_on_without_a_subject_is_commitment_and_next_step(text: str) -> None:
+    kinds = fired("solve_problem", "zh", text)
+    assert {"commitment", "next_step"} <= kinds
