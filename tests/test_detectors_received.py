@@ -1,11 +1,13 @@
-"""Acknowledgement: the matter said to be received or written down (issue 13 item 5).
+"""Written service replies: receipt, hand-off and invitation in their own words (issue 13 item 5).
 
 The guideline (bench/labels/README.md, ``ack_phrase``) credits saying the customer's matter was
 received or recorded (我们已经了解/已记录您的问题, "we have received your feedback"). Written
 replies say it with the agent's name or 帮您 / 为您 in the middle (小沃已帮您详细记录, 您的私信已
-收到), or in the passive ("the problem has been recorded"). Sentences written for these tests
-after reading the STC-3 replies whose Chinese and English versions disagreed; a promise to record
-later and the customer's own receipt are not acknowledgements.
+收到), or in the passive ("the problem has been recorded"); a promise to record later and the
+customer's own receipt are not acknowledgements. The same replies pass the matter on without a
+subject (已转相关工作人员处理: a commitment and a next step) and invite the customer back in plainer
+words (有什么问题您尽管联系我们, 欢迎有问题随时咨询). Sentences written for these tests after
+reading the STC-3 replies whose Chinese and English versions disagreed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_detectors_recall import fired
+from tests.test_detectors_text import A, C, call, run
 
 
 @pytest.mark.parametrize(
@@ -61,3 +64,18 @@ def test_customer_receipt_or_a_promise_to_record_is_no_acknowledgement(
 def test_matter_passed_on_without_a_subject_is_commitment_and_next_step(text: str) -> None:
     kinds = fired("solve_problem", "zh", text)
     assert {"commitment", "next_step"} <= kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不用客气，有什么问题您尽管联系我们",
+        "好的，您先用一段时间，有问题再私信联系小编",
+        "不客气，欢迎有问题随时咨询",
+        "如有其它疑问，欢迎致电客服热线",
+    ],
+)
+def test_invitation_to_come_back_in_other_words_closes_the_contact(text: str) -> None:
+    report = call("zh", (C, 0.0, 3.0, "好的，谢谢你们"), (A, 3.5, 8.0, text))
+    kinds = {f.kind for f in run("closing", report).findings if f.turn_index == 1}
+    assert "closing_invite" in kinds
