@@ -110,6 +110,10 @@ def _repeats(words: str, form: str) -> bool:
         ("zh", "您好，1023号客服很高兴为您服务", True),
         ("zh", "您好，我是美团客服，请问有什么可以帮您", False),
         ("zh", "您好，我是平台客服，请问有什么可以帮您", False),
+        # a role and a title, not a name (bench/labels/README.md, greeting_name)
+        ("zh", "您好！我是上海联通的客服人员，请问有什么可以帮您", False),
+        ("zh", "您好，我是中国电信广东客服小编，请问有什么可以帮您", False),
+        ("zh", "您好，我是中国电信广东客服小美，请问有什么可以帮您", True),
     ],
 )
 def test_a_name_counts_and_a_company_does_not(language, opening, has_name):
