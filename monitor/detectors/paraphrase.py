@@ -84,9 +84,7 @@ def echo_confirmations(
         # before; one that opens a clause (…设置里，是不是设置了快捷键) asks whether
         parts = _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])
         if len(parts) > 1 and not _units(parts[-1], ctx.language):
-            stop = _CLAUSE_BREAK.search(h.turn.text, h.match.end_char)
-            rest = h.turn.text[h.match.end_char : stop.start() if stop else len(h.turn.text)]
-            return parts[-2] if len(_units(rest, ctx.language)) <= _ADDRESS_UNITS else ""
+            return parts[-2] if _ends_clause(ctx, h) else ""
         return parts[-1]
 
     found = _echoes(ctx, practice, agents, "confirm_tag", "echo_min_units", clause)
@@ -119,9 +117,7 @@ def echo_earlier(
     for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
         if (id(h.turn), h.match.start_char) in done:
             continue
-        stop = _CLAUSE_BREAK.search(h.turn.text, h.match.end_char)
-        rest = h.turn.text[h.match.end_char : stop.start() if stop else len(h.turn.text)]
-        if len(_units(rest, ctx.language)) > _ADDRESS_UNITS:
+        if not _ends_clause(ctx, h):
             continue
         heard = _content(_earlier_customer_words(ctx, h.turn), ignore, ctx.language)
         said = _content(_units(clause(h), ctx.language, masks=True), ignore, ctx.language)
@@ -147,6 +143,15 @@ def _content(units: list, ignore: Sequence[str], language: str) -> list:
 
 _ADDRESS_UNITS = 2
 """Units a closing tag may be followed by in its clause: an address (女士, 先生, 亲亲)."""
+
+
+def _ends_clause(ctx: DetectorContext, tag: Hit) -> bool:
+    """Whether the ``tag`` closes its clause: at most an address (``_ADDRESS_UNITS``) follows
+    it before the next clause break."""
+    text = tag.turn.text
+    stop = _CLAUSE_BREAK.search(text, tag.match.end_char)
+    rest = text[tag.match.end_char : stop.start() if stop else len(text)]
+    return len(_units(rest, ctx.language)) <= _ADDRESS_UNITS
 
 
 def echo_restatements(
