@@ -34,11 +34,11 @@ from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Severity
 
 _SENTENCE_END = re.compile(r"[。．.!！?？\n]")
-_REFUSAL = re.compile(r"没|无法|不能|不了|can['’]t|cannot|\bnot\b", re.IGNORECASE)
+_REFUSAL = re.compile(r"没|无法|不能|不了|不支持|暂不|can['’]t|cannot|\bnot\b", re.IGNORECASE)
 
 
 def _refuses(h: Hit) -> bool:
-    """Whether the matched words refuse (没有办法, 无法为您, "so you cannot")."""
+    """Whether the matched words refuse (没有办法, 无法为您, 由于系统不支持, "so you cannot")."""
     return bool(_REFUSAL.search(h.turn.text[h.match.start_char : h.match.end_char]))
 
 
