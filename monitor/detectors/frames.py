@@ -151,8 +151,13 @@ def frame_hits(
             if negation.search(words + tail):
                 continue
             # "is" / "are" mark an undertaking only with the verb's -ing form ("our company is
-            # checking"); "is very concerned about the issue" undertakes nothing
-            if not zh and _EN_BE.search(words) and not words.lower().endswith("ing"):
+            # checking", "we are communicating with"); "is very concerned about the issue"
+            # undertakes nothing
+            if (
+                not zh
+                and _EN_BE.search(words)
+                and not m.group("verb").split()[0].lower().endswith("ing")
+            ):
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
