@@ -57,3 +57,19 @@ def test_we_are_communicating_with_a_party_is_a_step() -> None:
 )
 def test_time_of_a_step_in_other_words_is_a_time_frame(language: str, text: str) -> None:
     assert "time_frame" in fired("solve_problem", language, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please send us your account number by private message so that we can arrange staff"
+        " to follow up.",
+        "Could you send us your number so we can report the fault and verify it?",
+    ],
+)
+def test_request_that_states_the_step_it_serves_is_a_step(text: str) -> None:
+    """The guideline's Weibo template: asking for details "so that we can arrange staff" states
+    the step, waiting on the customer; it is not yet the agent's commitment."""
+    kinds = fired("solve_problem", "en", text)
+    assert "next_step" in kinds
+    assert "commitment" not in kinds
