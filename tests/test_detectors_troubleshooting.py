@@ -1,0 +1,65 @@
+"""Troubleshooting steps, work under way and advice that is no step, in Mandarin (issue 13 item
+5, eighteenth round).
+
+The labelling guideline (bench/labels/README.md) counts a concrete step the agent tells the
+customer to take as a next step (重启一下手机, 卸载后重新安装, 您可拨打…报修), and a step the
+agent or the company is taking now (我们正在与酒店沟通) as a next step and a commitment. Advice to
+wait or to keep watching (建议您耐心等待, 建议亲留意后续使用) is no concrete step, and a bare
+我看一下 is no step either. Sentences written from the guideline after reading lines of the
+``tune`` dialogues; none is copied from the evaluation data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_detectors_recall import fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好，您先重启一下路由器看看能否恢复",
+        "麻烦您把软件卸载后重新下载安装最新版本试下",
+        "建议将手机带到附近的售后网点检测一下",
+        "建议亲有时间回归属地营业厅办理",
+        "您可拨打10000进行报修",
+        "您可登录网上营业厅查询本月的流量详单",
+        "请您清空浏览器缓存后重新登录试一试",
+        "请尝试把SIM卡取出后重新插入",
+        "您需要将手机寄回售后中心检测",
+        "请私信提供业务号码和联系电话，以便核查",
+        "已催促工作人员尽快处理，请您耐心等待",
+    ],
+)
+def test_troubleshooting_step_told_to_the_customer_is_a_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我们正在与酒店沟通您的房间", "小美正在联系商家，请您稍等", "我司正在紧急修复中"],
+)
+def test_work_under_way_is_a_commitment(text: str) -> None:
+    assert "commitment" in fired("solve_problem", "zh", text)
+
+
+def test_work_under_way_with_a_concrete_verb_is_also_a_step() -> None:
+    kinds = fired("solve_problem", "zh", "我们正在与酒店沟通您的房间")
+    assert "next_step" in kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "建议您耐心等待",
+        "建议亲后续留意一下使用情况",
+        "建议您能及时反馈问题的呢",
+        "您稍等，我看一下",
+        "小编看一下",
+        "麻烦您提供一下订单号，以便小美更好地为您解决",
+        "如果没有其他问题，您可以点击结束服务",
+    ],
+)
+def test_advice_to_wait_or_watch_and_a_bare_look_are_no_step(text: str) -> None:
+    assert "next_step" not in fired("solve_problem", "zh", text)
