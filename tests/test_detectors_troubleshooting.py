@@ -63,3 +63,43 @@ def test_work_under_way_with_a_concrete_verb_is_also_a_step() -> None:
 )
 def test_advice_to_wait_or_watch_and_a_bare_look_are_no_step(text: str) -> None:
     assert "next_step" not in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您长按电源键二十秒，尝试强制重启看看",
+        "请您重启路由器",
+        "您可通过手机营业厅查询本月账单",
+        "已反馈哦",
+        "现已安排电梯公司进行排查",
+        "工作人员核实后将与您电话联系",
+    ],
+)
+def test_more_steps_in_other_words(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "千万别重启手机哦",
+        "如您已反馈，建议您留意处理情况",
+        "建议您今后发送短信时不要大量群发",
+        "建议您提供详细截图，以便更好地为您解答",
+    ],
+)
+def test_a_warning_a_condition_or_a_request_for_details_is_no_step(text: str) -> None:
+    assert "next_step" not in fired("solve_problem", "zh", text)
+
+
+def test_someone_elses_promise_is_no_commitment_of_the_agent() -> None:
+    kinds = fired("solve_problem", "zh", "请您把问题私信给我们，会有工作人员为您查证反馈")
+    assert "next_step" in kinds
+    assert "commitment" not in kinds
+
+
+def test_a_wait_across_clauses_is_no_time_frame() -> None:
+    """稍等一会儿 and a later 半小时 in another clause are not one wait of half an hour."""
+    text = "请您连接wifi后稍等一会儿，图标需要加载，如果等了半小时还没有，请您试一下换一个网络"
+    assert "time_frame" not in fired("solve_problem", "zh", text)
