@@ -103,3 +103,16 @@ def test_a_wait_across_clauses_is_no_time_frame() -> None:
     """稍等一会儿 and a later 半小时 in another clause are not one wait of half an hour."""
     text = "请您连接wifi后稍等一会儿，图标需要加载，如果等了半小时还没有，请您试一下换一个网络"
     assert "time_frame" not in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("这个问题我们会在1.3系统版本完善", "commitment"),
+        ("明天13.00之内我们的专员会联系到您", "time_frame"),
+    ],
+)
+def test_a_point_inside_a_number_does_not_end_the_clause(text: str, kind: str) -> None:
+    """A version number or a time (1.3, 13.00) is one number, not a clause break between its
+    digits that cuts the subject off its verb or the time off its step."""
+    assert kind in fired("solve_problem", "zh", text)

@@ -29,12 +29,13 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     components_outcome,
     customer_turns,
+    text_breaks,
     units,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
 
-_SENTENCE_END = re.compile(r"[。．.!！?？~～\n]")
+_SENTENCE_END = text_breaks("。．.!！?？~～\n")
 _CLAUSE_END = re.compile(r"[,，、;；]")
 _QUESTION = ("?", "？")
 _TRAILING = " \t,，、;；:：~～!！。.)）]】"

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from calmline.monitor.detectors import DetectorContext
-from calmline.monitor.detectors.phrases import Hit
+from calmline.monitor.detectors.phrases import NUMBER_JOINS, Hit
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.textmatch import Match
 from calmline.monitor.types import Turn
@@ -74,7 +74,7 @@ def _alternation(words: Sequence[str]) -> str:
 
 @lru_cache(maxsize=16)
 def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[str, ...]):
-    gap = f"[^{re.escape(_ZH_CLAUSE)}]"
+    gap = f"(?:[^{re.escape(_ZH_CLAUSE)}]|(?<=\\d)[{re.escape(NUMBER_JOINS)}](?=\\d))"
     return re.compile(
         f"(?:{_alternation(subjects)}){gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
         f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?P<verb>{_alternation(verbs)})"

@@ -33,12 +33,13 @@ from calmline.monitor.detectors.phrases import (
     components_outcome,
     customer_turns,
     find_hits,
+    text_breaks,
     units,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
 
-_CLAUSE_END = re.compile(r"[,，.。!！?？;；:：、\n]")
+_CLAUSE_END = text_breaks(",，.。!！?？;；:：、\n")
 _NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十零〇幺两]")
 _ZH_DIGITS = re.compile(r"[0-9０-９零〇幺一二三四五六七八九两]{2,}|[0-9０-９]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")

@@ -28,12 +28,13 @@ from calmline.monitor.detectors.phrases import (
     hit_finding,
     lexicon_hits,
     outcome,
+    text_breaks,
     unsure_findings,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Severity
 
-_SENTENCE_END = re.compile(r"[。．.!！?？\n]")
+_SENTENCE_END = text_breaks("。．.!！?？\n")
 _REFUSAL = re.compile(r"没|无法|不能|不了|不支持|暂不|can['’]t|cannot|\bnot\b", re.IGNORECASE)
 
 

@@ -35,11 +35,17 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import Hit, customer_turns, find_hits, presence_outcome
+from calmline.monitor.detectors.phrases import (
+    Hit,
+    customer_turns,
+    find_hits,
+    presence_outcome,
+    text_breaks,
+)
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Role, Turn
 
-_CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；:：~～、\n]")
+_CLAUSE_BREAK = text_breaks(",，。.!！?？;；:：~～、\n")
 _ZH_UNIT = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z]")
 _ZH_UNIT_OR_MASK = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z*]")
 

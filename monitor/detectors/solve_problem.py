@@ -43,6 +43,7 @@ from calmline.monitor.detectors.phrases import (
     outcome,
     reply_to,
     said,
+    text_breaks,
     turn_finding,
 )
 from calmline.monitor.rubric import PracticeRubric
@@ -56,7 +57,7 @@ PARTS = (
 )
 
 
-_CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；:：~～、\n]")
+_CLAUSE_BREAK = text_breaks(",，。.!！?？;；:：~～、\n")
 
 
 def clause_before(
@@ -139,7 +140,7 @@ def _done(hit: Hit) -> bool:
     return hit.turn.text[hit.match.end_char : hit.match.end_char + 1] in ("了", "到", "过")
 
 
-_SENTENCE_BREAK = re.compile(r"[。.!！?？;；\n]")
+_SENTENCE_BREAK = text_breaks("。.!！?？;；\n")
 
 
 def _sentence_of(text: str, at: int) -> int:
