@@ -116,3 +116,22 @@ def test_a_point_inside_a_number_does_not_end_the_clause(text: str, kind: str) -
     """A version number or a time (1.3, 13.00) is one number, not a clause break between its
     digits that cuts the subject off its verb or the time off its step."""
     assert kind in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好的，客服这边会记录并反馈这个情况",
+        "我们将尽快为您查实",
+        "请您重新下载，会记录此状况并提交测试部门",
+    ],
+)
+def test_the_agents_own_undertaking_in_other_words_is_a_commitment(text: str) -> None:
+    assert "commitment" in fired("solve_problem", "zh", text)
+
+
+def test_staff_contacting_the_customer_later_is_no_commitment_of_the_agent() -> None:
+    """The guideline reads a promise of the staff after a subjectless 会 as their step, not the
+    agent's own commitment."""
+    text = "工作人员正在核查中，有结果后会尽快与您联系"
+    assert "commitment" not in fired("solve_problem", "zh", text)
