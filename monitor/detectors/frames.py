@@ -21,6 +21,13 @@ heard are quoted as they are, and the frame they fit is named as the form.
 
 A Mandarin agent also announces what they do now with no marker at all (小美联系商家协商处理,
 我先核实一下): :func:`plain_hits` finds the agent's own subject right before a concrete verb.
+
+A step the agent tells the customer to take has a frame of its own (English): a lead that
+addresses the customer ("you can", "you may", "please", "we suggest you", "it is suggested to")
+and a step verb ("restart", "uninstall", "go to", "apply for") a few words after it: "you can
+uninstall the app and install it again", "please remove the SIM card", "we advise you to visit
+the business hall" (:func:`customer_frame_hits`; ``customer_frame_lead``,
+``customer_frame_verb``). It is a next step only, never the agent's commitment.
 """
 
 from __future__ import annotations
@@ -221,4 +228,49 @@ def plain_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRu
             if _ZH_NEGATION.search(m.group(0) + turn.text[m.end() : m.end() + 2]):
                 continue
             hits.append(_hit(ctx, turn, m, "subject + action verb"))
+    return hits
+
+
+CUSTOMER_GAP_WORDS = 3
+"""Words allowed between the lead and the step verb ("you can also first restart", "please try
+to reinsert")."""
+
+
+@lru_cache(maxsize=16)
+def _en_customer_frame(leads: tuple[str, ...], verbs: tuple[str, ...]):
+    lead = "|".join(
+        r"\s+".join(re.escape(w) for w in p.split())
+        for p in sorted(set(leads), key=len, reverse=True)
+    )
+    return re.compile(
+        rf"\b(?:{lead})(?:\s+[\w'’-]+){{0,{CUSTOMER_GAP_WORDS}}}?\s+(?P<verb>{_alternation(verbs)})\b",
+        re.IGNORECASE,
+    )
+
+
+def customer_frame_hits(
+    ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
+) -> list[Hit]:
+    """Steps the agent tells the customer to take, said in a frame (see the module docstring):
+    a request or a suggestion (``customer_frame_lead``: "please", "we suggest you") before a
+    step verb (``customer_frame_verb``), or a modal addressed to the customer
+    (``customer_modal_lead``: "you can") before a verb of a service or a device
+    (``customer_modal_verb``), within ``CUSTOMER_GAP_WORDS`` words and with no negation between
+    them ("you can't restart it", "please don't uninstall"). Only where the rubric lists them
+    (the English one); Mandarin lists its steps as phrases (``customer_step``)."""
+    if ctx.language.startswith("zh"):
+        return []
+    hits = []
+    for lead_key, verb_key in (
+        ("customer_frame_lead", "customer_frame_verb"),
+        ("customer_modal_lead", "customer_modal_verb"),
+    ):
+        leads, verbs = _words(practice, lead_key), _words(practice, verb_key)
+        if not (leads and verbs):
+            continue
+        frame = _en_customer_frame(leads, verbs)
+        for turn in turns:
+            for m in frame.finditer(turn.text):
+                if not _EN_NEGATION.search(m.group(0)):
+                    hits.append(_hit(ctx, turn, m, "customer + step verb"))
     return hits

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.frames import frame_hits, plain_hits
+from calmline.monitor.detectors.frames import customer_frame_hits, frame_hits, plain_hits
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -226,6 +226,10 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     }
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
+    # the same steps said in a frame ("you can uninstall it", "please remove the SIM card"),
+    # in turns no listed step credits
+    listed = {h.turn.index for h in steps}
+    steps += [h for h in customer_frame_hits(ctx, agents, practice) if h.turn.index not in listed]
     steps = [h for h in steps if not not_a_step(ctx, practice, h)]
 
     def offered(h: Hit) -> bool:
