@@ -6,7 +6,8 @@ customer to take as a next step ("you can reset it on the website"). English age
 in open words: a request or a suggestion ("please remove the SIM card", "we advise you to visit
 the business hall") before any step verb, or a modal addressed to the customer ("you can
 uninstall the app") before a verb of a service or a device. In chat "you" is anyone, so a modal
-with an everyday verb ("you can use chicken") is no step. Sentences written from the guideline
+with an everyday verb ("you can use chicken") is no step. Busy lines and the billing period
+given as the cause of a shortfall are excuses (no_excuses). Sentences written from the guideline
 after reading lines of the ``tune`` dialogues; none is copied from the evaluation data.
 """
 
@@ -54,3 +55,15 @@ def test_chat_a_negation_an_invitation_or_a_question_is_no_step(text: str) -> No
 def test_mandarin_keeps_its_listed_steps() -> None:
     """The frame is English only; Mandarin steps are phrases in its rubric."""
     assert "next_step" in fired("solve_problem", "zh", "建议您卸载后重新安装")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The line was busy because too many people were consulting at that time.",
+        "The first three days of the month is the billing period, so the fees shown may be wrong.",
+    ],
+)
+def test_busy_lines_and_the_billing_period_given_as_the_cause_are_an_excuse(text: str) -> None:
+    kinds = fired("no_excuses", "en", text, customer="Why can't I get through? This is awful.")
+    assert "excuse" in kinds
