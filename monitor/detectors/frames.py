@@ -22,12 +22,15 @@ heard are quoted as they are, and the frame they fit is named as the form.
 A Mandarin agent also announces what they do now with no marker at all (小美联系商家协商处理,
 我先核实一下): :func:`plain_hits` finds the agent's own subject right before a concrete verb.
 
-A step the agent tells the customer to take has a frame of its own (English): a lead that
-addresses the customer ("you can", "you may", "please", "we suggest you", "it is suggested to")
-and a step verb ("restart", "uninstall", "go to", "apply for") a few words after it: "you can
-uninstall the app and install it again", "please remove the SIM card", "we advise you to visit
-the business hall" (:func:`customer_frame_hits`; ``customer_frame_lead``,
-``customer_frame_verb``). It is a next step only, never the agent's commitment.
+A step the agent tells the customer to take has a frame of its own (English): a request or a
+suggestion ("please", "we advise you to", "it is suggested to") before a step verb ("remove",
+"visit", "uninstall"), or a modal addressed to the customer ("you can", "you may") before a verb
+of a service or a device ("restart", "turn off", "apply for"), a few words apart: "please
+remove the SIM card", "we advise you to visit the business hall", "you can uninstall the app
+and install it again" (:func:`customer_frame_hits`; ``customer_frame_lead`` /
+``customer_frame_verb``, ``customer_modal_lead`` / ``customer_modal_verb``). The modal's verbs
+are fewer because in chat "you" is anyone ("you can use chicken"). It is a next step only,
+never the agent's commitment.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ Four parts, each worth its ``*_points`` (they add up to 100 in the default rubri
 Two further lexicons feed these parts: ``undertaking`` (an action the agent takes on
 itself, 帮您登记 / 为您联系商家 / "I will check it for you", "I have ordered you a new card")
 counts both as a commitment and as a next step; ``customer_step`` (a step the agent tells the
-customer to take, 建议您… / "please try …") counts as a next step only. An undertaking or a
+customer to take, 建议您… / "please try …", and in English also said in a frame: "you can
+uninstall it", :func:`~calmline.monitor.detectors.frames.customer_frame_hits`) counts as a next
+step only. An undertaking or a
 commitment whose clause names someone else as the doer before it (``others``: 商家, 专员,
 食安部门, "our staff", "the engineer") is that party's promise reported by the agent: a next step,
 never the agent's commitment.
