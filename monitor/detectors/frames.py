@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from calmline.monitor.detectors import DetectorContext
-from calmline.monitor.detectors.phrases import NUMBER_JOINS, Hit
+from calmline.monitor.detectors.phrases import Hit, text_breaks
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.textmatch import Match
 from calmline.monitor.types import Turn
@@ -84,7 +84,8 @@ def _alternation(words: Sequence[str]) -> str:
 
 @lru_cache(maxsize=16)
 def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[str, ...]):
-    gap = f"(?:[^{re.escape(_ZH_CLAUSE)}]|(?<=\\d)[{re.escape(NUMBER_JOINS)}](?=\\d))"
+    # any character but a clause break (a point inside a number, 1.3, is none)
+    gap = f"(?:(?!{text_breaks(_ZH_CLAUSE).pattern}).)"
     return re.compile(
         f"(?:{_alternation(subjects)}){gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
         f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?P<verb>{_alternation(verbs)})"
