@@ -256,20 +256,21 @@ def customer_frame_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
     """Steps the agent tells the customer to take, said in a frame (see the module docstring):
-    a request or a suggestion (``customer_frame_lead``: "please", "we suggest you") before a
-    step verb (``customer_frame_verb``), or a modal addressed to the customer
-    (``customer_modal_lead``: "you can") before a verb of a service or a device
-    (``customer_modal_verb``), within ``CUSTOMER_GAP_WORDS`` words and with no negation between
-    them ("you can't restart it", "please don't uninstall"). Only where the rubric lists them
-    (the English one); Mandarin lists its steps as phrases (``customer_step``)."""
+    a modal addressed to the customer (``customer_modal_lead``: "you can") before a verb of a
+    service or a device (``customer_modal_verb``), or a request or a suggestion
+    (``customer_frame_lead``: "please", "we suggest you") before one of those or an everyday
+    verb (``customer_frame_verb``: "use", "check"), within ``CUSTOMER_GAP_WORDS`` words and
+    with no negation between them ("you can't restart it", "please don't uninstall"). Only
+    where the rubric lists them (the English one); Mandarin lists its steps as phrases
+    (``customer_step``)."""
     if ctx.language.startswith("zh"):
         return []
+    device = _words(practice, "customer_modal_verb")
     hits = []
-    for lead_key, verb_key in (
-        ("customer_frame_lead", "customer_frame_verb"),
-        ("customer_modal_lead", "customer_modal_verb"),
+    for leads, verbs in (
+        (_words(practice, "customer_frame_lead"), _words(practice, "customer_frame_verb") + device),
+        (_words(practice, "customer_modal_lead"), device),
     ):
-        leads, verbs = _words(practice, lead_key), _words(practice, verb_key)
         if not (leads and verbs):
             continue
         frame = _en_customer_frame(leads, verbs)
