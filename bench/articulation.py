@@ -29,7 +29,9 @@ consecutive utterances of its one reader (23-32 s), each of these also through 8
 and each Harper Valley side alone (one real caller or agent, 8 kHz) - and on two-voice
 recordings: the pyannote sample and the six Harper Valley calls summed to one 8 kHz mu-law
 channel. Held out (not used to choose the threshold): AMI excerpts cut by their RTTM into each
-speaker's solo speech (at least 4 s) and into two speakers' solo speech in call order.
+speaker's solo speech (at least 4 s) and into two speakers' solo speech in call order; and
+each Harper Valley call on one 8 kHz mu-law channel with one side silenced after its first
+3 s or 6 s of human-transcribed speech (a party who says little).
 
 **Mono DER.** The six Harper Valley calls summed to one 8 kHz mu-law channel, the embedded
 diarizer with the default settings (count estimated 1-2); reference: the transcript segments
@@ -390,6 +392,43 @@ def two_voice_recordings(data: Path) -> list[tuple[str, np.ndarray]]:
     return out
 
 
+def one_side_short(call, refs: list[RefSegment], channel: int, seconds: float) -> np.ndarray | None:
+    """A Harper Valley call summed to one 8 kHz mu-law channel (returned at 16 kHz) with side
+    ``channel`` silenced after its first human segments that reach ``seconds`` of speech;
+    ``None`` when that side never says that much."""
+    from scipy.signal import resample_poly
+
+    pbx = _bench_module("pbx")
+    role = ("agent", "customer")[channel]
+    spoken = 0.0
+    for r in sorted((r for r in refs if r.role == role), key=lambda r: r.start):
+        spoken += r.phonation
+        if spoken >= seconds:
+            x = call.samples.copy()
+            x[channel, round(r.end * pbx.RATE) :] = 0.0
+            mix = np.clip(x.sum(axis=0), -1.0, 1.0)
+            return telephone(resample_poly(mix, 2, 1).astype(np.float32))
+    return None
+
+
+def one_side_short_recordings(
+    data: Path, minor_s: tuple[float, ...] = (3.0, 6.0)
+) -> list[tuple[str, np.ndarray]]:
+    """Two-voice calls where one party says little: :func:`one_side_short` for each Harper
+    Valley call, each side in turn and each amount of ``minor_s``."""
+    pbx = _bench_module("pbx")
+    out = []
+    for call_id in pbx.call_ids(data):
+        call = pbx.load_call(data, call_id)
+        refs = reference_segments(data, call_id)
+        for channel, role in enumerate(("agent", "customer")):
+            for amount in minor_s:
+                x = one_side_short(call, refs, channel, amount)
+                if x is not None:
+                    out.append((f"hv_{call_id[:8]}_{role}_{amount:.0f}s", x))
+    return out
+
+
 def ami_recordings(data: Path, min_solo_s: float = 4.0) -> tuple[list, list]:
     """Held-out one- and two-voice recordings cut from the AMI excerpts by their RTTM."""
     ami = data / "diarization" / "ami_dev"
@@ -450,6 +489,7 @@ def evaluate_count(data: Path) -> dict[str, Any]:
         "two_voices": (2, two_voice_recordings(data)),
         "held_out_one_voice_ami": (1, ami_ones),
         "held_out_two_voices_ami": (2, ami_twos),
+        "held_out_one_side_short": (2, one_side_short_recordings(data)),
     }
     out: dict[str, Any] = {}
     for group, (truth, recs) in groups.items():

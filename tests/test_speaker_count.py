@@ -147,3 +147,17 @@ def test_mono_report_carries_the_speaker_count(pipeline, hv_call, tmp_path):
     assert report.speaker_count.count == 1 and report.speaker_count.confidence > 0.5
     again = report_from_dict(report_to_dict(report))
     assert again.speaker_count == report.speaker_count
+
+
+@pytest.mark.shared_data
+def test_a_caller_who_says_little_is_still_a_second_voice(diarizer):
+    """A real call with the caller silenced after their first 6 s of speech (of 26 s in full):
+    the agent holds most of the line, and the count is still two."""
+    data = shared_data("calls", "harper_valley").parents[1]
+    call_id = "02e41649e7c441fd"
+    refs = articulation.reference_segments(data, call_id)
+    mix = articulation.one_side_short(pbx.load_call(data, call_id), refs, 1, 6.0)
+    assert mix is not None and sum(r.phonation for r in refs if r.role == "customer") > 18.0
+    count = _estimate(diarizer, mix).speaker_count
+    assert (count.count, count.method) == (2, "cohesion")
+    assert count.cohesion < count.threshold
