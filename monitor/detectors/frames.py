@@ -48,6 +48,13 @@ from calmline.monitor.types import Turn
 ZH_SUBJECT_GAP_CHARS = 4
 """Characters allowed between the subject and the marker (我这边的话会): the marker belongs to the
 subject's own predicate, not to a later one (我这边也是消费者…来电…解决 is no undertaking)."""
+ZH_SUBJECT_TIME = (
+    r"(?:在|于)?(?:\d+|[一二两三四五六七八九十半几]+)(?:(?:-|~|到|至)(?:\d+|[一二两三四五六七八九十]+))?"
+    r"个?(?:h|小时|分钟|天|工作日|周|星期)(?:之内|以内|内|之后|以后|后|左右)?"
+)
+"""A stated while between the subject and the marker (小美在24小时内会跟进, 我们1-3个工作日内将回复
+您): it says when, it does not start another predicate, so it does not count against
+``ZH_SUBJECT_GAP_CHARS``."""
 ZH_GAP_CHARS = 12
 """Characters allowed between the marker and the verb (fillers and adverbs of speech:
 我会在两个小时之内给您回电)."""
@@ -87,7 +94,7 @@ def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
     # any character but a clause break (a point inside a number, 1.3, is none)
     gap = f"(?:(?!{text_breaks(_ZH_CLAUSE).pattern}).)"
     return re.compile(
-        f"(?:{_alternation(subjects)}){gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
+        f"(?:{_alternation(subjects)})(?:{ZH_SUBJECT_TIME})?{gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
         f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?P<verb>{_alternation(verbs)})"
     )
 

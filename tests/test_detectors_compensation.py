@@ -1,0 +1,66 @@
+"""Compensation offered or obtained, a specialist's follow-up, a matter accepted, and a stated
+while between the agent and their promise, in Mandarin (issue 13 item 5, nineteenth round).
+
+The labelling guideline (bench/labels/README.md) counts a concrete step for the customer's
+matter as a next step: compensation the agent offers or has obtained (赔付您一张十元红包, 帮您申
+请到了一个补偿), a specialist who will call back or is already handling it (专员会回访您, 已经有专
+员在处理), a complaint the agent says is accepted (已经受理). Someone else's step is no
+commitment of the agent. A time said between the agent and the promise (我们在24小时内会联系您)
+belongs to the promise. Sentences written from the guideline after reading lines of the ``tune``
+dialogues; none is copied from the evaluation data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_detectors_recall import fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这边赔付您一张十元的红包，您看可以吗",
+        "这边申请到了一个五元的补偿红包",
+        "跟主管沟通后争取到了一张二十元的代金券",
+        "商家同意退一赔一，您看可以吗",
+        "您的投诉这边已经受理了，请耐心等待结果",
+    ],
+)
+def test_compensation_offered_or_obtained_and_a_matter_accepted_are_steps(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text", ["稍后专员会电话回访您", "您这个订单已经有专员在处理了", "专员正在跟进您的问题"]
+)
+def test_a_specialists_follow_up_is_a_step_not_the_agents_commitment(text: str) -> None:
+    kinds = fired("solve_problem", "zh", text)
+    assert "next_step" in kinds
+    assert "commitment" not in kinds
+
+
+def test_the_compensation_paid_in_a_stated_time_is_a_time_frame() -> None:
+    kinds = fired("solve_problem", "zh", "赔付您的红包三个工作日内赔付到钱包里")
+    assert {"next_step", "time_frame"} <= kinds
+
+
+@pytest.mark.parametrize(
+    "text", ["我们在24小时内会联系您", "小美1-3个工作日内将回复您处理结果", "我半小时之内给您回电"]
+)
+def test_a_stated_while_between_the_agent_and_the_promise_keeps_the_promise(text: str) -> None:
+    assert {"commitment", "next_step", "time_frame"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "商家不同意，这边没能帮您申请到补偿",
+        "我们在24小时内不会再联系您",
+        "最高可以赔付三千元",
+    ],
+)
+def test_a_refusal_or_a_rule_about_compensation_is_no_step(text: str) -> None:
+    kinds = fired("solve_problem", "zh", text)
+    assert "next_step" not in kinds
+    assert "commitment" not in kinds
