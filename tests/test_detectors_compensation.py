@@ -46,7 +46,13 @@ def test_the_compensation_paid_in_a_stated_time_is_a_time_frame() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["我们在24小时内会联系您", "小美1-3个工作日内将回复您处理结果", "我半小时之内给您回电"]
+    "text",
+    [
+        "我们在24小时内会联系您",
+        "小美1-3个工作日内将回复您处理结果",
+        "我半小时之内给您回电",
+        "我会在最晚不超过两个小时内以010开头的座机给您回电",
+    ],
 )
 def test_a_stated_while_between_the_agent_and_the_promise_keeps_the_promise(text: str) -> None:
     assert {"commitment", "next_step", "time_frame"} <= fired("solve_problem", "zh", text)
@@ -64,3 +70,13 @@ def test_a_refusal_or_a_rule_about_compensation_is_no_step(text: str) -> None:
     kinds = fired("solve_problem", "zh", text)
     assert "next_step" not in kinds
     assert "commitment" not in kinds
+
+
+def test_the_platform_speaking_of_itself_is_the_agents_side() -> None:
+    assert "commitment" in fired("solve_problem", "zh", "咱们平台会来帮您协调处理这个问题")
+
+
+@pytest.mark.parametrize("text", ["咱们这边是已经申请过理赔了是吗", "咱们反馈的是这个订单对吧"])
+def test_the_customer_spoken_of_as_we_is_no_agent(text: str) -> None:
+    """咱们 often means the customer (咱们反馈的订单): only 咱们平台 speaks for the agent's side."""
+    assert "commitment" not in fired("solve_problem", "zh", text)

@@ -48,13 +48,17 @@ from calmline.monitor.types import Turn
 ZH_SUBJECT_GAP_CHARS = 4
 """Characters allowed between the subject and the marker (我这边的话会): the marker belongs to the
 subject's own predicate, not to a later one (我这边也是消费者…来电…解决 is no undertaking)."""
-ZH_SUBJECT_TIME = (
-    r"(?:在|于)?(?:\d+|[一二两三四五六七八九十半几]+)(?:(?:-|~|到|至)(?:\d+|[一二两三四五六七八九十]+))?"
-    r"个?(?:h|小时|分钟|天|工作日|周|星期)(?:之内|以内|内|之后|以后|后|左右)?"
+_ZH_NUMBER = r"(?:\d+|[一二两三四五六七八九十半几]+)"
+ZH_TIME = (
+    r"(?:在|于)?(?:最晚|最迟|最多)?(?:不会?超过)?"
+    rf"(?:{_ZH_NUMBER}(?:(?:-|~|到|至){_ZH_NUMBER})?个?(?:h|小时|分钟|天|工作日|周|星期)"
+    r"|(?:今天|明天|次日|后天)的?(?:上午|中午|下午|晚上)?(?:" + _ZH_NUMBER + r"点)?)"
+    r"(?:之内|以内|内|之后|以后|后|左右|之前|以前|前)?"
 )
-"""A stated while between the subject and the marker (小美在24小时内会跟进, 我们1-3个工作日内将回复
-您): it says when, it does not start another predicate, so it does not count against
-``ZH_SUBJECT_GAP_CHARS``."""
+"""A stated while or a day (在24小时内, 最晚不会超过三十分钟内, 次日的十三点前): said between the
+agent and the marker (小美在24小时内会跟进) or between the marker and the verb (我会在最晚不会超过
+三十分钟内给您回电), it says when, it starts no other predicate, so it does not count against
+``ZH_SUBJECT_GAP_CHARS`` or ``ZH_GAP_CHARS``."""
 ZH_GAP_CHARS = 12
 """Characters allowed between the marker and the verb (fillers and adverbs of speech:
 我会在两个小时之内给您回电)."""
@@ -94,8 +98,9 @@ def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
     # any character but a clause break (a point inside a number, 1.3, is none)
     gap = f"(?:(?!{text_breaks(_ZH_CLAUSE).pattern}).)"
     return re.compile(
-        f"(?:{_alternation(subjects)})(?:{ZH_SUBJECT_TIME})?{gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
-        f"(?:{_alternation(markers)}){gap}{{0,{ZH_GAP_CHARS}}}?(?P<verb>{_alternation(verbs)})"
+        f"(?:{_alternation(subjects)})(?:{ZH_TIME})?{gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
+        f"(?:{_alternation(markers)})(?:{gap}{{0,2}}?{ZH_TIME})?{gap}{{0,{ZH_GAP_CHARS}}}?"
+        f"(?P<verb>{_alternation(verbs)})"
     )
 
 
