@@ -111,6 +111,9 @@ _ZH_PERSON_CHARS = "我你您他她它们咱俺"
 _ZH_GAP_NEGATION = re.compile(r"不|没|未|无法|莫|勿|(?<!特)别(?!的)|非(?!常)")
 """A negation in the last characters of a gap negates the phrase part after it."""
 _GAP_NEGATION_CHARS = 3
+_ZH_BOUND = ("超过",)
+"""What turns a negation cue into a bound on a quantity: 最晚不会超过四小时给您回电 promises the
+call back within four hours, it denies nothing."""
 _ZH_PARTICLE_CHARS = "了过着吗呢吧"
 """Aspect and question particles: 给我道歉了 reports an apology, 给我道歉呢 demands one."""
 _ZH_MEANING_CHARS = frozenset(_ZH_NEGATION_CHARS + _ZH_PERSON_CHARS + _ZH_PARTICLE_CHARS)
@@ -900,6 +903,8 @@ class PhraseMatcher:
                     if k >= start:
                         break
                     if view.clause[k] != view.clause[start]:
+                        continue
+                    if self.cjk and view.text.startswith(_ZH_BOUND, k + len(cue)):
                         continue
                     # A cue may run into the phrase: 不能 + 能保证 in 我不能保证.
                     end = min(k + len(cue), start)

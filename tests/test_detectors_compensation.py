@@ -80,3 +80,9 @@ def test_the_platform_speaking_of_itself_is_the_agents_side() -> None:
 def test_the_customer_spoken_of_as_we_is_no_agent(text: str) -> None:
     """咱们 often means the customer (咱们反馈的订单): only 咱们平台 speaks for the agent's side."""
     assert "commitment" not in fired("solve_problem", "zh", text)
+
+
+def test_a_bound_on_the_time_is_no_negation() -> None:
+    """不会超过 bounds the wait (最晚不会超过两小时): the call back is still promised."""
+    assert {"next_step", "time_frame"} <= fired("solve_problem", "zh", "最晚不会超过两小时给您回电")
+    assert "next_step" not in fired("solve_problem", "zh", "这边不会给您回电")
