@@ -114,6 +114,9 @@ def _repeats(words: str, form: str) -> bool:
         ("zh", "您好！我是上海联通的客服人员，请问有什么可以帮您", False),
         ("zh", "您好，我是中国电信广东客服小编，请问有什么可以帮您", False),
         ("zh", "您好，我是中国电信广东客服小美，请问有什么可以帮您", True),
+        # the channel the agent answers on is no part of the name
+        ("zh", "您好，我是微博小张，请问有什么可以帮您", True),
+        ("zh", "您好，我是官方微博，请问有什么可以帮您", False),
     ],
 )
 def test_a_name_counts_and_a_company_does_not(language, opening, has_name):
