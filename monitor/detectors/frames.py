@@ -31,6 +31,11 @@ and install it again" (:func:`customer_frame_hits`; ``customer_frame_lead`` /
 ``customer_frame_verb``, ``customer_modal_lead`` / ``customer_modal_verb``). The modal's verbs
 are fewer because in chat "you" is anyone ("you can use chicken"). It is a next step only,
 never the agent's commitment.
+
+In English the agent's second predicate may leave the subject out ("we have known your issue and
+will give you the feedback": ``EN_ELLIPSIS_WORDS``), and another party may be the subject of the
+same frame ("the director has recorded your order number": :func:`others_frame_hits`, the
+rubric's ``others``): that is a next step, not the agent's commitment.
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ ZH_GAP_CHARS = 12
 """Characters allowed between the marker and the verb (fillers and adverbs of speech:
 我会在两个小时之内给您回电)."""
 EN_GAP_WORDS = 4
+EN_ELLIPSIS_WORDS = 6
+"""Words allowed between the subject and "and" before a second marker whose subject is not
+said again ("we have known your issue and will give you the feedback")."""
 """Words allowed between the marker and the verb ("we will try our best to arrange")."""
 _ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
 _ZH_NEGATION = re.compile(r"不(?![断停]|会?超过)|[没别无未]|无法|没法")
@@ -86,6 +94,8 @@ _EN_AND = re.compile(r"\b(?:and|then)\b", re.I)
 and reply to you"). Without it the concrete verb after a general one belongs to the general
 one's object (优化升级, "optimizing our service process", 处理部门跟进) and names no step."""
 _EN_BE = re.compile(r"^\S+(?:\s+[\w@]+)?\s+(?:is|are|am)\b(?!\s+going\s+to)", re.I)
+_EN_IF = re.compile(r"\b(?:if|unless|once|whether)\b", re.I)
+_EN_SENTENCE = text_breaks(".!?;\n")
 _EN_NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|won't|won’t|don't|don’t)\b", re.I)
 
 
@@ -125,8 +135,12 @@ def _en_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
         for m in sorted(set(markers), key=len, reverse=True)
     )
     verb = f"(?P<verb>{_alternation(verbs)})"
+    # a second predicate of the same subject joined by "and" ("we have known your issue and
+    # will give you the feedback"): the subject is not said again
+    ellipsis = rf"(?:(?:\s+[\w'’-]+){{1,{EN_ELLIPSIS_WORDS}}}?\s+and)?"
     return re.compile(
-        rf"\b{subject}(?:{marker})(?:\s+[\w'’-]+){{0,{EN_GAP_WORDS}}}?\s+{verb}\b", re.IGNORECASE
+        rf"\b{subject}{ellipsis}(?:{marker})(?:\s+[\w'’-]+){{0,{EN_GAP_WORDS}}}?\s+{verb}\b",
+        re.IGNORECASE,
     )
 
 
@@ -290,4 +304,42 @@ def customer_frame_hits(
             for m in frame.finditer(turn.text):
                 if not _EN_NEGATION.search(m.group(0)):
                     hits.append(_hit(ctx, turn, m, "customer + step verb"))
+    return hits
+
+
+def others_frame_hits(
+    ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
+) -> list[Hit]:
+    """Steps another party takes, said in the agent's frame with that party as the subject
+    (English): one of ``others`` ("the director", "our staff", "the engineer") + a marker +
+    a concrete action verb, no negation: "the director has recorded your order number", "our
+    engineers are checking the line". A next step, never the agent's commitment; not on a
+    condition earlier in the sentence ("if …, our staff will inform you"). Entries of
+    ``others`` that carry their own marker ("they will") are left out: the frame adds it."""
+    if ctx.language.startswith("zh"):
+        return []
+    markers = _words(practice, "frame_marker")
+    marker_words = {m.lower().lstrip("'") for m in markers}
+    subjects = tuple(
+        o
+        for o in _words(practice, "others")
+        if not marker_words & set(re.split(r"[\s'’]+", o.lower()))
+    )
+    vague = {f.lower() for e in practice.phrase_list("frame_general_verb") for f in e.forms}
+    verbs = tuple(v for v in _words(practice, "frame_verb") if v.lower() not in vague)
+    if not (subjects and markers and verbs):
+        return []
+    hits = []
+    for turn in turns:
+        for m in _en_frame(subjects, markers, verbs).finditer(turn.text):
+            words = m.group(0)
+            if _EN_NEGATION.search(words):
+                continue
+            if _EN_BE.search(words) and not m.group("verb").split()[0].lower().endswith("ing"):
+                continue
+            # a step on a condition ("if your place can take fibre, our staff will inform
+            # you") is not yet a step
+            if _EN_IF.search(_EN_SENTENCE.split(turn.text[: m.start()])[-1]):
+                continue
+            hits.append(_hit(ctx, turn, m, "another party + undertaking + action verb"))
     return hits

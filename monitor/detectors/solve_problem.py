@@ -33,7 +33,12 @@ from __future__ import annotations
 import re
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.frames import customer_frame_hits, frame_hits, plain_hits
+from calmline.monitor.detectors.frames import (
+    customer_frame_hits,
+    frame_hits,
+    others_frame_hits,
+    plain_hits,
+)
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -232,6 +237,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # in turns no listed step credits
     listed = {h.turn.index for h in steps}
     steps += [h for h in customer_frame_hits(ctx, agents, practice) if h.turn.index not in listed]
+    # another party's step in the agent's frame ("the director has recorded your order")
+    listed = {h.turn.index for h in steps}
+    steps += [h for h in others_frame_hits(ctx, agents, practice) if h.turn.index not in listed]
     steps = [h for h in steps if not not_a_step(ctx, practice, h)]
 
     def offered(h: Hit) -> bool:
