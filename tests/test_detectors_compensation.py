@@ -86,3 +86,15 @@ def test_a_bound_on_the_time_is_no_negation() -> None:
     """不会超过 bounds the wait (最晚不会超过两小时): the call back is still promised."""
     assert {"next_step", "time_frame"} <= fired("solve_problem", "zh", "最晚不会超过两小时给您回电")
     assert "next_step" not in fired("solve_problem", "zh", "这边不会给您回电")
+
+
+@pytest.mark.parametrize(
+    "text", ["我司会针对服务的不足之处进行改善", "我们会就给您带来的不便进行补偿"]
+)
+def test_a_shortfall_named_in_the_promise_is_no_negation(text: str) -> None:
+    """不足之处 / 不便 name the shortfall the agent will act on; they deny nothing."""
+    assert "commitment" in fired("solve_problem", "zh", text)
+
+
+def test_a_real_negation_in_the_promise_still_denies_it() -> None:
+    assert "commitment" not in fired("solve_problem", "zh", "我司不会针对这个问题进行改善")

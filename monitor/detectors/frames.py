@@ -73,9 +73,10 @@ EN_ELLIPSIS_WORDS = 6
 said again ("we have known your issue and will give you the feedback")."""
 """Words allowed between the marker and the verb ("we will try our best to arrange")."""
 _ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
-_ZH_NEGATION = re.compile(r"不(?![断停]|会?超过)|[没别无未]|无法|没法")
-"""A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化) and 不(会)超过 (a
-bound on the time: 我会在最晚不会超过三十分钟内给您回电) deny nothing."""
+_ZH_NEGATION = re.compile(r"不(?![断停足便适满良佳当周妥]|好的|愉快|会?超过)|[没别无未]|无法|没法")
+"""A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化), 不(会)超过 (a
+bound on the time: 我会在最晚不会超过三十分钟内给您回电) and the nouns of a shortfall (不足之处,
+不便, 不适, 不满, 不良, 不好的体验, 不愉快: 我司会针对不足之处进行改善) deny nothing."""
 _ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与到助])[您你](所)?$")
 
 
