@@ -98,3 +98,8 @@ def test_a_shortfall_named_in_the_promise_is_no_negation(text: str) -> None:
 
 def test_a_real_negation_in_the_promise_still_denies_it() -> None:
     assert "commitment" not in fired("solve_problem", "zh", "我司不会针对这个问题进行改善")
+
+
+def test_taking_the_matter_as_ones_own_is_a_commitment() -> None:
+    text = "请您放心，我们一定站在您的立场上把这件事当成自己的事情来办"
+    assert "commitment" in fired("solve_problem", "zh", text)
