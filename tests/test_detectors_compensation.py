@@ -103,3 +103,18 @@ def test_a_real_negation_in_the_promise_still_denies_it() -> None:
 def test_taking_the_matter_as_ones_own_is_a_commitment() -> None:
     text = "请您放心，我们一定站在您的立场上把这件事当成自己的事情来办"
     assert "commitment" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize("text", ["已私信回复您，请您查收", "您的建议我们已经收录"])
+def test_a_reply_sent_or_a_suggestion_recorded_is_a_step_taken(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+
+
+def test_asking_for_details_by_private_message_is_no_step_taken() -> None:
+    """以私信的方式 (by private message) sounds like 已私信 (sent one) and asks, it did nothing."""
+    text = "请您将姓名和联系方式以私信的方式提供给我们"
+    assert "next_step" not in fired("solve_problem", "zh", text)
+
+
+def test_a_subjectless_promise_to_handle_it_properly_is_a_commitment() -> None:
+    assert "commitment" in fired("solve_problem", "zh", "您的心情我们理解，会为您妥善处理的")
