@@ -72,3 +72,17 @@ def test_a_day_or_a_short_while_for_the_step_is_a_time_frame(text: str) -> None:
 )
 def test_a_day_with_no_step_of_the_agent_is_no_time_frame(text: str) -> None:
     assert "time_frame" not in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Our staff is currently handling your case.", "Our team is actively following up on it."],
+)
+def test_another_party_at_work_on_the_matter_is_a_step(text: str) -> None:
+    kinds = fired("solve_problem", "en", text)
+    assert "next_step" in kinds
+    assert "commitment" not in kinds
+
+
+def test_the_place_to_handle_it_told_to_the_customer_is_a_step() -> None:
+    assert "next_step" in fired("solve_problem", "en", "You can handle it at any branch.")

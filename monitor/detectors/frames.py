@@ -313,9 +313,11 @@ def others_frame_hits(
 ) -> list[Hit]:
     """Steps another party takes, said in the agent's frame with that party as the subject
     (English): one of ``others`` ("the director", "our staff", "the engineer") + a marker +
-    a concrete action verb, no negation: "the director has recorded your order number", "our
-    engineers are checking the line". A next step, never the agent's commitment; not on a
-    condition earlier in the sentence ("if …, our staff will inform you"). Entries of
+    an action verb, a general one included ("our staff is following up the issue": work under way on
+    the matter, as 专员在跟进 is in Mandarin), no negation: "the director has recorded your
+    order number", "our engineers are checking the line". A next step, never the agent's
+    commitment; not on a condition earlier in the sentence ("if …, our staff will inform
+    you"). Entries of
     ``others`` that carry their own marker ("they will") are left out: the frame adds it."""
     if ctx.language.startswith("zh"):
         return []
@@ -326,8 +328,7 @@ def others_frame_hits(
         for o in _words(practice, "others")
         if not marker_words & set(re.split(r"[\s'’]+", o.lower()))
     )
-    vague = {f.lower() for e in practice.phrase_list("frame_general_verb") for f in e.forms}
-    verbs = tuple(v for v in _words(practice, "frame_verb") if v.lower() not in vague)
+    verbs = _words(practice, "frame_verb")
     if not (subjects and markers and verbs):
         return []
     hits = []

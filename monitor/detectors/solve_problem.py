@@ -19,7 +19,9 @@ uninstall it", :func:`~calmline.monitor.detectors.frames.customer_frame_hits`) c
 step only. An undertaking or a
 commitment whose clause names someone else as the doer before it (``others``: 商家, 专员,
 食安部门, "our staff", "the engineer") is that party's promise reported by the agent: a next step,
-never the agent's commitment.
+never the agent's commitment; so is, in English, that party as the subject of the agent's frame
+("the director has recorded your order number",
+:func:`~calmline.monitor.detectors.frames.others_frame_hits`).
 
 Missing parts are findings of their own kind (``no_empathy``, ``no_commitment``,
 ``no_next_step``, and ``no_time_frame`` for a next step without a time), each with its own
