@@ -27,13 +27,6 @@ looked up in between (就是在鸭脑袋里面吃出了半个苍蝇对吗): it c
 said, words that any two sentences share (``echo_ignore``: 这个, 那个, 就是) left out. Over the
 2,319 unlabelled dev dialogues this credited 20 more lines; 18 were restatements, 2 asked about
 a detail of the agent's own (the shop's name, a photo upload).
-
-A confirming question may restate the trouble in the agent's own words (食用后身体不适对吗 after
-吃了外卖拉肚子): it counts when it ends on a closing tag and names a trouble of
-``problem_words``, once the customer has said more than a backchannel. Over the unlabelled
-``tune`` dialogues this credited 46 more lines, nearly all restatements of the trouble; on the
-dev labels it added one right and one that the label calls a question (闻着有异味是吗 after
-豆肠有味).
 """
 
 from __future__ import annotations
@@ -101,40 +94,7 @@ def echo_confirmations(
         return parts[-1]
 
     found = _echoes(ctx, practice, agents, "confirm_tag", "echo_min_units", clause)
-    found += echo_earlier(ctx, practice, agents, clause, skip=found)
-    return found + problem_confirmations(ctx, practice, agents, clause, skip=found)
-
-
-def problem_confirmations(
-    ctx: DetectorContext,
-    practice: PracticeRubric,
-    agents: Sequence[Turn],
-    clause: Callable[[Hit], str],
-    skip: Sequence[Hit] = (),
-) -> list[Hit]:
-    """Confirming questions that restate the customer's trouble in the agent's own words
-    (食用后身体不适对吗 after 吃了外卖拉肚子, 商家对您进行辱骂是吗 after 发信息来骂我们): the
-    clause before a closing ``confirm_final`` tag names a trouble (``problem_words``: 身体不适,
-    异物, 态度不好, 不认可 …), and the customer has said more than a backchannel before it. An
-    agent who opens the call by reading back the ticket (餐品里面有异物的情况是吗, before the
-    customer said anything) restates nothing the customer said."""
-    words = practice.phrase_list("problem_words")
-    tags = practice.phrase_list("confirm_final")
-    if not words or not tags:
-        return []
-    done = {(id(h.turn), h.match.start_char) for h in skip}
-    out = []
-    for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
-        if (id(h.turn), h.match.start_char) in done or not _ends_clause(ctx, h):
-            continue
-        spoke = any(
-            len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS
-            for t in customer_turns(ctx)
-            if t.start < h.turn.start
-        )
-        if spoke and ctx.matcher.find(clause(h), words, fuzzy_threshold=100):
-            out.append(h)
-    return out
+    return found + echo_earlier(ctx, practice, agents, clause, skip=found)
 
 
 def echo_earlier(
