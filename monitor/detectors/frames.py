@@ -68,10 +68,10 @@ ZH_GAP_CHARS = 12
 """Characters allowed between the marker and the verb (fillers and adverbs of speech:
 我会在两个小时之内给您回电)."""
 EN_GAP_WORDS = 4
+"""Words allowed between the marker and the verb ("we will try our best to arrange")."""
 EN_ELLIPSIS_WORDS = 6
 """Words allowed between the subject and "and" before a second marker whose subject is not
 said again ("we have known your issue and will give you the feedback")."""
-"""Words allowed between the marker and the verb ("we will try our best to arrange")."""
 _ZH_CLAUSE = "，。！？；：,.!?;:~～、\n"
 _ZH_NEGATION = re.compile(r"不(?![断停足便适满良佳当周妥]|好的|愉快|会?超过)|[没别无未]|无法|没法")
 """A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化), 不(会)超过 (a
@@ -312,13 +312,13 @@ def others_frame_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
     """Steps another party takes, said in the agent's frame with that party as the subject
-    (English): one of ``others`` ("the director", "our staff", "the engineer") + a marker +
-    an action verb, a general one included ("our staff is following up the issue": work under way on
-    the matter, as 专员在跟进 is in Mandarin), no negation: "the director has recorded your
-    order number", "our engineers are checking the line". A next step, never the agent's
-    commitment; not on a condition earlier in the sentence ("if …, our staff will inform
-    you"). Entries of
-    ``others`` that carry their own marker ("they will") are left out: the frame adds it."""
+    (English): one of ``others`` ("the director", "our staff", "the engineer") + a marker + an
+    action verb, a general one included (work under way on the matter, as 专员在跟进 is in
+    Mandarin: "our staff is following up the issue"), no negation: "the director has recorded
+    your order number", "our engineers are checking the line". A next step, never the agent's
+    commitment; not on a condition earlier in the sentence ("if …, our staff will inform you").
+    Entries of ``others`` that carry their own marker ("they will") are left out: the frame
+    adds it."""
     if ctx.language.startswith("zh"):
         return []
     markers = _words(practice, "frame_marker")
