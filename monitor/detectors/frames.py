@@ -145,6 +145,14 @@ def _en_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
     )
 
 
+def _be_without_ing(m: re.Match) -> bool:
+    """Whether an English frame's marker is "is" / "are" / "am" with a verb not in its -ing form:
+    those mark an undertaking only as work under way ("our company is checking", "we are
+    communicating with"); "is very concerned about the issue" undertakes nothing."""
+    verb = m.group("verb").split()[0].lower()
+    return bool(_EN_BE.search(m.group(0))) and not verb.endswith("ing")
+
+
 def _words(practice: PracticeRubric, key: str) -> tuple[str, ...]:
     return tuple(p.text for p in practice.phrase_list(key))
 
@@ -188,14 +196,7 @@ def frame_hits(
             tail = turn.text[m.end() : m.end() + (2 if zh else 0)]
             if negation.search(words + tail):
                 continue
-            # "is" / "are" mark an undertaking only with the verb's -ing form ("our company is
-            # checking", "we are communicating with"); "is very concerned about the issue"
-            # undertakes nothing
-            if (
-                not zh
-                and _EN_BE.search(words)
-                and not m.group("verb").split()[0].lower().endswith("ing")
-            ):
+            if not zh and _be_without_ing(m):
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
@@ -337,7 +338,7 @@ def others_frame_hits(
             words = m.group(0)
             if _EN_NEGATION.search(words):
                 continue
-            if _EN_BE.search(words) and not m.group("verb").split()[0].lower().endswith("ing"):
+            if _be_without_ing(m):
                 continue
             # a step on a condition ("if your place can take fibre, our staff will inform
             # you") is not yet a step

@@ -236,12 +236,11 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
     # the same steps said in a frame ("you can uninstall it", "please remove the SIM card"),
+    # and another party's step in the agent's frame ("the director has recorded your order"),
     # in turns no listed step credits
-    listed = {h.turn.index for h in steps}
-    steps += [h for h in customer_frame_hits(ctx, agents, practice) if h.turn.index not in listed]
-    # another party's step in the agent's frame ("the director has recorded your order")
-    listed = {h.turn.index for h in steps}
-    steps += [h for h in others_frame_hits(ctx, agents, practice) if h.turn.index not in listed]
+    for framed in (customer_frame_hits, others_frame_hits):
+        listed = {h.turn.index for h in steps}
+        steps += [h for h in framed(ctx, agents, practice) if h.turn.index not in listed]
     steps = [h for h in steps if not not_a_step(ctx, practice, h)]
 
     def offered(h: Hit) -> bool:
