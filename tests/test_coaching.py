@@ -117,6 +117,11 @@ def _repeats(words: str, form: str) -> bool:
         # the channel the agent answers on is no part of the name
         ("zh", "您好，我是微博小张，请问有什么可以帮您", True),
         ("zh", "您好，我是官方微博，请问有什么可以帮您", False),
+        # a surname given is the agent's name, masked or not; a slip after 我姓 is not
+        ("zh", "您好，我是美团客服，我姓李，很荣幸为您服务", True),
+        ("zh", "您好我姓李很荣幸为您服务请问有什么需要协助的吗", True),
+        ("zh", "您好我姓*请问有什么可以帮您", True),
+        ("zh", "您好我姓了解嗯请问有什么可以帮您", False),
     ],
 )
 def test_a_name_counts_and_a_company_does_not(language, opening, has_name):

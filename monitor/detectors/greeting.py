@@ -13,7 +13,9 @@ follows it in the same clause is a name or a staff number:
   no punctuation: 我是小李很高兴为您服务); company and platform words (``not_name``: 美团,
   平台 …) are ignored; with a role word (``name_role``: 客服, 专员 …) the name is what
   follows the last one (我是客服小李), 1 to 4 characters; without one, the rest of the
-  clause, 1 to 3 characters (我是小李). 我是美团客服 has no name;
+  clause, 1 to 3 characters (我是小李). 我是美团客服 has no name; after 我姓 the surname is the
+  next character (我姓李很荣幸为您服务; a masked 我姓* too), never a function word (我姓了解嗯 is an
+  ASR slip);
 * English: after "my name is" any word not in ``not_name``; after the other cues ("this is",
   "I'm", "speaking with") a capitalised word, not in ``not_name``, not followed by one that is
   ("This is David" counts, "this is Sunrise Telecom" does not). A lower-case transcript's
@@ -44,6 +46,9 @@ _NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十零〇幺两]")
 _ZH_DIGITS = re.compile(r"[0-9０-９零〇幺一二三四五六七八九两]{2,}|[0-9０-９]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _NAME_IS = ("my name is", "my name's", "my names")
+_ZH_SURNAME_CUE = "我姓"
+# Characters that follow 我姓 in a misheard phrase, never a surname.
+_ZH_NOT_SURNAME = set("的是了不在就也都还和嗯啊呢吧吗呀哦")
 
 
 def is_name(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
@@ -61,6 +66,9 @@ def _zh_name(
 ) -> bool:
     if _ZH_DIGITS.search(rest[:6]) or ("号" in cue and _ZH_DIGITS.search(before[-6:])):
         return True
+    if ctx.matcher.normalize(cue) == ctx.matcher.normalize(_ZH_SURNAME_CUE):
+        first = rest.lstrip()[:1]
+        return first == "*" or ("\u4e00" <= first <= "\u9fff" and first not in _ZH_NOT_SURNAME)
     # Without punctuation the clause runs on into the next phrase: 我是小李很高兴为您服务.
     others = (
         practice.phrase_list("hello")
