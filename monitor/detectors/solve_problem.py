@@ -56,7 +56,7 @@ from calmline.monitor.detectors.phrases import (
     turn_finding,
 )
 from calmline.monitor.rubric import PracticeRubric
-from calmline.monitor.types import Finding, Severity
+from calmline.monitor.types import Finding, Role, Severity
 
 PARTS = (
     ("empathy", "empathy_phrase", "empathy", 20.0),
@@ -199,6 +199,37 @@ def bound_to_step(
     ]
 
 
+def answers_when(ctx: DetectorContext, practice: PracticeRubric, time: Hit) -> bool:
+    """Whether the time expression answers the customer's question about when or how long
+    (``when_question``: 多长时间 -> 四个小时内的先生; 等多久 -> 1-3个工作日; "how long will it
+    take?" -> "five to seven business days"): the customer's turn is the one just before the
+    agent's, and the time's sentence is no question of its own (一天是吧 repeats the customer's
+    time to check it)."""
+    asks = practice.phrase_list("when_question")
+    text = time.turn.text
+    said = text[max(0, time.match.start_char - _NUMBER_BEFORE) : time.match.end_char]
+    if not _NUMBER.search(said):
+        return False  # 当天 / 马上 name no while: 什么时候跟我沟通 -> 从当天晚上到… is a past
+    before = [t for t in ctx.report.turns if t.index < time.turn.index]
+    if not asks or not before or before[-1].role is not Role.CUSTOMER:
+        return False
+    if not ctx.matcher.find(before[-1].text, asks, fuzzy_threshold=100):
+        return False
+    end = _SENTENCE_BREAK.search(text, time.match.end_char)
+    tail = text[time.match.end_char : end.end() if end else len(text)]
+    return not any(q in tail for q in _ASKING_TAIL)
+
+
+_ASKING_TAIL = ("?", "？", "吗", "吧", "呢")
+_NUMBER = re.compile(
+    r"[0-9０-９一二两三四五六七八九十半几]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|an?)\b",
+    re.IGNORECASE,
+)
+_NUMBER_BEFORE = 6
+"""Characters before a time phrase searched for its number (四个|小时内, 1-3个|工作日)."""
+"""What makes the sentence after a time a question (四个小时是吗, 一天是吧, 24小时内对吧)."""
+
+
 def _tag_only(ctx: DetectorContext, practice: PracticeRubric, time: Hit, mark: re.Match) -> bool:
     """Whether the question mark ending the time's sentence asks only for the customer's
     consent: what follows the time ends with a ``tag_question`` (我帮您转接，请您稍等1-2分钟，
@@ -296,6 +327,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             h
             for h in hits["time_frame"]
             if bound_to_step(ctx, practice, h, steps_by_turn.get(h.turn.index, []))
+            or answers_when(ctx, practice, h)
         ],
         [],
     )

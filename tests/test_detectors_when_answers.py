@@ -1,0 +1,63 @@
+"""The time a step takes, said as the answer to the customer's "how long?", and a specialist's
+call back said as 与您来电 (issue 13 item 5, twentieth round).
+
+The labelling guideline (bench/labels/README.md, ``solve_problem:time_frame``) counts "when a
+step or an answer will happen". On a call the customer often asks 多长时间 / "how long will it
+take?" and the agent answers with the while alone (四个小时内的先生); that while is the step's
+time. A time that repeats the customer's to check it (一天是吧), or names no while (当天), is
+none. Sentences written from the guideline after reading lines of the ``tune`` dialogues; none is
+copied from the evaluation data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_detectors_recall import fired
+from tests.test_detectors_text import A, C, call, run
+
+
+def _answer(language: str, question: str, answer: str) -> set:
+    report = call(
+        language,
+        (C, 0.0, 3.0, "我的理赔申请一直没有结果" if language == "zh" else "my refund never came"),
+        (A, 3.5, 7.0, "这边帮您催促一下" if language == "zh" else "I will chase it for you."),
+        (C, 7.5, 9.0, question),
+        (A, 9.5, 12.0, answer),
+    )
+    return {f.kind for f in run("solve_problem", report).findings if f.turn_index == 3}
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "answer"),
+    [
+        ("zh", "需要多长时间", "四个小时内的先生"),
+        ("zh", "还要等多久", "1-3个工作日，亲亲"),
+        ("zh", "什么时候能有结果", "一般是四十八小时之内先生"),
+        ("en", "How long will it take?", "It takes about five business days."),
+    ],
+)
+def test_a_while_answering_how_long_is_a_time_frame(
+    language: str, question: str, answer: str
+) -> None:
+    assert "time_frame" in _answer(language, question, answer)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "answer"),
+    [
+        ("zh", "你们什么时候联系过我", "记录显示从当天晚上就联系过您"),
+        ("zh", "要多久", "四个小时是吗"),
+        ("zh", "我的订单呢", "四个小时内的先生"),
+        ("en", "When did you call me?", "We called you yesterday."),
+    ],
+)
+def test_a_time_without_a_while_a_question_or_no_when_asked_is_none(
+    language: str, question: str, answer: str
+) -> None:
+    assert "time_frame" not in _answer(language, question, answer)
+
+
+@pytest.mark.parametrize("text", ["专员会在24小时内与您来电", "我等理赔结束给您回个电话"])
+def test_a_call_back_said_as_lai_dian_is_a_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
