@@ -1,5 +1,6 @@
-"""The time a step takes, said as the answer to the customer's "how long?", and a specialist's
-call back said as 与您来电 (issue 13 item 5, twentieth round).
+"""The time a step takes, said as the answer to the customer's "how long?", a specialist's call
+back said as 与您来电, and a chat persona speaking of itself in English ("Youyou will feed it
+back") (issue 13 item 5, twentieth round).
 
 The labelling guideline (bench/labels/README.md, ``solve_problem:time_frame``) counts "when a
 step or an answer will happen". On a call the customer often asks 多长时间 / "how long will it
@@ -61,3 +62,15 @@ def test_a_time_without_a_while_a_question_or_no_when_asked_is_none(
 @pytest.mark.parametrize("text", ["专员会在24小时内与您来电", "我等理赔结束给您回个电话"])
 def test_a_call_back_said_as_lai_dian_is_a_step(text: str) -> None:
     assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Youyou will feed back your issue to the ticket team.",
+        "Jingnier will help you submit this problem.",
+        "Xiaomei has recorded your order number.",
+    ],
+)
+def test_a_chat_persona_speaking_of_itself_is_the_agent(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "en", text)
