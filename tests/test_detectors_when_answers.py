@@ -1,6 +1,6 @@
 """The time a step takes, said as the answer to the customer's "how long?", a specialist's call
-back said as 与您来电, and a chat persona speaking of itself in English ("Youyou will feed it
-back") (issue 13 item 5, twentieth round).
+back said as 与您来电, and a chat persona speaking of itself in English ("Youyou will feed
+back your issue") (issue 13 item 5, twentieth round).
 
 The labelling guideline (bench/labels/README.md, ``solve_problem:time_frame``) counts "when a
 step or an answer will happen". On a call the customer often asks 多长时间 / "how long will it
