@@ -618,3 +618,23 @@ def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipelin
     assert [r.kind for r in report.redactions] == ["bank_card"]
     texts = " ".join(t.text for t in report.turns)
     assert "[BANK_CARD]" in texts and not long_runs(texts)
+
+
+def test_calmlines_own_times_in_a_finding_survive_redaction():
+    """A finding's detail names the turns' times ("21.4 s to 54.4 s"): written as a range of
+    digits they read as one long number and were redacted as [NUMBER]."""
+    from tests.test_detectors_text import A, C, call
+
+    report = call(
+        "en",
+        (A, 20.0, 21.4, "Hello, this is Anna, how can I help you?"),
+        (C, 22.0, 40.0, "My card was charged twice for the same order last week."),
+        (A, 40.5, 48.0, "I have refunded the second charge. Is there anything else?"),
+        (C, 48.5, 50.0, "No, that's all."),
+        (A, 50.5, 54.4, "Okay, bye bye."),
+    )
+    red = redact_report(score_report(report, default_rubric("en")))
+    found = [f for p in red.scorecard.practices for f in p.findings]
+    (closing,) = [f for f in found if f.kind == "closing_incomplete"]
+    assert re.search(r"\d+\.\d s to 54\.4 s\)", closing.detail)
+    assert "[NUMBER]" not in closing.detail

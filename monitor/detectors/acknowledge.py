@@ -148,7 +148,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     "long_turn_unacknowledged",
                     anchor,
                     Severity.MINOR,
-                    f"customer spoke {c.end - c.start:.1f} s ({c.start:.1f}-{c.end:.1f} s, at "
+                    f"customer spoke {c.end - c.start:.1f} s ({c.start:.1f} s to {c.end:.1f} s, at "
                     f"least {long_s:g} s) and the agent's answer held no acknowledgement",
                     value=round(c.end - c.start, 1),
                     threshold=long_s,

@@ -574,8 +574,8 @@ def components_outcome(
                 incomplete_kind,
                 anchor,
                 Severity.MINOR,
-                f"{where} ({len(turns)} agent turn(s), {turns[0].start:.1f}-{turns[-1].end:.1f} s) "
-                f"lacks: {', '.join(c.label for c in missing)}",
+                f"{where} ({len(turns)} agent turn(s), {turns[0].start:.1f} s to "
+                f"{turns[-1].end:.1f} s) lacks: {', '.join(c.label for c in missing)}",
                 value=float(found),
                 threshold=float(len(wanted)),
             )
