@@ -109,6 +109,13 @@ MIN_FRAGMENT_DIGITS = 4
 MAX_GAP_S = 2.5
 """A longer pause between two words of a number or an address splits it."""
 
+MAX_CHUNK_GAP_S = 6.0
+"""A number read out in chunks (715 139 ... 0787) may pause longer than :data:`MAX_GAP_S`
+between them, and Whisper's word times stretch the pause further (a real bank call: 1 s by the
+human timing, 4.5 s by the word timestamps). A run of :data:`MIN_FRAGMENT_DIGITS`+ digits that
+is the speaker's very next word after a redacted number (or the word before it), within this
+pause, is the rest of that number and is redacted with it."""
+
 
 def marker(kind: str) -> str:
     """The text that stands in for a redacted span of ``kind``, e.g. ``[PHONE]``.
@@ -583,6 +590,39 @@ class _Detector(DigitReader):
             out.append(PiiMatch(kind, a.pos, a.a, b.pos, b.b, digits))
         return out
 
+    def continuations(self, taken: Sequence[PiiMatch]) -> list[PiiMatch]:
+        """Digit runs of :data:`MIN_FRAGMENT_DIGITS`+ digits, outside ``taken``, that are the
+        next word after a match in ``taken`` or the word before one, within
+        :data:`MAX_CHUNK_GAP_S`: the chunks of a number read out with long pauses (each found
+        chunk may have a next one)."""
+        out: list[PiiMatch] = []
+        while more := self._next_chunks([*taken, *out]):
+            out += more
+        return out
+
+    def _next_chunks(self, taken: Sequence[PiiMatch]) -> list[PiiMatch]:
+        out = []
+        for run in self.runs():
+            digits = "".join(x.digits for x in run.items)
+            if len(digits) < MIN_FRAGMENT_DIGITS:
+                continue
+            a, b = self.units[run.items[0].first], self.units[run.items[-1].last]
+            if any(m.first_word <= b.pos and a.pos <= m.last_word for m in taken):
+                continue  # the run shares a word with a match: found already
+            for m in taken:
+                if m.kind == "email":
+                    continue
+                if a.pos == m.last_word + 1:  # the next word after the number
+                    pause = self.times[a.pos][0] - self.times[m.last_word][1]
+                elif b.pos == m.first_word - 1:  # the word before it
+                    pause = self.times[m.first_word][0] - self.times[b.pos][1]
+                else:
+                    continue
+                if pause <= MAX_CHUNK_GAP_S:
+                    out.append(PiiMatch(m.kind, a.pos, a.a, b.pos, b.b, digits))
+                    break
+        return out
+
     # -- all ----------------------------------------------------------------------------------
 
     def find(self, kinds: set[str], long_numbers: bool = True) -> list[PiiMatch]:
@@ -597,6 +637,8 @@ class _Detector(DigitReader):
         for first, last, kind, value in spans:
             a, b = self.units[first], self.units[last]
             out.append(PiiMatch(kind, a.pos, a.a, b.pos, b.b, value))
+        out += self.continuations(out)
+        out.sort(key=lambda m: (m.first_word, m.start_char))
         return out
 
 
@@ -844,6 +886,7 @@ def redact_report(
     values = [(m.kind, m.value) for *_, ms in found.values() for m in ms if m.kind != "email"]
     for _, detector, matches in found.values():
         matches += detector.fragments(values, matches)
+        matches += detector.continuations(matches)
         matches.sort(key=lambda m: (m.first_word, m.start_char))
     for speaker, (words, _, matches) in found.items():
         seq = sequences[speaker]

@@ -25,6 +25,7 @@ from calmline.monitor.redact import (
     redact_audio,
     redact_report,
     redact_text,
+    redact_words,
     write_redacted_wav,
 )
 from calmline.monitor.report import (
@@ -187,6 +188,20 @@ def test_a_long_pause_splits_a_number():
     # 1380013: seven digits in no phone form, said with no context; 8000 alone is short
     assert [(m.kind, m.value) for m in find_pii(far)] == [("number", "1380013")]
     assert find_pii(far, long_numbers=False) == []
+
+
+def test_the_last_chunk_of_a_number_read_out_slowly_is_redacted_with_it():
+    """A real bank call: the caller read a phone number in three chunks; Whisper gave
+    "715139" and, 4.5 s later by its word times, "0787." The last chunk was left readable."""
+    slow = [Word(32.3, 33.8, "715139", 0.9), Word(38.3, 39.0, "0787.", 0.9)]
+    assert [m.value for m in find_pii(slow)] == ["715139", "0787"]
+    assert [w.text for w in redact_words(slow)[0]] == ["[NUMBER]", "[NUMBER]."]
+    # a fourth chunk continues the third; a number said long after is a new one (and short)
+    more = [*slow, Word(42.0, 42.6, "5555", 0.9), Word(60.0, 60.5, "2024", 0.9)]
+    assert [m.value for m in find_pii(more)] == ["715139", "0787", "5555"]
+    # another word of the speaker in between ends the number
+    said = [slow[0], Word(35.0, 35.3, "and", 0.9), slow[1]]
+    assert [m.value for m in find_pii(said)] == ["715139"]
 
 
 def test_context_names_numbers_without_an_exact_form():
