@@ -245,3 +245,19 @@ def test_real_dialogues_coach_no_said_words_and_claim_no_false_exact_match(sourc
     assert coached > 0
     assert said == [], said[:5]
     assert exact == [], exact[:5]
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        # Whisper on a real 8 kHz bank call heard "How can I help you today?" like this
+        "Hello, this is Harper Valley National Bank. My name is Michael. "
+        "How's it going to help you today?",
+        "Hi, this is Anna. What can I help you with today?",
+    ],
+)
+def test_an_offer_to_help_heard_in_other_words_is_no_missing_offer(opening):
+    report = call("en", (A, 0.0, 5.0, opening), (C, 5.5, 9.0, "I lost my card"))
+    kinds = [f.kind for f in run("greeting", report).findings]
+    assert "greeting_offer" in kinds
+    assert "greeting_incomplete" not in kinds
