@@ -1,5 +1,5 @@
-"""A closing in other words: 疑问 for 问题 in the invitation, good wishes without 您, good night
-(issue 13 item 5, twentieth round).
+"""A closing in other words: 疑问 for 问题 in the invitation, good wishes and thanks without 您,
+good night (issue 13 item 5, twentieth round).
 
 The labelling guideline (bench/labels/README.md) counts an invitation to ask more or come back
 (还有其他问题吗, 有问题随时联系我们, "if you have any other questions …") and a goodbye or good
@@ -66,3 +66,10 @@ def test_the_invitation_before_a_long_goodbye_stays_in_the_closing() -> None:
     )
     kinds = {f.kind for f in run("closing", report).findings}
     assert {"closing_invite", "closing_farewell"} <= kinds
+
+
+@pytest.mark.parametrize(
+    "text", ["感谢对我们店铺的支持哦~", "价格核实过了没有问题，感谢亲对我们的关注"]
+)
+def test_thanks_for_the_support_without_you_closes(text: str) -> None:
+    assert "closing_thanks" in fired("closing", "zh", text, customer="好的，知道了")
