@@ -202,16 +202,17 @@ def bound_to_step(
 def answers_when(ctx: DetectorContext, practice: PracticeRubric, time: Hit) -> bool:
     """Whether the time expression answers the customer's question about when or how long
     (``when_question``: 多长时间 -> 四个小时内的先生; 等多久 -> 1-3个工作日; "how long will it
-    take?" -> "five to seven business days"): the customer's turn is the one just before the
-    agent's, and the time's sentence is no question of its own (一天是吧 repeats the customer's
-    time to check it)."""
+    take?" -> "five to seven business days"): it states a while with its number (当天, 马上
+    name none: 什么时候跟我沟通 -> 从当天晚上到… is a past), the customer's turn is the one just
+    before the agent's, and the time's sentence is no question of its own (一天是吧 repeats the
+    customer's time to check it)."""
     asks = practice.phrase_list("when_question")
     text = time.turn.text
     said = text[max(0, time.match.start_char - _NUMBER_BEFORE) : time.match.end_char]
-    if not _NUMBER.search(said):
-        return False  # 当天 / 马上 name no while: 什么时候跟我沟通 -> 从当天晚上到… is a past
+    if not asks or not _NUMBER.search(said):
+        return False
     before = [t for t in ctx.report.turns if t.index < time.turn.index]
-    if not asks or not before or before[-1].role is not Role.CUSTOMER:
+    if not before or before[-1].role is not Role.CUSTOMER:
         return False
     if not ctx.matcher.find(before[-1].text, asks, fuzzy_threshold=100):
         return False
@@ -220,13 +221,14 @@ def answers_when(ctx: DetectorContext, practice: PracticeRubric, time: Hit) -> b
     return not any(q in tail for q in _ASKING_TAIL)
 
 
-_ASKING_TAIL = ("?", "？", "吗", "吧", "呢")
 _NUMBER = re.compile(
-    r"[0-9０-９一二两三四五六七八九十半几]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|an?)\b",
+    r"[0-9０-９一二两三四五六七八九十半几]"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|an?)\b",
     re.IGNORECASE,
 )
 _NUMBER_BEFORE = 6
 """Characters before a time phrase searched for its number (四个|小时内, 1-3个|工作日)."""
+_ASKING_TAIL = ("?", "？", "吗", "吧", "呢")
 """What makes the sentence after a time a question (四个小时是吗, 一天是吧, 24小时内对吧)."""
 
 
