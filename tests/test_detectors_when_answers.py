@@ -74,3 +74,20 @@ def test_a_call_back_said_as_lai_dian_is_a_step(text: str) -> None:
 )
 def test_a_chat_persona_speaking_of_itself_is_the_agent(text: str) -> None:
     assert {"commitment", "next_step"} <= fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The team leader will communicate with you through private messages.",
+        "We checked, and our customer service staff has recorded your return request.",
+    ],
+)
+def test_a_team_leader_or_the_service_staff_taking_a_step_is_no_agent_commitment(text: str) -> None:
+    kinds = fired("solve_problem", "en", text)
+    assert "next_step" in kinds
+    assert "commitment" not in kinds
+
+
+def test_looking_it_up_for_the_customer_is_a_step() -> None:
+    assert "next_step" in fired("solve_problem", "en", "Xiaomei will help you inquire about it.")
