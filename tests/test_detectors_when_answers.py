@@ -1,6 +1,7 @@
-"""The time a step takes, said as the answer to the customer's "how long?", a specialist's call
-back said as 与您来电, and a chat persona speaking of itself in English ("Youyou will feed
-back your issue") (issue 13 item 5, twentieth round).
+"""Twentieth round of steps and times (issue 13 item 5): the time a step takes, said as the answer
+to the customer's "how long?"; a specialist's call back said as 与您来电; a chat persona speaking
+of itself in English ("Youyou will feed back your issue"); a team leader's or the service
+staff's step; a promise followed by a clause that says no more is needed (无需再次进线).
 
 The labelling guideline (bench/labels/README.md, ``solve_problem:time_frame``) counts "when a
 step or an answer will happen". On a call the customer often asks 多长时间 / "how long will it
@@ -91,3 +92,20 @@ def test_a_team_leader_or_the_service_staff_taking_a_step_is_no_agent_commitment
 
 def test_looking_it_up_for_the_customer_is_a_step() -> None:
     assert "next_step" in fired("solve_problem", "en", "Xiaomei will help you inquire about it.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the clause after the promise (无需再次进线) denies nothing of it
+        "您保持一下电话畅通，我们会尽快主动回访，无需再次进线",
+        "这个情况我会帮您进行投诉，后期会有工作人员核对",
+        "请您私信提供一下以上信息，我们会为您分析判断",
+    ],
+)
+def test_a_promise_followed_by_a_no_need_or_said_as_filing_or_analysing(text: str) -> None:
+    assert "commitment" in fired("solve_problem", "zh", text)
+
+
+def test_a_negation_in_the_promises_own_clause_still_denies_it() -> None:
+    assert "commitment" not in fired("solve_problem", "zh", "我们会尽快回访不了，请您谅解")

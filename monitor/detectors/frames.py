@@ -80,6 +80,15 @@ bound on the time: 我会在最晚不会超过三十分钟内给您回电) and t
 _ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与到助])[您你](所)?$")
 
 
+_ZH_CLAUSE_BREAK = re.compile(f"[{re.escape(_ZH_CLAUSE)}]")
+
+
+def _zh_tail(text: str, end: int) -> str:
+    """The two characters after a Mandarin verb that may deny it (联系不到, 申请不了), up to the
+    clause's end: the next clause is another matter (我们会尽快主动回访，无需再次进线)."""
+    return _ZH_CLAUSE_BREAK.split(text[end : end + 2])[0]
+
+
 def _customer_does(text: str, start: int, end: int) -> bool:
     """Whether the verb at ``text[start:end]`` is the customer's, in a clause that describes
     what they said: 您反映的问题, 您所反馈的 (the customer right before the verb, and 所 before it
@@ -193,7 +202,7 @@ def frame_hits(
         for m in frame.finditer(turn.text):
             words = m.group(0)
             # the verb's own clause must not deny it: 我这边联系不到, "we will not send"
-            tail = turn.text[m.end() : m.end() + (2 if zh else 0)]
+            tail = _zh_tail(turn.text, m.end()) if zh else ""
             if negation.search(words + tail):
                 continue
             if not zh and _be_without_ing(m):
@@ -257,7 +266,7 @@ def plain_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRu
     hits = []
     for turn in turns:
         for m in plain.finditer(turn.text):
-            if _ZH_NEGATION.search(m.group(0) + turn.text[m.end() : m.end() + 2]):
+            if _ZH_NEGATION.search(m.group(0) + _zh_tail(turn.text, m.end())):
                 continue
             hits.append(_hit(ctx, turn, m, "subject + action verb"))
     return hits
