@@ -1,5 +1,5 @@
-"""Busy lines, many users and a product's nature given as the cause of a shortfall (issue 13 item
-5, twentieth round).
+"""Busy lines, many users and a product's nature given as the cause of a shortfall, and the
+responsibility put on the merchant in English (issue 13 item 5, twentieth round).
 
 The labelling guideline (bench/labels/README.md, ``excuse``) counts a cause that makes a
 shortfall look normal: traffic or busy lines, the product's nature, a third party's fault.
@@ -46,3 +46,20 @@ def test_busy_lines_many_users_or_the_products_nature_is_an_excuse(
 )
 def test_a_diagnosis_a_menu_path_or_a_question_is_no_excuse(language: str, text: str) -> None:
     assert "excuse" not in fired("no_excuses", language, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That's the merchant's responsibility, you need to contact them.",
+        "The delay is the courier's fault.",
+        "You need to contact the seller about the refund.",
+    ],
+)
+def test_responsibility_put_on_the_merchant_or_the_courier_shifts_the_blame(text: str) -> None:
+    assert "blame_shift" in fired("no_blame_shift", "en", text)
+
+
+def test_responsibility_denied_to_the_merchant_shifts_nothing() -> None:
+    text = "It is not the merchant's responsibility, it's ours, and we will refund you."
+    assert "blame_shift" not in fired("no_blame_shift", "en", text)
