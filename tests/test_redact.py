@@ -635,6 +635,35 @@ def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipelin
     assert "[BANK_CARD]" in texts and not long_runs(texts)
 
 
+def test_live_feed_redacts_the_last_chunk_of_a_number_read_out_slowly(settings, pipeline):
+    """The chunk said after a pause longer than a number's own (a real caller: "715 139 …
+    0787") goes out redacted too: its utterance is redacted with the one before it."""
+    from calmline.pipelines.live import CallMeta, StreamingPipeline
+
+    events = []
+    sp = StreamingPipeline(settings, batch=pipeline)
+    try:
+        session = sp.open_session(
+            CallMeta(call_id="live-slow", agent_id="a1", language="en"), on_event=events.append
+        )
+        silence = np.zeros(8000 * 14, dtype=np.float32)
+        for track in ("agent", "customer"):
+            session.accept(track, silence)
+        _inject(session, "customer", 1.0, 3.0, "my phone number is seven one five one three nine")
+        session.accept("agent", np.zeros(160, dtype=np.float32))  # released after the pause
+        _inject(session, "customer", 7.5, 8.5, "zero seven eight seven.")
+        session.accept("agent", np.zeros(160, dtype=np.float32))
+        texts = [e.data["text"] for e in events if e.type == "transcript"]
+        report = session.close()
+    finally:
+        sp.close()
+    assert len(texts) == 2
+    assert not digit_runs(texts[1]) and texts[1].startswith("[")
+    assert not re.search(r"\b(?:zero|seven|eight)\b", texts[1])
+    kinds = [r.kind for r in report.redactions]
+    assert len(kinds) == 2 and kinds[0] == kinds[1]
+
+
 def test_calmlines_own_times_in_a_finding_survive_redaction():
     """A finding's detail names the turns' times ("21.4 s to 54.4 s"): written as a range of
     digits they read as one long number and were redacted as [NUMBER]."""
