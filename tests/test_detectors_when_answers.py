@@ -1,7 +1,8 @@
 """Twentieth round of steps and times (issue 13 item 5): the time a step takes, said as the answer
 to the customer's "how long?"; a specialist's call back said as 与您来电; a chat persona speaking
 of itself in English ("Youyou will feed back your issue"); a team leader's or the service
-staff's step; a promise followed by a clause that says no more is needed (无需再次进线).
+staff's step; a promise followed by a clause that says no more is needed (无需再次进线); a call,
+a question or a complaint made on the customer's behalf (帮您拨打, 帮您问一下, 帮您做个投诉).
 
 The labelling guideline (bench/labels/README.md, ``solve_problem:time_frame``) counts "when a
 step or an answer will happen". On a call the customer often asks 多长时间 / "how long will it
@@ -109,3 +110,20 @@ def test_a_promise_followed_by_a_no_need_or_said_as_filing_or_analysing(text: st
 
 def test_a_negation_in_the_promises_own_clause_still_denies_it() -> None:
     assert "commitment" not in fired("solve_problem", "zh", "我们会尽快回访不了，请您谅解")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您稍等，我再去帮您拨打一下商家电话",
+        "您在线稍等，我帮您问一下商家老板",
+        "针对这个店铺我去帮您做个投诉好吧",
+    ],
+)
+def test_calling_asking_or_complaining_on_the_customers_behalf_is_a_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+
+
+def test_a_pledge_to_answer_questions_later_is_no_step() -> None:
+    text = "如果您以后遇到问题，欢迎您随时私信小沃，小沃将竭诚为您解答的"
+    assert "next_step" not in fired("solve_problem", "zh", text)
