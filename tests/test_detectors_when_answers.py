@@ -2,7 +2,8 @@
 to the customer's "how long?"; a specialist's call back said as 与您来电; a chat persona speaking
 of itself in English ("Youyou will feed back your issue"); a team leader's or the service
 staff's step; a promise followed by a clause that says no more is needed (无需再次进线); a call,
-a question or a complaint made on the customer's behalf (帮您拨打, 帮您问一下, 帮您做个投诉).
+a question or a complaint made on the customer's behalf (帮您拨打, 帮您问一下, 帮您做个投诉);
+analysing or testing the fault ("we will help you analyze it").
 
 The labelling guideline (bench/labels/README.md, ``solve_problem:time_frame``) counts "when a
 step or an answer will happen". On a call the customer often asks 多长时间 / "how long will it
@@ -127,3 +128,11 @@ def test_calling_asking_or_complaining_on_the_customers_behalf_is_a_step(text: s
 def test_a_pledge_to_answer_questions_later_is_no_step() -> None:
     text = "如果您以后遇到问题，欢迎您随时私信小沃，小沃将竭诚为您解答的"
     assert "next_step" not in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Please send us the screenshot and we will help you analyze it.", "We will detect the fault."],
+)
+def test_analysing_or_testing_the_fault_is_a_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "en", text)
