@@ -565,6 +565,21 @@ class _Detector(DigitReader):
 
     # -- fragments ----------------------------------------------------------------------------
 
+    def _free_runs(self, taken: Sequence[PiiMatch]) -> Iterator[tuple[str, Unit, Unit]]:
+        """(digits, first unit, last unit) of every run of :data:`MIN_FRAGMENT_DIGITS`+ digits
+        that overlaps no match in ``taken``."""
+        for run in self.runs():
+            digits = "".join(x.digits for x in run.items)
+            if len(digits) < MIN_FRAGMENT_DIGITS:
+                continue
+            a, b = self.units[run.items[0].first], self.units[run.items[-1].last]
+            if not any(
+                (m.first_word, m.start_char) < (b.pos, b.b)
+                and (a.pos, a.a) < (m.last_word, m.end_char)
+                for m in taken
+            ):
+                yield digits, a, b
+
     def fragments(
         self, values: Sequence[tuple[str, str]], taken: Sequence[PiiMatch]
     ) -> list[PiiMatch]:
@@ -573,21 +588,10 @@ class _Detector(DigitReader):
         if not values:
             return []
         out = []
-        for run in self.runs():
-            digits = "".join(x.digits for x in run.items)
-            if len(digits) < MIN_FRAGMENT_DIGITS:
-                continue
+        for digits, a, b in self._free_runs(taken):
             kind = next((k for k, v in values if digits in v), None)
-            if kind is None:
-                continue
-            a, b = self.units[run.items[0].first], self.units[run.items[-1].last]
-            if any(
-                (m.first_word, m.start_char) < (b.pos, b.b)
-                and (a.pos, a.a) < (m.last_word, m.end_char)
-                for m in taken
-            ):
-                continue
-            out.append(PiiMatch(kind, a.pos, a.a, b.pos, b.b, digits))
+            if kind is not None:
+                out.append(PiiMatch(kind, a.pos, a.a, b.pos, b.b, digits))
         return out
 
     def continuations(self, taken: Sequence[PiiMatch]) -> list[PiiMatch]:
@@ -602,13 +606,7 @@ class _Detector(DigitReader):
 
     def _next_chunks(self, taken: Sequence[PiiMatch]) -> list[PiiMatch]:
         out = []
-        for run in self.runs():
-            digits = "".join(x.digits for x in run.items)
-            if len(digits) < MIN_FRAGMENT_DIGITS:
-                continue
-            a, b = self.units[run.items[0].first], self.units[run.items[-1].last]
-            if any(m.first_word <= b.pos and a.pos <= m.last_word for m in taken):
-                continue  # the run shares a word with a match: found already
+        for digits, a, b in self._free_runs(taken):
             for m in taken:
                 if m.kind == "email":
                     continue
