@@ -80,7 +80,7 @@ bound on the time: 我会在最晚不会超过三十分钟内给您回电) and t
 _ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与到助])[您你](所)?$")
 
 
-_ZH_CLAUSE_BREAK = re.compile(f"[{re.escape(_ZH_CLAUSE)}]")
+_ZH_CLAUSE_BREAK = text_breaks(_ZH_CLAUSE)
 
 
 def _zh_tail(text: str, end: int) -> str:
@@ -116,7 +116,7 @@ def _alternation(words: Sequence[str]) -> str:
 @lru_cache(maxsize=16)
 def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[str, ...]):
     # any character but a clause break (a point inside a number, 1.3, is none)
-    gap = f"(?:(?!{text_breaks(_ZH_CLAUSE).pattern}).)"
+    gap = f"(?:(?!{_ZH_CLAUSE_BREAK.pattern}).)"
     return re.compile(
         f"(?:{_alternation(subjects)})(?:{ZH_TIME})?{gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
         f"(?:{_alternation(markers)})(?:{gap}{{0,2}}?{ZH_TIME})?{gap}{{0,{ZH_GAP_CHARS}}}?"
