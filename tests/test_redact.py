@@ -4,6 +4,7 @@ pipeline on the two planted-PII sample calls."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -594,21 +595,30 @@ def _inject(session, track: str, start: float, end: float, said: str) -> None:
     session._transcribed(utt, ws, None)
 
 
-def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipeline):
-    """A card number said in two breaths goes out redacted whole: the first utterance is held
-    back until the second shows where the run ends; a run nobody continues is released once
-    the speaker has been silent for longer than the pause that splits a number."""
+@contextlib.contextmanager
+def _live_session(settings, pipeline, call_id: str, events: list):
+    """A live English call whose events go to ``events``, both tracks 14 s into silence."""
     from calmline.pipelines.live import CallMeta, StreamingPipeline
 
-    events = []
     sp = StreamingPipeline(settings, batch=pipeline)
     try:
         session = sp.open_session(
-            CallMeta(call_id="live-held", agent_id="a1", language="en"), on_event=events.append
+            CallMeta(call_id=call_id, agent_id="a1", language="en"), on_event=events.append
         )
         silence = np.zeros(8000 * 14, dtype=np.float32)
         for track in ("agent", "customer"):
             session.accept(track, silence)
+        yield session
+    finally:
+        sp.close()
+
+
+def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipeline):
+    """A card number said in two breaths goes out redacted whole: the first utterance is held
+    back until the second shows where the run ends; a run nobody continues is released once
+    the speaker has been silent for longer than the pause that splits a number."""
+    events = []
+    with _live_session(settings, pipeline, "live-held", events) as session:
 
         def said():
             return [e.data["text"] for e in events if e.type == "transcript"]
@@ -628,8 +638,6 @@ def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipelin
         session.accept("agent", np.zeros(160, dtype=np.float32))
         assert said()[2] == "and my phone is one three eight"  # three digits: nothing to hide
         report = session.close()
-    finally:
-        sp.close()
     assert [r.kind for r in report.redactions] == ["bank_card"]
     texts = " ".join(t.text for t in report.turns)
     assert "[BANK_CARD]" in texts and not long_runs(texts)
@@ -638,25 +646,14 @@ def test_live_feed_redacts_a_number_said_across_two_utterances(settings, pipelin
 def test_live_feed_redacts_the_last_chunk_of_a_number_read_out_slowly(settings, pipeline):
     """The chunk said after a pause longer than a number's own (a real caller: "715 139 …
     0787") goes out redacted too: its utterance is redacted with the one before it."""
-    from calmline.pipelines.live import CallMeta, StreamingPipeline
-
     events = []
-    sp = StreamingPipeline(settings, batch=pipeline)
-    try:
-        session = sp.open_session(
-            CallMeta(call_id="live-slow", agent_id="a1", language="en"), on_event=events.append
-        )
-        silence = np.zeros(8000 * 14, dtype=np.float32)
-        for track in ("agent", "customer"):
-            session.accept(track, silence)
+    with _live_session(settings, pipeline, "live-slow", events) as session:
         _inject(session, "customer", 1.0, 3.0, "my phone number is seven one five one three nine")
         session.accept("agent", np.zeros(160, dtype=np.float32))  # released after the pause
         _inject(session, "customer", 7.5, 8.5, "zero seven eight seven.")
         session.accept("agent", np.zeros(160, dtype=np.float32))
         texts = [e.data["text"] for e in events if e.type == "transcript"]
         report = session.close()
-    finally:
-        sp.close()
     assert len(texts) == 2
     assert not digit_runs(texts[1]) and texts[1].startswith("[")
     assert not re.search(r"\b(?:zero|seven|eight)\b", texts[1])
