@@ -211,10 +211,10 @@ def answers_when(ctx: DetectorContext, practice: PracticeRubric, time: Hit) -> b
     said = text[max(0, time.match.start_char - _NUMBER_BEFORE) : time.match.end_char]
     if not asks or not _NUMBER.search(said):
         return False
-    before = [t for t in ctx.report.turns if t.index < time.turn.index]
-    if not before or before[-1].role is not Role.CUSTOMER:
+    before = next((t for t in reversed(ctx.report.turns) if t.index < time.turn.index), None)
+    if before is None or before.role is not Role.CUSTOMER:
         return False
-    if not ctx.matcher.find(before[-1].text, asks, fuzzy_threshold=100):
+    if not ctx.matcher.find(before.text, asks, fuzzy_threshold=100):
         return False
     end = _SENTENCE_BREAK.search(text, time.match.end_char)
     tail = text[time.match.end_char : end.end() if end else len(text)]
