@@ -277,6 +277,7 @@ def test_sample_draws_the_committed_references():
         + sample.draw_batch2(DATA, lang)
         + sample.draw_batch3(DATA, lang)
         + sample.draw_batch4(DATA, lang)
+        + sample.draw_batch5(DATA, lang)
     ]
     committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
     assert drawn == committed
@@ -360,3 +361,27 @@ def test_fourth_batch_is_fresh_dev_lines_aimed_at_its_cues():
             for r in thanks
         )
         assert bool(thanks) == (lang == "en")
+
+
+def test_fifth_batch_is_fresh_dev_lines_aimed_at_its_cues():
+    """The fifth batch (``sample.py --batch 5``): ``dev`` lines, none of the first four
+    batches, each drawn once, from neither SwDA nor the Harper Valley calls; its ``cue5_last``
+    lines are the last agent line of their dialogue."""
+    shared_data("text")
+    sample = _sample()
+    for lang in ("zh", "en"):
+        before = {
+            sample.line_id(r)
+            for r in sample.draw(DATA, lang)
+            + sample.draw_batch2(DATA, lang)
+            + sample.draw_batch3(DATA, lang)
+            + sample.draw_batch4(DATA, lang)
+        }
+        fifth = sample.draw_batch5(DATA, lang)
+        ids = [sample.line_id(r) for r in fifth]
+        assert len(fifth) >= 60 and len(set(ids)) == len(ids) and not before & set(ids)
+        assert all(r["split"] == "dev" for r in fifth)
+        assert all(r["stratum"].startswith(sample.BATCH5_PREFIX) for r in fifth)
+        assert not any(r["source"].startswith(("swda", "harper")) for r in fifth)
+        last = [r for r in fifth if r["stratum"] == "cue5_last"]
+        assert len(last) == 20 and all(sample._rank_from_end(r["position"]) == 0 for r in last)

@@ -4,6 +4,7 @@
     .venv/bin/python bench/labels/sample.py --batch 2 [--language zh|en]   # second batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 3 [--language zh|en]   # third batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 4 [--language zh|en]   # fourth batch, dev only
+    .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -220,7 +221,9 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     labelled = {
         line_id(r)
         for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith((*BATCH2_PREFIXES, BATCH3_PREFIX, BATCH4_PREFIX))
+        if not r["stratum"].startswith(
+            (*BATCH2_PREFIXES, BATCH3_PREFIX, BATCH4_PREFIX, BATCH5_PREFIX)
+        )
     }
     taken = {line_id(r) for r in first} | labelled
     quota, cues = BATCH2_QUOTAS[language], ZH_CUES2 if language == "zh" else EN_CUES2
@@ -270,7 +273,9 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
     labelled = {
         line_id(r)
         for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith((BATCH3_PREFIX, BATCH4_PREFIX))  # later batches
+        if not r["stratum"].startswith(
+            (BATCH3_PREFIX, BATCH4_PREFIX, BATCH5_PREFIX)
+        )  # later batches
     }
     taken = {line_id(r) for r in first + second} | labelled
     pool = [
@@ -320,7 +325,7 @@ def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict
     labelled = {
         line_id(r)
         for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith(BATCH4_PREFIX)
+        if not r["stratum"].startswith((BATCH4_PREFIX, BATCH5_PREFIX))
     }
     taken = {line_id(r) for r in before} | labelled
     replied: set[str] = set()
@@ -344,6 +349,66 @@ def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict
             hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) < 2]
         if stratum == "cue4_thanks_replied":
             hits = [r for r in hits if line_id(r) in replied]
+        _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
+    return _records(chosen, language, len(before) + 1)
+
+
+# Fifth batch (``--batch 5``): fresh ``dev`` lines aimed at what the test split still found
+# short after twenty rounds of tuning: Mandarin paraphrases, reasons and times, English times and
+# reasons, and the last agent line of a dialogue in both languages (closings). Own seed, ``dev``
+# dialogues only, never a line of the first four batches or of a label file.
+BATCH5_SEED = 43
+BATCH5_PREFIX = "cue5_"
+BATCH5_CUES = {
+    "zh": (
+        ("cue5_paraphrase", r"您是说|您的意思|也就是说|就是说|是吧|对吧|是吗|对吗|是不是", 20),
+        ("cue5_excuse", r"因为|由于|原因|高峰|繁忙|天气|系统|规定|所以", 20),
+        ("cue5_time", r"小时|工作日|天内|分钟|今天|明天|稍后|之前|以内|号", 20),
+        ("cue5_last", r".", 20),
+    ),
+    "en": (
+        (
+            "cue5_time",
+            r"\b(today|tomorrow|within|hours?|days?|minutes?|weeks?|later|by the end|"
+            r"monday|tuesday|wednesday|thursday|friday)\b",
+            20,
+        ),
+        ("cue5_excuse", r"because|due to|\bsince\b|caused|reason|busy|network|normal", 20),
+        ("cue5_last", r".", 20),
+    ),
+}
+
+
+def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict]:
+    """The fifth batch for ``language``: ``cue5_*`` strata from ``dev`` dialogues, none drawn
+    by the first four batches or already in a label file. ``cue5_last`` takes the last agent
+    line of a dialogue (phone calls and chats; Weibo threads in English). Ids go on from the
+    fourth batch's."""
+    before = (
+        draw(data, language, SEED)
+        + draw_batch2(data, language)
+        + draw_batch3(data, language)
+        + draw_batch4(data, language)
+    )
+    labelled = {
+        line_id(r)
+        for r in text_eval.load_labels(HERE, (language,))
+        if not r["stratum"].startswith(BATCH5_PREFIX)
+    }
+    taken = {line_id(r) for r in before} | labelled
+    pool = [
+        r
+        for name, ds in dialogues(data, language, SEED).items()
+        if name not in ("harper_valley", "swda")
+        for r in agent_lines(name, ds)
+        if r["split"] == "dev" and line_id(r) not in taken
+    ]
+    chosen: dict[str, dict] = {}
+    for stratum, pattern, n in BATCH5_CUES[language]:
+        rx = re.compile(pattern, re.IGNORECASE)
+        hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
+        if stratum == "cue5_last":
+            hits = [r for r in hits if _rank_from_end(r["position"]) == 0]
         _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
     return _records(chosen, language, len(before) + 1)
 
@@ -406,10 +471,10 @@ def main() -> int:
     parser.add_argument(
         "--batch",
         type=int,
-        choices=(1, 2, 3, 4),
+        choices=(1, 2, 3, 4, 5),
         default=1,
-        help="1: the first draw (seed 13); 2, 3 and 4: the second, third and fourth batches of "
-        "dev lines (seeds 29, 31 and 37)",
+        help="1: the first draw (seed 13); 2 to 5: the second to fifth batches of dev lines "
+        "(seeds 29, 31, 37 and 43)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
@@ -446,7 +511,7 @@ def main() -> int:
         if args.batch == 1:
             batch = draw(args.data, language, args.seed)
         else:
-            later = {2: draw_batch2, 3: draw_batch3, 4: draw_batch4}[args.batch]
+            later = {2: draw_batch2, 3: draw_batch3, 4: draw_batch4, 5: draw_batch5}[args.batch]
             batch = later(args.data, language)
         for rec in batch:
             print(json.dumps(rec, ensure_ascii=False))
