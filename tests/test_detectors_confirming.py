@@ -55,3 +55,24 @@ def test_asking_what_is_meant_or_whether_is_no_paraphrase(
     language: str, customer: str, agent: str
 ) -> None:
     assert "paraphrase" not in fired("paraphrase", language, agent, customer=customer)
+
+
+@pytest.mark.parametrize(
+    ("customer", "agent"),
+    [
+        # restating what the customer said earlier in the call, in the agent's words
+        ("我就是怕吃坏肚子", "您刚才也表示担心这个餐品变质对吧"),
+        ("后台监管那个食品卫生可以投诉吗", "就是您说的意思是您在这家店吃到了不太好的东西对吗"),
+    ],
+)
+def test_what_the_customer_said_restated_by_the_agent_is_a_paraphrase(
+    customer: str, agent: str
+) -> None:
+    assert "paraphrase" in fired("paraphrase", "zh", agent, customer=customer)
+
+
+def test_a_filler_shared_with_the_customer_is_no_echo() -> None:
+    """嗯我 opens both lines: the agent's 对吧 confirms its own note, not the customer's words."""
+    customer = "嗯我的诉求就是那一单给我退款然后再加赔偿"
+    agent = "嗯我会帮您记录的都一样对吧"
+    assert "paraphrase" not in fired("paraphrase", "zh", agent, customer=customer)

@@ -11,7 +11,10 @@ A confirming question in ordinary words also counts when it echoes the customer:
 ending in a ``confirm_tag`` (对吗, 是吗, 对吧 …) that shares ``echo_min_units`` characters in a
 row (Mandarin; words for English) with what the customer said since the agent last spoke
 (十一月九号对吧 after the customer said 十一月九号; a number given in pieces while the agent
-hums 嗯). A tag on a question that brings a new detail is no paraphrase.
+hums 嗯). A tag on a question that brings a new detail is no paraphrase. Fillers and words
+any two sentences share (``echo_ignore``: 这个, 那个, 就是, 一个) are no echo: over the tune
+dialogues they had credited 30 confirming questions, about two thirds of them the agent's own
+look-ups (七零后这笔订单对吗, 嗯我会帮您记录的都一样对吧 after the customer's 嗯我的诉求…).
 A tag standing alone after a comma (…手机信号不好，对吗？) confirms the clause before the comma;
 over the unlabelled tune dialogues this credited 2 more lines, both restatements.
 
@@ -115,9 +118,7 @@ def echo_earlier(
     tags = practice.phrase_list("confirm_final")
     if need <= 0 or not tags:
         return []
-    ignore = [p.text for p in practice.phrase_list("echo_ignore")] + list(
-        ctx.rubric.matching.fillers
-    )
+    ignore = _echo_ignore(ctx, practice)
     done = {(id(h.turn), h.match.start_char) for h in skip}
     out = []
     for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
@@ -188,12 +189,20 @@ def _echoes(
     cues = practice.phrase_list(phrases)
     if need <= 0 or not cues:
         return []
+    ignore = _echo_ignore(ctx, practice)
     out = []
     for h in find_hits(ctx, agents, cues, fuzzy_threshold=100):
-        heard = customer_words(ctx, h.turn)
-        if heard and _common_run(_units(clause(h), ctx.language), heard) >= need:
+        heard = _content(customer_words(ctx, h.turn), ignore, ctx.language)
+        said = _content(_units(clause(h), ctx.language), ignore, ctx.language)
+        if heard and _common_run(said, heard) >= need:
             out.append(h)
     return out
+
+
+def _echo_ignore(ctx: DetectorContext, practice: PracticeRubric) -> list[str]:
+    """Words an echo does not count (``echo_ignore`` and the fillers): 嗯我 in 嗯我会帮您记录的对吧
+    after the customer's 嗯我的诉求 is no echo."""
+    return [p.text for p in practice.phrase_list("echo_ignore")] + list(ctx.rubric.matching.fillers)
 
 
 _BACKCHANNEL_UNITS = 2
