@@ -216,12 +216,12 @@ def frame_hits(
     return hits
 
 
-def _hit(ctx: DetectorContext, turn: Turn, m: re.Match, form: str) -> Hit:
+def _hit(ctx: DetectorContext, turn: Turn, m: re.Match, form: str, group: int | str = 0) -> Hit:
     match = Match(
         phrase=form,
-        matched=m.group(0),
-        start_char=m.start(),
-        end_char=m.end(),
+        matched=m.group(group),
+        start_char=m.start(group),
+        end_char=m.end(group),
         score=100.0,
         kind="pattern",
         form=form,
@@ -289,6 +289,24 @@ def _en_customer_frame(leads: tuple[str, ...], verbs: tuple[str, ...]):
     )
 
 
+_EN_SENTENCE_START = r"(?:^|(?<=[.!?;:])\s+|(?<![\w.])\d{1,2}[.)]\s*)"
+"""Where an imperative opens: the turn's start, after a sentence's end, or after a step's
+number ("1. Turn off the modem")."""
+
+_EN_NOT_IMPERATIVE = (
+    r"(?!\s+(?:is|was|are|were|will|would|has|have|had|can|could|may|of)\b)(?![^.!?]*\?)"
+)
+"""A verb-like first word followed by one of these is a noun ("Update is available"); a
+sentence that ends in a question asks ("Log in Daofeng? The website?")."""
+
+
+def _en_imperative(verbs: tuple[str, ...]):
+    return re.compile(
+        rf"{_EN_SENTENCE_START}(?P<verb>{_alternation(verbs)})\b{_EN_NOT_IMPERATIVE}",
+        re.IGNORECASE,
+    )
+
+
 def customer_frame_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
@@ -297,9 +315,10 @@ def customer_frame_hits(
     service or a device (``customer_modal_verb``), or a request or a suggestion
     (``customer_frame_lead``: "please", "we suggest you") before one of those or an everyday
     verb (``customer_frame_verb``: "use", "check"), within ``CUSTOMER_GAP_WORDS`` words and
-    with no negation between them ("you can't restart it", "please don't uninstall"). Only
-    where the rubric lists them (the English one); Mandarin lists its steps as phrases
-    (``customer_step``)."""
+    with no negation between them ("you can't restart it", "please don't uninstall"); or an
+    instruction in the imperative, a ``customer_imperative_verb`` opening a sentence or a
+    numbered step ("Turn off the modem.", "1. Log out and log in again"). Only where the rubric
+    lists them (the English one); Mandarin lists its steps as phrases (``customer_step``)."""
     if ctx.language.startswith("zh"):
         return []
     device = _words(practice, "customer_modal_verb")
@@ -315,6 +334,14 @@ def customer_frame_hits(
             for m in frame.finditer(turn.text):
                 if not _EN_NEGATION.search(m.group(0)):
                     hits.append(_hit(ctx, turn, m, "customer + step verb"))
+    imperative = _words(practice, "customer_imperative_verb")
+    if imperative:
+        frame = _en_imperative(imperative)
+        for turn in turns:
+            hits += [
+                _hit(ctx, turn, m, "step verb opening a sentence", "verb")
+                for m in frame.finditer(turn.text)
+            ]
     return hits
 
 

@@ -1,0 +1,89 @@
+"""Twenty-first round (issue 13 item 5), from the fifth batch of dev labels: instructions given
+in the imperative ("1. Turn off the modem.", "Log out and log in again"), steps the customer is
+told to take with a device verb ("you may charge the phone", "please log out"); a promise to
+call back at once without a subject (有结果的话第一时间回电到您); a matter passed on in the
+passive (您的问题已经反馈相关部门); a step said to come 等一下; the while given as the answer to
+the customer's own deadline (半个小时之内 -> 四个小时之内); causes that defend a shortfall: staff
+off work, the network environment, the warranty, the weather, the design.
+
+The labelling guideline (bench/labels/README.md) counts a concrete step the agent tells the
+customer to take as a next step, and an instruction is that step however it is phrased; a
+question ("Log in Daofeng?") or a noun opening a sentence ("Update is available") tells no
+step. Sentences written from the guideline after reading the batch's lines; none is copied
+from the evaluation data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_detectors_recall import fired
+from tests.test_detectors_text import A, C, call, run
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The modem shows an error. 1. Turn off the power of the modem. 2. Wait a minute.",
+        "Restart the phone and see whether the signal comes back.",
+        "Hi, please log out of the account and log on again.",
+        "You may charge the phone for an hour first.",
+        "If it still fails, you can wipe the caches of the app.",
+    ],
+)
+def test_an_instruction_to_the_customer_is_a_next_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Log in to the website? Which one?",
+        "Update is available for some models only.",
+        "I restart it every morning myself.",
+    ],
+)
+def test_a_question_a_noun_or_a_report_tells_no_step(text: str) -> None:
+    assert "next_step" not in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("有结果的话第一时间回电到您这个号码", {"commitment", "next_step"}),
+        ("您好,您的问题已经反馈相关部门进行核实处理,敬请等待", {"commitment", "next_step"}),
+        ("我等一下会给您发送一个短信链接您上传一下凭证", {"commitment", "next_step", "time_frame"}),
+    ],
+)
+def test_mandarin_promises_without_a_subject(text: str, kinds: set) -> None:
+    assert kinds <= fired("solve_problem", "zh", text)
+
+
+def test_a_while_answering_the_customers_own_deadline_is_the_steps_time() -> None:
+    report = call(
+        "zh",
+        (C, 0.0, 3.0, "我的饭里吃出了虫子"),
+        (A, 3.5, 7.0, "这边帮您升级处理，专员会给您回电"),
+        (C, 7.5, 9.0, "半个小时之内"),
+        (A, 9.5, 12.0, "呃四个小时之内先生"),
+        (C, 12.5, 14.0, "太慢了"),
+        (A, 14.5, 17.0, "嗯我昨天也说过"),
+    )
+    kinds = {f.kind for f in run("solve_problem", report).findings if f.turn_index == 3}
+    assert "time_frame" in kinds
+    after = {f.kind for f in run("solve_problem", report).findings if f.turn_index == 5}
+    assert "time_frame" not in after
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello. The staff responsible for the refunds has been off work. Please leave your number.",
+        "It may have some relation with network environment. Please keep an eye on it.",
+        "Hi, the handset is not under warranty, so it cannot be replaced for free.",
+        "We are very sorry for the delay caused by heavy fog yesterday.",
+        "For the sake of beauty, we designed the second hand like this.",
+    ],
+)
+def test_a_cause_that_defends_the_shortfall_is_an_excuse(text: str) -> None:
+    assert "excuse" in fired("no_excuses", "en", text)
