@@ -29,6 +29,8 @@ from tests.test_detectors_text import A, C, call, run
         "Hi, please log out of the account and log on again.",
         "You may charge the phone for an hour first.",
         "If it still fails, you can wipe the caches of the app.",
+        "If this is urgent, you may call the hotline for help.",
+        "You shall cancel the account if you no longer use it.",
     ],
 )
 def test_an_instruction_to_the_customer_is_a_next_step(text: str) -> None:
@@ -57,6 +59,20 @@ def test_a_question_a_noun_or_a_report_tells_no_step(text: str) -> None:
 )
 def test_mandarin_promises_without_a_subject(text: str, kinds: set) -> None:
     assert kinds <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好,目前您可以经常双击Home键清理一下后台应用",
+        "这种情况您可检查一下路由器的相关设置",
+        "您可以从商城我的订单中报修",
+        "如您流量不够用,您可以办理其他的流量补充包",
+        "您看愿意通过放心吃给咱们申请个理赔吗",
+    ],
+)
+def test_a_step_the_customer_can_take_in_mandarin_is_a_next_step(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
 
 
 def test_a_while_answering_the_customers_own_deadline_is_the_steps_time() -> None:
