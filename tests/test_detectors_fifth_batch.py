@@ -103,3 +103,21 @@ def test_a_while_answering_the_customers_own_deadline_is_the_steps_time() -> Non
 )
 def test_a_cause_that_defends_the_shortfall_is_an_excuse(text: str) -> None:
     assert "excuse" in fired("no_excuses", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "亲亲 小美这边权利有限 为您申请20元红包补偿给您 您看可以吗",
+        "由于网络优化中涉及的因素较多,所需一些时间,请您后续关注",
+        "哎是这样因为他这个餐品还没收到的话是退不了",
+    ],
+)
+def test_a_limit_or_a_cause_behind_a_refusal_is_an_excuse_in_mandarin(text: str) -> None:
+    assert "excuse" in fired("no_excuses", "zh", text)
+
+
+def test_declining_because_it_is_another_department_shifts_the_blame() -> None:
+    assert "blame_shift" in fired(
+        "no_blame_shift", "zh", "具体怎么处理，因为不是同一个部门，小美确实不太了解的"
+    )
