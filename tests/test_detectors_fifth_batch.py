@@ -121,3 +121,18 @@ def test_declining_because_it_is_another_department_shifts_the_blame() -> None:
     assert "blame_shift" in fired(
         "no_blame_shift", "zh", "具体怎么处理，因为不是同一个部门，小美确实不太了解的"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("您好，我是本次为您服务的客服小美_1023，很高兴为您服务～", True),
+        ("您好，我是您的贴心小美，很高兴为您服务~", True),
+        ("感谢您的进线，我是本次为您服务的客服，很高兴为您服务~~", False),
+    ],
+)
+def test_the_name_after_the_service_phrase_or_a_modifier_counts(text: str, named: bool) -> None:
+    """本次 and 您的贴心 are no name; the name may follow 为您服务的客服."""
+    kinds = fired("greeting", "zh", text)
+    assert ("greeting_name" in kinds) is named
+    assert "greeting_hello" in kinds

@@ -13,7 +13,9 @@ follows it in the same clause is a name or a staff number:
   no punctuation: 我是小李很高兴为您服务); company and platform words (``not_name``: 美团,
   平台 …) are ignored; with a role word (``name_role``: 客服, 专员 …) the name is what
   follows the last one (我是客服小李), 1 to 4 characters; without one, the rest of the
-  clause, 1 to 3 characters (我是小李). 我是美团客服 has no name; after 我姓 the surname is the
+  clause, 1 to 3 characters (我是小李). 我是美团客服 has no name, nor 我是本次为您服务的客服
+  (modifiers such as 本次, 您的贴心 are ``not_name`` too); after 为您服务 the role and the name may
+  follow (我是本次为您服务的客服小美_1023); after 我姓 the surname is the
   next character (我姓李很荣幸为您服务; a masked 我姓* too), never a function word (我姓了解嗯 is an
   ASR slip);
 * English: after "my name is" any word not in ``not_name``; after the other cues ("this is",
@@ -75,8 +77,26 @@ def _zh_name(
         + practice.phrase_list("offer_help")
         + practice.phrase_list("name_end")
     )
-    cut = [m.start_char for m in ctx.matcher.find(rest, others)]
-    rest = ctx.matcher.normalize(rest[: min(cut, default=len(rest))])
+    cuts = sorted(ctx.matcher.find(rest, others), key=lambda m: m.start_char)
+    if _zh_named(ctx, practice, rest[: cuts[0].start_char if cuts else len(rest)]):
+        return True
+    # 我是本次为您服务的客服小美_1023: the role and the name follow the service phrase.
+    ends = ctx.matcher.find(rest, practice.phrase_list("name_end"))
+    if not (cuts and ends and ends[0].start_char == cuts[0].start_char):
+        return False
+    after = rest[ends[0].end_char :]
+    later = [m.start_char for m in ctx.matcher.find(after, others)]
+    after = after[: min(later, default=len(after))]
+    return bool(_ZH_DIGITS.search(after)) or _zh_named(ctx, practice, after, role_needed=True)
+
+
+def _zh_named(
+    ctx: DetectorContext, practice: PracticeRubric, rest: str, role_needed: bool = False
+) -> bool:
+    """Whether ``rest`` (the clause after a name cue, cut where the next phrase starts) holds a
+    name: after its last role word 1 to 4 characters; without one (unless ``role_needed``) 1 to
+    3 characters. Company, platform and modifier words (``not_name``) are left out first."""
+    rest = ctx.matcher.normalize(rest)
     for entry in practice.phrase_list("not_name"):
         for form in entry.forms:
             rest = rest.replace(ctx.matcher.normalize(form), "")
@@ -90,7 +110,7 @@ def _zh_name(
         name = rest[last:].lstrip("的是")
         return 1 <= len(name) <= 4
     name = rest.strip("的")
-    return 1 <= len(name) <= 3
+    return not role_needed and 1 <= len(name) <= 3
 
 
 def _en_name(ctx: DetectorContext, practice: PracticeRubric, cue: str, rest: str) -> bool:
