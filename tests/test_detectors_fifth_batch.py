@@ -136,3 +136,50 @@ def test_the_name_after_the_service_phrase_or_a_modifier_counts(text: str, named
     kinds = fired("greeting", "zh", text)
     assert ("greeting_name" in kinds) is named
     assert "greeting_hello" in kinds
+
+
+def _reply_before_the_complaint(language: str, first: str, reply: str, complaint: str) -> set:
+    report = call(
+        language,
+        (C, 0.0, 3.0, first),
+        (A, 3.5, 7.0, reply),
+        (C, 7.5, 10.0, complaint),
+        (A, 10.5, 12.0, "I am sorry." if language == "en" else "非常抱歉"),
+    )
+    return {f.kind for f in run("no_excuses", report).findings if f.turn_index == 1}
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "reply", "complaint"),
+    [
+        (
+            "en",
+            "There is no network in my office building, but outside it works.",
+            "Hello, the problem was caused by the base station fault of this place.",
+            "This is ridiculous, I am so angry, it is still broken!",
+        ),
+        (
+            "zh",
+            "打了好几次10010都没人接",
+            "您好，10010遇到话务繁忙时，接通率有所降低",
+            "太气人了，你们这是什么服务，我要投诉",
+        ),
+    ],
+)
+def test_a_named_cause_in_the_reply_to_the_first_post_is_an_excuse(
+    language: str, first: str, reply: str, complaint: str
+) -> None:
+    """The written post states the shortfall without a complaint word; the cause that answers it
+    defends it all the same."""
+    assert "excuse" in _reply_before_the_complaint(language, first, reply, complaint)
+
+
+def test_a_bare_connective_before_any_complaint_is_no_excuse() -> None:
+    """是因为 explains as often as it defends: before the complaint it counts for nothing."""
+    kinds = _reply_before_the_complaint(
+        "zh",
+        "喂你好我想问一下订单的事",
+        "您稍等我看到之前客服这边是因为后台看到咱们这个订单有食品安全保险",
+        "太气人了，你们这是什么服务，我要投诉",
+    )
+    assert "excuse" not in kinds

@@ -1,9 +1,15 @@
 """Few excuses (理由少一点; 找证明或借口).
 
-After the customer's first complaint (or, without one, their first turn), every agent turn that
-justifies (因为…所以…, 这是规定, "that's because", "it's company policy") is counted once; a refusal
-with its reason (因为…无法为您…, 如商家没有同意…无法为您退款, "so you cannot") is a shortfall by
-itself and counts from the customer's first turn. Up to
+Every agent turn that justifies (这是规定, 系统原因, "it's company policy", "lines are busy") is
+counted once, from the customer's first turn: a cause of that kind, and a refusal with its reason
+(因为…无法为您…, 如商家没有同意…无法为您退款, "so you cannot"), defends a shortfall by itself. A
+bare connective (``connective``: 因为…所以…, 是因为, "that's because") explains as often as it
+defends and counts only from the customer's first complaint (or, without one, their first
+turn). Over the tune dialogues counting the named causes from the first turn added 11 excuses
+(STC-3: system maintenance, busy lines, a base station fault, a compatibility problem, the
+speaker's limits), where the customer's written post was the complaint but carried no complaint
+word; counting the connectives too added 7 more in Mandarin calls, 6 of them wrong (是因为后台
+看到…). Up to
 ``max_justifications`` are informational; each one beyond costs ``per_excess_penalty`` points
 as a minor finding.
 
@@ -66,10 +72,12 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # counts from the customer's first turn; a bare cause defends one only after a complaint
     first = customers[0].start if customers else agents[0].start
     hits = lexicon_hits(ctx, [t for t in agents if t.start >= first], practice, "excuse")
+    connectives = {e.text for e in practice.phrase_list("connective")}
     hits = [
         h
         for h in hits
-        if (h.turn.start >= since or _refuses(h)) and not _before_handoff(ctx, practice, h)
+        if (h.turn.start >= since or _refuses(h) or h.match.phrase not in connectives)
+        and not _before_handoff(ctx, practice, h)
     ]
     hits, unsure = heard_apart(ctx, hits)
     allowed = int(practice.threshold("max_justifications", 2))
