@@ -27,6 +27,10 @@ from tests.test_detectors_text import A, C, call, run
             "en",
             "It switches keyboards. If you still have questions, please add our support.",
         ),
+        (
+            "en",
+            "You can set it in the network settings. If you have questions, feel free to reach us.",
+        ),
     ],
 )
 def test_an_invitation_to_ask_more_in_other_words_closes(language: str, text: str) -> None:
