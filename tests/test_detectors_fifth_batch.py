@@ -183,3 +183,22 @@ def test_a_bare_connective_before_any_complaint_is_no_excuse() -> None:
         "太气人了，你们这是什么服务，我要投诉",
     )
     assert "excuse" not in kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我这边去联系商家协商一下退款，您先不要挂机，一到三分钟的时间您看可以吗",
+        "我来帮您核实一下可能需要三到五分钟您先不要挂机",
+        "这个会在最晚会在次日的上午十点前给您回复您看可以吗",
+        "您的订单我们已经帮您做升级处理了，24小时会有同事回电给您",
+    ],
+)
+def test_a_while_or_an_hour_for_the_step_is_its_time(text: str) -> None:
+    assert "time_frame" in fired("solve_problem", "zh", text)
+
+
+def test_a_service_point_is_no_hour() -> None:
+    """网点前往 holds 点前 but names no time."""
+    text = "建议您查看离您最近的服务网点前往检测处理，后续会有工作人员为您处理"
+    assert "time_frame" not in fired("solve_problem", "zh", text)
