@@ -303,14 +303,8 @@ def test_third_batch_is_fresh_dev_lines_aimed_at_its_cues():
     shared_data("text")
     sample = _sample()
     for lang in ("zh", "en"):
-        before = {
-            sample.line_id(r) for r in sample.draw(DATA, lang) + sample.draw_batch2(DATA, lang)
-        }
         third = sample.draw_batch3(DATA, lang)
-        ids = [sample.line_id(r) for r in third]
-        assert len(third) >= 50 and len(set(ids)) == len(ids) and not before & set(ids)
-        assert all(r["split"] == "dev" for r in third)
-        assert all(r["stratum"].startswith(sample.BATCH3_PREFIX) for r in third)
+        _fresh_dev_batch(sample, lang, third, 3, sample.BATCH3_PREFIX)
         for r in third:
             if r["stratum"] == "cue3_midthanks":
                 assert (
@@ -344,17 +338,8 @@ def test_fourth_batch_is_fresh_dev_lines_aimed_at_its_cues():
     shared_data("text")
     sample = _sample()
     for lang in ("zh", "en"):
-        before = {
-            sample.line_id(r)
-            for r in sample.draw(DATA, lang)
-            + sample.draw_batch2(DATA, lang)
-            + sample.draw_batch3(DATA, lang)
-        }
         fourth = sample.draw_batch4(DATA, lang)
-        ids = [sample.line_id(r) for r in fourth]
-        assert len(fourth) >= 50 and len(set(ids)) == len(ids) and not before & set(ids)
-        assert all(r["split"] == "dev" for r in fourth)
-        assert all(r["stratum"].startswith(sample.BATCH4_PREFIX) for r in fourth)
+        _fresh_dev_batch(sample, lang, fourth, 4, sample.BATCH4_PREFIX)
         thanks = [r for r in fourth if r["stratum"].startswith("cue4_thanks")]
         assert all(
             r["source"].startswith("stc3_en") and sample._rank_from_end(r["position"]) < 2
@@ -370,18 +355,21 @@ def test_fifth_batch_is_fresh_dev_lines_aimed_at_its_cues():
     shared_data("text")
     sample = _sample()
     for lang in ("zh", "en"):
-        before = {
-            sample.line_id(r)
-            for r in sample.draw(DATA, lang)
-            + sample.draw_batch2(DATA, lang)
-            + sample.draw_batch3(DATA, lang)
-            + sample.draw_batch4(DATA, lang)
-        }
         fifth = sample.draw_batch5(DATA, lang)
-        ids = [sample.line_id(r) for r in fifth]
-        assert len(fifth) >= 60 and len(set(ids)) == len(ids) and not before & set(ids)
-        assert all(r["split"] == "dev" for r in fifth)
-        assert all(r["stratum"].startswith(sample.BATCH5_PREFIX) for r in fifth)
+        _fresh_dev_batch(sample, lang, fifth, 5, sample.BATCH5_PREFIX, at_least=60)
         assert not any(r["source"].startswith(("swda", "harper")) for r in fifth)
         last = [r for r in fifth if r["stratum"] == "cue5_last"]
         assert len(last) == 20 and all(sample._rank_from_end(r["position"]) == 0 for r in last)
+
+
+def _fresh_dev_batch(
+    sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
+) -> None:
+    """``batch`` (the ``number``-th draw) holds at least ``at_least`` ``dev`` lines, each once,
+    none drawn by an earlier batch, all in strata named with ``prefix``."""
+    draws = (sample.draw, sample.draw_batch2, sample.draw_batch3, sample.draw_batch4)
+    before = {sample.line_id(r) for d in draws[: number - 1] for r in d(DATA, lang)}
+    ids = [sample.line_id(r) for r in batch]
+    assert len(batch) >= at_least and len(set(ids)) == len(ids) and not before & set(ids)
+    assert all(r["split"] == "dev" for r in batch)
+    assert all(r["stratum"].startswith(prefix) for r in batch)

@@ -35,7 +35,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -278,21 +278,51 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
         )  # later batches
     }
     taken = {line_id(r) for r in first + second} | labelled
-    pool = [
+
+    def keep(stratum: str, r: dict) -> bool:
+        if stratum != "cue3_midthanks":
+            return True
+        return r["set"] == "stc3_en" and _rank_from_end(r["position"]) >= 2
+
+    pool = _dev_pool(data, language, taken)
+    chosen = _draw_cued(pool, BATCH3_CUES[language], seed, language, keep)
+    return _records(chosen, language, len(first) + len(second) + 1)
+
+
+def _dev_pool(
+    data: Path, language: str, taken: set[str], leave_out: tuple[str, ...] = ("harper_valley",)
+) -> list[dict]:
+    """Every agent line of the ``dev`` dialogues not in ``taken``, data sets in ``leave_out``
+    left out."""
+    return [
         r
         for name, ds in dialogues(data, language, SEED).items()
-        if name != "harper_valley"
+        if name not in leave_out
         for r in agent_lines(name, ds)
         if r["split"] == "dev" and line_id(r) not in taken
     ]
+
+
+def _draw_cued(
+    pool: list[dict],
+    cues: tuple[tuple[str, str, int], ...],
+    seed: int,
+    language: str,
+    keep: Callable[[str, dict], bool],
+) -> dict[str, dict]:
+    """For each ``(stratum, pattern, n)`` of ``cues`` in turn, ``n`` lines of ``pool`` that match
+    the pattern, are not chosen yet and that ``keep(stratum, line)`` accepts, drawn with the
+    stratum's own generator."""
     chosen: dict[str, dict] = {}
-    for stratum, pattern, n in BATCH3_CUES[language]:
+    for stratum, pattern, n in cues:
         rx = re.compile(pattern, re.IGNORECASE)
-        hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
-        if stratum == "cue3_midthanks":
-            hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) >= 2]
+        hits = [
+            r
+            for r in pool
+            if line_id(r) not in chosen and rx.search(r["text"]) and keep(stratum, r)
+        ]
         _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
-    return _records(chosen, language, len(first) + len(second) + 1)
+    return chosen
 
 
 # Fourth batch (``--batch 4``): fresh ``dev`` lines aimed at what the test split still found
@@ -341,15 +371,14 @@ def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict
         pool += [
             r for r in agent_lines(name, ds) if r["split"] == "dev" and line_id(r) not in taken
         ]
-    chosen: dict[str, dict] = {}
-    for stratum, pattern, n in BATCH4_CUES[language]:
-        rx = re.compile(pattern, re.IGNORECASE)
-        hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
-        if stratum.startswith("cue4_thanks"):
-            hits = [r for r in hits if r["set"] == "stc3_en" and _rank_from_end(r["position"]) < 2]
-        if stratum == "cue4_thanks_replied":
-            hits = [r for r in hits if line_id(r) in replied]
-        _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
+
+    def keep(stratum: str, r: dict) -> bool:
+        if not stratum.startswith("cue4_thanks"):
+            return True
+        last_two = r["set"] == "stc3_en" and _rank_from_end(r["position"]) < 2
+        return last_two and (stratum != "cue4_thanks_replied" or line_id(r) in replied)
+
+    chosen = _draw_cued(pool, BATCH4_CUES[language], seed, language, keep)
     return _records(chosen, language, len(before) + 1)
 
 
@@ -396,20 +425,12 @@ def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict
         if not r["stratum"].startswith(BATCH5_PREFIX)
     }
     taken = {line_id(r) for r in before} | labelled
-    pool = [
-        r
-        for name, ds in dialogues(data, language, SEED).items()
-        if name not in ("harper_valley", "swda")
-        for r in agent_lines(name, ds)
-        if r["split"] == "dev" and line_id(r) not in taken
-    ]
-    chosen: dict[str, dict] = {}
-    for stratum, pattern, n in BATCH5_CUES[language]:
-        rx = re.compile(pattern, re.IGNORECASE)
-        hits = [r for r in pool if line_id(r) not in chosen and rx.search(r["text"])]
-        if stratum == "cue5_last":
-            hits = [r for r in hits if _rank_from_end(r["position"]) == 0]
-        _take(chosen, hits, n, f"{seed}/{language}/{stratum}", stratum)
+
+    def keep(stratum: str, r: dict) -> bool:
+        return stratum != "cue5_last" or _rank_from_end(r["position"]) == 0
+
+    pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
+    chosen = _draw_cued(pool, BATCH5_CUES[language], seed, language, keep)
     return _records(chosen, language, len(before) + 1)
 
 
