@@ -69,7 +69,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     complaints = complaint_turns(ctx) or customers
     since = complaints[0].start if complaints else agents[0].start
     # a refusal with its reason (因为…无法为您…, "so you cannot") is a shortfall by itself: it
-    # counts from the customer's first turn; a bare cause defends one only after a complaint
+    # counts from the customer's first turn, as a named cause does; a bare connective
+    # (因为…所以…, "that's because") defends one only after a complaint
     first = customers[0].start if customers else agents[0].start
     hits = lexicon_hits(ctx, [t for t in agents if t.start >= first], practice, "excuse")
     connectives = {e.text for e in practice.phrase_list("connective")}

@@ -119,7 +119,9 @@ def echo_earlier(
     tags = practice.phrase_list("confirm_final")
     if need <= 0 or not tags:
         return []
-    ignore = _echo_ignore(ctx, practice)
+    ignore = [p.text for p in practice.phrase_list("echo_ignore")] + list(
+        ctx.rubric.matching.fillers
+    )
     done = {(id(h.turn), h.match.start_char) for h in skip}
     out = []
     for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
@@ -196,11 +198,6 @@ def _echoes(
         if heard and _common_run(_units(clause(h), ctx.language), heard) >= need:
             out.append(h)
     return out
-
-
-def _echo_ignore(ctx: DetectorContext, practice: PracticeRubric) -> list[str]:
-    """Words an echo of an earlier turn does not count (``echo_ignore`` and the fillers)."""
-    return [p.text for p in practice.phrase_list("echo_ignore")] + list(ctx.rubric.matching.fillers)
 
 
 _BACKCHANNEL_UNITS = 2
