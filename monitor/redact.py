@@ -567,7 +567,8 @@ class _Detector(DigitReader):
 
     def _free_runs(self, taken: Sequence[PiiMatch]) -> Iterator[tuple[str, Unit, Unit]]:
         """(digits, first unit, last unit) of every run of :data:`MIN_FRAGMENT_DIGITS`+ digits
-        that overlaps no match in ``taken``."""
+        that overlaps no match in ``taken``, by characters: digits that share a word with a match
+        but not its characters (the 5678 of 1234abc5678 after a match ending at 1234) are free."""
         for run in self.runs():
             digits = "".join(x.digits for x in run.items)
             if len(digits) < MIN_FRAGMENT_DIGITS:

@@ -205,6 +205,20 @@ def test_the_last_chunk_of_a_number_read_out_slowly_is_redacted_with_it():
     assert [m.value for m in find_pii(said)] == ["715139"]
 
 
+def test_digits_beside_a_redacted_chunk_in_the_same_word_are_redacted_too():
+    """The number ends inside 1234abc5678 and the next chunk comes 3 s later: the 5678 left in
+    that word is the word before the next chunk and goes with it, not left readable between
+    two redacted numbers (it shares a word with the first match, not its characters)."""
+    said = [
+        Word(10.0, 10.4, "1234", 0.9),
+        Word(10.5, 10.9, "5678,", 0.9),
+        Word(11.0, 11.4, "1234abc5678", 0.9),
+        Word(14.4, 14.8, "4321.", 0.9),
+    ]
+    assert [m.value for m in find_pii(said)] == ["123456781234", "5678", "4321"]
+    assert [w.text for w in redact_words(said)[0]] == ["[NUMBER]abc[NUMBER]", "[NUMBER]."]
+
+
 def test_context_names_numbers_without_an_exact_form():
     local = words("my", "number", "is", "555", "0132")
     assert [(m.kind, m.value) for m in find_pii(local)] == [("phone", "5550132")]
