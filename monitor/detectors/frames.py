@@ -300,6 +300,7 @@ _EN_NOT_IMPERATIVE = (
 sentence that ends in a question asks ("Log in Daofeng? The website?")."""
 
 
+@lru_cache(maxsize=16)
 def _en_imperative(verbs: tuple[str, ...]):
     return re.compile(
         rf"{_EN_SENTENCE_START}(?P<verb>{_alternation(verbs)})\b{_EN_NOT_IMPERATIVE}",
