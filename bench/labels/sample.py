@@ -218,13 +218,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     :func:`draw` (the first batch, seed 13) or already in a label file. Ids go on from the
     first batch's."""
     first = draw(data, language, SEED)
-    labelled = {
-        line_id(r)
-        for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith(
-            (*BATCH2_PREFIXES, BATCH3_PREFIX, BATCH4_PREFIX, BATCH5_PREFIX)
-        )
-    }
+    labelled = _labelled_before(language, 2)
     taken = {line_id(r) for r in first} | labelled
     quota, cues = BATCH2_QUOTAS[language], ZH_CUES2 if language == "zh" else EN_CUES2
     by_set = {
@@ -270,13 +264,7 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
     in mid-thread, which a closing detector must not take for a closing). Ids go on from the
     second batch's."""
     first, second = draw(data, language, SEED), draw_batch2(data, language)
-    labelled = {
-        line_id(r)
-        for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith(
-            (BATCH3_PREFIX, BATCH4_PREFIX, BATCH5_PREFIX)
-        )  # later batches
-    }
+    labelled = _labelled_before(language, 3)
     taken = {line_id(r) for r in first + second} | labelled
 
     def keep(stratum: str, r: dict) -> bool:
@@ -352,11 +340,7 @@ def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict
     those the customer answers (the next line is the customer's). Ids go on from the third
     batch's."""
     before = draw(data, language, SEED) + draw_batch2(data, language) + draw_batch3(data, language)
-    labelled = {
-        line_id(r)
-        for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith((BATCH4_PREFIX, BATCH5_PREFIX))
-    }
+    labelled = _labelled_before(language, 4)
     taken = {line_id(r) for r in before} | labelled
     replied: set[str] = set()
     pool = []
@@ -419,11 +403,7 @@ def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict
         + draw_batch3(data, language)
         + draw_batch4(data, language)
     )
-    labelled = {
-        line_id(r)
-        for r in text_eval.load_labels(HERE, (language,))
-        if not r["stratum"].startswith(BATCH5_PREFIX)
-    }
+    labelled = _labelled_before(language, 5)
     taken = {line_id(r) for r in before} | labelled
 
     def keep(stratum: str, r: dict) -> bool:
@@ -432,6 +412,26 @@ def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict
     pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
     chosen = _draw_cued(pool, BATCH5_CUES[language], seed, language, keep)
     return _records(chosen, language, len(before) + 1)
+
+
+BATCH_PREFIXES = {
+    2: BATCH2_PREFIXES,
+    3: (BATCH3_PREFIX,),
+    4: (BATCH4_PREFIX,),
+    5: (BATCH5_PREFIX,),
+}
+"""The strata prefixes of each later batch, by batch number."""
+
+
+def _labelled_before(language: str, batch: int) -> set[str]:
+    """Ids of the lines in ``language``'s label file that no batch from ``batch`` on drew: an
+    earlier batch's draw leaves the later batches' lines aside, so it draws what it drew."""
+    later = tuple(p for n, prefixes in BATCH_PREFIXES.items() if n >= batch for p in prefixes)
+    return {
+        line_id(r)
+        for r in text_eval.load_labels(HERE, (language,))
+        if not r["stratum"].startswith(later)
+    }
 
 
 def _records(chosen: dict[str, dict], language: str, first_id: int) -> list[dict]:
