@@ -8,7 +8,7 @@ off work, the network environment, the warranty, the weather, the design.
 
 The labelling guideline (bench/labels/README.md) counts a concrete step the agent tells the
 customer to take as a next step, and an instruction is that step however it is phrased; a
-question ("Log in Daofeng?") or a noun opening a sentence ("Update is available") tells no
+question ("Log in Daofeng?") or a noun opening a sentence ("Download is free") tells no
 step. Sentences written from the guideline after reading the batch's lines; none is copied
 from the evaluation data.
 """
@@ -41,7 +41,7 @@ def test_an_instruction_to_the_customer_is_a_next_step(text: str) -> None:
     "text",
     [
         "Log in to the website? Which one?",
-        "Update is available for some models only.",
+        "Download is free for members, and the app updates itself.",
         "I restart it every morning myself.",
     ],
 )
