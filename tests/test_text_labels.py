@@ -278,6 +278,7 @@ def test_sample_draws_the_committed_references():
         + sample.draw_batch3(DATA, lang)
         + sample.draw_batch4(DATA, lang)
         + sample.draw_batch5(DATA, lang)
+        + sample.draw_batch6(DATA, lang)
     ]
     committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
     assert drawn == committed
@@ -362,12 +363,34 @@ def test_fifth_batch_is_fresh_dev_lines_aimed_at_its_cues():
         assert len(last) == 20 and all(sample._rank_from_end(r["position"]) == 0 for r in last)
 
 
+def test_sixth_batch_is_fresh_dev_lines_with_a_random_part():
+    """The sixth batch (``sample.py --batch 6``): ``dev`` lines, none of the first five
+    batches, each drawn once, from neither SwDA nor the Harper Valley calls; its random part is
+    drawn from every data set left, not only from lines that match a cue."""
+    shared_data("text")
+    sample = _sample()
+    for lang, n_random in (("zh", 40), ("en", 30)):
+        sixth = sample.draw_batch6(DATA, lang)
+        _fresh_dev_batch(sample, lang, sixth, 6, sample.BATCH6_PREFIX, at_least=60)
+        assert not any(r["source"].startswith(("swda", "harper")) for r in sixth)
+        random_part = [r for r in sixth if r["stratum"] == "cue6_random"]
+        assert len(random_part) == n_random
+        if lang == "zh":
+            assert {r["source"].split("/")[0] for r in random_part} >= {"musied", "stc3_cn"}
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
     """``batch`` (the ``number``-th draw) holds at least ``at_least`` ``dev`` lines, each once,
     none drawn by an earlier batch, all in strata named with ``prefix``."""
-    draws = (sample.draw, sample.draw_batch2, sample.draw_batch3, sample.draw_batch4)
+    draws = (
+        sample.draw,
+        sample.draw_batch2,
+        sample.draw_batch3,
+        sample.draw_batch4,
+        sample.draw_batch5,
+    )
     before = {sample.line_id(r) for d in draws[: number - 1] for r in d(DATA, lang)}
     ids = [sample.line_id(r) for r in batch]
     assert len(batch) >= at_least and len(set(ids)) == len(ids) and not before & set(ids)

@@ -5,6 +5,7 @@
     .venv/bin/python bench/labels/sample.py --batch 3 [--language zh|en]   # third batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 4 [--language zh|en]   # fourth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
+    .venv/bin/python bench/labels/sample.py --batch 6 [--language zh|en]   # sixth batch, dev only
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -414,11 +415,63 @@ def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict
     return _records(chosen, language, len(before) + 1)
 
 
+# Sixth batch (``--batch 6``): after twenty-one rounds, fresh ``dev`` lines with a larger
+# *random* part (uniform over the dev agent lines of MUSIED, STC-3 and MobileCS, or STC-3 in
+# English: what recall on ordinary lines rests on) and cues for what test still found short:
+# undertakings and steps, times and reasons. Own seed, ``dev`` dialogues only, never a line of the
+# first five batches or of a label file.
+BATCH6_SEED = 47
+BATCH6_PREFIX = "cue6_"
+BATCH6_CUES = {
+    "zh": (
+        ("cue6_random", r".", 40),
+        ("cue6_step", r"帮您|为您|给您|会|将|已经|专员|反馈|处理|安排|联系", 15),
+        ("cue6_time", r"小时|工作日|天内|分钟|今天|明天|稍后|之前|以内|马上|立即", 10),
+        ("cue6_excuse", r"因为|由于|原因|系统|规定|没办法|无法|不能", 15),
+    ),
+    "en": (
+        ("cue6_random", r".", 30),
+        (
+            "cue6_step",
+            r"\b(i will|i'll|we will|we'll|will be|let me|send|contact|arrange|schedul|"
+            r"refund|report|forward|check|suggest|try)",
+            10,
+        ),
+        (
+            "cue6_time",
+            r"\b(today|tomorrow|within|hours?|days?|minutes?|weeks?|later|soon|after|"
+            r"monday|tuesday|wednesday|thursday|friday)\b",
+            10,
+        ),
+        ("cue6_excuse", r"because|due to|\bsince\b|caused|reason|policy|system|unable|can't", 10),
+    ),
+}
+
+
+def draw_batch6(data: Path, language: str, seed: int = BATCH6_SEED) -> list[dict]:
+    """The sixth batch for ``language``: ``cue6_*`` strata from ``dev`` dialogues, none drawn
+    by the first five batches or already in a label file; ``cue6_random`` is uniform over the
+    remaining lines (SwDA and the Harper Valley calls left out). Ids go on from the fifth
+    batch's."""
+    before = (
+        draw(data, language, SEED)
+        + draw_batch2(data, language)
+        + draw_batch3(data, language)
+        + draw_batch4(data, language)
+        + draw_batch5(data, language)
+    )
+    taken = {line_id(r) for r in before} | _labelled_before(language, 6)
+    pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
+    chosen = _draw_cued(pool, BATCH6_CUES[language], seed, language, lambda stratum, r: True)
+    return _records(chosen, language, len(before) + 1)
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
     4: (BATCH4_PREFIX,),
     5: (BATCH5_PREFIX,),
+    6: (BATCH6_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -492,10 +545,10 @@ def main() -> int:
     parser.add_argument(
         "--batch",
         type=int,
-        choices=(1, 2, 3, 4, 5),
+        choices=(1, 2, 3, 4, 5, 6),
         default=1,
-        help="1: the first draw (seed 13); 2 to 5: the second to fifth batches of dev lines "
-        "(seeds 29, 31, 37 and 43)",
+        help="1: the first draw (seed 13); 2 to 6: the second to sixth batches of dev lines "
+        "(seeds 29, 31, 37, 43 and 47)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
@@ -532,7 +585,13 @@ def main() -> int:
         if args.batch == 1:
             batch = draw(args.data, language, args.seed)
         else:
-            later = {2: draw_batch2, 3: draw_batch3, 4: draw_batch4, 5: draw_batch5}[args.batch]
+            later = {
+                2: draw_batch2,
+                3: draw_batch3,
+                4: draw_batch4,
+                5: draw_batch5,
+                6: draw_batch6,
+            }[args.batch]
             batch = later(args.data, language)
         for rec in batch:
             print(json.dumps(rec, ensure_ascii=False))
