@@ -383,3 +383,29 @@ def others_frame_hits(
                 continue
             hits.append(_hit(ctx, turn, m, "another party + undertaking + action verb"))
     return hits
+
+
+@lru_cache(maxsize=4)
+def _en_apology_sentence(words: tuple[str, ...]):
+    return re.compile(
+        rf"{_EN_SENTENCE_START}(?P<word>{_alternation(words)})[.!]+\s+(?=\S)", re.IGNORECASE
+    )
+
+
+def apology_sentence_hits(
+    ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
+) -> list[Hit]:
+    """An apology said as a sentence of its own before more of the answer (English): one of
+    ``apology_sentence`` ("sorry", "so sorry") opening a sentence, ended by a full stop or an
+    exclamation mark, with more after it: "Sorry. We will optimize the system", "Sorry! Some
+    content shall be modified". Not "Sorry?" (a request to repeat), not a bare "sorry." (a chat
+    partner's reflex after a cough or an overlap), not "sorry, what was that"."""
+    words = _words(practice, "apology_sentence")
+    if ctx.language.startswith("zh") or not words:
+        return []
+    frame = _en_apology_sentence(words)
+    return [
+        _hit(ctx, turn, m, "apology sentence", "word")
+        for turn in turns
+        for m in frame.finditer(turn.text)
+    ]

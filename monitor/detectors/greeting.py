@@ -193,9 +193,14 @@ def reopenings(
     for i, t in enumerate(later):
         if t.index in names and t.index in hellos:
             for k, u in enumerate(later[i:]):
-                if u.start > t.start + span:
+                if k < n and u.start > t.start + span:
                     break
                 if k >= n:
+                    # the burst's messages follow each other: a long message before this one
+                    # (a chat's welcome text) moves it past ``opening_s`` from the opening's
+                    # start, a gap of more than ``opening_s`` after the last one ends the burst
+                    if u.start > later[i + k - 1].end + span:
+                        break
                     # a chat agent greets in a burst of messages after a hand-off (the banner
                     # with the name, then 您好亲亲请问有什么可以帮您): a later message holding a
                     # greeting or an offer to help still opens while the customer has said no

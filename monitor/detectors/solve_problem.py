@@ -98,15 +98,39 @@ def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """Whether the clause of ``hit``, up to the phrase, names another doer (``others``) or
     makes the undertaking the purpose of a request (``purpose``: 请您私信…以便小编为您反馈, "so
     that we can verify"): a step stated, not the agent's commitment."""
-    return clause_before(ctx, practice, hit, "others") or clause_before(
-        ctx, practice, hit, "purpose", through=True
+    return (
+        clause_before(ctx, practice, hit, "others")
+        or _names_other(ctx, practice, hit)
+        or clause_before(ctx, practice, hit, "purpose", through=True)
     )
+
+
+def _names_other(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a frame's own words name another doer right after the agent's subject (我同事会给您
+    重新审核, 我们专员会给您回电: the colleague's step, said with 我 / 我们 opening the frame);
+    我们将有专人为您跟进 is the agent's own undertaking."""
+    if hit.match.kind != "pattern":
+        return False
+    words = hit.turn.text[hit.match.start_char : hit.match.end_char]
+    subjects = [e.text for e in practice.phrase_list("frame_subject")]
+    head = next((s for s in sorted(subjects, key=len, reverse=True) if words.startswith(s)), "")
+    rest = _OTHER_FILLER.sub("", words[len(head) :], count=1)
+    others = practice.phrase_list("others")
+    if not (head and others):
+        return False
+    return any(m.start_char == 0 for m in ctx.matcher.find(rest, others, fuzzy_threshold=100))
+
+
+_OTHER_FILLER = re.compile(r"^(?:的|这个|这边的|那个)")
+"""What may stand between the agent's subject and the other doer it names (我们这个专员)."""
 
 
 def asked(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """Whether the clause asks about the step rather than offering it (``asking``: 请问…是否…
-    给您处理, "did they contact you"): no step and no commitment."""
-    return clause_before(ctx, practice, hit, "asking")
+    给您处理, "did they contact you"): no step and no commitment. As for a report
+    (:func:`hearsay`), the question ends where, well after it, the agent names itself as the
+    doer: 您是否可以告知一下绑定的号码…可以吗我给您查一下咱们订单 offers the look-up."""
+    return _said_before(ctx, practice, hit, "asking")
 
 
 HEARSAY_RESUME_CHARS = 8
@@ -121,7 +145,14 @@ def hearsay(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     agent's commitment nor a step taken in this contact. The report ends where, well after it
     (``HEARSAY_RESUME_CHARS``), the agent names itself as the doer again (``frame_subject``):
     他说…食材是新鲜的…我帮您升级处理 is the agent's own offer; 商家说我们会退款 stays a report."""
-    cues = practice.phrase_list("reported")
+    return _said_before(ctx, practice, hit, "reported")
+
+
+def _said_before(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon: str) -> bool:
+    """Whether the clause of ``hit``, up to the phrase, holds a phrase of ``lexicon`` that the
+    agent's own subject (``frame_subject``) does not follow by more than
+    ``HEARSAY_RESUME_CHARS``."""
+    cues = practice.phrase_list(lexicon)
     if not cues:
         return False
     before = _CLAUSE_BREAK.split(hit.turn.text[: hit.match.start_char])[-1]
@@ -130,7 +161,7 @@ def hearsay(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
         return False
     # the subject may open the hit itself (a frame: 我帮您…升级)
     clause = before + hit.turn.text[hit.match.start_char : hit.match.end_char]
-    after = clause[found[-1].end_char + HEARSAY_RESUME_CHARS :]
+    after = clause[max(f.end_char for f in found) + HEARSAY_RESUME_CHARS :]
     subjects = practice.phrase_list("frame_subject")
     return not (after.strip() and ctx.matcher.find(after, subjects, fuzzy_threshold=100))
 
@@ -144,9 +175,15 @@ def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool
 
 
 def _done(hit: Hit) -> bool:
-    """Whether a plain undertaking's verb is reported done (小美查询到, 我们核实了一下): a step
-    taken, not one committed to."""
-    return hit.turn.text[hit.match.end_char : hit.match.end_char + 1] in ("了", "到", "过")
+    """Whether a plain undertaking's verb is reported done (小美查询到, 我们核实了一下,
+    我联系这个商家了): a step taken, not one committed to. 了 may follow the verb's short object in
+    its clause; 了解 is another verb (我联系商家了解一下)."""
+    after = hit.turn.text[hit.match.end_char :]
+    return after[:1] in ("了", "到", "过") or bool(_DONE_AFTER_OBJECT.match(after))
+
+
+_DONE_AFTER_OBJECT = re.compile(r"[^，,。.!！?？;；：:\s了]{1,5}了(?!解)")
+"""A verb's short object, then 了 (这个商家了): the action reported done."""
 
 
 _SENTENCE_BREAK = text_breaks("。.!！?？;；\n")
@@ -192,11 +229,29 @@ def bound_to_step(
     words = ctx.matcher.find(
         clause, practice.phrase_list("time_not_customer_cue"), fuzzy_threshold=100
     )
+    # the agent's own subject after the request starts the agent's clause where ASR text has no
+    # comma: 您稍等一下我马上为您处理 (the time is the agent's, not the customer's wait)
+    subjects = [e.text for e in practice.phrase_list("frame_subject") if "…" not in e.text]
     return not [
         c
         for c in found
         if not any(w.start_char <= c.start_char and c.end_char <= w.end_char for w in words)
+        and not _subject_in(clause[c.end_char : len(clause) - (time.match.end_char - at)], subjects)
     ]
+
+
+def _subject_in(text: str, subjects: list[str]) -> bool:
+    """Whether one of the agent's ``subjects`` (我, 小美 / "I", "we") is said in ``text``."""
+    for s in subjects:
+        if _CJK_CHAR.match(s):
+            if s in text:
+                return True
+        elif re.search(rf"\b{re.escape(s)}\b", text, re.IGNORECASE if s != "I" else 0):
+            return True
+    return False
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
 
 def answers_when(ctx: DetectorContext, practice: PracticeRubric, time: Hit) -> bool:
