@@ -208,3 +208,43 @@ def test_a_colleague_named_after_the_agents_subject_takes_the_step(text: str) ->
 def test_we_will_have_someone_follow_up_is_the_agents_own_undertaking() -> None:
     kinds = fired("solve_problem", "zh", "如仍无法解决可添加微信公众号，我们将有专人为您跟进处理")
     assert "commitment" in kinds
+
+
+def test_a_time_that_leads_into_the_agents_step_after_a_wait_is_the_steps_time() -> None:
+    """稍等 asks the customer to wait; 马上为您转接 is the agent's step and its time."""
+    assert "time_frame" in fired("solve_problem", "zh", "稍等马上为您转接")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are sorry for the trouble. We will boost the signal coverage in your area.",
+        "We will enhance the training of our staff and improve the service.",
+        "Please message us your number and contact person. We will keep you posted.",
+    ],
+)
+def test_an_english_pledge_on_the_customers_problem_is_a_commitment(text: str) -> None:
+    assert "commitment" in fired("solve_problem", "en", text)
+
+
+def test_collecting_opinions_is_a_commitment_but_no_step() -> None:
+    kinds = fired("solve_problem", "en", "We will collect your opinions and the suggestions.")
+    assert "commitment" in kinds and "next_step" not in kinds
+
+
+def test_a_cause_that_says_the_trouble_may_happen_is_an_excuse_in_mandarin() -> None:
+    text = "很抱歉,由于目前这个业务刚推出,可能会有很多不完善的地方"
+    assert "excuse" in fired("no_excuses", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好,请您长按电源键 30s 以上,查看是否可以正常重启.",
+        "您好,根据截图判断,剩余的是省内流量,您可核查一下超出的是否为国内流量.",
+        "好的，请您点击下方“联系客服”召唤我的人类小伙伴",
+        "您好,是由于此地基站故障导致,我部工作人员正在处理中,请您稍后留意.",
+    ],
+)
+def test_troubleshooting_a_hand_off_and_work_under_way_are_next_steps(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)

@@ -221,6 +221,9 @@ def bound_to_step(
     waits = practice.phrase_list("time_wait")
     if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
         return True
+    # the time leads straight into the agent's own step (稍等马上为您转接): the agent's time
+    if _AGENT_STEP_NEXT.match(text, time.match.end_char):
+        return True
     cues = practice.phrase_list("time_customer_cue")
     if not cues:
         return True
@@ -252,6 +255,8 @@ def _subject_in(text: str, subjects: list[str]) -> bool:
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_AGENT_STEP_NEXT = re.compile(r"(?:就|会|再|去|来|这边)?(?:为您|帮您|给您|替您|为你|帮你|给你)")
+"""What opens the agent's own step right after a time (马上为您转接, 稍后就给您回电)."""
 
 
 def answers_when(ctx: DetectorContext, practice: PracticeRubric, time: Hit) -> bool:
