@@ -248,3 +248,22 @@ def test_a_cause_that_says_the_trouble_may_happen_is_an_excuse_in_mandarin() -> 
 )
 def test_troubleshooting_a_hand_off_and_work_under_way_are_next_steps(text: str) -> None:
     assert "next_step" in fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello! Your issue is being handled. Please pay attention to the calls from our staff.",
+        "You need to bring the ID card of the owner to the business hall to change the plan.",
+    ],
+)
+def test_work_under_way_and_what_to_bring_are_next_steps(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "en", text)
+
+
+def test_the_agents_own_undertaking_after_a_colleagues_promise_is_a_commitment() -> None:
+    """As after a report, the agent speaks for itself again where its own subject follows well
+    after the colleague named (no comma in a call transcript)."""
+    text = "专员会给您回复的然后呢我这边帮您备注催促一下"
+    assert "commitment" in fired("solve_problem", "zh", text)
+    assert "commitment" not in fired("solve_problem", "zh", "专员会给您回复的请您耐心等待")

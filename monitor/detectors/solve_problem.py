@@ -95,11 +95,13 @@ def clause_of(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon:
 
 
 def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
-    """Whether the clause of ``hit``, up to the phrase, names another doer (``others``) or
-    makes the undertaking the purpose of a request (``purpose``: 请您私信…以便小编为您反馈, "so
-    that we can verify"): a step stated, not the agent's commitment."""
+    """Whether the clause of ``hit``, up to the phrase, names another doer (``others``; the
+    agent speaks for itself again where its own subject follows well after, as after a report:
+    专员会再次给您回复我这边帮您备注催一下) or makes the undertaking the purpose of a request
+    (``purpose``: 请您私信…以便小编为您反馈, "so that we can verify"): a step stated, not the
+    agent's commitment."""
     return (
-        clause_before(ctx, practice, hit, "others")
+        _said_before(ctx, practice, hit, "others")
         or _names_other(ctx, practice, hit)
         or clause_before(ctx, practice, hit, "purpose", through=True)
     )
