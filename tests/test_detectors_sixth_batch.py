@@ -267,3 +267,21 @@ def test_the_agents_own_undertaking_after_a_colleagues_promise_is_a_commitment()
     text = "专员会给您回复的然后呢我这边帮您备注催促一下"
     assert "commitment" in fired("solve_problem", "zh", text)
     assert "commitment" not in fired("solve_problem", "zh", "专员会给您回复的请您耐心等待")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Since the data information is dynamic, the data you inquired may differ over time.",
+        "Because it is an all-in-one device, the price of the screen will be relatively high.",
+        "Based on the surroundings, the signal is not able to cover 100% of all places.",
+        "If you did not back up your data before unloading it, I can't recover it for you either.",
+    ],
+)
+def test_a_cause_that_defends_a_price_a_limit_or_a_loss_is_an_excuse(text: str) -> None:
+    assert "excuse" in fired("no_excuses", "en", text)
+
+
+def test_the_agents_own_promise_after_the_staffs_work_is_a_commitment() -> None:
+    text = "Hello! Our staff is actively handling your issue and we will contact with you soon."
+    assert "commitment" in fired("solve_problem", "en", text)
