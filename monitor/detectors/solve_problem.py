@@ -236,27 +236,16 @@ def bound_to_step(
     )
     # the agent's own subject after the request starts the agent's clause where ASR text has no
     # comma: 您稍等一下我马上为您处理 (the time is the agent's, not the customer's wait)
-    subjects = [e.text for e in practice.phrase_list("frame_subject") if "…" not in e.text]
+    subjects = practice.phrase_list("frame_subject")
+    until = len(clause) - (time.match.end_char - at)  # the time's start in ``clause``
     return not [
         c
         for c in found
         if not any(w.start_char <= c.start_char and c.end_char <= w.end_char for w in words)
-        and not _subject_in(clause[c.end_char : len(clause) - (time.match.end_char - at)], subjects)
+        and not ctx.matcher.find(clause[c.end_char : until], subjects, fuzzy_threshold=100)
     ]
 
 
-def _subject_in(text: str, subjects: list[str]) -> bool:
-    """Whether one of the agent's ``subjects`` (我, 小美 / "I", "we") is said in ``text``."""
-    for s in subjects:
-        if _CJK_CHAR.match(s):
-            if s in text:
-                return True
-        elif re.search(rf"\b{re.escape(s)}\b", text, re.IGNORECASE if s != "I" else 0):
-            return True
-    return False
-
-
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 _AGENT_STEP_NEXT = re.compile(r"(?:就|会|再|去|来|这边)?(?:为您|帮您|给您|替您|为你|帮你|给你)")
 """What opens the agent's own step right after a time (马上为您转接, 稍后就给您回电)."""
 
