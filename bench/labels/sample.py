@@ -218,9 +218,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     agent lines, then ``cue2_*`` strata, all from ``dev`` dialogues and none drawn by
     :func:`draw` (the first batch, seed 13) or already in a label file. Ids go on from the
     first batch's."""
-    first = draw(data, language, SEED)
-    labelled = _labelled_before(language, 2)
-    taken = {line_id(r) for r in first} | labelled
+    before, taken = _taken_before(data, language, 2)
     quota, cues = BATCH2_QUOTAS[language], ZH_CUES2 if language == "zh" else EN_CUES2
     by_set = {
         name: [r for r in agent_lines(name, ds) if r["split"] == "dev" and line_id(r) not in taken]
@@ -237,7 +235,7 @@ def draw_batch2(data: Path, language: str, seed: int = BATCH2_SEED) -> list[dict
     for stratum, pattern in cues.items():
         rx = re.compile(pattern, re.IGNORECASE)
         take([r for r in pool if rx.search(r["text"])], quota["cue"], stratum)
-    return _records(chosen, language, len(first) + 1)
+    return _records(chosen, language, len(before) + 1)
 
 
 # Third batch (``--batch 3``): fresh ``dev`` lines aimed at what the test split still found
@@ -264,9 +262,7 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
     STC-3 lines with a thank-you that are not among the dialogue's last two agent lines (thanks
     in mid-thread, which a closing detector must not take for a closing). Ids go on from the
     second batch's."""
-    first, second = draw(data, language, SEED), draw_batch2(data, language)
-    labelled = _labelled_before(language, 3)
-    taken = {line_id(r) for r in first + second} | labelled
+    before, taken = _taken_before(data, language, 3)
 
     def keep(stratum: str, r: dict) -> bool:
         if stratum != "cue3_midthanks":
@@ -275,7 +271,7 @@ def draw_batch3(data: Path, language: str, seed: int = BATCH3_SEED) -> list[dict
 
     pool = _dev_pool(data, language, taken)
     chosen = _draw_cued(pool, BATCH3_CUES[language], seed, language, keep)
-    return _records(chosen, language, len(first) + len(second) + 1)
+    return _records(chosen, language, len(before) + 1)
 
 
 def _dev_pool(
@@ -340,9 +336,7 @@ def draw_batch4(data: Path, language: str, seed: int = BATCH4_SEED) -> list[dict
     STC-3 lines with a thank-you among the dialogue's last two agent lines; ``_replied`` only
     those the customer answers (the next line is the customer's). Ids go on from the third
     batch's."""
-    before = draw(data, language, SEED) + draw_batch2(data, language) + draw_batch3(data, language)
-    labelled = _labelled_before(language, 4)
-    taken = {line_id(r) for r in before} | labelled
+    before, taken = _taken_before(data, language, 4)
     replied: set[str] = set()
     pool = []
     for name, ds in dialogues(data, language, SEED).items():
@@ -398,14 +392,7 @@ def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict
     by the first four batches or already in a label file. ``cue5_last`` takes the last agent
     line of a dialogue (phone calls and chats; Weibo threads in English). Ids go on from the
     fourth batch's."""
-    before = (
-        draw(data, language, SEED)
-        + draw_batch2(data, language)
-        + draw_batch3(data, language)
-        + draw_batch4(data, language)
-    )
-    labelled = _labelled_before(language, 5)
-    taken = {line_id(r) for r in before} | labelled
+    before, taken = _taken_before(data, language, 5)
 
     def keep(stratum: str, r: dict) -> bool:
         return stratum != "cue5_last" or _rank_from_end(r["position"]) == 0
@@ -453,14 +440,7 @@ def draw_batch6(data: Path, language: str, seed: int = BATCH6_SEED) -> list[dict
     by the first five batches or already in a label file; ``cue6_random`` is uniform over the
     remaining lines (SwDA and the Harper Valley calls left out). Ids go on from the fifth
     batch's."""
-    before = (
-        draw(data, language, SEED)
-        + draw_batch2(data, language)
-        + draw_batch3(data, language)
-        + draw_batch4(data, language)
-        + draw_batch5(data, language)
-    )
-    taken = {line_id(r) for r in before} | _labelled_before(language, 6)
+    before, taken = _taken_before(data, language, 6)
     pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
     chosen = _draw_cued(pool, BATCH6_CUES[language], seed, language, lambda stratum, r: True)
     return _records(chosen, language, len(before) + 1)
@@ -474,6 +454,25 @@ BATCH_PREFIXES = {
     6: (BATCH6_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
+
+
+DRAWS = {
+    1: draw,
+    2: draw_batch2,
+    3: draw_batch3,
+    4: draw_batch4,
+    5: draw_batch5,
+    6: draw_batch6,
+}
+"""Each batch's draw, by batch number (the first with its default seed, 13)."""
+
+
+def _taken_before(data: Path, language: str, batch: int) -> tuple[list[dict], set[str]]:
+    """The records the batches before ``batch`` drew, in order (a batch's ids go on from
+    theirs), and the ids of the lines it must leave aside: those, and the other labelled lines
+    that no batch from ``batch`` on drew."""
+    before = [r for n in range(1, batch) for r in DRAWS[n](data, language)]
+    return before, {line_id(r) for r in before} | _labelled_before(language, batch)
 
 
 def _labelled_before(language: str, batch: int) -> set[str]:
@@ -585,14 +584,7 @@ def main() -> int:
         if args.batch == 1:
             batch = draw(args.data, language, args.seed)
         else:
-            later = {
-                2: draw_batch2,
-                3: draw_batch3,
-                4: draw_batch4,
-                5: draw_batch5,
-                6: draw_batch6,
-            }[args.batch]
-            batch = later(args.data, language)
+            batch = DRAWS[args.batch](args.data, language)
         for rec in batch:
             print(json.dumps(rec, ensure_ascii=False))
     return 0
