@@ -154,9 +154,11 @@ _EN_PERSON_WORDS = frozenset(_PRONOUNS.split())
 """Pronouns (and their contractions, apostrophes dropped) that a lemma never folds."""
 _EN_LEMMA_FAMILIES = {"apology": "apologize", "apologies": "apologize"}
 """Nouns that name the act of their verb, folded onto it (``my apologies`` ≈ ``I apologize``)."""
-KINDS = ("exact", "normalised", "phonetic", "fuzzy", "pattern")
+KINDS = ("exact", "normalised", "phonetic", "fuzzy", "pattern", "learned")
 """How a phrase was matched, from the most literal to the most tolerant. ``pattern`` is not
-made here: a detector's sentence frame (``detectors.frames``) found the words, quoted as heard."""
+made here: a detector's sentence frame (``detectors.frames``) found the words, quoted as heard;
+nor is ``learned``: no phrase matched, a trained model (``detectors.learned``) held the part and
+these words weighed most for it."""
 _GAP = re.compile(r"\s*(?:…+|\.\.\.+)\s*")
 _MAX_CACHE = 4096
 _SHARED_FORMS: dict[tuple[str, tuple[str, ...]], dict[str, _Form | None]] = {}

@@ -1015,7 +1015,7 @@ const DETAILS_ZH = {
   no_options: "坐席没有提供可选的方案。",
 };
 
-const MATCH_ZH = { exact: "", normalised: "（规范化匹配）", phonetic: "（同音匹配）", fuzzy: "（近似匹配）", pattern: "（句式匹配）" };
+const MATCH_ZH = { exact: "", normalised: "（规范化匹配）", phonetic: "（同音匹配）", fuzzy: "（近似匹配）", pattern: "（句式匹配）", learned: "（模型判断，无词表匹配）" };
 const REVIEW_ZH = {
   low_role_confidence: "无法确定谁是坐席",
   one_speaker: "录音里只听到一个人说话",

@@ -289,6 +289,11 @@ def match_note(hit: Hit) -> str:
         return f"normalised match: '{m.matched}' read as '{form}'{listed}"
     if m.kind == "pattern":
         return f"pattern match: '{m.matched}' fits the frame '{form}'"
+    if m.kind == "learned":
+        return (
+            f"learned model, probability {m.score / 100:.2f}: "
+            "no listed phrase; these words weigh most"
+        )
     if m.kind == "phonetic":
         return f"phonetic match {m.score:.0f}: '{m.matched}' sounds like '{form}'{listed}"
     return f"fuzzy match {m.score:.0f}: '{m.matched}' is close to '{form}'{listed}"

@@ -33,8 +33,9 @@ part here. Not judged without agent or customer speech.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
-from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome, learned, register
 from calmline.monitor.detectors.frames import (
     customer_frame_hits,
     frame_hits,
@@ -56,7 +57,8 @@ from calmline.monitor.detectors.phrases import (
     turn_finding,
 )
 from calmline.monitor.rubric import PracticeRubric
-from calmline.monitor.types import Finding, Role, Severity
+from calmline.monitor.textmatch import Match
+from calmline.monitor.types import Finding, Role, Severity, Turn
 
 PARTS = (
     ("empathy", "empathy_phrase", "empathy", 20.0),
@@ -306,6 +308,61 @@ def merged(hits: list[Hit], more: list[Hit]) -> list[Hit]:
     return out
 
 
+def learned_steps(
+    ctx: DetectorContext,
+    practice: PracticeRubric,
+    agents: Sequence[Turn],
+    hits: dict[str, list[Hit]],
+    offered: Callable[[Hit], bool],
+) -> list[Hit]:
+    """Credit a next step in the agent's turns no phrase credits with one, where the learned
+    model of the call's language (:mod:`~calmline.monitor.detectors.learned`) gives the turn a
+    step with at least ``learned_step_min`` probability (0 or absent: phrases only); return the
+    steps added. The evidence is the words that weigh most for it (match kind ``learned``); no
+    credit where those words are negated (``negation`` in or just before them), ask about the
+    step or report someone else's words (as for a phrase), are advice for later or the
+    customer's own past action (:func:`not_a_step`), or the purpose of a request (``purpose``:
+    以便…为您解决). The model only adds: a step a phrase credits stays credited."""
+    minimum = practice.threshold("learned_step_min", 0.0)
+    model = learned.model_for(ctx.language) if minimum > 0 else None
+    if model is None or "action" not in model.parts:
+        return []
+    negations = practice.phrase_list("negation")
+    credited = {h.turn.index for h in hits["action"]}
+    added = []
+    for turn in agents:
+        if turn.index in credited:
+            continue
+        prob = model.probability(turn.text, "action")
+        if prob < minimum:
+            continue
+        a, b = model.evidence(turn.text, "action")
+        if a >= b:
+            continue
+        words = turn.text[a:b]
+        near = turn.text[max(0, a - NEGATION_LOOKBACK) : b]
+        if negations and ctx.matcher.find(near, negations, fuzzy_threshold=100):
+            continue
+        # the context rules read the clause up to the phrase: up to the end of the words here,
+        # so that a cue inside them (商家说…) counts
+        end = Hit(turn, Match(words, words, b, b, 0.0, kind="learned"), 0.0, 0.0)
+        if (
+            not offered(end)
+            or not_a_step(ctx, practice, end)
+            or clause_before(ctx, practice, end, "purpose", through=True)
+        ):
+            continue
+        m = Match(words, words, a, b, round(100 * prob, 1), kind="learned")
+        start, stop = ctx.matcher.time_span(turn, m)
+        added.append(Hit(turn, m, start, stop))
+    hits["action"] = merged(hits["action"], added)
+    return added
+
+
+NEGATION_LOOKBACK = 4
+"""Characters before a learned credit's words searched for a negation (没办法帮您处理)."""
+
+
 @register("solve_problem")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     agents = agent_turns(ctx)
@@ -370,6 +427,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     else:
         also = []
     hits["empathy"] = merged(hits["empathy"], also)
+    times = hits["time_frame"]
     # a time is bound to the agent's step, or to the outcome the customer will see (到账)
     outcomes = find_hits(ctx, agents, practice.phrase_list("outcome"), negations=negations)
     steps_by_turn: dict[int, list[Hit]] = {}
@@ -403,6 +461,21 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             and (h.turn.index, _sentence_of(h.turn.text, h.match.start_char)) in timed
         ],
     )
+    # a step in words no phrase lists, where the learned model holds one; its time as any other
+    modelled = learned_steps(ctx, practice, agents, hits, offered)
+    if modelled:
+        steps_of = {h.turn.index: [h] for h in modelled}
+        timed_turns = {h.turn.index for h in hits["time_frame"]}
+        hits["time_frame"] = merged(
+            hits["time_frame"],
+            [
+                h
+                for h in times
+                if h.turn.index in steps_of
+                and h.turn.index not in timed_turns
+                and bound_to_step(ctx, practice, h, steps_of[h.turn.index])
+            ],
+        )
 
     findings: list[Finding] = []
     score = 0.0
