@@ -23,6 +23,9 @@ never the agent's commitment; so is, in English, that party as the subject of th
 ("the director has recorded your order number",
 :func:`~calmline.monitor.detectors.frames.others_frame_hits`).
 
+Where the rubric sets ``learned_step_min`` (Mandarin), a turn no phrase credits with a step is
+credited where a learned model holds one (:func:`learned_steps`; match kind ``learned``).
+
 Missing parts are findings of their own kind (``no_empathy``, ``no_commitment``,
 ``no_next_step``, and ``no_time_frame`` for a next step without a time), each with its own
 coaching, so the coaching never suggests a step the agent already offered. The empathy part also
