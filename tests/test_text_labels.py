@@ -273,12 +273,8 @@ def test_sample_draws_the_committed_references():
     drawn = [
         r
         for lang in ("zh", "en")
-        for r in sample.draw(DATA, lang)
-        + sample.draw_batch2(DATA, lang)
-        + sample.draw_batch3(DATA, lang)
-        + sample.draw_batch4(DATA, lang)
-        + sample.draw_batch5(DATA, lang)
-        + sample.draw_batch6(DATA, lang)
+        for batch in sorted(sample.DRAWS)
+        for r in sample.DRAWS[batch](DATA, lang)
     ]
     committed = [{k: v for k, v in r.items() if k not in ("labels", "note")} for r in _committed()]
     assert drawn == committed
@@ -379,19 +375,24 @@ def test_sixth_batch_is_fresh_dev_lines_with_a_random_part():
             assert {r["source"].split("/")[0] for r in random_part} >= {"musied", "stc3_cn"}
 
 
+def test_seventh_batch_is_fresh_mandarin_dev_lines_with_a_random_part():
+    """The seventh batch (``sample.py --batch 7``): Mandarin ``dev`` lines only, none of the
+    first six batches, each drawn once, half of them or more uniform over the lines left."""
+    shared_data("text")
+    sample = _sample()
+    seventh = sample.draw_batch7(DATA, "zh")
+    _fresh_dev_batch(sample, "zh", seventh, 7, sample.BATCH7_PREFIX, at_least=80)
+    assert not any(r["source"].startswith(("swda", "harper")) for r in seventh)
+    assert sum(r["stratum"] == "cue7_random" for r in seventh) == 50
+    assert sample.draw_batch7(DATA, "en") == []
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
     """``batch`` (the ``number``-th draw) holds at least ``at_least`` ``dev`` lines, each once,
     none drawn by an earlier batch, all in strata named with ``prefix``."""
-    draws = (
-        sample.draw,
-        sample.draw_batch2,
-        sample.draw_batch3,
-        sample.draw_batch4,
-        sample.draw_batch5,
-    )
-    before = {sample.line_id(r) for d in draws[: number - 1] for r in d(DATA, lang)}
+    before = {sample.line_id(r) for n in range(1, number) for r in sample.DRAWS[n](DATA, lang)}
     ids = [sample.line_id(r) for r in batch]
     assert len(batch) >= at_least and len(set(ids)) == len(ids) and not before & set(ids)
     assert all(r["split"] == "dev" for r in batch)

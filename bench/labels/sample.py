@@ -441,9 +441,18 @@ def draw_batch6(data: Path, language: str, seed: int = BATCH6_SEED) -> list[dict
     by the first five batches or already in a label file; ``cue6_random`` is uniform over the
     remaining lines (SwDA and the Harper Valley calls left out). Ids go on from the fifth
     batch's."""
-    before, taken = _taken_before(data, language, 6)
+    return _draw_dev_cues(data, language, 6, BATCH6_CUES[language], seed)
+
+
+def _draw_dev_cues(
+    data: Path, language: str, batch: int, cues: tuple[tuple[str, str, int], ...], seed: int
+) -> list[dict]:
+    """Batch ``batch``'s ``cues`` drawn from the ``dev`` agent lines of MUSIED, STC-3 and
+    MobileCS that no earlier batch drew and no label file holds, ids going on from the earlier
+    batches'."""
+    before, taken = _taken_before(data, language, batch)
     pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
-    chosen = _draw_cued(pool, BATCH6_CUES[language], seed, language, lambda stratum, r: True)
+    chosen = _draw_cued(pool, cues, seed, language, lambda stratum, r: True)
     return _records(chosen, language, len(before) + 1)
 
 
@@ -467,10 +476,7 @@ def draw_batch7(data: Path, language: str, seed: int = BATCH7_SEED) -> list[dict
     """The seventh batch for ``language`` (none for English): ``cue7_*`` strata from ``dev``
     dialogues, none drawn by the first six batches or already in a label file. Ids go on from
     the sixth batch's."""
-    before, taken = _taken_before(data, language, 7)
-    pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
-    chosen = _draw_cued(pool, BATCH7_CUES[language], seed, language, lambda stratum, r: True)
-    return _records(chosen, language, len(before) + 1)
+    return _draw_dev_cues(data, language, 7, BATCH7_CUES[language], seed)
 
 
 BATCH_PREFIXES = {
