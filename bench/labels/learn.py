@@ -95,14 +95,25 @@ def scores(truth: np.ndarray, fired: np.ndarray) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def fit(texts, labels, weights, C):
+def vectorized(texts):
+    """The fitted TF-IDF vectoriser of ``texts`` (the model's n-grams) and their matrix."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
     vec = TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True)
-    X = vec.fit_transform(texts)
-    clf = LogisticRegression(C=C, max_iter=5000).fit(X, labels, sample_weight=weights)
-    return vec, clf
+    return vec, vec.fit_transform(texts)
+
+
+def regression(X, labels, weights, C: float = C):
+    """The logistic regression of one part fitted on the rows of ``X``."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=5000).fit(X, labels, sample_weight=weights)
+
+
+def fit(texts, labels, weights, C: float = C):
+    """Vectoriser and regression fitted on ``texts`` alone (one cross-validation fold)."""
+    vec, X = vectorized(texts)
+    return vec, regression(X, labels, weights, C)
 
 
 def train(data: Path, language: str, gold_weight: float, log=print) -> dict:
@@ -133,7 +144,7 @@ def train(data: Path, language: str, gold_weight: float, log=print) -> dict:
         oof = np.zeros(len(dev))
         for tr, va in folds:
             mask = ~np.isin(weak_keys, dev_keys[va])
-            vec, clf = fit(*lines(tr, mask, element), C)
+            vec, clf = fit(*lines(tr, mask, element))
             oof[va] = clf.predict_proba(vec.transform([dev[i]["text"] for i in va]))[:, 1]
         p, r, f, th = max(((*scores(truth, oof >= t), t) for t in THRESHOLDS), key=lambda c: c[2])
         log(
@@ -151,15 +162,11 @@ def train(data: Path, language: str, gold_weight: float, log=print) -> dict:
         }
     # one vocabulary for every part: fit on all lines, then one regression per part
     texts, _, _ = lines(range(len(dev)), everything, "")
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vec = TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True)
-    X = vec.fit_transform(texts)
+    vec, X = vectorized(texts)
     parts = {}
     for part, element in PARTS.items():
         _, labels, weights = lines(range(len(dev)), everything, element)
-        clf = LogisticRegression(C=C, max_iter=5000).fit(X, labels, sample_weight=weights)
+        clf = regression(X, labels, weights)
         parts[part] = (clf.coef_[0], clf.intercept_[0])
     meta = {
         "trained_by": "bench/labels/learn.py",

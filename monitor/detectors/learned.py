@@ -96,7 +96,10 @@ class LearnedModel:
             raise ValueError(f"{p}: cannot read the learned model ({e})") from e
         return cls(spec, str(p))
 
-    def _vector(self, text: str) -> tuple[dict[str, float], list[tuple[str, int, int]]]:
+    def _vector(
+        self, text: str
+    ) -> tuple[dict[str, float], list[tuple[str, int, int]], dict[str, int]]:
+        """The TF-IDF vector of ``text``, the spans of its known n-grams and their counts."""
         spans = [s for s in grams(text) if s[0] in self.idf]
         counts: dict[str, int] = {}
         for g, _, _ in spans:
@@ -105,12 +108,12 @@ class LearnedModel:
         norm = math.sqrt(sum(v * v for v in vec.values()))
         if norm > 0:
             vec = {g: v / norm for g, v in vec.items()}
-        return vec, spans
+        return vec, spans, counts
 
     def probability(self, text: str, part: str) -> float:
         """The probability that ``text`` holds ``part``."""
         p = self.parts[part]
-        vec, _ = self._vector(text)
+        vec, _, _ = self._vector(text)
         z = p.intercept + sum(v * p.weights.get(g, 0.0) for g, v in vec.items())
         return 1.0 / (1.0 + math.exp(-z))
 
@@ -121,10 +124,7 @@ class LearnedModel:
         sum is taken, and within a clause longer than :data:`EVIDENCE_CHARS` the stretch with the
         largest sum. ``(0, 0)`` when nothing weighs for it."""
         p = self.parts[part]
-        vec, spans = self._vector(text)
-        occurrences: dict[str, int] = {}
-        for g, _, _ in spans:
-            occurrences[g] = occurrences.get(g, 0) + 1
+        vec, spans, occurrences = self._vector(text)
         per_char = [0.0] * len(text)
         for g, a, b in spans:
             share = vec[g] * p.weights.get(g, 0.0) / occurrences[g] / (b - a)
