@@ -387,6 +387,20 @@ def test_seventh_batch_is_fresh_mandarin_dev_lines_with_a_random_part():
     assert sample.draw_batch7(DATA, "en") == []
 
 
+def test_eighth_batch_is_fresh_english_dev_lines_with_a_random_part():
+    """The eighth batch (``sample.py --batch 8``): English ``dev`` lines of STC-3 only, none of
+    the first seven batches, each drawn once, with its uniform part, its reasons and its
+    times."""
+    shared_data("text")
+    sample = _sample()
+    eighth = sample.draw_batch8(DATA, "en")
+    _fresh_dev_batch(sample, "en", eighth, 8, sample.BATCH8_PREFIX, at_least=65)
+    assert all(r["source"].startswith("stc3_en") for r in eighth)
+    counts = {s: sum(r["stratum"] == s for r in eighth) for s in {r["stratum"] for r in eighth}}
+    assert counts == {"cue8_random": 30, "cue8_excuse": 20, "cue8_time": 15}
+    assert sample.draw_batch8(DATA, "zh") == []
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
