@@ -834,8 +834,9 @@ class PhraseMatcher:
         A recognition slip never adds a negation ("I can't guarantee" is not "I can
         guarantee") and never swaps a person ("I need to apologize" is not "you need to
         apologize", 我要道歉 is not 你要道歉). In English every word must be the phrase's word or
-        a near spelling of it (4+ letters, 75% similar: apologise, inconvenient), so a short
-        word is never replaced by another.
+        a near spelling of it (5+ letters, 75% similar: apologise, inconvenient), so a short
+        word is never replaced by another: one letter apart, four-letter words are mostly other
+        words ("calm" is not "call", "hope" not "help").
         """
         if self.cjk:
             if any(c in window and c not in phrase for c in _ZH_NEGATION_CHARS):
@@ -856,7 +857,7 @@ class PhraseMatcher:
         return all(
             a == b
             or (lemmas and english_lemma(a) == english_lemma(b))
-            or (min(len(a), len(b)) >= 4 and Levenshtein.normalized_similarity(a, b) >= 0.75)
+            or (min(len(a), len(b)) >= 5 and Levenshtein.normalized_similarity(a, b) >= 0.75)
             for a, b in zip(words, wanted, strict=True)
         )
 

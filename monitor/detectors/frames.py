@@ -212,11 +212,13 @@ def frame_hits(
             # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究
             if zh and _customer_does(turn.text, m.start("verb"), m.end("verb")):
                 continue
-            hits.append(_hit(ctx, turn, m, "subject + undertaking + action verb"))
+            hits.append(pattern_hit(ctx, turn, m, "subject + undertaking + action verb"))
     return hits
 
 
-def _hit(ctx: DetectorContext, turn: Turn, m: re.Match, form: str, group: int | str = 0) -> Hit:
+def pattern_hit(
+    ctx: DetectorContext, turn: Turn, m: re.Match, form: str, group: int | str = 0
+) -> Hit:
     match = Match(
         phrase=form,
         matched=m.group(group),
@@ -268,7 +270,7 @@ def plain_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRu
         for m in plain.finditer(turn.text):
             if _ZH_NEGATION.search(m.group(0) + _zh_tail(turn.text, m.end())):
                 continue
-            hits.append(_hit(ctx, turn, m, "subject + action verb"))
+            hits.append(pattern_hit(ctx, turn, m, "subject + action verb"))
     return hits
 
 
@@ -334,13 +336,13 @@ def customer_frame_hits(
         for turn in turns:
             for m in frame.finditer(turn.text):
                 if not _EN_NEGATION.search(m.group(0)):
-                    hits.append(_hit(ctx, turn, m, "customer + step verb"))
+                    hits.append(pattern_hit(ctx, turn, m, "customer + step verb"))
     imperative = _words(practice, "customer_imperative_verb")
     if imperative:
         frame = _en_imperative(imperative)
         for turn in turns:
             hits += [
-                _hit(ctx, turn, m, "step verb opening a sentence", "verb")
+                pattern_hit(ctx, turn, m, "step verb opening a sentence", "verb")
                 for m in frame.finditer(turn.text)
             ]
     return hits
@@ -381,7 +383,7 @@ def others_frame_hits(
             # you") is not yet a step
             if _EN_IF.search(_EN_SENTENCE.split(turn.text[: m.start()])[-1]):
                 continue
-            hits.append(_hit(ctx, turn, m, "another party + undertaking + action verb"))
+            hits.append(pattern_hit(ctx, turn, m, "another party + undertaking + action verb"))
     return hits
 
 
@@ -405,7 +407,7 @@ def apology_sentence_hits(
         return []
     frame = _en_apology_sentence(words)
     return [
-        _hit(ctx, turn, m, "apology sentence", "word")
+        pattern_hit(ctx, turn, m, "apology sentence", "word")
         for turn in turns
         for m in frame.finditer(turn.text)
     ]

@@ -2,17 +2,123 @@
 
 Credit for an options phrase said by the agent (您看…还是…, 有两个方案, "you can either … or …");
 after a complaint, none scores ``missing_score``; no complaint and none: not judged.
+
+Agents mostly offer a choice without a set phrase, as two steps joined by "or" in one sentence:
+"please submit the request on our website or bring your phone to a service office", "we suggest
+you block the calls with an app or report them on the website". :func:`alternative_hits` finds
+that form (English): a suggestion or an offer to the customer (``alternative_lead``: "please",
+"you can", "we suggest") and, later in the same sentence, "or" before a verb of a step
+(``alternative_verb``: "bring", "log in", "call"), perhaps after "you can" or "by". Not when a
+negation stands between them ("please do not charge it or use it"), nor in a sentence that
+invites future contact (``alternative_not``: "for any problem in the future, please send us a
+message or dial our hotline" is a closing, not a choice of solutions), nor in a question, nor
+"or" before a noun ("your order number or phone number" asks for details), nor two verbs of one
+action ("open Cydia to update or install the module").
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.phrases import presence_outcome
+from calmline.monitor.detectors.frames import pattern_hit
+from calmline.monitor.detectors.phrases import Hit, presence_outcome
 from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.types import Turn
+
+_POINT = r"\.(?![A-Za-z0-9])|(?<![A-Za-z0-9])\."
+"""A full stop, not the points inside an address or a number (www.10010.com, t.tt, 1.3)."""
+_SENTENCE = re.compile(rf"[!?;\n]|{_POINT}")
+_ZH_SENTENCE = re.compile(rf"[。！？!?；;\n]|{_POINT}")
+_NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|don't|don’t)\b", re.I)
+_ZH_NEGATION = re.compile(r"不要|不用|不能|无法|别|请勿|勿")
+_SECOND_LEAD = (
+    r"(?P<second>(?:you\s+)?(?:can|could|may)\s+(?:also\s+)?|by\s+|through\s+|via\s+|to\s+)?"
+)
+"""What may stand between "or" and the second step's verb ("or you can report it", "or by
+calling", "or to visit")."""
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
+
+
+_ZH_SECOND_LEAD = r"(?P<second>您?也?(?:可以|可)?)"
+
+
+@lru_cache(maxsize=16)
+def _pattern(leads: tuple[str, ...], verbs: tuple[str, ...], zh: bool) -> re.Pattern[str]:
+    if zh:
+        return re.compile(
+            f"(?P<lead>{_alternation(leads)})(?P<between>.*?)(?:或者|或是|或){_ZH_SECOND_LEAD}"
+            f"(?P<verb>{_alternation(verbs)})(?![类的])"
+        )
+    return re.compile(
+        rf"\b(?P<lead>{_alternation(leads)})\b(?P<between>.*?)\bor\s+{_SECOND_LEAD}"
+        rf"(?P<verb>{_alternation(verbs)})\b",
+        re.IGNORECASE,
+    )
+
+
+def _coordinated(between: str, verbs: Sequence[str]) -> bool:
+    """Whether the words before "or" end on a step verb: one action on one object with two verbs
+    ("to update or install it"), not two steps."""
+    last = between.strip().lower()
+    return any(last == v.lower() or last.endswith(" " + v.lower()) for v in verbs)
+
+
+def _forms(practice: PracticeRubric, key: str) -> tuple[str, ...]:
+    return tuple(f for e in practice.phrase_list(key) for f in e.forms)
+
+
+def alternative_hits(
+    ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
+) -> list[Hit]:
+    """Two steps offered as alternatives in one sentence (see the module docstring); only where
+    the rubric lists the words (the English one)."""
+    leads = _forms(practice, "alternative_lead")
+    verbs = _forms(practice, "alternative_verb")
+    if not (leads and verbs):
+        return []
+    zh = ctx.language.startswith("zh")
+    pattern = _pattern(leads, verbs, zh)
+    excluded = _forms(practice, "alternative_not")
+    edge = "" if zh else r"\b"
+    barred = re.compile(f"{edge}(?:{_alternation(excluded)}){edge}", re.I) if excluded else None
+    breaks, negation = (_ZH_SENTENCE, _ZH_NEGATION) if zh else (_SENTENCE, _NEGATION)
+    hits = []
+    for turn in turns:
+        start = 0
+        for brk in [*breaks.finditer(turn.text), None]:
+            end = len(turn.text) if brk is None else brk.start()
+            sentence = (start, end)
+            start = end if brk is None else brk.end()
+            # a question asks ("could you send a photo or call us?"); a closing invites
+            if brk is not None and any(c in "?？" for c in brk.group(0)):
+                continue
+            if barred is not None and barred.search(turn.text, *sentence):
+                continue
+            m = pattern.search(turn.text, *sentence)
+            if m is None or negation.search(m.group("between")):
+                continue
+            # two verbs sharing one object ("open it to update or install the module")
+            if not zh and not m.group("second") and _coordinated(m.group("between"), verbs):
+                continue
+            hits.append(pattern_hit(ctx, turn, m, "suggestion + or + step verb"))
+            break
+    return hits
 
 
 @register("options")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     return presence_outcome(
-        ctx, practice_id, practice, kind="options", missing_kind="no_options", what="options"
+        ctx,
+        practice_id,
+        practice,
+        kind="options",
+        missing_kind="no_options",
+        what="options",
+        more=lambda c, agents: alternative_hits(c, agents, practice),
     )
