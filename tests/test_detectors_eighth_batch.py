@@ -69,7 +69,7 @@ def test_delivery_in_the_middle_of_the_month_is_a_time_frame() -> None:
 
 
 def test_a_four_letter_word_is_no_slip_of_another() -> None:
-    """"calm" is one letter from "call", as "hope" is from "help": a four-letter word one letter
-    apart is another word, not a recognition slip, so "please calm down" is no step."""
+    """A four-letter word one letter from another ("calm" and "call", "hope" and "help") is
+    another word, not a recognition slip, so "please calm down" is no step."""
     assert "next_step" not in fired("solve_problem", "en", "Please calm down, madam.")
     assert "next_step" in fired("solve_problem", "en", "Please call the hotline for a refund.")

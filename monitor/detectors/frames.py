@@ -109,7 +109,7 @@ _EN_SENTENCE = text_breaks(".!?;\n")
 _EN_NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|won't|won’t|don't|don’t)\b", re.I)
 
 
-def _alternation(words: Sequence[str]) -> str:
+def alternation(words: Sequence[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
 
 
@@ -118,9 +118,9 @@ def _zh_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
     # any character but a clause break (a point inside a number, 1.3, is none)
     gap = f"(?:(?!{_ZH_CLAUSE_BREAK.pattern}).)"
     return re.compile(
-        f"(?:{_alternation(subjects)})(?:{ZH_TIME})?{gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
-        f"(?:{_alternation(markers)})(?:{gap}{{0,2}}?{ZH_TIME})?{gap}{{0,{ZH_GAP_CHARS}}}?"
-        f"(?P<verb>{_alternation(verbs)})"
+        f"(?:{alternation(subjects)})(?:{ZH_TIME})?{gap}{{0,{ZH_SUBJECT_GAP_CHARS}}}?"
+        f"(?:{alternation(markers)})(?:{gap}{{0,2}}?{ZH_TIME})?{gap}{{0,{ZH_GAP_CHARS}}}?"
+        f"(?P<verb>{alternation(verbs)})"
     )
 
 
@@ -131,7 +131,7 @@ speaking of itself: "Xiao WO has recorded", "Little U will transfer")."""
 
 def _en_subjects(subjects: Sequence[str]) -> str:
     named = [re.escape(s[:-1].strip()) + PERSONA_NAME for s in subjects if s.endswith("…")]
-    plain = _alternation([s for s in subjects if not s.endswith("…")])
+    plain = alternation([s for s in subjects if not s.endswith("…")])
     return "|".join([*named, plain] if plain else named)
 
 
@@ -144,7 +144,7 @@ def _en_frame(subjects: tuple[str, ...], markers: tuple[str, ...], verbs: tuple[
         f"{apostrophe}{re.escape(m[1:])}" if m.startswith("'") else rf"\s+{re.escape(m)}"
         for m in sorted(set(markers), key=len, reverse=True)
     )
-    verb = f"(?P<verb>{_alternation(verbs)})"
+    verb = f"(?P<verb>{alternation(verbs)})"
     # a second predicate of the same subject joined by "and" ("we have known your issue and
     # will give you the feedback"): the subject is not said again
     ellipsis = rf"(?:(?:\s+[\w'’-]+){{1,{EN_ELLIPSIS_WORDS}}}?\s+and)?"
@@ -244,8 +244,8 @@ _ZH_PLAIN_AFTER = "的"
 @lru_cache(maxsize=16)
 def _zh_plain(subjects: tuple[str, ...], verbs: tuple[str, ...]):
     return re.compile(
-        f"(?<![{_ZH_PLAIN_BEFORE}])(?:{_alternation(subjects)}){_ZH_PLAIN_FILLER}"
-        f"(?P<verb>{_alternation(verbs)})(?![{_ZH_PLAIN_AFTER}])"
+        f"(?<![{_ZH_PLAIN_BEFORE}])(?:{alternation(subjects)}){_ZH_PLAIN_FILLER}"
+        f"(?P<verb>{alternation(verbs)})(?![{_ZH_PLAIN_AFTER}])"
     )
 
 
@@ -286,7 +286,7 @@ def _en_customer_frame(leads: tuple[str, ...], verbs: tuple[str, ...]):
         for p in sorted(set(leads), key=len, reverse=True)
     )
     return re.compile(
-        rf"\b(?:{lead})(?:\s+[\w'’-]+){{0,{CUSTOMER_GAP_WORDS}}}?\s+(?P<verb>{_alternation(verbs)})\b",
+        rf"\b(?:{lead})(?:\s+[\w'’-]+){{0,{CUSTOMER_GAP_WORDS}}}?\s+(?P<verb>{alternation(verbs)})\b",
         re.IGNORECASE,
     )
 
@@ -305,7 +305,7 @@ sentence that ends in a question asks ("Log in Daofeng? The website?")."""
 @lru_cache(maxsize=16)
 def _en_imperative(verbs: tuple[str, ...]):
     return re.compile(
-        rf"{_EN_SENTENCE_START}(?P<verb>{_alternation(verbs)})\b{_EN_NOT_IMPERATIVE}",
+        rf"{_EN_SENTENCE_START}(?P<verb>{alternation(verbs)})\b{_EN_NOT_IMPERATIVE}",
         re.IGNORECASE,
     )
 
@@ -390,7 +390,7 @@ def others_frame_hits(
 @lru_cache(maxsize=4)
 def _en_apology_sentence(words: tuple[str, ...]):
     return re.compile(
-        rf"{_EN_SENTENCE_START}(?P<word>{_alternation(words)})[.!]+\s+(?=\S)", re.IGNORECASE
+        rf"{_EN_SENTENCE_START}(?P<word>{alternation(words)})[.!]+\s+(?=\S)", re.IGNORECASE
     )
 
 

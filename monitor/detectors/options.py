@@ -5,10 +5,11 @@ after a complaint, none scores ``missing_score``; no complaint and none: not jud
 
 Agents mostly offer a choice without a set phrase, as two steps joined by "or" in one sentence:
 "please submit the request on our website or bring your phone to a service office", "we suggest
-you block the calls with an app or report them on the website". :func:`alternative_hits` finds
-that form (English): a suggestion or an offer to the customer (``alternative_lead``: "please",
-"you can", "we suggest") and, later in the same sentence, "or" before a verb of a step
-(``alternative_verb``: "bring", "log in", "call"), perhaps after "you can" or "by". Not when a
+you block the calls with an app or report them on the website", 建议您使用自助服务或稍后再来咨询.
+:func:`alternative_hits` finds that form: a suggestion or an offer to the customer
+(``alternative_lead``: "please", "you can", "we suggest"; 建议您, 您可以, 请您) and, later in the
+same sentence, "or" / 或 before a verb of a step (``alternative_verb``: "bring", "log in",
+"call"; 在, 通过, 拨打, 稍后), perhaps after "you can" or "by" (也可以). Not when a
 negation stands between them ("please do not charge it or use it"), nor in a sentence that
 invites future contact (``alternative_not``: "for any problem in the future, please send us a
 message or dial our hotline" is a closing, not a choice of solutions), nor in a question, nor
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.frames import pattern_hit
+from calmline.monitor.detectors.frames import alternation, pattern_hit
 from calmline.monitor.detectors.phrases import Hit, presence_outcome
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Turn
@@ -33,31 +34,26 @@ _POINT = r"\.(?![A-Za-z0-9])|(?<![A-Za-z0-9])\."
 _SENTENCE = re.compile(rf"[!?;\n]|{_POINT}")
 _ZH_SENTENCE = re.compile(rf"[。！？!?；;\n]|{_POINT}")
 _NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|don't|don’t)\b", re.I)
-_ZH_NEGATION = re.compile(r"不要|不用|不能|无法|别|请勿|勿")
+_ZH_NEGATION = re.compile(r"不要|不用|不能|无法|(?<![特区识级类分差个告])别|请勿|勿")
 _SECOND_LEAD = (
     r"(?P<second>(?:you\s+)?(?:can|could|may)\s+(?:also\s+)?|by\s+|through\s+|via\s+|to\s+)?"
 )
 """What may stand between "or" and the second step's verb ("or you can report it", "or by
 calling", "or to visit")."""
-
-
-def _alternation(words: Sequence[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
-
-
 _ZH_SECOND_LEAD = r"(?P<second>您?也?(?:可以|可)?)"
+"""The same in Mandarin (或您也可以…, 或可直接…)."""
 
 
 @lru_cache(maxsize=16)
 def _pattern(leads: tuple[str, ...], verbs: tuple[str, ...], zh: bool) -> re.Pattern[str]:
     if zh:
         return re.compile(
-            f"(?P<lead>{_alternation(leads)})(?P<between>.*?)(?:或者|或是|或){_ZH_SECOND_LEAD}"
-            f"(?P<verb>{_alternation(verbs)})(?![类的])"
+            f"(?P<lead>{alternation(leads)})(?P<between>.*?)(?:或者|或是|或){_ZH_SECOND_LEAD}"
+            f"(?P<verb>{alternation(verbs)})(?![类的])"
         )
     return re.compile(
-        rf"\b(?P<lead>{_alternation(leads)})\b(?P<between>.*?)\bor\s+{_SECOND_LEAD}"
-        rf"(?P<verb>{_alternation(verbs)})\b",
+        rf"\b(?P<lead>{alternation(leads)})\b(?P<between>.*?)\bor\s+{_SECOND_LEAD}"
+        rf"(?P<verb>{alternation(verbs)})\b",
         re.IGNORECASE,
     )
 
@@ -77,7 +73,7 @@ def alternative_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
     """Two steps offered as alternatives in one sentence (see the module docstring); only where
-    the rubric lists the words (the English one)."""
+    the rubric lists the words (both default rubrics do)."""
     leads = _forms(practice, "alternative_lead")
     verbs = _forms(practice, "alternative_verb")
     if not (leads and verbs):
@@ -86,7 +82,7 @@ def alternative_hits(
     pattern = _pattern(leads, verbs, zh)
     excluded = _forms(practice, "alternative_not")
     edge = "" if zh else r"\b"
-    barred = re.compile(f"{edge}(?:{_alternation(excluded)}){edge}", re.I) if excluded else None
+    barred = re.compile(f"{edge}(?:{alternation(excluded)}){edge}", re.I) if excluded else None
     breaks, negation = (_ZH_SENTENCE, _ZH_NEGATION) if zh else (_SENTENCE, _NEGATION)
     hits = []
     for turn in turns:
