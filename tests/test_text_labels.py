@@ -401,6 +401,22 @@ def test_eighth_batch_is_fresh_english_dev_lines_with_a_random_part():
     assert sample.draw_batch8(DATA, "zh") == []
 
 
+def test_ninth_batch_is_fresh_mandarin_openings_and_endings():
+    """The ninth batch (``sample.py --batch 9``): Mandarin ``dev`` lines only, none of the first
+    eight batches, each drawn once; a ``cue9_first_<set>`` line is one of the agent's first two
+    lines of a dialogue of that data set, a ``cue9_last_<set>`` line one of its last two."""
+    shared_data("text")
+    sample = _sample()
+    ninth = sample.draw_batch9(DATA, "zh")
+    _fresh_dev_batch(sample, "zh", ninth, 9, sample.BATCH9_PREFIX, at_least=50)
+    for r in ninth:
+        _, end, name = r["stratum"].split("_", 2)
+        assert r["source"].split("/")[0] == name
+        rank, total = (int(x) for x in r["position"].split("/"))
+        assert rank <= 2 if end == "first" else total - rank < 2
+    assert sample.draw_batch9(DATA, "en") == []
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
