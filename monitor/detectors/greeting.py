@@ -10,9 +10,11 @@ follows it in the same clause is a name or a staff number:
 
 * a number (工号1023, 1023号客服, 工号幺零二三) always counts;
 * Mandarin: the clause is cut where a greeting or an offer to help starts (ASR text often has
-  no punctuation: 我是小李很高兴为您服务); company and platform words (``not_name``: 美团,
-  平台 …) are ignored; with a role word (``name_role``: 客服, 专员 …) the name is what
-  follows the last one (我是客服小李), 1 to 4 characters; without one, the rest of the
+  no punctuation: 我是小李很高兴为您服务), or where the next sentence does (``name_stop``:
+  我是美团客服有看到您的订单 is a company and a role, then 有看到…); company and platform
+  words (``not_name``: 美团, 平台 …) are ignored; with a role word (``name_role``: 客服, 专员
+  …) the name is what follows the last one (我是客服小李), 1 to 4 characters, never starting
+  with a pronoun (我是美团客服我看到…); without one, the rest of the
   clause, 1 to 3 characters (我是小李). 我是美团客服 has no name, nor 我是本次为您服务的客服
   (modifiers such as 本次, 您的贴心 are ``not_name`` too); after 为您服务 the role and the name may
   follow (我是本次为您服务的客服小美_1023); after 我姓 the surname is the
@@ -71,11 +73,13 @@ def _zh_name(
     if ctx.matcher.normalize(cue) == ctx.matcher.normalize(_ZH_SURNAME_CUE):
         first = rest.lstrip()[:1]
         return first == "*" or ("\u4e00" <= first <= "\u9fff" and first not in _ZH_NOT_SURNAME)
-    # Without punctuation the clause runs on into the next phrase: 我是小李很高兴为您服务.
+    # Without punctuation the clause runs on into the next phrase: 我是小李很高兴为您服务, or
+    # into the next sentence (``name_stop``): 我是美团客服有看到您的订单 names no one.
     others = (
         practice.phrase_list("hello")
         + practice.phrase_list("offer_help")
         + practice.phrase_list("name_end")
+        + practice.phrase_list("name_stop")
     )
     cuts = sorted(ctx.matcher.find(rest, others), key=lambda m: m.start_char)
     if _zh_named(ctx, practice, rest[: cuts[0].start_char if cuts else len(rest)]):
@@ -108,9 +112,13 @@ def _zh_named(
     last = max((rest.rfind(r) + len(r) for r in roles if r and r in rest), default=-1)
     if last >= 0:
         name = rest[last:].lstrip("的是")
-        return 1 <= len(name) <= 4
+        return 1 <= len(name) <= 4 and not name.startswith(_ZH_PRONOUNS)
     name = rest.strip("的")
-    return not role_needed and 1 <= len(name) <= 3
+    return not role_needed and 1 <= len(name) <= 3 and not name.startswith(_ZH_PRONOUNS)
+
+
+_ZH_PRONOUNS = ("我", "您", "你", "咱", "他", "她", "它")
+"""No name starts with a pronoun: in 我是美团客服我看到… the next sentence starts at 我."""
 
 
 def _en_name(ctx: DetectorContext, practice: PracticeRubric, cue: str, rest: str) -> bool:
