@@ -417,6 +417,22 @@ def test_ninth_batch_is_fresh_mandarin_openings_and_endings():
     assert sample.draw_batch9(DATA, "en") == []
 
 
+def test_tenth_batch_is_fresh_english_openings_and_endings():
+    """The tenth batch (``sample.py --batch 10``): English ``dev`` STC-3 lines only, none of
+    the first nine batches, each drawn once; 20 among the agent's first two lines of a thread and
+    20 among its last two."""
+    shared_data("text")
+    sample = _sample()
+    tenth = sample.draw_batch10(DATA, "en")
+    _fresh_dev_batch(sample, "en", tenth, 10, sample.BATCH10_PREFIX, at_least=40)
+    for r in tenth:
+        assert r["source"].startswith("stc3_en")
+        rank, total = (int(x) for x in r["position"].split("/"))
+        assert rank <= 2 if r["stratum"] == "cue10_first_stc3_en" else total - rank < 2
+    assert sum(r["stratum"] == "cue10_first_stc3_en" for r in tenth) == 20
+    assert sample.draw_batch10(DATA, "zh") == []
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
