@@ -611,8 +611,16 @@ def _taken_before(data: Path, language: str, batch: int) -> tuple[list[dict], se
     """The records the batches before ``batch`` drew, in order (a batch's ids go on from
     theirs), and the ids of the lines it must leave aside: those, and the other labelled lines
     that no batch from ``batch`` on drew."""
-    before = [r for n in range(1, batch) for r in DRAWS[n](data, language)]
+    before = [r for n in range(1, batch) for r in _drawn(n, data, language)]
     return before, {line_id(r) for r in before} | _labelled_before(language, batch)
+
+
+@functools.cache
+def _drawn(batch: int, data: Path, language: str) -> tuple[dict, ...]:
+    """Batch ``batch``'s draw, made once per process: each batch's draw starts from every
+    earlier batch's, so without it drawing the tenth would draw the first 2**8 times. The label
+    files do not change while a process draws."""
+    return tuple(DRAWS[batch](data, language))
 
 
 def _labelled_before(language: str, batch: int) -> set[str]:
