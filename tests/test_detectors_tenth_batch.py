@@ -1,8 +1,7 @@
 """Twenty-sixth round (issue 13 item 5), from the tenth batch of English dev labels (the agent's
 first and last replies in Weibo threads): regret said as "sorry for your inconvenience" or
 "sorry for your unpleasant experience" is an apology; "This is Xiao Bian" ("the editor", 小编)
-names no one; "or subscribe" offers a second way; a step reported done in the passive ("your case
-has been transferred to …") is the company's commitment and a step.
+names no one; "or subscribe" offers a second way.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -47,17 +46,3 @@ def test_the_editor_is_no_name(text: str, named: bool) -> None:
 def test_subscribing_is_a_second_way() -> None:
     text = "Please watch our official website for the news or subscribe to our messages."
     assert "options" in fired("options", "en", text)
-
-
-@pytest.mark.parametrize(
-    ("text", "committed"),
-    [
-        ("Your case has been transferred to the billing department for handling.", True),
-        ("The issue you reported has been forwarded to our engineers.", True),
-        ("Your case has not been transferred to the billing department yet.", False),
-    ],
-)
-def test_a_step_reported_done_in_the_passive_is_a_commitment(text: str, committed: bool) -> None:
-    kinds = fired("solve_problem", "en", text)
-    assert ("commitment" in kinds) is committed
-    assert "next_step" in kinds or not committed
