@@ -393,14 +393,11 @@ def draw_batch5(data: Path, language: str, seed: int = BATCH5_SEED) -> list[dict
     by the first four batches or already in a label file. ``cue5_last`` takes the last agent
     line of a dialogue (phone calls and chats; Weibo threads in English). Ids go on from the
     fourth batch's."""
-    before, taken = _taken_before(data, language, 5)
 
     def keep(stratum: str, r: dict) -> bool:
         return stratum != "cue5_last" or _rank_from_end(r["position"]) == 0
 
-    pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
-    chosen = _draw_cued(pool, BATCH5_CUES[language], seed, language, keep)
-    return _records(chosen, language, len(before) + 1)
+    return _draw_dev_cues(data, language, 5, BATCH5_CUES[language], seed, keep)
 
 
 # Sixth batch (``--batch 6``): after twenty-one rounds, fresh ``dev`` lines with a larger
@@ -445,14 +442,19 @@ def draw_batch6(data: Path, language: str, seed: int = BATCH6_SEED) -> list[dict
 
 
 def _draw_dev_cues(
-    data: Path, language: str, batch: int, cues: tuple[tuple[str, str, int], ...], seed: int
+    data: Path,
+    language: str,
+    batch: int,
+    cues: tuple[tuple[str, str, int], ...],
+    seed: int,
+    keep: Callable[[str, dict], bool] = lambda stratum, r: True,
 ) -> list[dict]:
     """Batch ``batch``'s ``cues`` drawn from the ``dev`` agent lines of MUSIED, STC-3 and
-    MobileCS that no earlier batch drew and no label file holds, ids going on from the earlier
-    batches'."""
+    MobileCS that no earlier batch drew and no label file holds (and that ``keep`` accepts for
+    the stratum), ids going on from the earlier batches'."""
     before, taken = _taken_before(data, language, batch)
     pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
-    chosen = _draw_cued(pool, cues, seed, language, lambda stratum, r: True)
+    chosen = _draw_cued(pool, cues, seed, language, keep)
     return _records(chosen, language, len(before) + 1)
 
 
@@ -534,29 +536,18 @@ def draw_batch9(data: Path, language: str, seed: int = BATCH9_SEED) -> list[dict
     the agent's first two lines of a ``dev`` dialogue of that data set, ``cue9_last_<set>`` one
     of its last two (MUSIED 12, MobileCS 6, STC-3 12 each), none drawn by the first eight batches
     or already in a label file. Ids go on from the eighth batch's."""
-    return _draw_ends(data, language, 9, BATCH9_CUES[language], seed)
+    return _draw_dev_cues(data, language, 9, BATCH9_CUES[language], seed, _end_line)
 
 
-def _draw_ends(
-    data: Path, language: str, batch: int, cues: tuple[tuple[str, str, int], ...], seed: int
-) -> list[dict]:
-    """Batch ``batch``'s ``cues``, each named ``cue<batch>_<first|last>_<set>``: one of the
-    agent's first two (``first``) or last two (``last``) lines of a ``dev`` dialogue of that data
-    set, that no earlier batch drew and no label file holds, ids going on from the earlier
-    batches'."""
-    before, taken = _taken_before(data, language, batch)
-
-    def keep(stratum: str, r: dict) -> bool:
-        _, end, name = stratum.split("_", 2)
-        if r["set"] != name:
-            return False
-        if end == "first":
-            return int(r["position"].split("/")[0]) <= 2
-        return _rank_from_end(r["position"]) < 2
-
-    pool = _dev_pool(data, language, taken, leave_out=("harper_valley", "swda"))
-    chosen = _draw_cued(pool, cues, seed, language, keep)
-    return _records(chosen, language, len(before) + 1)
+def _end_line(stratum: str, r: dict) -> bool:
+    """For a stratum named ``cue<batch>_<first|last>_<set>``: whether ``r`` is one of the
+    agent's first two (``first``) or last two (``last``) lines of a dialogue of that data set."""
+    _, end, name = stratum.split("_", 2)
+    if r["set"] != name:
+        return False
+    if end == "first":
+        return int(r["position"].split("/")[0]) <= 2
+    return _rank_from_end(r["position"]) < 2
 
 
 # Tenth batch (``--batch 10``, English only): the same openings and endings in the English STC-3
@@ -575,7 +566,7 @@ def draw_batch10(data: Path, language: str, seed: int = BATCH10_SEED) -> list[di
     """The tenth batch for ``language`` (none for Mandarin): 20 of the agent's first two lines
     of a ``dev`` STC-3 thread and 20 of its last two, none drawn by the first nine batches or
     already in a label file. Ids go on from the ninth batch's."""
-    return _draw_ends(data, language, 10, BATCH10_CUES[language], seed)
+    return _draw_dev_cues(data, language, 10, BATCH10_CUES[language], seed, _end_line)
 
 
 BATCH_PREFIXES = {
