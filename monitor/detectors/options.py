@@ -58,6 +58,12 @@ def _pattern(leads: tuple[str, ...], verbs: tuple[str, ...], zh: bool) -> re.Pat
     )
 
 
+@lru_cache(maxsize=16)
+def _barred(words: tuple[str, ...], zh: bool) -> re.Pattern[str]:
+    edge = "" if zh else r"\b"
+    return re.compile(f"{edge}(?:{alternation(words)}){edge}", re.I)
+
+
 def _coordinated(between: str, verbs: Sequence[str]) -> bool:
     """Whether the words before "or" end on a step verb: one action on one object with two verbs
     ("to update or install it"), not two steps."""
@@ -81,8 +87,7 @@ def alternative_hits(
     zh = ctx.language.startswith("zh")
     pattern = _pattern(leads, verbs, zh)
     excluded = _forms(practice, "alternative_not")
-    edge = "" if zh else r"\b"
-    barred = re.compile(f"{edge}(?:{alternation(excluded)}){edge}", re.I) if excluded else None
+    barred = _barred(excluded, zh) if excluded else None
     breaks, negation = (_ZH_SENTENCE, _ZH_NEGATION) if zh else (_SENTENCE, _NEGATION)
     hits = []
     for turn in turns:
