@@ -569,6 +569,37 @@ def draw_batch10(data: Path, language: str, seed: int = BATCH10_SEED) -> list[di
     return _draw_dev_cues(data, language, 10, BATCH10_CUES[language], seed, _end_line)
 
 
+# Eleventh batch (``--batch 11``): after twenty-six rounds, a uniform draw over the remaining
+# ``dev`` agent lines in both languages, for an honest view of every detector on lines no round
+# was aimed at, and lines with an acknowledging word (English, where the test split found the
+# acknowledgement short) or a step word (Mandarin, where it found commitments short). Labelled
+# before the detectors' output on them was read.
+BATCH11_SEED = 71
+BATCH11_PREFIX = "cue11_"
+BATCH11_CUES = {
+    "zh": (
+        ("cue11_random", r".", 40),
+        ("cue11_step", r"帮您|为您|给您|会|将|已经|专员|反馈|处理|安排|联系|申请|登记|核实", 15),
+    ),
+    "en": (
+        ("cue11_random", r".", 30),
+        (
+            "cue11_ack",
+            r"understand|\bi see\b|got it|\bi know\b|\bnoted\b|\bsure\b|\bright\b|"
+            r"\bhear\b|\bclear\b|\bok\b|\bokay\b",
+            15,
+        ),
+    ),
+}
+
+
+def draw_batch11(data: Path, language: str, seed: int = BATCH11_SEED) -> list[dict]:
+    """The eleventh batch for ``language``: ``cue11_*`` strata from ``dev`` dialogues, none
+    drawn by the first ten batches or already in a label file. Ids go on from the tenth
+    batch's."""
+    return _draw_dev_cues(data, language, 11, BATCH11_CUES[language], seed)
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
@@ -579,6 +610,7 @@ BATCH_PREFIXES = {
     8: (BATCH8_PREFIX,),
     9: (BATCH9_PREFIX,),
     10: (BATCH10_PREFIX,),
+    11: (BATCH11_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -594,6 +626,7 @@ DRAWS = {
     8: draw_batch8,
     9: draw_batch9,
     10: draw_batch10,
+    11: draw_batch11,
 }
 """Each batch's draw, by batch number (the first with its default seed, 13)."""
 
@@ -685,9 +718,9 @@ def main() -> int:
         type=int,
         choices=sorted(DRAWS),
         default=1,
-        help="1: the first draw (seed 13); 2 to 10: the second to tenth batches of dev lines "
-        "(seeds 29, 31, 37, 43, 47, 53, 59, 61 and 67; the seventh and the ninth Mandarin only, "
-        "the eighth and the tenth English only)",
+        help="1: the first draw (seed 13); 2 to 11: the second to eleventh batches of dev lines "
+        "(seeds 29, 31, 37, 43, 47, 53, 59, 61, 67 and 71; the seventh and the ninth Mandarin "
+        "only, the eighth and the tenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
