@@ -433,7 +433,6 @@ def test_tenth_batch_is_fresh_english_openings_and_endings():
     assert sample.draw_batch10(DATA, "zh") == []
 
 
-
 def test_eleventh_batch_is_fresh_dev_lines_with_a_random_part_in_both_languages():
     """The eleventh batch (``sample.py --batch 11``): ``dev`` lines of MUSIED, STC-3 and
     MobileCS only, none of the first ten batches, each drawn once; its uniform part, Mandarin
@@ -446,6 +445,7 @@ def test_eleventh_batch_is_fresh_dev_lines_with_a_random_part_in_both_languages(
     assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
     counts = {s: sum(r["stratum"] == s for r in zh + en) for s in {r["stratum"] for r in zh + en}}
     assert counts == {"cue11_random": 70, "cue11_step": 15, "cue11_ack": 15}
+
 
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
