@@ -64,13 +64,20 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
         # the agent's own doing is no request: 小U会留意查询私信的, 小沃已私信您
         asked = [m for m in asked if not _own_doing(before_all, m.start_char)]
         if asked:
-            # the invitation must come after the last request, or hold it (如有问题您可以随时
-            # 私信我们，谢谢): 如仍需帮助可再次发起会话，…麻烦对小美的服务进行评价，谢谢 thanks
-            # for the rating
+            # the invitation must come after the last request, or hold it (如有问题您可以随时私信
+            # 我们，谢谢), or go on into it in the same clause ("for any question, you can send us
+            # a private message"): 如仍需帮助可再次发起会话，…麻烦对小美的服务进行评价，谢谢
+            # thanks for the rating
             invites = ctx.matcher.find(
                 before_all, practice.phrase_list("invite"), fuzzy_threshold=100
             )
-            return bool(invites) and invites[-1].end_char >= asked[-1].end_char
+            if not invites:
+                return False
+            end, last = invites[-1].end_char, asked[-1]
+            return end >= last.end_char or not (
+                _CLAUSE_END.search(before_all, end, last.start_char)
+                or _SENTENCE_END.search(before_all, end, last.start_char)
+            )
     before = hit.turn.text[: hit.match.start_char].rstrip(" \t,，、;；:：")
     asked = before.endswith(_QUESTION)
     parts = _SENTENCE_END.split(before.rstrip(_TRAILING + "?？"))

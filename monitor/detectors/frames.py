@@ -286,7 +286,7 @@ def _en_customer_frame(leads: tuple[str, ...], verbs: tuple[str, ...]):
         for p in sorted(set(leads), key=len, reverse=True)
     )
     return re.compile(
-        rf"\b(?:{lead})(?:\s+[\w'’-]+){{0,{CUSTOMER_GAP_WORDS}}}?\s+(?P<verb>{alternation(verbs)})\b",
+        rf"\b(?P<lead>{lead})(?:\s+[\w'’-]+){{0,{CUSTOMER_GAP_WORDS}}}?\s+(?P<verb>{alternation(verbs)})\b",
         re.IGNORECASE,
     )
 
@@ -335,7 +335,8 @@ def customer_frame_hits(
         frame = _en_customer_frame(leads, verbs)
         for turn in turns:
             for m in frame.finditer(turn.text):
-                if not _EN_NEGATION.search(m.group(0)):
+                # the lead's own "not" ("why not restart it?") suggests; one after it negates
+                if not _EN_NEGATION.search(turn.text, m.end("lead"), m.end()):
                     hits.append(pattern_hit(ctx, turn, m, "customer + step verb"))
     imperative = _words(practice, "customer_imperative_verb")
     if imperative:

@@ -19,7 +19,8 @@ follows it in the same clause is a name or a staff number:
   (modifiers such as 本次, 您的贴心 are ``not_name`` too); after 为您服务 the role and the name may
   follow (我是本次为您服务的客服小美_1023); after 我姓 the surname is the
   next character (我姓李很荣幸为您服务; a masked 我姓* too), never a function word (我姓了解嗯 is an
-  ASR slip);
+  ASR slip); before a service phrase (``name_before``: 为您服务) the name comes first, after a
+  role word (a chat's 人工客服小美会竭诚为您服务的, 客服小李为您服务);
 * English: after "my name is" any word not in ``not_name``; after the other cues ("this is",
   "I'm", "speaking with") a capitalised word, not in ``not_name``, not followed by one that is
   ("This is David" counts, "this is Sunrise Telecom" does not). A lower-case transcript's
@@ -60,6 +61,8 @@ def is_name(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     text = hit.turn.text
     rest = _CLAUSE_END.split(text[hit.match.end_char :], maxsplit=1)[0]
     before = _CLAUSE_END.split(text[: hit.match.start_char])[-1]
+    if ctx.language.startswith("zh") and _is_form(ctx, hit, practice.phrase_list("name_before")):
+        return _zh_served_by(ctx, practice, before, hit.match.matched)
     if ctx.language.startswith("zh"):
         return _zh_name(ctx, practice, hit.match.matched, before, rest)
     return _en_name(ctx, practice, hit.match.form or hit.match.phrase, rest)
@@ -92,6 +95,28 @@ def _zh_name(
     later = [m.start_char for m in ctx.matcher.find(after, others)]
     after = after[: min(later, default=len(after))]
     return bool(_ZH_DIGITS.search(after)) or _zh_named(ctx, practice, after, role_needed=True)
+
+
+def _is_form(ctx: DetectorContext, hit: Hit, entries) -> bool:
+    """Whether the hit's phrase is one of ``entries``."""
+    cue = ctx.matcher.normalize(hit.match.form or hit.match.phrase)
+    return any(ctx.matcher.normalize(f) == cue for e in entries for f in e.forms)
+
+
+def _zh_served_by(ctx: DetectorContext, practice: PracticeRubric, before: str, cue: str) -> bool:
+    """Whether the clause before a service phrase (``name_before``: 为您服务) ends with a role word
+    and a name, a 会 / 将 and a 竭诚 / 全力 between them left out: 人工客服小美会竭诚为您服务的,
+    客服小李为您服务. 美团客服为您服务 names no one, nor an offer that holds the service phrase
+    (客服这边很高兴为您服务)."""
+    head = _SERVE_ADVERBS.sub("", before)
+    said = before + cue
+    offers = ctx.matcher.find(said, practice.phrase_list("offer_help"))
+    if any(m.end_char == len(said) and m.start_char < len(head) for m in offers):
+        return False
+    return _zh_named(ctx, practice, head, role_needed=True)
+
+
+_SERVE_ADVERBS = re.compile(r"(?:会|将)?(?:竭诚|全力|竭力|热情|真诚|用心)?$")
 
 
 def _zh_named(

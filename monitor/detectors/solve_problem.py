@@ -175,9 +175,24 @@ def _said_before(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexic
 
 def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """A customer step that is none: advice for the future (``not_step``: 建议您以后注意, "in the
-    future") or the customer's own past action echoed (``customer_done``: 您已经申请理赔了是吧)."""
-    return clause_of(ctx, practice, hit, "not_step") or clause_before(
-        ctx, practice, hit, "customer_done"
+    future"), the customer's own past action echoed (``customer_done``: 您已经申请理赔了是吧), or
+    the words of an invitation to get back in touch (the closing's ``invite``: "for any question,
+    you can send us a private message", "if you have any problem, you can contact the editor"):
+    they invite future contact and take no step on the matter."""
+    return (
+        clause_of(ctx, practice, hit, "not_step")
+        or clause_before(ctx, practice, hit, "customer_done")
+        or _in_invitation(ctx, hit)
+    )
+
+
+def _in_invitation(ctx: DetectorContext, hit: Hit) -> bool:
+    closing = ctx.rubric.practices.get("closing")
+    if closing is None or not closing.phrase_list("invite"):
+        return False
+    invites = ctx.matcher.find(hit.turn.text, closing.phrase_list("invite"), fuzzy_threshold=100)
+    return any(
+        m.start_char < hit.match.end_char and hit.match.start_char < m.end_char for m in invites
     )
 
 
@@ -379,13 +394,17 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     }
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
+    steps = [h for h in steps if not not_a_step(ctx, practice, h)]
     # the same steps said in a frame ("you can uninstall it", "please remove the SIM card"),
     # and another party's step in the agent's frame ("the director has recorded your order"),
     # in turns no listed step credits
     for framed in (customer_frame_hits, others_frame_hits):
         listed = {h.turn.index for h in steps}
-        steps += [h for h in framed(ctx, agents, practice) if h.turn.index not in listed]
-    steps = [h for h in steps if not not_a_step(ctx, practice, h)]
+        steps += [
+            h
+            for h in framed(ctx, agents, practice)
+            if h.turn.index not in listed and not not_a_step(ctx, practice, h)
+        ]
 
     def offered(h: Hit) -> bool:
         # a question about a step (请问…是否给您处理) or a step someone else was heard to
