@@ -153,10 +153,10 @@ def test_no_learned_step_where_a_phrase_would_not_count(monkeypatch, text: str) 
 
 
 def test_the_customers_words_are_never_the_agents_step() -> None:
-    """The customer's line reads as a step to the model; only the agent's turns are its to
-    credit."""
-    said = "你们给我报一下，我等通知"
-    assert learned.model_for("zh").probability(said, "action") >= STEP_MIN
+    """The customer's line reads as a step to the model, well over the rubric's minimum; only
+    the agent's turns are its to credit."""
+    said = "你们赶紧帮我联系商家处理，我等通知"
+    assert learned.model_for("zh").probability(said, "action") >= STEP_MIN + 0.1
     report = call("zh", (C, 0.0, 3.0, said), (A, 3.5, 5.0, "好的"))
     found = [f for f in run("solve_problem", report).findings if f.kind == "next_step"]
     assert found == []
