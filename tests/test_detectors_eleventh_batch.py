@@ -31,6 +31,13 @@ def test_a_chats_human_welcome_names_the_persona_and_asks_for_the_matter() -> No
     assert {"greeting_hello", "greeting_name", "greeting_offer"} <= kinds
 
 
+def test_the_name_before_the_service_phrase_is_shown_with_it() -> None:
+    report = call("zh", (A, 0.0, 3.0, WELCOME), (C, 3.5, 6.0, "我的外卖没到"))
+    (name,) = [f for f in run("greeting", report).findings if f.kind == "greeting_name"]
+    assert "小丽" in name.matched and name.matched.endswith("为您服务")
+    assert name.match_kind == "pattern" and name.matched in name.quote
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [

@@ -44,6 +44,7 @@ from calmline.monitor.detectors.phrases import (
     units,
 )
 from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.textmatch import Match
 from calmline.monitor.types import Turn
 
 _CLAUSE_END = text_breaks(",，.。!！?？;；:：、\n")
@@ -101,6 +102,34 @@ def _is_form(ctx: DetectorContext, hit: Hit, entries) -> bool:
     """Whether the hit's phrase is one of ``entries``."""
     cue = ctx.matcher.normalize(hit.match.form or hit.match.phrase)
     return any(ctx.matcher.normalize(f) == cue for e in entries for f in e.forms)
+
+
+def name_evidence(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> Hit:
+    """A name before a service phrase shown with it: the words from the last role word to the
+    phrase (客服小美会竭诚为您服务, match kind ``pattern``), not the phrase alone."""
+    if not (
+        ctx.language.startswith("zh") and _is_form(ctx, hit, practice.phrase_list("name_before"))
+    ):
+        return hit
+    text = hit.turn.text
+    clause = _CLAUSE_END.split(text[: hit.match.start_char])[-1]
+    at = hit.match.start_char - len(clause)
+    roles = [f for e in practice.phrase_list("name_role") for f in e.forms if f]
+    first = max((clause.rfind(r) for r in roles), default=-1)
+    if first < 0:
+        return hit
+    start = at + first
+    match = Match(
+        phrase=hit.match.phrase,
+        matched=text[start : hit.match.end_char],
+        start_char=start,
+        end_char=hit.match.end_char,
+        score=100.0,
+        kind="pattern",
+        form="role + name + " + (hit.match.form or hit.match.phrase),
+    )
+    begin, end = ctx.matcher.time_span(hit.turn, match)
+    return Hit(hit.turn, match, begin, end)
 
 
 def _zh_served_by(ctx: DetectorContext, practice: PracticeRubric, before: str, cue: str) -> bool:
@@ -168,7 +197,7 @@ def _en_name(ctx: DetectorContext, practice: PracticeRubric, cue: str, rest: str
 
 COMPONENTS = (
     Component("hello", "greeting_hello", "a greeting"),
-    Component("name", "greeting_name", "the agent's name", accept=is_name),
+    Component("name", "greeting_name", "the agent's name", accept=is_name, evidence=name_evidence),
     Component("offer_help", "greeting_offer", "an offer to help"),
 )
 

@@ -519,6 +519,9 @@ class Component:
     """What it is, for the reviewer's detail line."""
     accept: Callable[[DetectorContext, PracticeRubric, Hit], bool] | None = None
     """A further test a phrase hit must pass (e.g. a name must follow 我是)."""
+    evidence: Callable[[DetectorContext, PracticeRubric, Hit], Hit] | None = None
+    """The accepted hit as the finding shows it, where the words that make it lie beside the
+    phrase (the name before 为您服务)."""
 
 
 def components_outcome(
@@ -548,6 +551,8 @@ def components_outcome(
         hits = find_hits(ctx, turns, practice.phrase_list(c.lexicon))
         if c.accept is not None:
             hits = [h for h in hits if c.accept(ctx, practice, h)]
+        if c.evidence is not None:
+            hits = [c.evidence(ctx, practice, h) for h in hits]
         if hits:
             # the first of each turn: every turn that holds the component shows it
             seen: set[int] = set()
