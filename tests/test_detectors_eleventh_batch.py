@@ -1,9 +1,10 @@
 """Twenty-seventh round (issue 13 item 5), from the eleventh batch of dev labels (a uniform draw
 in both languages, Mandarin lines with a step word, English lines with an acknowledging word):
-a chat's human welcome names its persona and asks for the matter; the words of an invitation to
-get back in touch take no step, and a thank-you after an invitation that goes on into its
-request closes; "why not" suggests a step; a refusal for a lapsed after-sales period, a short
-supply or a named rule is an excuse; "your frame of mind" is a feeling.
+a chat's human welcome names its persona and asks for the matter, and a name is shown with its
+cue; the words of an invitation to get back in touch take no step, and a thank-you after an
+invitation that goes on into its request closes; "why not" suggests a step; a refusal for a
+lapsed after-sales period, a short supply or a named rule is an excuse; "your frame of mind" is
+a feeling.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -36,6 +37,25 @@ def test_the_name_before_the_service_phrase_is_shown_with_it() -> None:
     (name,) = [f for f in run("greeting", report).findings if f.kind == "greeting_name"]
     assert "小丽" in name.matched and name.matched.endswith("为您服务")
     assert name.match_kind == "pattern" and name.matched in name.quote
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "shown", "kind"),
+    [
+        ("zh", "您好，我是客服小李，很高兴为您服务", "我是客服小李", "pattern"),
+        ("zh", "您好，工号1023为您服务", "工号1023", "pattern"),
+        ("zh", "您好，我姓王，请问有什么可以帮您", "我姓王", "pattern"),
+        ("en", "Sunrise Telecom. This is David.", "This is David", "pattern"),
+        # named after the service phrase: the cue alone, as matched
+        ("zh", "您好，我是本次为您服务的客服小美1023", "我是", "exact"),
+    ],
+)
+def test_a_name_is_shown_with_its_cue(language: str, text: str, shown: str, kind: str) -> None:
+    customer = "我的外卖没到" if language == "zh" else "My card was stolen."
+    report = call(language, (A, 0.0, 3.0, text), (C, 3.5, 6.0, customer))
+    (name,) = [f for f in run("greeting", report).findings if f.kind == "greeting_name"]
+    assert (name.matched, name.match_kind) == (shown, kind)
+    assert name.matched in name.quote
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,9 @@ follows it in the same clause is a name or a staff number:
   "I'm", "speaking with") a capitalised word, not in ``not_name``, not followed by one that is
   ("This is David" counts, "this is Sunrise Telecom" does not). A lower-case transcript's
   "this is david" is not taken for a name.
+
+The finding shows the cue with the name it introduces (我是客服小李, 工号1023, "This is David";
+match kind ``pattern``), or the cue alone where the name is not next to it.
 """
 
 from __future__ import annotations
@@ -79,12 +82,7 @@ def _zh_name(
         return first == "*" or ("\u4e00" <= first <= "\u9fff" and first not in _ZH_NOT_SURNAME)
     # Without punctuation the clause runs on into the next phrase: 我是小李很高兴为您服务, or
     # into the next sentence (``name_stop``): 我是美团客服有看到您的订单 names no one.
-    others = (
-        practice.phrase_list("hello")
-        + practice.phrase_list("offer_help")
-        + practice.phrase_list("name_end")
-        + practice.phrase_list("name_stop")
-    )
+    others = _zh_name_ends(practice)
     cuts = sorted(ctx.matcher.find(rest, others), key=lambda m: m.start_char)
     if _zh_named(ctx, practice, rest[: cuts[0].start_char if cuts else len(rest)]):
         return True
@@ -105,31 +103,65 @@ def _is_form(ctx: DetectorContext, hit: Hit, entries) -> bool:
 
 
 def name_evidence(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> Hit:
-    """A name before a service phrase shown with it: the words from the last role word to the
-    phrase (客服小美会竭诚为您服务, match kind ``pattern``), not the phrase alone."""
-    if not (
-        ctx.language.startswith("zh") and _is_form(ctx, hit, practice.phrase_list("name_before"))
-    ):
+    """An accepted name cue shown with the name it introduces (match kind ``pattern``): 我是客服
+    小李, 工号1023, "This is David", and a name before a service phrase from its role word on
+    (客服小美会竭诚为您服务). Where the name cannot be told from the words around it (我是本次为您
+    服务的客服小美, named after the service phrase) the cue is shown alone, as matched."""
+    text, m = hit.turn.text, hit.match
+    rest = _CLAUSE_END.split(text[m.end_char :], maxsplit=1)[0]
+    start, end = m.start_char, m.end_char
+    if not ctx.language.startswith("zh"):
+        word = _WORD.search(rest)
+        number = _NUMBER.search(rest[:12])
+        if word is not None:
+            end += word.end()
+        elif number is not None:
+            end += number.end()
+    elif _is_form(ctx, hit, practice.phrase_list("name_before")):
+        clause = _CLAUSE_END.split(text[:start])[-1]
+        roles = [f for e in practice.phrase_list("name_role") for f in e.forms if f]
+        first = max((clause.rfind(r) for r in roles), default=-1)
+        if first >= 0:
+            start -= len(clause) - first
+    elif digits := _ZH_DIGITS.search(rest[:6]):
+        end += digits.end()
+    elif ctx.matcher.normalize(m.matched) == ctx.matcher.normalize(_ZH_SURNAME_CUE):
+        end += min(1, len(rest))
+    else:
+        cuts = sorted(ctx.matcher.find(rest, _zh_name_ends(practice)), key=lambda c: c.start_char)
+        head = rest[: cuts[0].start_char if cuts else len(rest)].rstrip("的")
+        if head and len(head) <= _ZH_SHOWN_MAX and _zh_named(ctx, practice, head):
+            end += len(head)
+    if (start, end) == (m.start_char, m.end_char):
         return hit
-    text = hit.turn.text
-    clause = _CLAUSE_END.split(text[: hit.match.start_char])[-1]
-    at = hit.match.start_char - len(clause)
-    roles = [f for e in practice.phrase_list("name_role") for f in e.forms if f]
-    first = max((clause.rfind(r) for r in roles), default=-1)
-    if first < 0:
-        return hit
-    start = at + first
+    cue = m.form or m.phrase
+    before = start < m.start_char
     match = Match(
-        phrase=hit.match.phrase,
-        matched=text[start : hit.match.end_char],
+        phrase=m.phrase,
+        matched=text[start:end],
         start_char=start,
-        end_char=hit.match.end_char,
+        end_char=end,
         score=100.0,
         kind="pattern",
-        form="role + name + " + (hit.match.form or hit.match.phrase),
+        form=f"role + name + {cue}" if before else f"{cue} + name",
     )
-    begin, end = ctx.matcher.time_span(hit.turn, match)
-    return Hit(hit.turn, match, begin, end)
+    begin, stop = ctx.matcher.time_span(hit.turn, match)
+    return Hit(hit.turn, match, begin, stop)
+
+
+_ZH_SHOWN_MAX = 8
+"""The longest stretch after a cue shown as the name with it (客服专员小李 and a little more)."""
+
+
+def _zh_name_ends(practice: PracticeRubric) -> list:
+    """Where a name after a cue ends: a greeting, an offer, a service phrase or the next
+    sentence (see :func:`_zh_name`)."""
+    return (
+        practice.phrase_list("hello")
+        + practice.phrase_list("offer_help")
+        + practice.phrase_list("name_end")
+        + practice.phrase_list("name_stop")
+    )
 
 
 def _zh_served_by(ctx: DetectorContext, practice: PracticeRubric, before: str, cue: str) -> bool:
