@@ -447,6 +447,20 @@ def test_eleventh_batch_is_fresh_dev_lines_with_a_random_part_in_both_languages(
     assert counts == {"cue11_random": 70, "cue11_step": 15, "cue11_ack": 15}
 
 
+def test_twelfth_batch_is_fresh_dev_lines_that_confirm_or_name_a_time():
+    """The twelfth batch (``sample.py --batch 12``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first eleven batches, each drawn once; Mandarin lines that restate
+    or confirm, English lines with a time word."""
+    shared_data("text")
+    sample = _sample()
+    zh, en = sample.draw_batch12(DATA, "zh"), sample.draw_batch12(DATA, "en")
+    _fresh_dev_batch(sample, "zh", zh, 12, sample.BATCH12_PREFIX, at_least=30)
+    _fresh_dev_batch(sample, "en", en, 12, sample.BATCH12_PREFIX, at_least=30)
+    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    assert {r["stratum"] for r in zh} == {"cue12_paraphrase"}
+    assert {r["stratum"] for r in en} == {"cue12_time"}
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
