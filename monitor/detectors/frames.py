@@ -291,6 +291,9 @@ def _en_customer_frame(leads: tuple[str, ...], verbs: tuple[str, ...]):
     )
 
 
+_ENDS_IN_QUESTION = re.compile(r"[^.!?]*\?")
+"""The rest of a sentence, ending in a question mark."""
+
 _EN_SENTENCE_START = r"(?:^|(?<=[.!?;:])\s+|(?<![\w.])\d{1,2}[.)]\s*)"
 """Where an imperative opens: the turn's start, after a sentence's end, or after a step's
 number ("1. Turn off the modem")."""
@@ -326,18 +329,26 @@ def customer_frame_hits(
         return []
     device = _words(practice, "customer_modal_verb")
     hits = []
-    for leads, verbs in (
-        (_words(practice, "customer_frame_lead"), _words(practice, "customer_frame_verb") + device),
-        (_words(practice, "customer_modal_lead"), device),
+    for leads, verbs, modal in (
+        (
+            _words(practice, "customer_frame_lead"),
+            _words(practice, "customer_frame_verb") + device,
+            False,
+        ),
+        (_words(practice, "customer_modal_lead"), device, True),
     ):
         if not (leads and verbs):
             continue
         frame = _en_customer_frame(leads, verbs)
         for turn in turns:
             for m in frame.finditer(turn.text):
-                # the lead's own "not" ("why not restart it?") suggests; one after it negates
-                if not _EN_NEGATION.search(turn.text, m.end("lead"), m.end()):
-                    hits.append(pattern_hit(ctx, turn, m, "customer + step verb"))
+                # the lead's own "not" ("why not restart it?") suggests; one after it negates;
+                # a modal in a question asks ("you have a modem you can connect to them?")
+                if _EN_NEGATION.search(turn.text, m.end("lead"), m.end()) or (
+                    modal and _ENDS_IN_QUESTION.match(turn.text, m.end())
+                ):
+                    continue
+                hits.append(pattern_hit(ctx, turn, m, "customer + step verb"))
     imperative = _words(practice, "customer_imperative_verb")
     if imperative:
         frame = _en_imperative(imperative)
