@@ -338,9 +338,10 @@ def learned_steps(
     step with at least ``learned_step_min`` probability (0 or absent: phrases only); return the
     steps added. The evidence is the words that weigh most for it (match kind ``learned``); no
     credit where those words are negated (``negation`` in or just before them), ask about the
-    step or report someone else's words (as for a phrase), are advice for later or the
-    customer's own past action (:func:`not_a_step`), or the purpose of a request (``purpose``:
-    以便…为您解决). The model only adds: a step a phrase credits stays credited."""
+    step or report someone else's words (as for a phrase), are advice for later, the
+    customer's own past action or an invitation to get back in touch (:func:`not_a_step`), or the
+    purpose of a request (``purpose``: 以便…为您解决). The model only adds: a step a phrase
+    credits stays credited."""
     minimum = practice.threshold("learned_step_min", 0.0)
     model = learned.model_for(ctx.language) if minimum > 0 else None
     if model is None or "action" not in model.parts:
