@@ -65,7 +65,7 @@ def is_name(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     text = hit.turn.text
     rest = _CLAUSE_END.split(text[hit.match.end_char :], maxsplit=1)[0]
     before = _CLAUSE_END.split(text[: hit.match.start_char])[-1]
-    if ctx.language.startswith("zh") and _is_form(ctx, hit, practice.phrase_list("name_before")):
+    if ctx.language.startswith("zh") and _before_service(practice, hit):
         return _zh_served_by(ctx, practice, before, hit.match.matched)
     if ctx.language.startswith("zh"):
         return _zh_name(ctx, practice, hit.match.matched, before, rest)
@@ -96,10 +96,9 @@ def _zh_name(
     return bool(_ZH_DIGITS.search(after)) or _zh_named(ctx, practice, after, role_needed=True)
 
 
-def _is_form(ctx: DetectorContext, hit: Hit, entries) -> bool:
-    """Whether the hit's phrase is one of ``entries``."""
-    cue = ctx.matcher.normalize(hit.match.form or hit.match.phrase)
-    return any(ctx.matcher.normalize(f) == cue for e in entries for f in e.forms)
+def _before_service(practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the hit is a cue the name comes before (``name_before``: 为您服务)."""
+    return hit.match.phrase in {e.text for e in practice.phrase_list("name_before")}
 
 
 def name_evidence(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> Hit:
@@ -117,7 +116,7 @@ def name_evidence(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> H
             end += word.end()
         elif number is not None:
             end += number.end()
-    elif _is_form(ctx, hit, practice.phrase_list("name_before")):
+    elif _before_service(practice, hit):
         clause = _CLAUSE_END.split(text[:start])[-1]
         roles = [f for e in practice.phrase_list("name_role") for f in e.forms if f]
         first = max((clause.rfind(r) for r in roles), default=-1)
