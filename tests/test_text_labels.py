@@ -466,7 +466,7 @@ def _fresh_dev_batch(
 ) -> None:
     """``batch`` (the ``number``-th draw) holds at least ``at_least`` ``dev`` lines, each once,
     none drawn by an earlier batch, all in strata named with ``prefix``."""
-    before = {sample.line_id(r) for n in range(1, number) for r in sample.DRAWS[n](DATA, lang)}
+    before = {sample.line_id(r) for n in range(1, number) for r in sample._drawn(n, DATA, lang)}
     ids = [sample.line_id(r) for r in batch]
     assert len(batch) >= at_least and len(set(ids)) == len(ids) and not before & set(ids)
     assert all(r["split"] == "dev" for r in batch)
