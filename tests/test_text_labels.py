@@ -461,6 +461,33 @@ def test_twelfth_batch_is_fresh_dev_lines_that_confirm_or_name_a_time():
     assert {r["stratum"] for r in en} == {"cue12_time"}
 
 
+def test_thirteenth_batch_is_fresh_endings_times_commitments_and_reasons():
+    """The thirteenth batch (``sample.py --batch 13``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twelve batches, each drawn once; a ``cue13_last_<set>`` line
+    is one of the agent's last two lines of a dialogue of that data set, the other strata hold
+    their cue words."""
+    shared_data("text")
+    sample = _sample()
+    zh, en = sample.draw_batch13(DATA, "zh"), sample.draw_batch13(DATA, "en")
+    _fresh_dev_batch(sample, "zh", zh, 13, sample.BATCH13_PREFIX, at_least=55)
+    _fresh_dev_batch(sample, "en", en, 13, sample.BATCH13_PREFIX, at_least=40)
+    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    for r in zh + en:
+        if "_last_" in r["stratum"]:
+            assert r["source"].split("/")[0] == r["stratum"].split("_", 2)[2]
+            rank, total = (int(x) for x in r["position"].split("/"))
+            assert total - rank < 2
+    counts = {s: sum(r["stratum"] == s for r in zh + en) for s in {r["stratum"] for r in zh + en}}
+    assert counts == {
+        "cue13_last_musied": 10,
+        "cue13_last_stc3_cn": 10,
+        "cue13_time": 20,
+        "cue13_commit": 15,
+        "cue13_last_stc3_en": 20,
+        "cue13_excuse": 20,
+    }
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:

@@ -7,7 +7,7 @@
     .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 6 [--language zh|en]   # sixth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 7 --language zh         # seventh, Mandarin
-    .venv/bin/python bench/labels/sample.py --batch 12      # twelfth (8 to 11: see --help)
+    .venv/bin/python bench/labels/sample.py --batch 13      # thirteenth (8 to 12: see --help)
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -634,6 +634,49 @@ def draw_batch12(data: Path, language: str, seed: int = BATCH12_SEED) -> list[di
     return _draw_dev_cues(data, language, 12, BATCH12_CUES[language], seed)
 
 
+# Thirteenth batch (``--batch 13``): where the test split is still short after twenty-eight rounds:
+# the endings (Mandarin closing recall 0.60-0.75, English closing thanks precision 0.56 and
+# invitation recall 0.67: the agent's last two lines), times and commitments in Mandarin (0.78-0.79)
+# and reasons given for a shortfall in English (excuse recall 0.00). Labelled before the
+# detectors' output on them was read.
+BATCH13_SEED = 79
+BATCH13_PREFIX = "cue13_"
+BATCH13_CUES = {
+    "zh": (
+        ("cue13_last_musied", r".", 10),
+        ("cue13_last_stc3_cn", r".", 10),
+        (
+            "cue13_time",
+            r"小时|天内|日内|工作日|分钟|今天|明天|尽快|马上|稍后|之内|以内|之前|周|月底|下午|晚上|时效",
+            20,
+        ),
+        ("cue13_commit", r"一定|会|保证|负责|跟进|落实|解决|努力|给您一个", 15),
+    ),
+    "en": (
+        ("cue13_last_stc3_en", r".", 20),
+        (
+            "cue13_excuse",
+            r"because|due to|\bsince\b|caused|reason|policy|system|unable|can't|cannot|"
+            r"unfortunately|not able|network|busy|upgrade|maintenance|delay|traffic|too many",
+            20,
+        ),
+    ),
+}
+
+
+def draw_batch13(data: Path, language: str, seed: int = BATCH13_SEED) -> list[dict]:
+    """The thirteenth batch for ``language``: ``cue13_*`` strata from ``dev`` dialogues, none
+    drawn by the first twelve batches or already in a label file; ``cue13_last_<set>`` takes one
+    of the agent's last two lines of a dialogue of that data set. Ids go on from the twelfth
+    batch's."""
+    return _draw_dev_cues(data, language, 13, BATCH13_CUES[language], seed, _last_or_any)
+
+
+def _last_or_any(stratum: str, r: dict) -> bool:
+    """:func:`_end_line` for the ``_last_`` strata, every line for the others."""
+    return _end_line(stratum, r) if "_last_" in stratum else True
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
@@ -646,6 +689,7 @@ BATCH_PREFIXES = {
     10: (BATCH10_PREFIX,),
     11: (BATCH11_PREFIX,),
     12: (BATCH12_PREFIX,),
+    13: (BATCH13_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -663,6 +707,7 @@ DRAWS = {
     10: draw_batch10,
     11: draw_batch11,
     12: draw_batch12,
+    13: draw_batch13,
 }
 """Each batch's draw, by batch number (the first with its default seed, 13)."""
 
@@ -754,9 +799,9 @@ def main() -> int:
         type=int,
         choices=sorted(DRAWS),
         default=1,
-        help="1: the first draw (seed 13); 2 to 12: the second to twelfth batches of dev lines "
-        "(seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71 and 73; the seventh and the ninth Mandarin "
-        "only, the eighth and the tenth English only)",
+        help="1: the first draw (seed 13); 2 to 13: the second to thirteenth batches of dev lines "
+        "(seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73 and 79; the seventh and the ninth "
+        "Mandarin only, the eighth and the tenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(

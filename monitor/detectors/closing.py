@@ -4,7 +4,8 @@ The closing is the agent's last ``closing_turns`` turns that carry content (at l
 ``content_min_units`` characters or words besides goodbyes and backchannels: the ``farewell``
 phrases and the ``backchannel`` phrases of ``let_finish``), with every turn after them: a
 trailing "okay, okay, bye bye" or 好的好的再见 is searched too but does not push the real closing
-out of the window.
+out of the window, nor does a chat system's own end-of-session message (``system_end``: 系统已经
+自动结束对话, sent minutes later when the customer went quiet), which the agent did not say.
 Only turns that end within ``closing_s`` seconds of the last of those content turns count. The
 closing should thank the customer (``thanks``), invite further contact (``invite``) and say a
 warm goodbye (``farewell``); the score is the share of the three found, and the coaching names
@@ -51,9 +52,12 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
     (请您私信提供…, "please send us your number … we will inform you … Thank you!") thanks for
     that favour, unless the reply invites further contact after the request. A thank-you that
     names what it thanks for (感谢您对我们的支持, "thanks for your support") is a closing even
-    after a request or a suggestion; none is one right after a question."""
+    after a request or a suggestion; none is one right after a question. A chat system's own
+    end-of-session message (``system_end``: 由于您在3分钟内没有任何回应，系统已经自动结束对话了…)
+    carries no content of the agent's (:func:`carries_content`): the agent's thanks just before
+    it close."""
     agents = agent_turns(ctx)
-    content = [t for t in agents if content_units(ctx, practice, t.text) >= _min_units(practice)]
+    content = [t for t in agents if carries_content(ctx, practice, t.text)]
     if content and hit.turn.index < content[-1].index:
         return False
     bare = {p.text for p in practice.phrase_list("bare_thanks")}
@@ -127,14 +131,23 @@ def content_units(ctx: DetectorContext, practice: PracticeRubric, text: str) -> 
     return units("".join(rest), ctx.language)
 
 
+def carries_content(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
+    """Whether an agent turn counts among the closing turns: ``content_min_units`` units besides
+    goodbyes and backchannels, and not a chat system's own end-of-session message
+    (``system_end``), which the agent did not say."""
+    if content_units(ctx, practice, text) < _min_units(practice):
+        return False
+    ends = practice.phrase_list("system_end")
+    return not (ends and ctx.matcher.find(text, ends, fuzzy_threshold=100))
+
+
 def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn, ...]:
     """The agent turns searched for the closing (see the module docstring)."""
     agents = agent_turns(ctx)
     if not agents:
         return ()
     n = max(1, int(practice.threshold("closing_turns", 2)))
-    min_units = _min_units(practice)
-    content = [i for i, t in enumerate(agents) if content_units(ctx, practice, t.text) >= min_units]
+    content = [i for i, t in enumerate(agents) if carries_content(ctx, practice, t.text)]
     first = content[-n] if len(content) >= n else (content[0] if content else len(agents) - n)
     first = max(0, first)
     last_content = agents[content[-1]] if content else agents[-1]
