@@ -488,6 +488,19 @@ def test_thirteenth_batch_is_fresh_endings_times_commitments_and_reasons():
     }
 
 
+def test_fourteenth_batch_is_fresh_dev_lines_with_a_reason_word():
+    """The fourteenth batch (``sample.py --batch 14``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirteen batches, each drawn once, 30 per language, each
+    with a reason word."""
+    shared_data("text")
+    sample = _sample()
+    zh, en = sample.draw_batch14(DATA, "zh"), sample.draw_batch14(DATA, "en")
+    _fresh_dev_batch(sample, "zh", zh, 14, sample.BATCH14_PREFIX, at_least=30)
+    _fresh_dev_batch(sample, "en", en, 14, sample.BATCH14_PREFIX, at_least=30)
+    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    assert {r["stratum"] for r in zh + en} == {"cue14_excuse"}
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:

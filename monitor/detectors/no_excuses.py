@@ -16,7 +16,9 @@ as a minor finding.
 The reason for a hand-off the agent makes at once (因小美这边权限有限，为了更好的解决您的问题帮您
 升级专员) leads to the solution and is no excuse: a hit followed in its sentence by a ``handoff``
 phrase is dropped, unless the hit itself refuses (its phrase holds a negation such as 没有办法,
-"can't": 没有办法给您退款，这边给您升级专员 still justifies the refusal).
+"can't": 没有办法给您退款，这边给您升级专员 still justifies the refusal). A cause the agent only
+supposes (``diagnosis``: "may be caused by") with the fix after it in the turn is a diagnosis,
+not an excuse (:func:`_diagnosis_with_fix`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ def _before_handoff(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> b
     return bool(ctx.matcher.find(sentence, handoff, fuzzy_threshold=100))
 
 
+def _diagnosis_with_fix(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> bool:
+    """Whether the hit only supposes a cause (``diagnosis``: "may be caused by") and the fix
+    follows in its turn (``fix``: "please restore it", "we suggest you update"): it tells the
+    customer how to solve the problem and defends nothing. Without the fix ("restarting may be
+    caused by deleting a system file", said of a phone just back from repair) it is a cause
+    given for the shortfall."""
+    diagnoses = {e.text for e in practice.phrase_list("diagnosis")}
+    fixes = practice.phrase_list("fix")
+    if h.match.phrase not in diagnoses or not fixes:
+        return False
+    rest = h.turn.text[h.match.end_char :]
+    return bool(ctx.matcher.find(rest, fixes, fuzzy_threshold=100))
+
+
 @register("no_excuses")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
     agents = agent_turns(ctx)
@@ -79,6 +95,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         for h in hits
         if (h.turn.start >= since or _refuses(h) or h.match.phrase not in connectives)
         and not _before_handoff(ctx, practice, h)
+        and not _diagnosis_with_fix(ctx, practice, h)
     ]
     hits, unsure = heard_apart(ctx, hits)
     allowed = int(practice.threshold("max_justifications", 2))
