@@ -501,6 +501,19 @@ def test_fourteenth_batch_is_fresh_dev_lines_with_a_reason_word():
     assert {r["stratum"] for r in zh + en} == {"cue14_excuse"}
 
 
+def test_fifteenth_batch_is_a_fresh_uniform_draw_in_both_languages():
+    """The fifteenth batch (``sample.py --batch 15``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first fourteen batches, each drawn once, uniform (40 Mandarin, 30
+    English)."""
+    shared_data("text")
+    sample = _sample()
+    zh, en = sample.draw_batch15(DATA, "zh"), sample.draw_batch15(DATA, "en")
+    _fresh_dev_batch(sample, "zh", zh, 15, sample.BATCH15_PREFIX, at_least=40)
+    _fresh_dev_batch(sample, "en", en, 15, sample.BATCH15_PREFIX, at_least=30)
+    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    assert {r["stratum"] for r in zh + en} == {"cue15_random"}
+
+
 def _fresh_dev_batch(
     sample, lang: str, batch: list[dict], number: int, prefix: str, at_least: int = 50
 ) -> None:
