@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -396,8 +397,11 @@ def test_eighth_batch_is_fresh_english_dev_lines_with_a_random_part():
     eighth = sample.draw_batch8(DATA, "en")
     _fresh_dev_batch(sample, "en", eighth, 8, sample.BATCH8_PREFIX, at_least=65)
     assert all(r["source"].startswith("stc3_en") for r in eighth)
-    counts = {s: sum(r["stratum"] == s for r in eighth) for s in {r["stratum"] for r in eighth}}
-    assert counts == {"cue8_random": 30, "cue8_excuse": 20, "cue8_time": 15}
+    assert Counter(r["stratum"] for r in eighth) == {
+        "cue8_random": 30,
+        "cue8_excuse": 20,
+        "cue8_time": 15,
+    }
     assert sample.draw_batch8(DATA, "zh") == []
 
 
@@ -437,26 +441,19 @@ def test_eleventh_batch_is_fresh_dev_lines_with_a_random_part_in_both_languages(
     """The eleventh batch (``sample.py --batch 11``): ``dev`` lines of MUSIED, STC-3 and
     MobileCS only, none of the first ten batches, each drawn once; its uniform part, Mandarin
     lines with a step word and English lines with an acknowledging word."""
-    shared_data("text")
-    sample = _sample()
-    zh, en = sample.draw_batch11(DATA, "zh"), sample.draw_batch11(DATA, "en")
-    _fresh_dev_batch(sample, "zh", zh, 11, sample.BATCH11_PREFIX, at_least=55)
-    _fresh_dev_batch(sample, "en", en, 11, sample.BATCH11_PREFIX, at_least=45)
-    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
-    counts = {s: sum(r["stratum"] == s for r in zh + en) for s in {r["stratum"] for r in zh + en}}
-    assert counts == {"cue11_random": 70, "cue11_step": 15, "cue11_ack": 15}
+    zh, en = _fresh_dev_pair(11, zh_at_least=55, en_at_least=45)
+    assert Counter(r["stratum"] for r in zh + en) == {
+        "cue11_random": 70,
+        "cue11_step": 15,
+        "cue11_ack": 15,
+    }
 
 
 def test_twelfth_batch_is_fresh_dev_lines_that_confirm_or_name_a_time():
     """The twelfth batch (``sample.py --batch 12``): ``dev`` lines of MUSIED, STC-3 and
     MobileCS only, none of the first eleven batches, each drawn once; Mandarin lines that restate
     or confirm, English lines with a time word."""
-    shared_data("text")
-    sample = _sample()
-    zh, en = sample.draw_batch12(DATA, "zh"), sample.draw_batch12(DATA, "en")
-    _fresh_dev_batch(sample, "zh", zh, 12, sample.BATCH12_PREFIX, at_least=30)
-    _fresh_dev_batch(sample, "en", en, 12, sample.BATCH12_PREFIX, at_least=30)
-    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    zh, en = _fresh_dev_pair(12, zh_at_least=30, en_at_least=30)
     assert {r["stratum"] for r in zh} == {"cue12_paraphrase"}
     assert {r["stratum"] for r in en} == {"cue12_time"}
 
@@ -466,19 +463,13 @@ def test_thirteenth_batch_is_fresh_endings_times_commitments_and_reasons():
     MobileCS only, none of the first twelve batches, each drawn once; a ``cue13_last_<set>`` line
     is one of the agent's last two lines of a dialogue of that data set, the other strata hold
     their cue words."""
-    shared_data("text")
-    sample = _sample()
-    zh, en = sample.draw_batch13(DATA, "zh"), sample.draw_batch13(DATA, "en")
-    _fresh_dev_batch(sample, "zh", zh, 13, sample.BATCH13_PREFIX, at_least=55)
-    _fresh_dev_batch(sample, "en", en, 13, sample.BATCH13_PREFIX, at_least=40)
-    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    zh, en = _fresh_dev_pair(13, zh_at_least=55, en_at_least=40)
     for r in zh + en:
         if "_last_" in r["stratum"]:
             assert r["source"].split("/")[0] == r["stratum"].split("_", 2)[2]
             rank, total = (int(x) for x in r["position"].split("/"))
             assert total - rank < 2
-    counts = {s: sum(r["stratum"] == s for r in zh + en) for s in {r["stratum"] for r in zh + en}}
-    assert counts == {
+    assert Counter(r["stratum"] for r in zh + en) == {
         "cue13_last_musied": 10,
         "cue13_last_stc3_cn": 10,
         "cue13_time": 20,
@@ -492,12 +483,7 @@ def test_fourteenth_batch_is_fresh_dev_lines_with_a_reason_word():
     """The fourteenth batch (``sample.py --batch 14``): ``dev`` lines of MUSIED, STC-3 and
     MobileCS only, none of the first thirteen batches, each drawn once, 30 per language, each
     with a reason word."""
-    shared_data("text")
-    sample = _sample()
-    zh, en = sample.draw_batch14(DATA, "zh"), sample.draw_batch14(DATA, "en")
-    _fresh_dev_batch(sample, "zh", zh, 14, sample.BATCH14_PREFIX, at_least=30)
-    _fresh_dev_batch(sample, "en", en, 14, sample.BATCH14_PREFIX, at_least=30)
-    assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
+    zh, en = _fresh_dev_pair(14, zh_at_least=30, en_at_least=30)
     assert {r["stratum"] for r in zh + en} == {"cue14_excuse"}
 
 
@@ -505,13 +491,22 @@ def test_fifteenth_batch_is_a_fresh_uniform_draw_in_both_languages():
     """The fifteenth batch (``sample.py --batch 15``): ``dev`` lines of MUSIED, STC-3 and
     MobileCS only, none of the first fourteen batches, each drawn once, uniform (40 Mandarin, 30
     English)."""
+    zh, en = _fresh_dev_pair(15, zh_at_least=40, en_at_least=30)
+    assert {r["stratum"] for r in zh + en} == {"cue15_random"}
+
+
+def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:
+    """The ``number``-th batch in both languages, each checked by :func:`_fresh_dev_batch`, none
+    of it from SwDA or the Harper Valley calls (the later batches draw MUSIED, STC-3 and
+    MobileCS lines only)."""
     shared_data("text")
     sample = _sample()
-    zh, en = sample.draw_batch15(DATA, "zh"), sample.draw_batch15(DATA, "en")
-    _fresh_dev_batch(sample, "zh", zh, 15, sample.BATCH15_PREFIX, at_least=40)
-    _fresh_dev_batch(sample, "en", en, 15, sample.BATCH15_PREFIX, at_least=30)
+    prefix = getattr(sample, f"BATCH{number}_PREFIX")
+    zh, en = (sample.DRAWS[number](DATA, lang) for lang in ("zh", "en"))
+    _fresh_dev_batch(sample, "zh", zh, number, prefix, at_least=zh_at_least)
+    _fresh_dev_batch(sample, "en", en, number, prefix, at_least=en_at_least)
     assert not any(r["source"].startswith(("swda", "harper")) for r in zh + en)
-    assert {r["stratum"] for r in zh + en} == {"cue15_random"}
+    return zh, en
 
 
 def _fresh_dev_batch(
