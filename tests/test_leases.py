@@ -78,11 +78,12 @@ def test_twenty_jobs_on_two_replicas_each_run_once(store, tmp_path):
 def test_a_lost_owner_cannot_heartbeat_nor_write(store, tmp_path):
     (job_id,) = add_calls(store, tmp_path, ["c1"]).values()
     report = scored_report("c1")
-    job = store.claim_job("host:1:aaaaaa/w", lease_s=0.2)
+    # leases long enough that a slow machine still checks them before they run out
+    job = store.claim_job("host:1:aaaaaa/w", lease_s=2.0)
     assert job.worker == "host:1:aaaaaa/w" and job.lease_expires_at is not None
     assert store.claim_job("host:2:bbbbbb/w", lease_s=0.2) is None  # held: not taken
-    assert store.heartbeat_job(job_id, "host:1:aaaaaa/w", lease_s=0.2)
-    time.sleep(0.3)  # the owner stops renewing: the lease runs out
+    assert store.heartbeat_job(job_id, "host:1:aaaaaa/w", lease_s=2.0)
+    time.sleep(2.1)  # the owner stops renewing: the lease runs out
     taken = store.claim_job("host:2:bbbbbb/w", lease_s=30)
     assert (taken.id, taken.attempts) == (job_id, 2)
     assert not store.heartbeat_job(job_id, "host:1:aaaaaa/w")

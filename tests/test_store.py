@@ -62,12 +62,13 @@ def test_claim_is_exclusive_across_threads(store):
 
 def test_job_lifecycle_retry_and_crash_resume(store):
     job_id = store.create_call("c1", "a1", "upload", job_params={})
-    job = store.claim_job("w", lease_s=0.2)
+    # a lease long enough that a slow machine still checks it before it runs out
+    job = store.claim_job("w", lease_s=2.0)
     assert (job.id, job.state, job.attempts) == (job_id, "running", 1)
     assert store.get_call("c1").status == "running"
     # the server dies here: the job stays its own until the lease expires, then is queued again
     assert store.requeue_abandoned() == []
-    time.sleep(0.3)
+    time.sleep(2.1)
     assert store.requeue_abandoned() == [job_id]
     assert store.get_job(job_id).state == "queued"
     assert store.claim_job("w").attempts == 2
