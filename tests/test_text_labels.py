@@ -495,6 +495,21 @@ def test_fifteenth_batch_is_a_fresh_uniform_draw_in_both_languages():
     assert {r["stratum"] for r in zh + en} == {"cue15_random"}
 
 
+def test_sixteenth_batch_is_fresh_dev_lines_that_name_another_party_or_dispute():
+    """The sixteenth batch (``sample.py --batch 16``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first fifteen batches, each drawn once (35 Mandarin, 30 English),
+    each line naming another party or questioning the customer as its stratum's cue says."""
+    zh, en = _fresh_dev_pair(16, zh_at_least=35, en_at_least=30)
+    sample = _sample()
+    for lang, batch in (("zh", zh), ("en", en)):
+        cues = {name: re.compile(rx, re.I) for name, rx, _ in sample.BATCH16_CUES[lang]}
+        assert Counter(r["stratum"] for r in batch) == {
+            name: n for name, _, n in sample.BATCH16_CUES[lang]
+        }
+        texts = text_eval.resolve_texts([dict(r, labels=[]) for r in batch], DATA)
+        assert all(cues[r["stratum"]].search(r["text"]) for r in texts)
+
+
 def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:
     """The ``number``-th batch in both languages, each checked by :func:`_fresh_dev_batch`, none
     of it from SwDA or the Harper Valley calls (the later batches draw MUSIED, STC-3 and

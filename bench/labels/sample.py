@@ -7,7 +7,7 @@
     .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 6 [--language zh|en]   # sixth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 7 --language zh         # seventh, Mandarin
-    .venv/bin/python bench/labels/sample.py --batch 15      # fifteenth (8 to 14: see --help)
+    .venv/bin/python bench/labels/sample.py --batch 16      # sixteenth (8 to 15: see --help)
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -729,6 +729,50 @@ def draw_batch15(data: Path, language: str, seed: int = BATCH15_SEED) -> list[di
     return _draw_dev_cues(data, language, 15, BATCH15_CUES[language], seed)
 
 
+# Sixteenth batch (``--batch 16``): blame put on another party and arguing with the customer, the
+# two faults dev still finds least of (blame shift recall 0.20 / 0.22 on 10 Mandarin and 9 English
+# dev lines; arguing none of 5): lines that name another party or send the customer to one, and
+# lines that question or contradict the customer. Labelled before the detectors' output on them was
+# read.
+BATCH16_SEED = 97
+BATCH16_PREFIX = "cue16_"
+BATCH16_CUES = {
+    "zh": (
+        (
+            "cue16_blame",
+            r"商家|厂家|厂商|骑手|快递|物流|苹果|运营商|第三方|部门|同事|咨询|为准|负责|责任|那边",
+            20,
+        ),
+        (
+            "cue16_arguing",
+            r"难道|为什么|明明|不是.{0,12}吗|已经.{0,6}(告诉|说|回复|解释)|不存在|不可能",
+            15,
+        ),
+    ),
+    "en": (
+        (
+            "cue16_blame",
+            r"merchant|seller|manufacturer|operator|third[- ]party|apple|consult|subject to|"
+            r"department|colleague|responsib|their|they",
+            20,
+        ),
+        (
+            "cue16_arguing",
+            r"\bwhy\b|already (told|said|replied|explained|informed)|actually|in fact|"
+            r"not possible|impossible|should have|did you|didn't you|as I said",
+            10,
+        ),
+    ),
+}
+
+
+def draw_batch16(data: Path, language: str, seed: int = BATCH16_SEED) -> list[dict]:
+    """The sixteenth batch for ``language``: ``cue16_*`` strata from ``dev`` dialogues, none
+    drawn by the first fifteen batches or already in a label file. Ids go on from the fifteenth
+    batch's."""
+    return _draw_dev_cues(data, language, 16, BATCH16_CUES[language], seed)
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
@@ -744,6 +788,7 @@ BATCH_PREFIXES = {
     13: (BATCH13_PREFIX,),
     14: (BATCH14_PREFIX,),
     15: (BATCH15_PREFIX,),
+    16: (BATCH16_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -764,6 +809,7 @@ DRAWS = {
     13: draw_batch13,
     14: draw_batch14,
     15: draw_batch15,
+    16: draw_batch16,
 }
 """Each batch's draw, by batch number (the first with its default seed, 13)."""
 
@@ -855,9 +901,9 @@ def main() -> int:
         type=int,
         choices=sorted(DRAWS),
         default=1,
-        help="1: the first draw (seed 13); 2 to 15: the second to fifteenth batches of dev lines "
-        "(seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83 and 89; the seventh and the "
-        "ninth Mandarin only, the eighth and the tenth English only)",
+        help="1: the first draw (seed 13); 2 to 16: the second to sixteenth batches of dev lines "
+        "(seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89 and 97; the seventh and "
+        "the ninth Mandarin only, the eighth and the tenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
