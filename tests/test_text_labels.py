@@ -510,6 +510,15 @@ def test_sixteenth_batch_is_fresh_dev_lines_that_name_another_party_or_dispute()
         assert all(cues[r["stratum"]].search(r["text"]) for r in texts)
 
 
+def test_seventeenth_batch_is_fresh_dev_lines_with_a_reason_word_and_an_english_random_part():
+    """The seventeenth batch (``sample.py --batch 17``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first sixteen batches, each drawn once: 25 Mandarin and 30 English
+    lines with a reason word, and 15 English lines drawn uniformly."""
+    zh, en = _fresh_dev_pair(17, zh_at_least=25, en_at_least=45)
+    assert Counter(r["stratum"] for r in zh) == {"cue17_excuse": 25}
+    assert Counter(r["stratum"] for r in en) == {"cue17_excuse": 30, "cue17_random": 15}
+
+
 def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:
     """The ``number``-th batch in both languages, each checked by :func:`_fresh_dev_batch`, none
     of it from SwDA or the Harper Valley calls (the later batches draw MUSIED, STC-3 and
