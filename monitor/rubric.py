@@ -166,6 +166,10 @@ class PracticeRubric(BaseModel):
             for p in self.phrases.get(key, ())
         )
 
+    def phrase_forms(self, key: str) -> tuple[str, ...]:
+        """Every form of the lexicon ``key``'s phrases: each text followed by its variants."""
+        return tuple(form for entry in self.phrase_list(key) for form in entry.forms)
+
     def coaching_for(self, kind: str | None) -> str | None:
         """The template for a finding kind, else the ``default`` one, else ``None``."""
         if kind is not None and kind in self.coaching:

@@ -519,6 +519,19 @@ def test_seventeenth_batch_is_fresh_dev_lines_with_a_reason_word_and_an_english_
     assert Counter(r["stratum"] for r in en) == {"cue17_excuse": 30, "cue17_random": 15}
 
 
+def test_eighteenth_batch_is_fresh_mandarin_restatements_and_undertakings():
+    """The eighteenth batch (``sample.py --batch 18``): Mandarin ``dev`` lines of MUSIED, STC-3
+    and MobileCS only, none of the first seventeen batches, each drawn once: 25 with a restating
+    or confirming word and 20 with an undertaking's word; no English line."""
+    shared_data("text")
+    sample = _sample()
+    zh = sample.draw_batch18(DATA, "zh")
+    _fresh_dev_batch(sample, "zh", zh, 18, sample.BATCH18_PREFIX, at_least=45)
+    assert Counter(r["stratum"] for r in zh) == {"cue18_paraphrase": 25, "cue18_commit": 20}
+    assert not any(r["source"].startswith(("swda", "harper")) for r in zh)
+    assert sample.draw_batch18(DATA, "en") == []
+
+
 def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:
     """The ``number``-th batch in both languages, each checked by :func:`_fresh_dev_batch`, none
     of it from SwDA or the Harper Valley calls (the later batches draw MUSIED, STC-3 and

@@ -71,22 +71,18 @@ def _coordinated(between: str, verbs: Sequence[str]) -> bool:
     return any(last == v.lower() or last.endswith(" " + v.lower()) for v in verbs)
 
 
-def _forms(practice: PracticeRubric, key: str) -> tuple[str, ...]:
-    return tuple(f for e in practice.phrase_list(key) for f in e.forms)
-
-
 def alternative_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
     """Two steps offered as alternatives in one sentence (see the module docstring); only where
     the rubric lists the words (both default rubrics do)."""
-    leads = _forms(practice, "alternative_lead")
-    verbs = _forms(practice, "alternative_verb")
+    leads = practice.phrase_forms("alternative_lead")
+    verbs = practice.phrase_forms("alternative_verb")
     if not (leads and verbs):
         return []
     zh = ctx.language.startswith("zh")
     pattern = _pattern(leads, verbs, zh)
-    excluded = _forms(practice, "alternative_not")
+    excluded = practice.phrase_forms("alternative_not")
     barred = _barred(excluded, zh) if excluded else None
     breaks, negation = (_ZH_SENTENCE, _ZH_NEGATION) if zh else (_SENTENCE, _NEGATION)
     hits = []

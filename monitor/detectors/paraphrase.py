@@ -5,7 +5,9 @@ is", a confirming 您是说…对吗 / "do you mean …?"); a turn that asks the
 (``repeat_request``: 我没有听清楚, "could you repeat that") earns none. After a complaint, none
 scores ``missing_score``; no complaint and none: not judged. A phrase matched across a filler
 the phrase does not hold is not credited: 我明白您的意思呃是这样的 is an acknowledgement and a
-filler, not 您的意思是.
+filler, not 您的意思是. Nor is a gap phrase whose question is the agent's own proposal or a
+reminder (``proposal_tag``, ``reminder_open``): 就是说…您看这样可以吗 asks for consent, 您不是说在等
+报告吗 reminds; over the tune dialogues these were 4 lines, none a restatement.
 
 A confirming question in ordinary words also counts when it echoes the customer: a clause
 ending in a ``confirm_tag`` (对吗, 是吗, 对吧 …) that shares ``echo_min_units`` characters in a
@@ -59,6 +61,23 @@ def no_filler_inside(ctx: DetectorContext, hit: Hit) -> bool:
     fillers = ctx.rubric.matching.fillers
     form = hit.match.form or hit.match.phrase
     return not any(f in hit.match.matched and f not in form for f in fillers)
+
+
+def _proposal_or_reminder(practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a gap phrase's closing question is the agent's own proposal or a reminder, not a
+    confirmation: 就是说…您看这样可以吗 and …我来帮您进行协商好吗 end on a ``proposal_tag`` (the
+    吗 the phrase closed on asks whether the customer agrees), and 您不是说在等报告吗 is a
+    ``reminder_open`` around the phrase's start (it reminds the customer of their own words and
+    restates no complaint)."""
+    matched = hit.match.matched.rstrip("?？。.!！~～ ")
+    if any(matched.endswith(tag) for tag in practice.phrase_forms("proposal_tag")):
+        return True
+    text, start = hit.turn.text, hit.match.start_char
+    for opener in practice.phrase_forms("reminder_open"):
+        at = text.rfind(opener, 0, start + len(opener))
+        if at != -1 and at <= start < at + len(opener):
+            return True
+    return False
 
 
 def _units(text: str, language: str, masks: bool = False) -> list[str]:
@@ -248,7 +267,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         missing_kind="no_paraphrase",
         what="paraphrase",
         exclude="repeat_request",
-        accept=no_filler_inside,
+        accept=lambda c, h: no_filler_inside(c, h) and not _proposal_or_reminder(practice, h),
         more=lambda c, agents: (
             echo_confirmations(c, practice, agents) + echo_restatements(c, practice, agents)
         ),
