@@ -188,7 +188,7 @@ def frame_hits(
     markers = _words(practice, "frame_marker")
     verbs = _words(practice, "frame_verb")
     # the general verbs that are frame verbs ("help" alone is none: "will help you check")
-    vague = {f.lower() for e in practice.phrase_list("frame_general_verb") for f in e.forms}
+    vague = {f.lower() for f in practice.phrase_forms("frame_general_verb")}
     vague &= {v.lower() for v in verbs}
     if concrete:
         verbs = tuple(v for v in verbs if v.lower() not in vague)
@@ -259,7 +259,7 @@ def plain_hits(ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRu
     if not ctx.language.startswith("zh"):
         return []
     subjects = _words(practice, "frame_subject")
-    vague = {f for e in practice.phrase_list("frame_general_verb") for f in e.forms}
+    vague = set(practice.phrase_forms("frame_general_verb"))
     # one character alone (派) is too often part of another word or of a quoted question
     verbs = tuple(v for v in _words(practice, "frame_verb") if v not in vague and len(v) > 1)
     if not (subjects and verbs):

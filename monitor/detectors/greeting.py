@@ -118,7 +118,7 @@ def name_evidence(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> H
             end += number.end()
     elif _before_service(practice, hit):
         clause = _CLAUSE_END.split(text[:start])[-1]
-        roles = [f for e in practice.phrase_list("name_role") for f in e.forms if f]
+        roles = [f for f in practice.phrase_forms("name_role") if f]
         first = max((clause.rfind(r) for r in roles), default=-1)
         if first >= 0:
             start -= len(clause) - first
@@ -190,7 +190,7 @@ def _zh_named(
         for form in entry.forms:
             rest = rest.replace(ctx.matcher.normalize(form), "")
     roles = sorted(
-        (ctx.matcher.normalize(f) for e in practice.phrase_list("name_role") for f in e.forms),
+        (ctx.matcher.normalize(f) for f in practice.phrase_forms("name_role")),
         key=len,
         reverse=True,
     )
@@ -210,7 +210,7 @@ def _en_name(ctx: DetectorContext, practice: PracticeRubric, cue: str, rest: str
     words = _WORD.findall(rest)
     if not words:
         return bool(_NUMBER.search(rest[:12]))
-    stop = {ctx.matcher.normalize(f) for e in practice.phrase_list("not_name") for f in e.forms}
+    stop = {ctx.matcher.normalize(f) for f in practice.phrase_forms("not_name")}
     first = words[0]
     if ctx.matcher.normalize(first) in stop:
         return False

@@ -309,7 +309,7 @@ def _tag_only(ctx: DetectorContext, practice: PracticeRubric, time: Hit, mark: r
     您看可以吗？ / "I'll call you back tomorrow, okay?")."""
     norm = ctx.matcher.normalize
     tail = norm(time.turn.text[time.match.end_char : mark.start()])
-    tags = {norm(f) for e in practice.phrase_list("tag_question") for f in e.forms}
+    tags = {norm(f) for f in practice.phrase_forms("tag_question")}
     sep = "" if ctx.matcher.cjk else " "  # "…on facebook?" does not end in "ok"
     return any(t and (tail == t or tail.endswith(sep + t)) for t in tags)
 
