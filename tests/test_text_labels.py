@@ -532,6 +532,19 @@ def test_eighteenth_batch_is_fresh_mandarin_restatements_and_undertakings():
     assert sample.draw_batch18(DATA, "en") == []
 
 
+def test_nineteenth_batch_is_fresh_english_times_and_a_random_part():
+    """The nineteenth batch (``sample.py --batch 19``): English ``dev`` lines of STC-3 only (no
+    SwDA, no Harper Valley), none of the first eighteen batches, each drawn once: 20 with a time
+    word and 20 drawn uniformly; no Mandarin line."""
+    shared_data("text")
+    sample = _sample()
+    en = sample.draw_batch19(DATA, "en")
+    _fresh_dev_batch(sample, "en", en, 19, sample.BATCH19_PREFIX, at_least=40)
+    assert Counter(r["stratum"] for r in en) == {"cue19_time": 20, "cue19_random": 20}
+    assert all(r["source"].startswith("stc3_en") for r in en)
+    assert sample.draw_batch19(DATA, "zh") == []
+
+
 def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:
     """The ``number``-th batch in both languages, each checked by :func:`_fresh_dev_batch`, none
     of it from SwDA or the Harper Valley calls (the later batches draw MUSIED, STC-3 and
