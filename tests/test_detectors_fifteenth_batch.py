@@ -11,12 +11,11 @@ evaluation data.
 from __future__ import annotations
 
 from tests.test_detectors_recall import fired
-from tests.test_detectors_text import A, C, call, run
+from tests.test_detectors_text import opening_kinds
 
 
 def _opening(agent: str) -> set[str]:
-    report = call("zh", (A, 0.0, 6.0, agent), (C, 6.5, 9.0, "我的外卖洒了"))
-    return {f.kind for f in run("greeting", report).findings if f.turn_index == 0}
+    return opening_kinds("zh", agent, "我的外卖洒了")
 
 
 def test_a_chat_agents_greeting_and_invitation_to_describe_open_the_chat() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_detectors_recall import fired
-from tests.test_detectors_text import A, C, call, run
+from tests.test_detectors_text import opening_kinds
 
 
 @pytest.mark.parametrize(
@@ -45,14 +45,10 @@ def test_a_supposed_network_cause_with_its_fix_is_a_diagnosis() -> None:
     assert "excuse" not in fired("no_excuses", "en", text)
 
 
-def _opening_kinds(agent: str) -> set[str]:
-    report = call("en", (A, 0.0, 4.0, agent), (C, 4.5, 8.0, "My phone keeps losing signal."))
-    return {f.kind for f in run("greeting", report).findings if f.turn_index == 0}
-
-
 @pytest.mark.parametrize(
     "agent",
     ["Hello! Do you meet any problem?", "Hello! If you need our help, please describe it."],
 )
 def test_asking_for_the_problem_at_the_opening_offers_help(agent: str) -> None:
-    assert {"greeting_hello", "greeting_offer"} <= _opening_kinds(agent)
+    kinds = opening_kinds("en", agent, "My phone keeps losing signal.")
+    assert {"greeting_hello", "greeting_offer"} <= kinds

@@ -129,6 +129,13 @@ def kinds(outcome) -> list[str]:
     return [f.kind for f in outcome.findings]
 
 
+def opening_kinds(language: str, agent: str, customer: str) -> set[str]:
+    """The greeting's finding kinds on the agent's opening line ``agent`` (0-4 s), answered by
+    the customer's ``customer``."""
+    report = call(language, (A, 0.0, 4.0, agent), (C, 4.5, 8.0, customer))
+    return {f.kind for f in run("greeting", report).findings if f.turn_index == 0}
+
+
 def faults(outcome) -> list:
     return [f for f in outcome.findings if f.severity not in (Severity.POSITIVE, Severity.INFO)]
 
