@@ -545,6 +545,20 @@ def test_nineteenth_batch_is_fresh_english_times_and_a_random_part():
     assert sample.draw_batch19(DATA, "zh") == []
 
 
+def test_twentieth_batch_is_fresh_dev_lines_with_reason_time_and_thanks_words():
+    """The twentieth batch (``sample.py --batch 20``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first nineteen batches, each drawn once: Mandarin lines with a
+    reason, a time and a thanks word (20, 20, 15), English lines with a reason and a thanks word
+    (20, 20)."""
+    zh, en = _fresh_dev_pair(20, zh_at_least=55, en_at_least=40)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue20_excuse": 20,
+        "cue20_time": 20,
+        "cue20_thanks": 15,
+    }
+    assert Counter(r["stratum"] for r in en) == {"cue20_excuse": 20, "cue20_thanks": 20}
+
+
 def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:
     """The ``number``-th batch in both languages, each checked by :func:`_fresh_dev_batch`, none
     of it from SwDA or the Harper Valley calls (the later batches draw MUSIED, STC-3 and
