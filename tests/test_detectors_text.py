@@ -182,6 +182,28 @@ def test_acknowledge_zh_penalises_repeated_hao_with_its_time():
     assert out.score == 0.0  # no acknowledgement at all and a repetition
 
 
+LONG_COMPLAINT_ZH = "我上个星期买的东西到现在都没有到你们到底怎么回事我已经打了好几次电话了"
+
+
+def test_acknowledgement_of_a_long_turn_is_judged_on_the_answer_after_a_backchannel():
+    # 嗯 in the customer's pause, then the customer goes on: the agent's answer is the turn
+    # after the customer's next one, and it is that turn the finding quotes.
+    def story(answer: str):
+        return call(
+            "zh",
+            (C, 0.0, 12.0, LONG_COMPLAINT_ZH),
+            (A, 12.2, 12.5, "嗯"),
+            (C, 12.9, 16.0, "然后商家也不接电话"),
+            (A, 16.5, 19.0, answer),
+        )
+
+    heard = run("acknowledge", story("我明白您的意思，我帮您联系商家"))
+    assert "long_turn_unacknowledged" not in kinds(heard)
+    out = run("acknowledge", story("那我帮您联系商家"))
+    (f,) = [f for f in out.findings if f.kind == "long_turn_unacknowledged"]
+    assert f.turn_index == 3 and f.quote.startswith("那我帮您联系商家")
+
+
 def test_acknowledge_zh_customer_repeats_and_negated_phrases_do_not_count():
     report = call(
         "zh",

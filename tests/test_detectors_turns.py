@@ -363,6 +363,13 @@ def test_latched_take_over_is_half_credit():
     assert out.score == 50.0
 
 
+def test_a_pause_the_detail_shows_as_long_enough_is_a_pause():
+    # 10.7 - 10.4 is 0.2999… in floating point: shown as 0.30 s, it is the pause asked for
+    report = call([C(0.0, 10.4, LONG_CUSTOMER_ZH), A(10.7, 13.0, "我明白了我帮您查一下")])
+    (f,) = run("gentle_control", report, agitation=CALM).findings
+    assert f.kind == "took_floor_in_pause" and "0.30 s" in f.detail
+
+
 def test_redirect_phrase_when_taking_the_floor():
     report = call(
         [C(0.0, 10.0, LONG_CUSTOMER_ZH), A(10.6, 15.0, "您的时间一定很宝贵，我先帮您处理退款")]
@@ -389,6 +396,31 @@ def test_backchannel_inside_the_long_turn_is_not_taking_the_floor():
     out = run("gentle_control", report, agitation=CALM)
     assert [f.kind for f in out.findings] == ["took_floor_in_pause"]
     assert out.findings[0].turn_index == 2
+
+
+def test_backchannel_in_a_pause_before_the_customer_goes_on_is_not_taking_the_floor():
+    # 嗯 in the customer's pause, then the customer goes on: the agent listened; the floor is
+    # taken by the answer after the customer's next turn, which is judged if it is long.
+    report = call(
+        [
+            C(0.0, 10.0, LONG_CUSTOMER_ZH),
+            A(10.1, 10.4, "嗯"),
+            C(10.8, 20.8, LONG_CUSTOMER_ZH),
+            A(21.3, 24.0, "我明白了我帮您查一下"),
+        ]
+    )
+    out = run("gentle_control", report, agitation=CALM)
+    assert [(f.kind, f.turn_index) for f in out.findings] == [("took_floor_in_pause", 3)]
+    assert out.score == 100.0
+
+
+def test_backchannel_the_agent_goes_on_from_takes_the_floor():
+    # 好的 and then the agent's own words: the agent took the floor with it (latched).
+    report = call(
+        [C(0.0, 10.0, LONG_CUSTOMER_ZH), A(10.1, 10.4, "好的"), A(10.6, 13.0, "我帮您查一下")]
+    )
+    out = run("gentle_control", report, agitation=CALM)
+    assert [(f.kind, f.turn_index) for f in out.findings] == [("took_floor_latched", 1)]
 
 
 def test_weighted_share_over_several_long_turns():

@@ -6,7 +6,8 @@ Measured on the agent's turns:
   mean" …), as a rate per minute of customer speech against ``min_rate_per_min``;
 * coverage of long customer turns: each customer turn of ``long_turn_s`` or more should be
   answered, in an agent turn overlapping it or in the agent's next turn, with an
-  acknowledgement;
+  acknowledgement; a backchannel in the customer's pause after which the customer goes on (嗯
+  between two stretches of the story) only listens, and the answer is the agent's turn after it;
 * repeated tokens (``repeat``: 好好好, 对对对, "okay okay okay", "yeah yeah yeah"), a token said
   ``repeat_min`` times in a row: a major finding costing ``repeat_penalty`` points (times
   ``agitated_weight`` while the customer is agitated, when an angry customer retorts 好什么).
@@ -19,6 +20,7 @@ the practice is not judged, unless repeated tokens were said.
 from __future__ import annotations
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors.let_finish import FloorRules, listens_on, next_turns
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -35,7 +37,7 @@ from calmline.monitor.detectors.phrases import (
     turn_finding,
 )
 from calmline.monitor.rubric import PracticeRubric
-from calmline.monitor.types import Finding, Role, Severity
+from calmline.monitor.types import Finding, Role, Severity, Turn
 
 
 def opening_hits(ctx: DetectorContext, agents, practice: PracticeRubric) -> list[Hit]:
@@ -133,14 +135,24 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     if long_turns:
         covered = 0
         hit_turns = {h.turn.index for h in hits}
+        rules = FloorRules.of(ctx.rubric, practice)
+        following = next_turns(ctx)
         for c in long_turns:
             during = [t for t in agents if c.start <= t.start < c.end]
-            after = next((t for t in agents if t.start >= c.end), None)
-            answer = during + ([after] if after is not None else [])
+            # the answer is the agent's next turn that does more than listen on: a backchannel
+            # in the customer's pause after which the customer goes on is not it
+            listening: list[Turn] = []
+            after = None
+            for t in (t for t in agents if t.start >= c.end):
+                if not listens_on(t, following.get(t.index), rules, ctx.matcher):
+                    after = t
+                    break
+                listening.append(t)
+            answer = during + listening + ([after] if after is not None else [])
             if any(t.index in hit_turns for t in answer):
                 covered += 1
                 continue
-            anchor = answer[0] if answer else c
+            anchor = after if after is not None else answer[0] if answer else c
             findings.append(
                 turn_finding(
                     ctx,

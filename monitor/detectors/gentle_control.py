@@ -4,8 +4,10 @@ breath pause (趁对方换气时), not by talking over, and with something posit
 Judged: every customer turn of at least ``long_turn_s`` (8 s) after which the agent takes the
 floor, i.e. the first agent turn that starts after the long turn began (beyond the
 turn-transition tolerance) and before the customer's next turn, not counting backchannels inside
-the long turn (listening, not taking the floor). A long turn after which the customer speaks
-again, or the call ends, before the agent does is not judged. How the agent took the floor:
+the long turn (listening, not taking the floor) nor a backchannel in the customer's pause after
+which the customer goes on (嗯 between two stretches of the story). A long turn after which the
+customer speaks again, or the call ends, before the agent does is not judged. How the agent took
+the floor:
 
 - ``took_floor_over_customer`` (major): the agent took the floor by cutting in on the customer:
   an interruption of the customer under the segment rule of ``docs/interruptions.md``
@@ -47,6 +49,8 @@ from calmline.monitor.detectors.let_finish import (
     describe_gap,
     interruption_events,
     is_backchannel,
+    listens_on,
+    next_turns,
     starts_inside,
 )
 from calmline.monitor.detectors.phrases import match_fields
@@ -117,7 +121,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 f"customer kept talking ({overlap:.2f} s of overlap); {mood}."
             )
         else:
-            gap = a.start - c.end
+            # to the 10 ms the detail shows: "0.30 s after … without a pause of 0.30 s" from a
+            # gap of 0.2999 s would contradict itself
+            gap = round(a.start - c.end, 2) + 0.0
             value, limit = gap, th("pause_min_s")
             if gap >= th("pause_min_s"):
                 credit = 1.0
@@ -200,7 +206,10 @@ def _floor_taker(
     ctx: DetectorContext, rules: FloorRules, long_turn: Turn, agent: list[Turn], until: float
 ) -> Turn | None:
     """The agent turn that takes the floor from ``long_turn``: the first one starting after it
-    began and before ``until`` (the customer's next turn), backchannels inside it skipped."""
+    began and before ``until`` (the customer's next turn), backchannels inside it skipped, and
+    so are backchannels in the customer's pause after which the customer goes on talking
+    (:func:`~calmline.monitor.detectors.let_finish.listens_on`)."""
+    following = next_turns(ctx)
     for a in agent:
         if a.start <= long_turn.start + rules.tolerance:
             continue
@@ -208,6 +217,8 @@ def _floor_taker(
             return None
         inside = starts_inside(a, long_turn, rules.tolerance)
         if inside and is_backchannel(a, rules, ctx.matcher, other_continues=long_turn.end > a.end):
+            continue
+        if not inside and listens_on(a, following.get(a.index), rules, ctx.matcher):
             continue
         return a
     return None

@@ -65,6 +65,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from statistics import median
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
@@ -219,6 +220,31 @@ def is_backchannel(
         turn.end - turn.start <= rules.backchannel_max_s or n_words <= rules.backchannel_max_words
     )
     return short and only_phrases(turn.text, rules.backchannel, matcher, rules.fillers)
+
+
+def next_turns(ctx: DetectorContext) -> dict[int, Turn]:
+    """Each turn's index -> the turn of the call that comes next (by start, then end)."""
+    order = sorted(ctx.report.turns, key=lambda t: (t.start, t.end))
+    return {a.index: b for a, b in pairwise(order)}
+
+
+def listens_on(turn: Turn, nxt: Turn | None, rules: FloorRules, matcher: PhraseMatcher) -> bool:
+    """Whether ``turn`` is a backchannel said in the other speaker's pause, after which the other
+    speaker goes on talking: the call's next turn, ``nxt`` (:func:`next_turns`), is the other
+    speaker's (嗯 / "uh-huh" between two stretches of the customer's story). Such a turn keeps
+    listening: it neither takes the floor nor answers.
+
+    Args:
+        turn: The short turn.
+        nxt: The turn of the call that comes after ``turn``, if any.
+        rules: Turn-taking rules (length limits, backchannel lexicon, fillers).
+        matcher: Phrase matcher of the call's language.
+    """
+    return (
+        nxt is not None
+        and nxt.role is not turn.role
+        and is_backchannel(turn, rules, matcher, other_continues=True)
+    )
 
 
 def only_phrases(
