@@ -229,6 +229,10 @@ class StressRubric(BaseModel):
     complaint_words: tuple[str | PhraseEntry, ...] = ()
     """Customer words that say something went wrong (not necessarily angrily): the context in
     which an apology, empathy or a paraphrase is expected from the agent."""
+    complaint_negations: tuple[str | PhraseEntry, ...] = ()
+    """Phrases that say there is no problem ("no problem", "not an issue", 没有不满意): a
+    complaint or anger word inside one raises none. Phrases, not bare cues: "no refund" and
+    "no money back" are complaints."""
     agitated_level: float = Field(0.5, ge=0, le=1)
     """Agitation at or above which the customer counts as agitated (context for detectors)."""
     change_threshold: float = Field(0.1, ge=0, le=1)
@@ -239,6 +243,9 @@ class StressRubric(BaseModel):
 
     def complaint_list(self) -> tuple[PhraseEntry, ...]:
         return _entries(self.complaint_words)
+
+    def complaint_negation_list(self) -> tuple[PhraseEntry, ...]:
+        return _entries(self.complaint_negations)
 
 
 def _entries(items: Iterable[str | PhraseEntry]) -> tuple[PhraseEntry, ...]:

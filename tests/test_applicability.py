@@ -125,6 +125,36 @@ def test_a_complaint_makes_them_apply():
 
 
 @pytest.mark.parametrize(
+    ("language", "index", "said"),
+    [
+        ("en", 5, "No problem at all, thanks, bye"),
+        ("en", 3, "It is twelve Main Street, and there is nothing wrong with the old one"),
+        ("en", 1, "Hi, not a complaint, I would just like to change my address please"),
+        ("zh", 5, "没有了，我不是投诉，就是问问，谢谢"),
+    ],
+)
+def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
+    turns = [*(ROUTINE_EN if language == "en" else ROUTINE_ZH)]
+    t = turns[index]
+    turns[index] = C(t.start, t.end, said)
+    report = scored(call(turns, language=language))
+    for pid in ("solve_problem", "acknowledge", "apologize_for_inconvenience"):
+        p = practice(report, pid)
+        assert not p.applicable and p.reason.startswith("no customer problem"), (pid, p.reason)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["I got no refund for the broken lamp", "No, the problem is that my card is blocked"],
+)
+def test_a_complaint_next_to_a_no_is_still_a_complaint(said):
+    turns = [*ROUTINE_EN]
+    turns[1] = C(3.5, 7.0, said)
+    report = scored(call(turns, language="en"))
+    assert practice(report, "solve_problem").applicable
+
+
+@pytest.mark.parametrize(
     ("language", "routine", "index", "said"),
     [
         # Whisper heard a caller's "you as well, bye" as "What's wrong?" (0.35, 0.33) on a

@@ -355,9 +355,12 @@ def clamp(score: float) -> float:
 
 def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
     """Customer turns that complain: complaint or anger words, or agitation at the rubric's
-    ``agitated_level`` or above."""
+    ``agitated_level`` or above. A complaint or anger word inside a phrase that says there is no
+    problem ("no problem, thanks", "nothing wrong with the router": ``stress.complaint_negations``)
+    raises none."""
     stress = ctx.rubric.stress
     words = stress.complaint_list() + stress.anger_list()
+    negations = stress.complaint_negation_list()
     agitated = {
         s.turn_index
         for s in ctx.stress.turns
@@ -365,10 +368,12 @@ def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
     }
 
     def complains(t: Turn) -> bool:
+        denied = [(n.start_char, n.end_char) for n in ctx.matcher.find(t.text, negations)]
         # a cue the recogniser barely heard is no evidence ("you as well, bye" heard as
         # "What's wrong?")
         return any(
-            ctx.matcher.heard(t, m, ctx.rubric.matching.min_word_prob)
+            not any(a <= m.start_char and m.end_char <= b for a, b in denied)
+            and ctx.matcher.heard(t, m, ctx.rubric.matching.min_word_prob)
             for m in ctx.matcher.find(t.text, words)
         )
 
