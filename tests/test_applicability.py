@@ -145,6 +145,22 @@ def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
 
 @pytest.mark.parametrize(
     "said",
+    [
+        "手机突然黑屏，按键也没有反应，请尽快解决",
+        "更新以后短信都收不到了，太影响使用了",
+        "客服直接挂我电话，号码还无缘无故被停机",
+    ],
+)
+def test_a_fault_told_calmly_in_mandarin_is_a_problem(said):
+    turns = [*ROUTINE_ZH]
+    turns[1] = C(3.5, 8.0, said)
+    report = scored(call(turns, language="zh"))
+    for pid in ("solve_problem", "apologize_for_inconvenience"):
+        assert practice(report, pid).applicable, pid
+
+
+@pytest.mark.parametrize(
+    "said",
     ["I got no refund for the broken lamp", "No, the problem is that my card is blocked"],
 )
 def test_a_complaint_next_to_a_no_is_still_a_complaint(said):
