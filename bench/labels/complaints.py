@@ -9,7 +9,8 @@ fault, a charge, a delay, rude staff), false for questions, suggestions, praise 
 ``tune-words`` (60 threads, seed 7) is the one the complaint words were extended from; draw
 ``held-out`` (50 other threads, seed 8) was marked before the words were run on it. Each line
 is a reference (thread id and the text's fingerprint), the text is read from the data. Prints
-precision and recall of "a complaint or anger word outside a no-problem phrase" per draw.
+precision and recall of ``complaint_words`` (a complaint or anger word outside every
+no-problem phrase; agitation and the recogniser's confidence play no part in text) per draw.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import text_eval  # noqa: E402
 
+from calmline.monitor.detectors.phrases import complaint_words  # noqa: E402
 from calmline.monitor.rubric import default_rubric  # noqa: E402
 from calmline.monitor.textmatch import PhraseMatcher  # noqa: E402
 from calmline.monitor.types import Role  # noqa: E402
@@ -37,20 +39,6 @@ def first_posts(data: Path) -> dict[str, str]:
         if first is not None:
             out[d.id] = first
     return out
-
-
-def raises_problem(text: str, matcher: PhraseMatcher, rubric) -> bool:
-    """A complaint or anger word outside every phrase that says there is no problem (the words
-    of ``complaint_turns``; agitation and the recogniser's confidence play no part in text)."""
-    stress = rubric.stress
-    denied = [
-        (n.start_char, n.end_char) for n in matcher.find(text, stress.complaint_negation_list())
-    ]
-    words = stress.complaint_list() + stress.anger_list()
-    return any(
-        not any(a <= m.start_char and m.end_char <= b for a, b in denied)
-        for m in matcher.find(text, words)
-    )
 
 
 def main() -> int:
@@ -71,7 +59,7 @@ def main() -> int:
             if text_eval.fingerprint(text) != m["fingerprint"]:
                 print(f"{m['dialogue']}: the text changed since it was marked", file=sys.stderr)
                 return 1
-            found = raises_problem(text, matcher, rubric)
+            found = bool(complaint_words(text, matcher, rubric.stress))
             tp += found and m["problem"]
             fp += found and not m["problem"]
             fn += m["problem"] and not found

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome
-from calmline.monitor.rubric import PhraseEntry, PracticeRubric
-from calmline.monitor.textmatch import Match
+from calmline.monitor.rubric import PhraseEntry, PracticeRubric, StressRubric
+from calmline.monitor.textmatch import Match, PhraseMatcher
 from calmline.monitor.types import Finding, Role, Severity, Turn
 
 MAX_POSITIVE_FINDINGS = 10
@@ -353,14 +353,27 @@ def clamp(score: float) -> float:
     return round(min(100.0, max(0.0, score)), 1)
 
 
-def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
-    """Customer turns that complain: complaint or anger words, or agitation at the rubric's
-    ``agitated_level`` or above. A complaint or anger word inside a phrase that says there is no
-    problem ("no problem, thanks", "nothing wrong with the router": ``stress.complaint_negations``)
-    raises none."""
-    stress = ctx.rubric.stress
+def complaint_words(text: str, matcher: PhraseMatcher, stress: StressRubric) -> list[Match]:
+    """The complaint and anger words (``stress.complaint_words``, ``stress.anger_words``) of
+    ``text`` outside every phrase that says there is no problem ("no problem, thanks", "nothing
+    wrong with the router", 不是投诉: ``stress.complaint_negations``)."""
     words = stress.complaint_list() + stress.anger_list()
-    negations = stress.complaint_negation_list()
+    if not words:
+        return []
+    denied = [
+        (n.start_char, n.end_char) for n in matcher.find(text, stress.complaint_negation_list())
+    ]
+    return [
+        m
+        for m in matcher.find(text, words)
+        if not any(a <= m.start_char and m.end_char <= b for a, b in denied)
+    ]
+
+
+def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
+    """Customer turns that complain: complaint or anger words (:func:`complaint_words`: none
+    inside "no problem"), or agitation at the rubric's ``agitated_level`` or above."""
+    stress = ctx.rubric.stress
     agitated = {
         s.turn_index
         for s in ctx.stress.turns
@@ -368,16 +381,14 @@ def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
     }
 
     def complains(t: Turn) -> bool:
-        denied = [(n.start_char, n.end_char) for n in ctx.matcher.find(t.text, negations)]
         # a cue the recogniser barely heard is no evidence ("you as well, bye" heard as
         # "What's wrong?")
         return any(
-            not any(a <= m.start_char and m.end_char <= b for a, b in denied)
-            and ctx.matcher.heard(t, m, ctx.rubric.matching.min_word_prob)
-            for m in ctx.matcher.find(t.text, words)
+            ctx.matcher.heard(t, m, ctx.rubric.matching.min_word_prob)
+            for m in complaint_words(t.text, ctx.matcher, stress)
         )
 
-    return tuple(t for t in customer_turns(ctx) if t.index in agitated or (words and complains(t)))
+    return tuple(t for t in customer_turns(ctx) if t.index in agitated or complains(t))
 
 
 def reply_to(ctx: DetectorContext, turn: Turn) -> Turn | None:
