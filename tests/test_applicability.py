@@ -161,6 +161,22 @@ def test_a_fault_told_calmly_in_mandarin_is_a_problem(said):
 
 @pytest.mark.parametrize(
     "said",
+    [
+        "There are some problems with my card since yesterday",
+        "My phone broke down and the screen is stuck on the logo",
+        "The app can't be used since the update and nobody came to fix the line",
+    ],
+)
+def test_a_fault_told_calmly_in_english_is_a_problem(said):
+    turns = [*ROUTINE_EN]
+    turns[1] = C(3.5, 7.0, said)
+    report = scored(call(turns, language="en"))
+    for pid in ("solve_problem", "apologize_for_inconvenience"):
+        assert practice(report, pid).applicable, pid
+
+
+@pytest.mark.parametrize(
+    "said",
     ["I got no refund for the broken lamp", "No, the problem is that my card is blocked"],
 )
 def test_a_complaint_next_to_a_no_is_still_a_complaint(said):

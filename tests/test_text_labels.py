@@ -559,8 +559,9 @@ def test_twentieth_batch_is_fresh_dev_lines_with_reason_time_and_thanks_words():
     assert Counter(r["stratum"] for r in en) == {"cue20_excuse": 20, "cue20_thanks": 20}
 
 
-def test_complaint_marks_name_threads_whose_text_is_unchanged():
-    """``complaints_zh.jsonl``: 110 first posts of Mandarin STC-3 threads of the tune half, each
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
+    """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
     marked once, in the two draws the README names, every text still the one marked."""
     shared_data("text")
     sys.path.insert(0, str(REPO / "bench"))
@@ -569,11 +570,13 @@ def test_complaint_marks_name_threads_whose_text_is_unchanged():
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    marks = [json.loads(line) for line in (LABELS / "complaints_zh.jsonl").open(encoding="utf-8")]
+    path = LABELS / f"complaints_{language}.jsonl"
+    marks = [json.loads(line) for line in path.open(encoding="utf-8")]
     assert Counter(m["draw"] for m in marks) == {"tune-words": 60, "held-out": 50}
     assert len({m["dialogue"] for m in marks}) == len(marks)
-    posts = module.first_posts(DATA)
-    keys = {d.id: text_eval.split_key(d) for d in text_eval.stc3(DATA, "zh")}
+    assert {m["language"] for m in marks} == {language}
+    posts = module.first_posts(DATA, language)
+    keys = {d.id: text_eval.split_key(d) for d in text_eval.stc3(DATA, language)}
     for m in marks:
         assert text_eval.fingerprint(posts[m["dialogue"]]) == m["fingerprint"], m["dialogue"]
         assert text_eval.in_split(keys[m["dialogue"]], "tune"), m["dialogue"]
