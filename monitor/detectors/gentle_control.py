@@ -83,6 +83,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     redirects = practice.phrase_list("redirect")
     negations = practice.phrase_list("negation")
     charged = charged_turns(ctx)
+    following = next_turns(ctx)
     cut_in: dict[int, Interruption] = {}  # agent turn -> the agent's first cut-in in it
     for e, t in interruption_events(ctx, rules):
         if t.role is Role.AGENT:
@@ -96,7 +97,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         if c.end - c.start < th("long_turn_s"):
             continue
         until = customer[i + 1].start if i + 1 < len(customer) else float("inf")
-        a = _floor_taker(ctx, rules, c, agent, until)
+        a = _floor_taker(ctx, rules, c, agent, until, following)
         if a is None:
             continue
         level = ctx.agitation_at(a.start)
@@ -203,13 +204,18 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
 
 
 def _floor_taker(
-    ctx: DetectorContext, rules: FloorRules, long_turn: Turn, agent: list[Turn], until: float
+    ctx: DetectorContext,
+    rules: FloorRules,
+    long_turn: Turn,
+    agent: list[Turn],
+    until: float,
+    following: dict[int, Turn],
 ) -> Turn | None:
     """The agent turn that takes the floor from ``long_turn``: the first one starting after it
     began and before ``until`` (the customer's next turn), backchannels inside it skipped, and
     so are backchannels in the customer's pause after which the customer goes on talking
-    (:func:`~calmline.monitor.detectors.let_finish.listens_on`)."""
-    following = next_turns(ctx)
+    (:func:`~calmline.monitor.detectors.let_finish.listens_on`; ``following``: the call's next
+    turn after each, :func:`~calmline.monitor.detectors.let_finish.next_turns`)."""
     for a in agent:
         if a.start <= long_turn.start + rules.tolerance:
             continue
