@@ -559,6 +559,24 @@ def test_twentieth_batch_is_fresh_dev_lines_with_reason_time_and_thanks_words():
     assert Counter(r["stratum"] for r in en) == {"cue20_excuse": 20, "cue20_thanks": 20}
 
 
+def test_twenty_first_batch_is_fresh_restatements_choices_times_and_a_uniform_part():
+    """The twenty-first batch (``sample.py --batch 21``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty batches, each drawn once: Mandarin lines with a
+    restating or confirming word, a word of choice and a uniform part (20, 15, 20), English lines
+    with a time word, a word of choice and a uniform part (15, 15, 15)."""
+    zh, en = _fresh_dev_pair(21, zh_at_least=55, en_at_least=45)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue21_paraphrase": 20,
+        "cue21_options": 15,
+        "cue21_random": 20,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue21_time": 15,
+        "cue21_options": 15,
+        "cue21_random": 15,
+    }
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
