@@ -8,7 +8,8 @@ names only the missing ones.
 A ``name`` phrase is a cue (我是, 工号, "my name is", "this is" …); it counts only when what
 follows it in the same clause is a name or a staff number:
 
-* a number (工号1023, 1023号客服, 工号幺零二三) always counts;
+* a number (工号1023, 1023号客服, 工号幺零二三) counts, unless the number before 号客服 is one
+  to dial (``number_dialled``: 拨打当地10000号客服 is a hotline, not a staff number);
 * Mandarin: the clause is cut where a greeting or an offer to help starts (ASR text often has
   no punctuation: 我是小李很高兴为您服务), or where the next sentence does (``name_stop``:
   我是美团客服有看到您的订单 is a company and a role, then 有看到…); company and platform
@@ -75,8 +76,12 @@ def is_name(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
 def _zh_name(
     ctx: DetectorContext, practice: PracticeRubric, cue: str, before: str, rest: str
 ) -> bool:
-    if _ZH_DIGITS.search(rest[:6]) or ("号" in cue and _ZH_DIGITS.search(before[-6:])):
+    if _ZH_DIGITS.search(rest[:6]):
         return True
+    if "号" in cue and (digits := _ZH_DIGITS.search(before[-6:])):
+        # 拨打当地10000号客服: a number to dial, not the agent's
+        lead = before[: max(0, len(before) - 6) + digits.start()]
+        return not ctx.matcher.find(lead, practice.phrase_list("number_dialled"))
     if ctx.matcher.normalize(cue) == ctx.matcher.normalize(_ZH_SURNAME_CUE):
         first = rest.lstrip()[:1]
         return first == "*" or ("\u4e00" <= first <= "\u9fff" and first not in _ZH_NOT_SURNAME)

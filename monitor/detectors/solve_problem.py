@@ -228,7 +228,8 @@ def bound_to_step(
     请您稍后留意, "please call back tomorrow": the time of the customer's action; 请 inside a word
     of ``time_not_customer_cue``, 申请 or 请问, asks nothing of the customer), unless the
     customer is asked to wait a stated while (``time_wait``: 您稍等3-5分钟 while the agent calls
-    the merchant: the time the agent's step takes)."""
+    the merchant: the time the agent's step takes). A clause about the rating message
+    (``time_rating``: 稍后您会收到评价短信) gives the time of the rating request, not of a step."""
     if not steps:
         return False
     text = time.turn.text
@@ -240,6 +241,10 @@ def bound_to_step(
     if rest is not None and rest.group(0) in "?？" and not _tag_only(ctx, practice, time, rest):
         return False
     clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
+    end = _CLAUSE_BREAK.search(text, time.match.end_char)
+    whole = clause + text[time.match.end_char : end.start() if end else len(text)]
+    if ctx.matcher.find(whole, practice.phrase_list("time_rating"), fuzzy_threshold=100):
+        return False
     waits = practice.phrase_list("time_wait")
     if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
         return True

@@ -1,0 +1,96 @@
+"""Thirty-sixth round (issue 13 item 5), from the twenty-first batch of dev labels (restatements,
+choices and times, and a uniform part in both languages): a hotline to dial is no staff number,
+the rating text's 稍后 is no time for a step, 了解到您的问题 acknowledges, 请问是有什么疑问 offers
+help, and (from a QA read of a scored call) 还有其他…帮到您 invites; in English "please stay
+calm" answers back, a "(Commissioner …)" signature names the agent and "thank you for
+supporting …" thanks.
+
+Sentences written from the guideline after reading the batch's lines; none is copied from the
+evaluation data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_detectors_eleventh_batch import _closing
+from tests.test_detectors_recall import fired
+from tests.test_detectors_text import opening_kinds
+from tests.test_detectors_twelfth_batch import _retorts
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("您好，如果还有疑问，您可以拨打当地10000号客服咨询", False),
+        ("您好，欢迎致电，有问题请致电10010号客服", False),
+        ("您好，1023号客服为您服务", True),
+        ("您好，我是工号2046的客服，很高兴为您服务", True),
+    ],
+)
+def test_a_number_to_dial_before_hao_kefu_is_no_staff_number(text: str, named: bool) -> None:
+    assert ("greeting_name" in opening_kinds("zh", text, "我想问一下话费")) is named
+
+
+@pytest.mark.parametrize(
+    ("text", "timed"),
+    [
+        ("小美一定积极协助您处理，稍后您会收到美团发送的评价短信链接，请您做个评价", False),
+        ("小美已经帮您提交了退款，稍后您会收到一条短信评价，辛苦您评价一下", False),
+        ("小美已经帮您联系商家了，稍后给您回电", True),
+    ],
+)
+def test_the_rating_messages_later_is_no_time_for_the_step(text: str, timed: bool) -> None:
+    assert ("time_frame" in fired("solve_problem", "zh", text)) is timed
+
+
+def test_understanding_the_customers_problem_acknowledges() -> None:
+    assert "ack_phrase" in fired("acknowledge", "zh", "您好，了解到您这边的一个问题，我帮您看一下")
+    assert "ack_phrase" not in fired("acknowledge", "zh", "您好，我帮您看一下这个问题")
+
+
+def test_asking_what_the_question_is_offers_help() -> None:
+    assert "greeting_offer" in opening_kinds("zh", "您好，请问是有什么疑问呢？", "流量不对")
+    assert "greeting_offer" not in opening_kinds("zh", "您好，请问您是哪天办理的？", "上个月")
+
+
+@pytest.mark.parametrize(
+    ("agent", "retorts"),
+    [
+        ("We have no reports from other users. Please stay calm.", ["calm down"]),
+        ("We will stay in touch while the engineers check it.", []),
+    ],
+)
+def test_please_stay_calm_answers_back(agent: str, retorts: list[str]) -> None:
+    assert _retorts(agent) == retorts
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Hello! You can restart the app to update it. (Commissioner Lina)", True),
+        ("Hello! You can ask our commissioner about it.", False),
+    ],
+)
+def test_a_commissioner_signature_names_the_agent(text: str, named: bool) -> None:
+    assert ("greeting_name" in opening_kinds("en", text, "It crashes.")) is named
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "好的好的先生那这边还有其他能帮您的吗",
+        "亲亲，请问小美还有其他为您服务的吗？",
+        "那您看这边还有什么其他可以帮助到您的吗",
+    ],
+)
+def test_asking_whether_there_is_anything_else_to_help_with_invites(last: str) -> None:
+    assert 1 in _closing("zh", last).get("closing_invite", set())
+
+
+def test_thanks_for_supporting_the_company_close_the_last_reply() -> None:
+    last = (
+        "Please send us your order number via private message so that we can check it. "
+        "Thank you for supporting our store!"
+    )
+    assert 1 in _closing("en", last).get("closing_thanks", set())
