@@ -3,7 +3,8 @@ choices and times, and a uniform part in both languages): a hotline to dial is n
 the rating text's 稍后 is no time for a step, 了解到您的问题 acknowledges, 请问是有什么疑问 offers
 help, and (from a QA read of a scored call) 还有其他…帮到您 invites; in English "please stay
 calm" answers back, a "(Commissioner …)" signature names the agent and "thank you for
-supporting …" thanks.
+supporting …" thanks. An arguing phrase the agent says back from the customer's last turn
+(那不可能 after the customer's 不可能就警告) is shown to the QA lead, not charged.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import pytest
 
+from calmline.monitor.types import Severity
 from tests.test_detectors_eleventh_batch import _closing
 from tests.test_detectors_recall import fired
-from tests.test_detectors_text import opening_kinds
+from tests.test_detectors_text import A, C, call, opening_kinds, run
 from tests.test_detectors_twelfth_batch import _retorts
 
 
@@ -94,3 +96,21 @@ def test_thanks_for_supporting_the_company_close_the_last_reply() -> None:
         "Thank you for supporting our store!"
     )
     assert 1 in _closing("en", last).get("closing_thanks", set())
+
+
+@pytest.mark.parametrize(
+    ("customer", "charged"),
+    [
+        ("检查了也不就那不可能就只给个警告", False),
+        ("你们为什么到现在都不给我退款", True),
+    ],
+)
+def test_an_arguing_phrase_said_back_from_the_customer_is_shown_not_charged(
+    customer: str, charged: bool
+) -> None:
+    outcome = run("no_arguing", call("zh", (C, 0.0, 3.0, customer), (A, 3.5, 5.0, "那不可能")))
+    (finding,) = outcome.findings
+    assert finding.kind == "arguing"
+    assert (finding.severity is Severity.MAJOR) is charged
+    assert (outcome.score < 100.0) is charged
+    assert ("repeats the customer's words" in finding.detail) is not charged

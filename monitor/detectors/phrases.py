@@ -498,15 +498,32 @@ def fault_outcome(
     severity: Severity,
     what: str,
     lexicon: str = "bad",
+    aside: Callable[[DetectorContext, Hit], str | None] | None = None,
 ) -> PracticeOutcome:
     """Each ``lexicon`` phrase the agent says costs ``per_finding_penalty`` points (times the
-    ``agitated_weight`` while the customer is agitated)."""
+    ``agitated_weight`` while the customer is agitated). A hit for which ``aside`` gives a
+    reason is not charged: it is shown as an info finding with that reason, for the QA lead to
+    check (as a phrase heard too unsurely is, :func:`unsure_findings`)."""
     agents = agent_turns(ctx)
     if not agents:
         return NOT_JUDGED
-    hits, unsure = heard_apart(ctx, lexicon_hits(ctx, agents, practice, lexicon))
+    found = lexicon_hits(ctx, agents, practice, lexicon)
+    reasons = {id(h): aside(ctx, h) for h in found} if aside is not None else {}
+    hits, unsure = heard_apart(ctx, [h for h in found if not reasons.get(id(h))])
     penalty = practice.threshold("per_finding_penalty", 30.0)
     findings = unsure_findings(ctx, practice_id, kind, unsure, f"agent said {what}")
+    findings += [
+        hit_finding(
+            ctx,
+            practice_id,
+            kind,
+            h,
+            Severity.INFO,
+            f"agent said {what} {said(h)} {reasons[id(h)]}",
+        )
+        for h in found
+        if reasons.get(id(h))
+    ]
     lost = 0.0
     for h in hits:
         weight = agitation_weight(ctx, practice, h.start)
