@@ -1,10 +1,11 @@
 """Thirty-sixth round (issue 13 item 5), from the twenty-first batch of dev labels (restatements,
 choices and times, and a uniform part in both languages): a hotline to dial is no staff number,
-the rating text's 稍后 is no time for a step, 了解到您的问题 acknowledges, 请问是有什么疑问 offers
-help, and (from a QA read of a scored call) 还有其他…帮到您 invites; in English "please stay
-calm" answers back, a "(Commissioner …)" signature names the agent and "thank you for
-supporting …" thanks. An arguing phrase the agent says back from the customer's last turn
-(那不可能 after the customer's 不可能就警告) is shown to the QA lead, not charged.
+the 稍后 of a notice (the rating message, the app's progress page) is no time for a step,
+了解到您的问题 acknowledges, 请问是有什么疑问 offers help, and (from a QA read of a scored call)
+还有其他…帮到您 invites; in English "please stay calm" answers back, a "(Commissioner …)"
+signature names the agent and "thank you for supporting …" thanks. An arguing phrase the agent
+says back from the customer's last turn (那不可能 after the customer's 不可能就警告) is shown to
+the QA lead, not charged.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -40,9 +41,15 @@ def test_a_number_to_dial_before_hao_kefu_is_no_staff_number(text: str, named: b
         ("小美一定积极协助您处理，稍后您会收到美团发送的评价短信链接，请您做个评价", False),
         ("小美已经帮您提交了退款，稍后您会收到一条短信评价，辛苦您评价一下", False),
         ("小美已经帮您联系商家了，稍后给您回电", True),
+        ("小美一定积极协助您处理~APP上线了服务进度功能，稍后通过短信给您发送查询路径", False),
+        (
+            "这边帮您升级到专员处理，稍后通过短信给您发送查询路径。小美为您备注下。"
+            "24小时之内给您回电。您看可以吗？",
+            True,
+        ),
     ],
 )
-def test_the_rating_messages_later_is_no_time_for_the_step(text: str, timed: bool) -> None:
+def test_the_time_of_a_notice_is_no_time_for_the_step(text: str, timed: bool) -> None:
     assert ("time_frame" in fired("solve_problem", "zh", text)) is timed
 
 

@@ -222,20 +222,25 @@ def bound_to_step(
 ) -> bool:
     """Whether the time expression ``time`` says when one of ``steps`` (the agent's actions and
     commitments in its turn) happens: it lies in a step's sentence or the sentence after it (我马上
-    帮您申请退款，三个工作日内原路返回), its sentence is not a question (您是今天下的单吗, "did
-    they reply today?"; a closing ``tag_question`` that only asks consent, 您看可以吗, "okay?",
+    帮您申请退款，三个工作日内原路返回) or leads straight into the agent's own step (…。24小时
+    之内给您回电), its sentence is not a question (您是今天下的单吗, "did they reply today?"; a
+    closing ``tag_question`` that only asks consent, 您看可以吗, "okay?",
     does not make it one), and its clause does not ask the customer to act (``time_customer_cue``:
     请您稍后留意, "please call back tomorrow": the time of the customer's action; 请 inside a word
     of ``time_not_customer_cue``, 申请 or 请问, asks nothing of the customer), unless the
     customer is asked to wait a stated while (``time_wait``: 您稍等3-5分钟 while the agent calls
-    the merchant: the time the agent's step takes). A clause about the rating message
-    (``time_rating``: 稍后您会收到评价短信) gives the time of the rating request, not of a step."""
+    the merchant: the time the agent's step takes). A clause about a notice (``time_notice``:
+    稍后您会收到评价短信, the chat's 稍后通过短信给您发送查询路径 of the app's progress page) gives
+    the time the notice arrives, not the time of a step."""
     if not steps:
         return False
     text = time.turn.text
     at = time.match.start_char
     sentence = _sentence_of(text, at)
-    if not any(0 <= sentence - _sentence_of(text, h.match.start_char) <= 1 for h in steps):
+    near = any(0 <= sentence - _sentence_of(text, h.match.start_char) <= 1 for h in steps)
+    # the time leads straight into the agent's own step (24小时之内给您回电): its own step, even
+    # where the step phrase found in the turn is an earlier one (a phrase is found once a turn)
+    if not near and not _AGENT_STEP_NEXT.match(text, time.match.end_char):
         return False
     rest = _SENTENCE_BREAK.search(text, time.match.end_char)
     if rest is not None and rest.group(0) in "?？" and not _tag_only(ctx, practice, time, rest):
@@ -243,7 +248,7 @@ def bound_to_step(
     clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
     end = _CLAUSE_BREAK.search(text, time.match.end_char)
     whole = clause + text[time.match.end_char : end.start() if end else len(text)]
-    if ctx.matcher.find(whole, practice.phrase_list("time_rating"), fuzzy_threshold=100):
+    if ctx.matcher.find(whole, practice.phrase_list("time_notice"), fuzzy_threshold=100):
         return False
     waits = practice.phrase_list("time_wait")
     if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
