@@ -3,7 +3,9 @@ choices and times, and a uniform part in both languages): a hotline to dial is n
 the 稍后 of a notice (the rating message, the app's progress page) is no time for a step,
 了解到您的问题 acknowledges, 请问是有什么疑问 offers help, and (from a QA read of a scored call)
 还有其他…帮到您 invites; in English "please stay calm" answers back, a "(Commissioner …)"
-signature names the agent and "thank you for supporting …" thanks. An arguing phrase the agent
+signature names the agent, "thank you for supporting …" thanks, and a choice of two steps may
+join them with a gerund ("or going to the business hall") or across a semicolon ("…; or you can
+log on our website"). An arguing phrase the agent
 says back from the customer's last turn (那不可能 after the customer's 不可能就警告) is shown to
 the QA lead, not charged.
 
@@ -121,3 +123,21 @@ def test_an_arguing_phrase_said_back_from_the_customer_is_shown_not_charged(
     assert (finding.severity is Severity.MAJOR) is charged
     assert (outcome.score < 100.0) is charged
     assert ("repeats the customer's words" in finding.detail) is not charged
+
+
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        ("I suggest you calling the hotline or going to the business hall to change it.", True),
+        (
+            "We suggest you call the store before going there; or you can log on our website "
+            "and file the request.",
+            True,
+        ),
+        ("We suggest you call the store before going there; we will check the stock too.", False),
+    ],
+)
+def test_a_second_step_after_a_gerund_or_a_semicolon_offers_a_choice(
+    text: str, offered: bool
+) -> None:
+    assert ("options" in fired("options", "en", text)) is offered

@@ -9,12 +9,13 @@ you block the calls with an app or report them on the website", 建议您使用�
 :func:`alternative_hits` finds that form: a suggestion or an offer to the customer
 (``alternative_lead``: "please", "you can", "we suggest"; 建议您, 您可以, 请您) and, later in the
 same sentence, "or" / 或 before a verb of a step (``alternative_verb``: "bring", "log in",
-"call"; 在, 通过, 拨打, 稍后), perhaps after "you can" or "by" (也可以). Not when a
-negation stands between them ("please do not charge it or use it"), nor in a sentence that
-invites future contact (``alternative_not``: "for any problem in the future, please send us a
-message or dial our hotline" is a closing, not a choice of solutions), nor in a question, nor
-"or" before a noun ("your order number or phone number" asks for details), nor two verbs of one
-action ("open Cydia to update or install the module").
+"call", "going"; 在, 通过, 拨打, 稍后), perhaps after "you can" or "by" (也可以); a semicolon
+before "or" does not end the sentence ("call the store first; or you can log on our website").
+Not when a negation stands between them ("please do not charge it or use it"), nor in a
+sentence that invites future contact (``alternative_not``: "for any problem in the future,
+please send us a message or dial our hotline" is a closing, not a choice of solutions), nor in a
+question, nor "or" before a noun ("your order number or phone number" asks for details), nor two
+verbs of one action ("open Cydia to update or install the module").
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from calmline.monitor.types import Turn
 
 _POINT = r"\.(?![A-Za-z0-9])|(?<![A-Za-z0-9])\."
 """A full stop, not the points inside an address or a number (www.10010.com, t.tt, 1.3)."""
-_SENTENCE = re.compile(rf"[!?;\n]|{_POINT}")
+_SENTENCE = re.compile(rf"[!?\n]|;(?!\s*or\b)|{_POINT}")
+"""A sentence's end; a semicolon before "or" joins the second step to the first ("we suggest
+you call the store first; or you can log on our website")."""
 _ZH_SENTENCE = re.compile(rf"[。！？!?；;\n]|{_POINT}")
 _NEGATION = re.compile(r"\b(?:not|never|no|cannot|can't|can’t|don't|don’t)\b", re.I)
 _ZH_NEGATION = re.compile(r"不要|不用|不能|无法|(?<![特区识级类分差个告])别|请勿|勿")
