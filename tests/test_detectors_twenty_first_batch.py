@@ -30,6 +30,7 @@ from tests.test_detectors_twelfth_batch import _retorts
         ("您好，如果还有疑问，您可以拨打当地10000号客服咨询", False),
         ("您好，欢迎致电，有问题请致电10010号客服", False),
         ("您好，1023号客服为您服务", True),
+        ("您好不好意思打扰您了1023号客服为您服务", True),
         ("您好，我是工号2046的客服，很高兴为您服务", True),
     ],
 )
