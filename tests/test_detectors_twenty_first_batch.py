@@ -7,7 +7,8 @@ signature names the agent, "thank you for supporting …" thanks, and a choice o
 join them with a gerund ("or going to the business hall") or across a semicolon ("…; or you can
 log on our website"). An arguing phrase the agent
 says back from the customer's last turn (那不可能 after the customer's 不可能就警告) is shown to
-the QA lead, not charged.
+the QA lead, not charged; a stance on the company's own conduct (绝对不会姑息纵容) is no
+over-promise; and a turn that says one fault in several listed phrases is charged once.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -20,7 +21,7 @@ import pytest
 from calmline.monitor.types import Severity
 from tests.test_detectors_eleventh_batch import _closing
 from tests.test_detectors_recall import fired
-from tests.test_detectors_text import A, C, call, opening_kinds, run
+from tests.test_detectors_text import RUBRICS, A, C, call, opening_kinds, run
 from tests.test_detectors_twelfth_batch import _retorts
 
 
@@ -142,3 +143,26 @@ def test_a_second_step_after_a_gerund_or_a_semicolon_offers_a_choice(
     text: str, offered: bool
 ) -> None:
     assert ("options" in fired("options", "en", text)) is offered
+
+
+@pytest.mark.parametrize(
+    ("text", "promised"),
+    [
+        ("商家问题是我们的底线，是绝对不会姑息纵容的", False),
+        ("小美会反馈到相关部门处罚，绝对不会偏袒任何一个商家", False),
+        ("您放心女士这笔钱绝对不会跑的", True),
+        ("您放心，以后绝对不会再出现这种问题了", True),
+    ],
+)
+def test_a_stance_on_the_companys_conduct_is_no_over_promise(text: str, promised: bool) -> None:
+    assert ("overpromise" in fired("no_overpromise", "zh", text)) is promised
+
+
+def test_one_turn_that_shifts_blame_in_three_phrases_is_charged_once() -> None:
+    agent = "我们只是您和商家的一个网络交易场所，商家才是实际的销售者和责任方，建议您与商家联系沟通"
+    report = call("zh", (C, 0.0, 3.0, "饭里有虫子，你们平台怎么管的"), (A, 3.5, 9.0, agent))
+    outcome = run("no_blame_shift", report)
+    (finding,) = [f for f in outcome.findings if f.severity is Severity.MAJOR]
+    assert finding.detail.count("also '") >= 1
+    penalty = RUBRICS["zh"].practices["no_blame_shift"].threshold("per_finding_penalty", 30.0)
+    assert outcome.score == pytest.approx(100.0 - penalty * finding.weight)

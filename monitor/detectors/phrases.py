@@ -499,15 +499,21 @@ def fault_outcome(
     what: str,
     lexicon: str = "bad",
     aside: Callable[[DetectorContext, Hit], str | None] | None = None,
+    keep: Callable[[DetectorContext, Hit], bool] | None = None,
 ) -> PracticeOutcome:
-    """Each ``lexicon`` phrase the agent says costs ``per_finding_penalty`` points (times the
-    ``agitated_weight`` while the customer is agitated). A hit for which ``aside`` gives a
-    reason is not charged: it is shown as an info finding with that reason, for the QA lead to
-    check (as a phrase heard too unsurely is, :func:`unsure_findings`)."""
+    """Each agent turn that says a ``lexicon`` phrase costs ``per_finding_penalty`` points
+    (times the ``agitated_weight`` while the customer is agitated), once however many of the
+    phrases it holds: 我们只是您和商家的一个网络交易场所，商家才是实际的销售者和责任方 is one blame
+    shift said in three listed phrases, and its finding names the others as well. With
+    ``keep``, only the hits it accepts (the others are not the fault at all). A hit for which
+    ``aside`` gives a reason is not charged: it is shown as an info finding with that reason,
+    for the QA lead to check (as a phrase heard too unsurely is, :func:`unsure_findings`)."""
     agents = agent_turns(ctx)
     if not agents:
         return NOT_JUDGED
     found = lexicon_hits(ctx, agents, practice, lexicon)
+    if keep is not None:
+        found = [h for h in found if keep(ctx, h)]
     reasons = {id(h): aside(ctx, h) for h in found} if aside is not None else {}
     hits, unsure = heard_apart(ctx, [h for h in found if not reasons.get(id(h))])
     penalty = practice.threshold("per_finding_penalty", 30.0)
@@ -525,17 +531,21 @@ def fault_outcome(
         if reasons.get(id(h))
     ]
     lost = 0.0
-    for h in hits:
-        weight = agitation_weight(ctx, practice, h.start)
+    by_turn: dict[int, list[Hit]] = {}
+    for h in sorted(hits, key=lambda h: (h.turn.index, h.match.start_char)):
+        by_turn.setdefault(h.turn.index, []).append(h)
+    for first, *more in by_turn.values():
+        weight = agitation_weight(ctx, practice, first.start)
         lost += penalty * weight
+        also = "".join(f", also '{h.match.matched}'" for h in more)
         findings.append(
             hit_finding(
                 ctx,
                 practice_id,
                 kind,
-                h,
+                first,
                 severity,
-                f"agent said {what} {said(h)}; -{penalty * weight:.0f} points",
+                f"agent said {what} {said(first)}{also}; -{penalty * weight:.0f} points",
                 weight=weight,
             )
         )
