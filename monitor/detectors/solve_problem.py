@@ -245,11 +245,9 @@ def bound_to_step(
     rest = _SENTENCE_BREAK.search(text, time.match.end_char)
     if rest is not None and rest.group(0) in "?？" and not _tag_only(ctx, practice, time, rest):
         return False
-    clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
-    end = _CLAUSE_BREAK.search(text, time.match.end_char)
-    whole = clause + text[time.match.end_char : end.start() if end else len(text)]
-    if ctx.matcher.find(whole, practice.phrase_list("time_notice"), fuzzy_threshold=100):
+    if clause_of(ctx, practice, time, "time_notice"):
         return False
+    clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
     waits = practice.phrase_list("time_wait")
     if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
         return True
