@@ -577,6 +577,15 @@ def test_twenty_first_batch_is_fresh_restatements_choices_times_and_a_uniform_pa
     }
 
 
+def test_twenty_second_batch_is_fresh_closing_and_acknowledging_words():
+    """The twenty-second batch (``sample.py --batch 22``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-one batches, each drawn once: lines with a closing
+    word and lines with an acknowledging word in each language (25 and 20)."""
+    zh, en = _fresh_dev_pair(22, zh_at_least=45, en_at_least=45)
+    assert Counter(r["stratum"] for r in zh) == {"cue22_closing": 25, "cue22_ack": 20}
+    assert Counter(r["stratum"] for r in en) == {"cue22_closing": 25, "cue22_ack": 20}
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
