@@ -7,7 +7,9 @@ Measured on the agent's turns:
 * coverage of long customer turns: each customer turn of ``long_turn_s`` or more should be
   answered, in an agent turn overlapping it or in the agent's next turn, with an
   acknowledgement; a backchannel in the customer's pause after which the customer goes on (嗯
-  between two stretches of the story) only listens, and the answer is the agent's turn after it;
+  between two stretches of the story) only listens, and the answer is the agent's turn after it,
+  with the agent's turns that follow it before the customer speaks again (嗯 - 嗯嗯理解理解先生:
+  one answer split in two turns);
 * repeated tokens (``repeat``: 好好好, 对对对, "okay okay okay", "yeah yeah yeah"), a token said
   ``repeat_min`` times in a row: a major finding costing ``repeat_penalty`` points (times
   ``agitated_weight`` while the customer is agitated, when an angry customer retorts 好什么).
@@ -137,6 +139,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         hit_turns = {h.turn.index for h in hits}
         rules = FloorRules.of(ctx.rubric, practice)
         following = next_turns(ctx)
+        customers = customer_turns(ctx)
         for c in long_turns:
             during = [t for t in agents if c.start <= t.start < c.end]
             # the answer is the agent's next turn that does more than listen on: a backchannel
@@ -149,6 +152,15 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     break
                 listening.append(t)
             answer = during + listening + ([after] if after is not None else [])
+            if after is not None:
+                # the rest of the answer: the agent's turns after it before the customer speaks
+                # again (嗯 - 嗯嗯理解理解先生, one answer split in two turns)
+                again = next((t.index for t in customers if t.index > after.index), None)
+                answer += [
+                    t
+                    for t in agents
+                    if t.index > after.index and (again is None or t.index < again)
+                ]
             if any(t.index in hit_turns for t in answer):
                 covered += 1
                 continue

@@ -6,7 +6,10 @@ phrases and the ``backchannel`` phrases of ``let_finish``), with every turn afte
 trailing "okay, okay, bye bye" or 好的好的再见 is searched too but does not push the real closing
 out of the window, nor does a chat system's own end-of-session message (``system_end``: 系统已经
 自动结束对话, sent minutes later when the customer went quiet), which the agent did not say.
-Only turns that end within ``closing_s`` seconds of the last of those content turns count. The
+Only turns that end within ``closing_s`` seconds of the last of those content turns count. An
+invitation the customer declined (还有其他可以帮您的吗 - 嗯没有了; ``declined``) among the agent's
+last ``invite_turns`` content turns is searched too: the closing began there, and a last detail,
+the rating request and the goodbye after it pushed it out of the window. The
 closing should thank the customer (``thanks``), invite further contact (``invite``) and say a
 warm goodbye (``farewell``); the score is the share of the three found, and the coaching names
 only the missing ones.
@@ -165,7 +168,44 @@ def closing_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[Turn,
         ]
         if raised:
             window = [t for t in window if t.index > raised[-1]] or window[-1:]
-    return tuple(window)
+    return _declined_invitation(ctx, practice, agents, content, window) + tuple(window)
+
+
+def _declined_invitation(
+    ctx: DetectorContext,
+    practice: PracticeRubric,
+    agents: tuple[Turn, ...],
+    content: list[int],
+    window: list[Turn],
+) -> tuple[Turn, ...]:
+    """The agent turn before ``window`` that opened the closing with an invitation the customer
+    declined (还有其他可以帮您的吗 - 嗯没有了; "anything else?" - "no, that's all"), when it is
+    among the agent's last ``invite_turns`` turns that carry content: the wrap-up after it (a
+    last detail, the rating request, the goodbye) pushed it out of the window, but the customer's
+    answer shows the closing had begun there. ``()`` when there is none."""
+    lookback = int(practice.threshold("invite_turns", 0))
+    declined = practice.phrase_list("declined")
+    invites = practice.phrase_list("invite")
+    if lookback <= 0 or not declined or not invites or not window:
+        return ()
+    lead = practice.threshold("declined_lead_units", 2.0)
+    earlier = [agents[i] for i in content[-lookback:] if agents[i].index < window[0].index]
+    for turn in reversed(earlier):
+        if not ctx.matcher.find(turn.text, invites):
+            continue
+        later = [t for t in agents if t.index > turn.index]
+        until = later[0].index if later else None
+        replies = [
+            c
+            for c in customer_turns(ctx)
+            if c.index > turn.index and (until is None or c.index < until)
+        ]
+        for reply in replies:
+            hit = next(iter(ctx.matcher.find(reply.text, declined, fuzzy_threshold=100)), None)
+            if hit is not None and units(reply.text[: hit.start_char], ctx.language) <= lead:
+                return (turn,)
+        return ()
+    return ()
 
 
 @register("closing")

@@ -58,6 +58,7 @@ from calmline.monitor.detectors.phrases import (
     said,
     text_breaks,
     turn_finding,
+    units,
 )
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.textmatch import Match
@@ -247,7 +248,7 @@ def bound_to_step(
         return False
     if clause_of(ctx, practice, time, "time_notice"):
         return False
-    clause = _CLAUSE_BREAK.split(text[:at])[-1] + text[at : time.match.end_char]
+    clause = _clause_to(time)
     waits = practice.phrase_list("time_wait")
     if waits and ctx.matcher.find(clause, waits, fuzzy_threshold=100):
         return True
@@ -272,6 +273,42 @@ def bound_to_step(
         if not any(w.start_char <= c.start_char and c.end_char <= w.end_char for w in words)
         and not ctx.matcher.find(clause[c.end_char : until], subjects, fuzzy_threshold=100)
     ]
+
+
+def _clause_to(hit: Hit) -> str:
+    """The clause of ``hit``'s turn up to the end of its match (…，您稍等两到三分钟)."""
+    text, at = hit.turn.text, hit.match.start_char
+    return _CLAUSE_BREAK.split(text[:at])[-1] + text[at : hit.match.end_char]
+
+
+def waits_after_step(
+    ctx: DetectorContext,
+    practice: PracticeRubric,
+    times: Sequence[Hit],
+    steps_by_turn: dict[int, list[Hit]],
+) -> list[Hit]:
+    """Stated waits (``time_wait``: 那您耐心等待两到三分钟) in an agent turn with no step of its
+    own, right after the agent's turn that offered a step the customer only agreed to (我去帮您联
+    系一下商家…您看可以吗 - 可以: every customer turn between holds at most
+    ``wait_consent_units``): the time that step takes, said a turn later."""
+    waits = practice.phrase_list("time_wait")
+    most = practice.threshold("wait_consent_units", 0.0)
+    if not waits or most <= 0:
+        return []
+    found = []
+    for h in times:
+        if h.turn.index in steps_by_turn:
+            continue
+        if not ctx.matcher.find(_clause_to(h), waits, fuzzy_threshold=100):
+            continue
+        before = [t for t in ctx.report.turns if t.index < h.turn.index and t.text.strip()]
+        agent = next((t for t in reversed(before) if t.role is Role.AGENT), None)
+        if agent is None or agent.index not in steps_by_turn:
+            continue
+        between = [t for t in before if t.index > agent.index]
+        if all(units(t.text, ctx.language) <= most for t in between):
+            found.append(h)
+    return found
 
 
 _AGENT_STEP_NEXT = re.compile(r"(?:就|会|再|去|来|这边)?(?:为您|帮您|给您|替您|为你|帮你|给你)")
@@ -472,6 +509,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             or answers_when(ctx, practice, h)
         ],
         [],
+    )
+    hits["time_frame"] = merged(
+        hits["time_frame"], waits_after_step(ctx, practice, times, steps_by_turn)
     )
     # the result of a look-up given to the customer (经核实…, "your balance is …") is a step
     # taken; a time inside it (今天的缴费记录) was bound to nothing above
