@@ -4,7 +4,10 @@ and acknowledging words in both languages): an invitation the customer declines 
 the rating request and the goodbye push it out of the closing window, and a Weibo reply's 可私信
 与我们 invites; 新年好 says hello; 已收录 and 已关注您所反映的问题 acknowledge (as 已记录 and
 已关注到…问题 do); in English a request "so that we can follow up" states the step, and "please
-cool yourself down" answers back as "calm down" does.
+cool yourself down" answers back as "calm down" does. From a QA read of scored calls: a stated
+wait said right after the agent's step (the step, the customer's yes, 那您耐心等待两到三分钟) is
+that step's time, an answer split over two agent turns (嗯 - 嗯嗯理解理解先生) acknowledges the
+customer's long turn, and a long last turn no agent turn answers is no unacknowledged turn.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -209,3 +212,18 @@ def test_a_long_turn_answered_without_acknowledgement_is_still_found() -> None:
         (A, 21.5, 23.0, "好的我理解了"),
     )
     assert "long_turn_unacknowledged" in _kinds_at(report, "acknowledge")
+
+
+def test_a_long_last_turn_no_agent_turn_answers_is_not_unacknowledged() -> None:
+    report = call(
+        "en",
+        (C, 0.0, 12.0, "My phone takes a full minute to open two apps and clearing the data did "),
+        (A, 12.5, 15.0, "I understand. Where did you download the two applications from?"),
+        (
+            C,
+            15.5,
+            30.0,
+            "From two app stores, and the start screen also freezes on the second page",
+        ),
+    )
+    assert "long_turn_unacknowledged" not in _kinds_at(report, "acknowledge")

@@ -9,7 +9,8 @@ Measured on the agent's turns:
   acknowledgement; a backchannel in the customer's pause after which the customer goes on (嗯
   between two stretches of the story) only listens, and the answer is the agent's turn after it,
   with the agent's turns that follow it before the customer speaks again (嗯 - 嗯嗯理解理解先生:
-  one answer split in two turns);
+  one answer split in two turns); a long turn no agent turn follows (the customer's last words)
+  is not counted;
 * repeated tokens (``repeat``: 好好好, 对对对, "okay okay okay", "yeah yeah yeah"), a token said
   ``repeat_min`` times in a row: a major finding costing ``repeat_penalty`` points (times
   ``agitated_weight`` while the customer is agitated, when an angry customer retorts 好什么).
@@ -133,7 +134,13 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         )
 
     long_s = practice.threshold("long_turn_s", 10.0)
-    long_turns = [t for t in customer_turns(ctx) if t.end - t.start >= long_s]
+    # a long turn no agent turn answers (the customer's last words, a thread's unanswered
+    # last post) is one the agent had no chance to acknowledge
+    long_turns = [
+        t
+        for t in customer_turns(ctx)
+        if t.end - t.start >= long_s and any(a.start >= t.start for a in agents)
+    ]
     if long_turns:
         covered = 0
         hit_turns = {h.turn.index for h in hits}
