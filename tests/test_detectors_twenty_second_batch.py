@@ -7,7 +7,8 @@ the rating request and the goodbye push it out of the closing window, and a Weib
 cool yourself down" answers back as "calm down" does. From a QA read of scored calls: a stated
 wait said right after the agent's step (the step, the customer's yes, 那您耐心等待两到三分钟) is
 that step's time, an answer split over two agent turns (嗯 - 嗯嗯理解理解先生) acknowledges the
-customer's long turn, and a long last turn no agent turn answers is no unacknowledged turn.
+customer's long turn, a long last turn no agent turn answers is no unacknowledged turn, and an
+opening hum (嗯 as the line connects) does not close the opening before the agent's first words.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -227,3 +228,21 @@ def test_a_long_last_turn_no_agent_turn_answers_is_not_unacknowledged() -> None:
         ),
     )
     assert "long_turn_unacknowledged" not in _kinds_at(report, "acknowledge")
+
+
+def test_a_first_turn_that_only_hums_opens_nothing() -> None:
+    report = call(
+        "zh",
+        (A, 0.0, 0.5, "嗯"),
+        (
+            C,
+            0.8,
+            11.0,
+            "您好同事这边有位女士进线，她表示接受之前的赔偿方案，您看看有没有相关记录呢",
+        ),
+        (A, 11.3, 13.0, "嗯您好女士，我是客服小周"),
+        (C, 13.5, 14.0, "喂"),
+    )
+    kinds = _kinds_at(report, "greeting")
+    assert 2 in kinds.get("greeting_hello", set())
+    assert 2 in kinds.get("greeting_name", set())

@@ -37,6 +37,7 @@ import re
 from collections.abc import Sequence
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
+from calmline.monitor.detectors.closing import content_units
 from calmline.monitor.detectors.phrases import (
     Component,
     Hit,
@@ -251,12 +252,15 @@ def before_the_matter(
     said more than ``opening_customer_max_units`` characters or words (a complaint, a Weibo post
     that starts the thread), the agent's next reply answers it and opens nothing (您好 heading a
     second reply is no greeting); a short 你好 / "hi, I need a new checkbook" keeps it open. The
-    agent's first turn always opens."""
+    agent's first turn always opens, and so does its first that says more than backchannels
+    when the ones before it only hum (嗯 as the line connects, then a transfer's long hand-over
+    by the colleague, then 嗯您好女士)."""
     limit = practice.threshold("opening_customer_max_units", 0.0)
     if limit <= 0 or len(opening) < 2:
         return opening
-    out = [opening[0]]
-    for t in opening[1:]:
+    first = next((i for i, t in enumerate(opening) if content_units(ctx, practice, t.text)), 0)
+    out = list(opening[: first + 1])
+    for t in opening[first + 1 :]:
         if customer_said(ctx, -1, t.index) > limit:
             break
         out.append(t)
