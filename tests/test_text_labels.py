@@ -586,6 +586,24 @@ def test_twenty_second_batch_is_fresh_closing_and_acknowledging_words():
     assert Counter(r["stratum"] for r in en) == {"cue22_closing": 25, "cue22_ack": 20}
 
 
+
+def test_twenty_third_batch_is_fresh_phone_lines_and_english_steps():
+    """The twenty-third batch (``sample.py --batch 23``): ``dev`` lines, none of the first
+    twenty-two batches, each drawn once: Mandarin lines of phone calls only (MUSIED phone calls
+    30, MobileCS the 6 its dev half has left), English lines with a step word and a uniform part
+    (30, 15)."""
+    shared_data("text")
+    sample = _sample()
+    zh, en = (sample.DRAWS[23](DATA, lang) for lang in ("zh", "en"))
+    _fresh_dev_batch(sample, "zh", zh, 23, sample.BATCH23_PREFIX, at_least=36)
+    _fresh_dev_batch(sample, "en", en, 23, sample.BATCH23_PREFIX, at_least=45)
+    assert Counter((r["stratum"], r["source"]) for r in zh) == {
+        ("cue23_phone", "musied/Phone Conversations"): 30,
+        ("cue23_mobilecs", "mobilecs"): 6,
+    }
+    assert Counter(r["stratum"] for r in en) == {"cue23_step": 30, "cue23_random": 15}
+    assert all(r["source"].startswith("stc3_en") for r in en)
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
