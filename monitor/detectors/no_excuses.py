@@ -18,7 +18,8 @@ The reason for a hand-off the agent makes at once (因小美这边权限有限�
 phrase is dropped, unless the hit itself refuses (its phrase holds a negation such as 没有办法,
 "can't": 没有办法给您退款，这边给您升级专员 still justifies the refusal). A cause the agent only
 supposes (``diagnosis``: "may be caused by") with the fix after it in the turn is a diagnosis,
-not an excuse (:func:`_diagnosis_with_fix`).
+not an excuse (:func:`_diagnosis_with_fix`); nor is a cause phrase followed by a question word,
+which asks the customer's reason (您是因为什么原因需要退款呢: :func:`_asks_why`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def _before_handoff(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> b
     return bool(ctx.matcher.find(sentence, handoff, fuzzy_threshold=100))
 
 
+_ASKED = re.compile(r"[\s,，]*(?:什么|啥|哪)")
+"""A question word right after a cause phrase: the agent asks the customer's reason (您是因为什么
+原因需要退款呢), it gives none."""
+
+
+def _asks_why(h: Hit) -> bool:
+    """Whether the hit asks for a reason instead of giving one (是因为什么原因…呢)."""
+    return bool(_ASKED.match(h.turn.text, h.match.end_char))
+
+
 def _diagnosis_with_fix(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> bool:
     """Whether the hit only supposes a cause (``diagnosis``: "may be caused by") and the fix
     follows in its turn (``fix``: "please restore it", "we suggest you update"): it tells the
@@ -96,6 +107,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         if (h.turn.start >= since or _refuses(h) or h.match.phrase not in connectives)
         and not _before_handoff(ctx, practice, h)
         and not _diagnosis_with_fix(ctx, practice, h)
+        and not _asks_why(h)
     ]
     hits, unsure = heard_apart(ctx, hits)
     allowed = int(practice.threshold("max_justifications", 2))
