@@ -41,3 +41,19 @@ def test_asking_the_customers_reason_is_no_excuse(text: str, excused: bool) -> N
 )
 def test_thanks_after_a_suggestion_by_name_do_not_close(last: str, thanked: bool) -> None:
     assert (1 in _closing("en", last).get("closing_thanks", set())) is thanked
+
+
+@pytest.mark.parametrize(
+    ("text", "excused"),
+    [
+        # a refusal with no reason: no excuse (the guideline; labels zh1222, zh1415)
+        ("先生这个确实是没有办法的先生", False),
+        ("哦这边我也没有办法加您微信的女士", False),
+        ("目前没有办法帮您退了，这边帮您做个升级处理可以吗", False),
+        # the same words with the reason in the sentence: an excuse
+        ("您这边没有保留证据的话确实没办法先生", True),
+        ("商家联系不上，我这边也是没有办法帮您退款的", True),
+    ],
+)
+def test_a_refusal_counts_as_an_excuse_only_with_its_reason(text: str, excused: bool) -> None:
+    assert ("excuse" in fired("no_excuses", "zh", text)) is excused

@@ -19,7 +19,10 @@ phrase is dropped, unless the hit itself refuses (its phrase holds a negation su
 "can't": 没有办法给您退款，这边给您升级专员 still justifies the refusal). A cause the agent only
 supposes (``diagnosis``: "may be caused by") with the fix after it in the turn is a diagnosis,
 not an excuse (:func:`_diagnosis_with_fix`); nor is a cause phrase followed by a question word,
-which asks the customer's reason (您是因为什么原因需要退款呢: :func:`_asks_why`).
+which asks the customer's reason (您是因为什么原因需要退款呢: :func:`_asks_why`), nor a bare refusal
+(``bare_refusal``: 这个确实是没有办法的) with no ``refusal_reason`` in its sentence
+(:func:`_bare_refusal`; over the Mandarin tune dialogues 13 fewer: 10 a refusal with no reason
+or the customer's problem restated, 2 doubtful, 1 an excuse lost, 手机设置问题我们没办法答复).
 """
 
 from __future__ import annotations
@@ -73,6 +76,26 @@ def _asks_why(h: Hit) -> bool:
     return bool(_ASKED.match(h.turn.text, h.match.end_char))
 
 
+def _bare_refusal(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> bool:
+    """Whether the hit is a refusal with no reason in its sentence (这个确实是没有办法的, 我也没
+    有办法加您微信): a phrase of a ``bare_refusal`` entry (没办法) whose sentence holds no
+    ``refusal_reason`` phrase (因为, 权限, 证据, 联系不上 …) outside it. The guideline calls a
+    refusal without a reason no excuse; with one (没有保留证据确实没办法) it is."""
+    bare = {e.text for e in practice.phrase_list("bare_refusal")}
+    reasons = practice.phrase_list("refusal_reason")
+    if h.match.phrase not in bare or not reasons:
+        return False
+    text = h.turn.text
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, h.match.start_char)), default=0)
+    end = _SENTENCE_END.search(text, h.match.end_char)
+    sentence = (
+        text[start : h.match.start_char]
+        + " "
+        + text[h.match.end_char : end.start() if end else len(text)]
+    )
+    return not ctx.matcher.find(sentence, reasons, fuzzy_threshold=100)
+
+
 def _diagnosis_with_fix(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> bool:
     """Whether the hit only supposes a cause (``diagnosis``: "may be caused by") and the fix
     follows in its turn (``fix``: "please restore it", "we suggest you update"): it tells the
@@ -108,6 +131,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         and not _before_handoff(ctx, practice, h)
         and not _diagnosis_with_fix(ctx, practice, h)
         and not _asks_why(h)
+        and not _bare_refusal(ctx, practice, h)
     ]
     hits, unsure = heard_apart(ctx, hits)
     allowed = int(practice.threshold("max_justifications", 2))
