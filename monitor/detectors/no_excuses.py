@@ -36,6 +36,7 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     complaint_turns,
     customer_turns,
+    enclosing,
     heard_apart,
     hit_finding,
     lexicon_hits,
@@ -79,20 +80,13 @@ def _asks_why(h: Hit) -> bool:
 def _bare_refusal(ctx: DetectorContext, practice: PracticeRubric, h: Hit) -> bool:
     """Whether the hit is a refusal with no reason in its sentence (这个确实是没有办法的, 我也没
     有办法加您微信): a phrase of a ``bare_refusal`` entry (没办法) whose sentence holds no
-    ``refusal_reason`` phrase (因为, 权限, 证据, 联系不上 …) outside it. The guideline calls a
+    ``refusal_reason`` phrase (因为, 权限, 证据, 联系不上 …). The guideline calls a
     refusal without a reason no excuse; with one (没有保留证据确实没办法) it is."""
     bare = {e.text for e in practice.phrase_list("bare_refusal")}
     reasons = practice.phrase_list("refusal_reason")
     if h.match.phrase not in bare or not reasons:
         return False
-    text = h.turn.text
-    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, h.match.start_char)), default=0)
-    end = _SENTENCE_END.search(text, h.match.end_char)
-    sentence = (
-        text[start : h.match.start_char]
-        + " "
-        + text[h.match.end_char : end.start() if end else len(text)]
-    )
+    sentence = enclosing(h.turn.text, h.match.start_char, h.match.end_char, _SENTENCE_END)
     return not ctx.matcher.find(sentence, reasons, fuzzy_threshold=100)
 
 

@@ -56,6 +56,14 @@ def text_breaks(marks: str, repeat: bool = False) -> re.Pattern[str]:
     return re.compile(f"(?:{one})+" if repeat else one)
 
 
+def enclosing(text: str, start: int, end: int, breaks: re.Pattern[str]) -> str:
+    """The part of ``text`` between the ``breaks`` (clause or sentence, :func:`text_breaks`)
+    around ``start`` .. ``end``: the whole clause or sentence a match lies in."""
+    first = max((m.end() for m in breaks.finditer(text, 0, start)), default=0)
+    stop = breaks.search(text, end)
+    return text[first : stop.start() if stop else len(text)]
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """A phrase found in one turn, with its time in the call."""

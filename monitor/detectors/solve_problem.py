@@ -51,6 +51,7 @@ from calmline.monitor.detectors.phrases import (
     agent_turns,
     complaint_turns,
     customer_turns,
+    enclosing,
     find_hits,
     hit_finding,
     outcome,
@@ -93,10 +94,7 @@ def clause_of(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon:
     cues = practice.phrase_list(lexicon)
     if not cues:
         return False
-    text = hit.turn.text
-    start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, hit.match.start_char)), default=0)
-    stop = _CLAUSE_BREAK.search(text, hit.match.end_char)
-    clause = text[start : stop.start() if stop else len(text)]
+    clause = enclosing(hit.turn.text, hit.match.start_char, hit.match.end_char, _CLAUSE_BREAK)
     return bool(ctx.matcher.find(clause, cues, fuzzy_threshold=100))
 
 
