@@ -586,7 +586,6 @@ def test_twenty_second_batch_is_fresh_closing_and_acknowledging_words():
     assert Counter(r["stratum"] for r in en) == {"cue22_closing": 25, "cue22_ack": 20}
 
 
-
 def test_twenty_third_batch_is_fresh_phone_lines_and_english_steps():
     """The twenty-third batch (``sample.py --batch 23``): ``dev`` lines, none of the first
     twenty-two batches, each drawn once: Mandarin lines of phone calls only (MUSIED phone calls
@@ -603,6 +602,25 @@ def test_twenty_third_batch_is_fresh_phone_lines_and_english_steps():
     }
     assert Counter(r["stratum"] for r in en) == {"cue23_step": 30, "cue23_random": 15}
     assert all(r["source"].startswith("stc3_en") for r in en)
+
+
+def test_twenty_fourth_batch_is_fresh_times_reasons_and_a_uniform_part():
+    """The twenty-fourth batch (``sample.py --batch 24``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-three batches, each drawn once: lines with a time
+    word, lines with a reason or another party's word and a uniform part (15, 10, 10) in each
+    language."""
+    zh, en = _fresh_dev_pair(24, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue24_time": 15,
+        "cue24_blame": 10,
+        "cue24_random": 10,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue24_time": 15,
+        "cue24_excuse": 10,
+        "cue24_random": 10,
+    }
+
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
