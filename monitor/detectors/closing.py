@@ -2,7 +2,8 @@
 
 The closing is the agent's last ``closing_turns`` turns that carry content (at least
 ``content_min_units`` characters or words besides goodbyes and backchannels: the ``farewell``
-phrases and the ``backchannel`` phrases of ``let_finish``), with every turn after them: a
+phrases, the ``hang_up`` words that end a phone call (请您先挂机) and the ``backchannel`` phrases
+of ``let_finish``), with every turn after them: a
 trailing "okay, okay, bye bye" or 好的好的再见 is searched too but does not push the real closing
 out of the window, nor does a chat system's own end-of-session message (``system_end``: 系统已经
 自动结束对话, sent minutes later when the customer went quiet), which the agent did not say.
@@ -70,6 +71,15 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
         asked = ctx.matcher.find(before_all, cues, fuzzy_threshold=100) if cues else []
         # the agent's own doing is no request: 小U会留意查询私信的, 小沃已私信您
         asked = [m for m in asked if not _own_doing(before_all, m.start_char)]
+        # a plea for understanding asks for nothing: "Hope you can understand. Thank you!"
+        pleas = practice.phrase_list("not_request")
+        if pleas and asked:
+            spans = ctx.matcher.find(before_all, pleas, fuzzy_threshold=100)
+            asked = [
+                m
+                for m in asked
+                if not any(p.start_char <= m.start_char and m.end_char <= p.end_char for p in spans)
+            ]
         if asked:
             # the invitation must come after the last request, or hold it (如有问题您可以随时私信
             # 我们，谢谢), or go on into it in the same clause ("for any question, you can send us
@@ -111,10 +121,21 @@ def _own_doing(text: str, at: int) -> bool:
     return bool(_OWN_DOING.search(clause))
 
 
+def says_goodbye(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a farewell hit is a goodbye, not a phrase of another sense that holds it
+    (``not_farewell``: "take care of this business some other day" holds "take care")."""
+    others = practice.phrase_list("not_farewell")
+    if not others:
+        return True
+    found = ctx.matcher.find(hit.turn.text, others, fuzzy_threshold=100)
+    at, end = hit.match.start_char, hit.match.end_char
+    return not any(m.start_char <= at and end <= m.end_char for m in found)
+
+
 COMPONENTS = (
     Component("thanks", "closing_thanks", "a thank-you", accept=closes_contact),
     Component("invite", "closing_invite", "an invitation to get back in touch"),
-    Component("farewell", "closing_farewell", "a warm goodbye"),
+    Component("farewell", "closing_farewell", "a warm goodbye", accept=says_goodbye),
 )
 
 
@@ -123,8 +144,9 @@ def _min_units(practice: PracticeRubric) -> float:
 
 
 def content_units(ctx: DetectorContext, practice: PracticeRubric, text: str) -> int:
-    """Units of ``text`` besides goodbyes and backchannels (see the module docstring)."""
-    phrases = list(practice.phrase_list("farewell"))
+    """Units of ``text`` besides goodbyes, backchannels and the words that end a phone call
+    (``hang_up``: 请您先挂机; see the module docstring)."""
+    phrases = list(practice.phrase_list("farewell")) + list(practice.phrase_list("hang_up"))
     turn_taking = ctx.rubric.practices.get("let_finish")
     if turn_taking is not None:
         phrases += turn_taking.phrase_list("backchannel")

@@ -78,6 +78,18 @@ _ZH_NEGATION = re.compile(r"不(?![断停足便适满良佳当周妥]|好的|愉
 bound on the time: 我会在最晚不会超过三十分钟内给您回电) and the nouns of a shortfall (不足之处,
 不便, 不适, 不满, 不良, 不好的体验, 不愉快: 我司会针对不足之处进行改善) deny nothing."""
 _ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与到助])[您你](所)?$")
+_EN_CUSTOMER_DOES = re.compile(
+    r"\b(?:issues?|problems?|questions?|situations?|matters?|information|case|feedback|"
+    r"complaints?|troubles?|what|which|that)\s+you(?:\s+have|\s+had|['’]ve)?\s+$",
+    re.IGNORECASE,
+)
+"""What the customer did, said in a relative clause right before the verb ("the issue you fed
+back", "the problem you have reported"): the verb is the customer's, not the agent's."""
+_EN_DETERMINER = re.compile(
+    r"\b(?:the|this|that|these|those|your|our|my|its|their|a|an|any)\s+$", re.IGNORECASE
+)
+"""A determiner right before an English frame verb makes it a noun ("taken notice of the issue
+you fed back", "received your order"): no action."""
 
 
 _ZH_CLAUSE_BREAK = text_breaks(_ZH_CLAUSE)
@@ -89,11 +101,16 @@ def _zh_tail(text: str, end: int) -> str:
     return _ZH_CLAUSE_BREAK.split(text[end : end + 2])[0]
 
 
-def _customer_does(text: str, start: int, end: int) -> bool:
+def _customer_does(text: str, start: int, end: int, zh: bool = True) -> bool:
     """Whether the verb at ``text[start:end]`` is the customer's, in a clause that describes
     what they said: 您反映的问题, 您所反馈的 (the customer right before the verb, and 所 before it
     or 的 after it). After 给 / 为 / 帮 / 向 … the customer is the object: 我会尽快给您回电的 and
-    协助您处理 are the agent's."""
+    协助您处理 are the agent's. In English, "you" after the noun it describes ("Xiao @ has
+    taken notice of the issue you fed back"), or the verb a noun after a determiner ("the issue
+    you fed back": *issue* is no action); "we will help you check" stays the agent's."""
+    if not zh:
+        before = text[:start]
+        return bool(_EN_CUSTOMER_DOES.search(before) or _EN_DETERMINER.search(before))
     m = _ZH_CUSTOMER_DOES.search(text[:start])
     return bool(m) and (bool(m.group(1)) or text[end : end + 1] == "的")
 
@@ -209,8 +226,9 @@ def frame_hits(
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
-            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究
-            if zh and _customer_does(turn.text, m.start("verb"), m.end("verb")):
+            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究, "has
+            # taken notice of the issue you fed back"
+            if _customer_does(turn.text, m.start("verb"), m.end("verb"), zh):
                 continue
             hits.append(pattern_hit(ctx, turn, m, "subject + undertaking + action verb"))
     return hits
