@@ -447,11 +447,16 @@ def test_closing_zh_and_en():
     )
     out = run("closing", en)
     assert out.score == pytest.approx(66.7)
-    (f,) = faults(out)  # pointed at the agent's last words
-    assert (f.kind, f.turn_index, f.start, f.quote) == ("closing_incomplete", 3, 5.5, "okay")
+    # pointed at the agent's last words that say something, not at the trailing "okay"
+    (f,) = faults(out)
+    assert (f.kind, f.turn_index, f.start) == ("closing_incomplete", 1, 2.5)
+    assert f.quote.startswith("Thanks for your patience")
     assert (f.value, f.threshold) == (2.0, 3.0)
     abrupt = call("zh", (C, 0.0, 2.0, "那就这样吧"), (A, 2.5, 3.0, "好的"))
     assert run("closing", abrupt).score == 0.0
+    # only backchannels in the closing: the last of them is quoted
+    (f,) = faults(run("closing", abrupt))
+    assert (f.turn_index, f.quote) == (1, "好的")
 
 
 # --- courtesy -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from tests.test_detectors_eleventh_batch import _closing, _kinds_at
 from tests.test_detectors_recall import fired
-from tests.test_detectors_text import A, C, call
+from tests.test_detectors_text import A, C, call, run
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,45 @@ def test_the_claim_path_is_the_customers_step() -> None:
 )
 def test_the_merchants_refusal_as_the_reason_is_an_excuse(text: str, excused: bool) -> None:
     assert ("excuse" in fired("no_excuses", "zh", text)) is excused
+
+
+# --- a QA read of scored Mandarin phone calls after the round ------------------------------
+
+
+def test_putting_oneself_in_the_customers_place_with_de_hua_is_empathy() -> None:
+    text = "这个呃如果是我的话我肯定也会很崩溃的女士，都吃完了才看见"
+    assert "empathy" in fired("empathy", "zh", text, customer="已经很崩溃了你懂吗")
+
+
+def test_no_longer_disturbing_the_customer_takes_leave() -> None:
+    last = "嗯好的非常感谢您的理解那我这边就不再打扰您了"
+    assert 1 in _closing("zh", last).get("closing_farewell", set())
+
+
+def test_the_closing_coaching_quotes_the_goodbye_not_a_trailing_hum() -> None:
+    report = call(
+        "zh",
+        (C, 0.0, 2.0, "嗯好的"),
+        (A, 2.5, 6.0, "行好的先不打扰您了祝您生活愉快请您先挂机再见"),
+        (C, 6.5, 7.0, "嗯对"),
+        (A, 7.5, 8.0, "嗯"),
+    )
+    (f,) = [f for f in run("closing", report).findings if f.kind == "closing_incomplete"]
+    assert f.turn_index == 1 and "祝您生活愉快" in f.quote
+
+
+def test_the_closing_coaching_never_quotes_the_chat_systems_end_message() -> None:
+    report = call(
+        "zh",
+        (C, 0.0, 2.0, "那一份白菜，因为只有那个有石头"),
+        (A, 2.5, 5.0, "好的，小美这边去联系商家核实协商一下哦"),
+        (
+            A,
+            185.0,
+            190.0,
+            "亲亲，由于您在3分钟内没有任何回应，系统已经自动结束对话了。如仍需帮助可再次发起会话，"
+            "麻烦对小美的服务进行评价哦，谢谢您~",
+        ),
+    )
+    (f,) = [f for f in run("closing", report).findings if f.kind == "closing_incomplete"]
+    assert f.turn_index == 1 and "系统" not in f.quote

@@ -230,14 +230,36 @@ def _declined_invitation(
     return ()
 
 
+def closing_anchor(
+    ctx: DetectorContext, practice: PracticeRubric, turns: tuple[Turn, ...]
+) -> Turn | None:
+    """The closing turn a coaching quotes: the last that says more than backchannels, or a
+    closing phrase (…祝您生活愉快请您先挂机再见), not a trailing 嗯 or 好的 after it, nor a chat
+    system's end-of-session message (``system_end``), which the agent did not say."""
+    phrases = [p for c in COMPONENTS for p in practice.phrase_list(c.lexicon)]
+    ends = practice.phrase_list("system_end")
+
+    def says_something(t: Turn) -> bool:
+        if ends and ctx.matcher.find(t.text, ends, fuzzy_threshold=100):
+            return False
+        if content_units(ctx, practice, t.text) > 0:
+            return True
+        return bool(phrases and ctx.matcher.find(t.text, phrases, fuzzy_threshold=100))
+
+    said = [t for t in turns if says_something(t)]
+    return said[-1] if said else (turns[-1] if turns else None)
+
+
 @register("closing")
 def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> PracticeOutcome:
+    turns = closing_turns(ctx, practice)
     return components_outcome(
         ctx,
         practice_id,
         practice,
-        closing_turns(ctx, practice),
+        turns,
         COMPONENTS,
         incomplete_kind="closing_incomplete",
         where="closing",
+        anchor=closing_anchor(ctx, practice, turns),
     )

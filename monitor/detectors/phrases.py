@@ -584,12 +584,15 @@ def components_outcome(
     *,
     incomplete_kind: str,
     where: str,
+    anchor: Turn | None = None,
 ) -> PracticeOutcome:
     """Score = share of ``components`` with a phrase in ``turns``; ``None`` without turns.
 
     The coaching values name only the missing components (the rubric's ``label_<lexicon>``
     coaching entries) and suggest, for each, the rubric's ``example_<lexicon>`` words unless
-    the agent said them anywhere in the call.
+    the agent said them anywhere in the call. The finding for the missing ones points at
+    ``anchor`` when given (the turn the coaching quotes), else at the first turn of an opening
+    or the last of a closing.
     """
     if not turns:
         return NOT_JUDGED
@@ -627,7 +630,8 @@ def components_outcome(
     values: dict[str, str] = {}
     if missing:
         # The moment to point at: the first words of the call, or its last.
-        anchor = turns[0] if where == "opening" else turns[-1]
+        if anchor is None:
+            anchor = turns[0] if where == "opening" else turns[-1]
         findings.append(
             turn_finding(
                 ctx,
