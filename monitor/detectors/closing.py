@@ -38,6 +38,7 @@ from calmline.monitor.detectors.phrases import (
     units,
 )
 from calmline.monitor.rubric import PracticeRubric
+from calmline.monitor.textmatch import Match
 from calmline.monitor.types import Turn
 
 _SENTENCE_END = text_breaks("。．.!！?？~～\n")
@@ -75,11 +76,7 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
         pleas = practice.phrase_list("not_request")
         if pleas and asked:
             spans = ctx.matcher.find(before_all, pleas, fuzzy_threshold=100)
-            asked = [
-                m
-                for m in asked
-                if not any(p.start_char <= m.start_char and m.end_char <= p.end_char for p in spans)
-            ]
+            asked = [m for m in asked if not _inside(m, spans)]
         if asked:
             # the invitation must come after the last request, or hold it (如有问题您可以随时私信
             # 我们，谢谢), or go on into it in the same clause ("for any question, you can send us
@@ -127,9 +124,12 @@ def says_goodbye(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bo
     others = practice.phrase_list("not_farewell")
     if not others:
         return True
-    found = ctx.matcher.find(hit.turn.text, others, fuzzy_threshold=100)
-    at, end = hit.match.start_char, hit.match.end_char
-    return not any(m.start_char <= at and end <= m.end_char for m in found)
+    return not _inside(hit.match, ctx.matcher.find(hit.turn.text, others, fuzzy_threshold=100))
+
+
+def _inside(m: Match, spans: list[Match]) -> bool:
+    """Whether ``m`` lies within one of ``spans`` (matches in the same text)."""
+    return any(s.start_char <= m.start_char and m.end_char <= s.end_char for s in spans)
 
 
 COMPONENTS = (
