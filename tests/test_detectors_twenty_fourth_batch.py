@@ -145,3 +145,22 @@ def test_the_closing_coaching_never_quotes_the_chat_systems_end_message() -> Non
     )
     (f,) = [f for f in run("closing", report).findings if f.kind == "closing_incomplete"]
     assert f.turn_index == 1 and "系统" not in f.quote
+
+
+@pytest.mark.parametrize(
+    ("text", "excused"),
+    [
+        # a rule named as the reason the customer's request fails
+        ("We are sorry for your inconvenience. Every campaign has its rules.", True),
+        ("Hi, there were order rules when you placed the order. Please have a look.", True),
+        # no rule named: no reason given
+        ("We will send you the new card tomorrow.", False),
+    ],
+)
+def test_a_rule_of_the_campaign_is_a_reason(text: str, excused: bool) -> None:
+    assert ("excuse" in fired("no_excuses", "en", text)) is excused
+
+
+def test_trying_hard_on_the_customers_matter_is_a_commitment() -> None:
+    text = "Dear, please forgive us. We are trying hard~"
+    assert "commitment" in fired("solve_problem", "en", text)
