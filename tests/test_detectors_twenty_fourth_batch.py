@@ -164,3 +164,14 @@ def test_a_rule_of_the_campaign_is_a_reason(text: str, excused: bool) -> None:
 def test_trying_hard_on_the_customers_matter_is_a_commitment() -> None:
     text = "Dear, please forgive us. We are trying hard~"
     assert "commitment" in fired("solve_problem", "en", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好！遇到骚扰电话确实挺令人烦恼，您的担忧小U非常理解。",
+        "您好！遇到垃圾短信确实挺令人烦恼，建议您向网站举报。",
+    ],
+)
+def test_naming_the_customers_worry_or_annoyance_is_empathy(text: str) -> None:
+    assert "empathy" in fired("empathy", "zh", text, customer="天天有骚扰电话，烦死了")
