@@ -18,7 +18,7 @@ import pytest
 
 from tests.test_detectors_eleventh_batch import _closing, _kinds_at
 from tests.test_detectors_recall import fired
-from tests.test_detectors_text import A, C, call, run
+from tests.test_detectors_text import A, C, call, faults, run
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,8 @@ def test_the_closing_coaching_quotes_the_goodbye_not_a_trailing_hum() -> None:
         (C, 6.5, 7.0, "嗯对"),
         (A, 7.5, 8.0, "嗯"),
     )
-    (f,) = [f for f in run("closing", report).findings if f.kind == "closing_incomplete"]
+    (f,) = faults(run("closing", report))
+    assert f.kind == "closing_incomplete"
     assert f.turn_index == 1 and "祝您生活愉快" in f.quote
 
 
@@ -143,7 +144,8 @@ def test_the_closing_coaching_never_quotes_the_chat_systems_end_message() -> Non
             "麻烦对小美的服务进行评价哦，谢谢您~",
         ),
     )
-    (f,) = [f for f in run("closing", report).findings if f.kind == "closing_incomplete"]
+    (f,) = faults(run("closing", report))
+    assert f.kind == "closing_incomplete"
     assert f.turn_index == 1 and "系统" not in f.quote
 
 

@@ -101,18 +101,21 @@ def _zh_tail(text: str, end: int) -> str:
     return _ZH_CLAUSE_BREAK.split(text[end : end + 2])[0]
 
 
-def _customer_does(text: str, start: int, end: int, zh: bool = True) -> bool:
+def _customer_does(text: str, start: int, end: int) -> bool:
     """Whether the verb at ``text[start:end]`` is the customer's, in a clause that describes
     what they said: 您反映的问题, 您所反馈的 (the customer right before the verb, and 所 before it
     or 的 after it). After 给 / 为 / 帮 / 向 … the customer is the object: 我会尽快给您回电的 and
-    协助您处理 are the agent's. In English, "you" after the noun it describes ("Xiao @ has
-    taken notice of the issue you fed back"), or the verb a noun after a determiner ("the issue
-    you fed back": *issue* is no action); "we will help you check" stays the agent's."""
-    if not zh:
-        before = text[:start]
-        return bool(_EN_CUSTOMER_DOES.search(before) or _EN_DETERMINER.search(before))
+    协助您处理 are the agent's."""
     m = _ZH_CUSTOMER_DOES.search(text[:start])
     return bool(m) and (bool(m.group(1)) or text[end : end + 1] == "的")
+
+
+def _en_no_action(text: str, start: int) -> bool:
+    """Whether the English frame verb at ``text[start]`` is no action of the agent's: the
+    customer's, after the noun it describes ("the problem you reported"), or a noun after a
+    determiner ("the issue you fed back": *issue*); "we will help you check" stays the agent's."""
+    before = text[:start]
+    return bool(_EN_CUSTOMER_DOES.search(before) or _EN_DETERMINER.search(before))
 
 
 _ZH_AND = re.compile(r"并|然后|再|和|及|同时")
@@ -226,9 +229,11 @@ def frame_hits(
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
-            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究, "has
-            # taken notice of the issue you fed back"
-            if _customer_does(turn.text, m.start("verb"), m.end("verb"), zh):
+            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究
+            if zh and _customer_does(turn.text, m.start("verb"), m.end("verb")):
+                continue
+            # a noun or the customer's verb: "has taken notice of the issue you fed back"
+            if not zh and _en_no_action(turn.text, m.start("verb")):
                 continue
             hits.append(pattern_hit(ctx, turn, m, "subject + undertaking + action verb"))
     return hits
