@@ -622,6 +622,34 @@ def test_twenty_fourth_batch_is_fresh_times_reasons_and_a_uniform_part():
     }
 
 
+def test_twenty_fifth_batch_is_fresh_ends_restatements_acknowledgements_and_a_uniform_part():
+    """The twenty-fifth batch (``sample.py --batch 25``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-four batches, each drawn once: in Mandarin one of the
+    agent's last two lines of a MUSIED dialogue or an STC-3 thread (8 each), lines with a
+    restating word (12) and a uniform part (7); in English lines with an acknowledging word (12),
+    one of the agent's first two and one of its last two lines of an STC-3 thread (8 each) and a
+    uniform part (7). An end stratum's line is one of the two ends of its dialogue."""
+    zh, en = _fresh_dev_pair(25, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue25_last_musied": 8,
+        "cue25_last_stc3_cn": 8,
+        "cue25_paraphrase": 12,
+        "cue25_random": 7,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue25_ack": 12,
+        "cue25_first_stc3_en": 8,
+        "cue25_last_stc3_en": 8,
+        "cue25_random": 7,
+    }
+    for r in zh + en:
+        rank, total = (int(x) for x in r["position"].split("/"))
+        if "_first_" in r["stratum"]:
+            assert rank <= 2
+        if "_last_" in r["stratum"]:
+            assert total - rank < 2
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each

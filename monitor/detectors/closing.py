@@ -55,7 +55,9 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
     then the agent's answer) is said mid-conversation. A bare thank-you (``bare_thanks``: 谢谢,
     "thank you") that ends a reply which asked the customer for something anywhere in it
     (请您私信提供…, "please send us your number … we will inform you … Thank you!") thanks for
-    that favour, unless the reply invites further contact after the request. A thank-you that
+    that favour, unless the reply invites further contact after the request (a plea for
+    understanding, ``not_request``, and the call's 请您先挂机, ``hang_up``, ask for no favour:
+    请您先挂机再见保持电话畅通感谢您 closes). A thank-you that
     names what it thanks for (感谢您对我们的支持, "thanks for your support") is a closing even
     after a request or a suggestion; none is one right after a question. A chat system's own
     end-of-session message (``system_end``: 由于您在3分钟内没有任何回应，系统已经自动结束对话了…)
@@ -72,8 +74,9 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
         asked = ctx.matcher.find(before_all, cues, fuzzy_threshold=100) if cues else []
         # the agent's own doing is no request: 小U会留意查询私信的, 小沃已私信您
         asked = [m for m in asked if not _own_doing(before_all, m.start_char)]
-        # a plea for understanding asks for nothing: "Hope you can understand. Thank you!"
-        pleas = practice.phrase_list("not_request")
+        # a plea for understanding asks for nothing ("Hope you can understand. Thank you!"), nor
+        # does the call's 请您先挂机: the thanks after 再见 still closes
+        pleas = [*practice.phrase_list("not_request"), *practice.phrase_list("hang_up")]
         if pleas and asked:
             spans = ctx.matcher.find(before_all, pleas, fuzzy_threshold=100)
             asked = [m for m in asked if not _inside(m, spans)]

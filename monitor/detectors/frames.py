@@ -77,7 +77,7 @@ _ZH_NEGATION = re.compile(r"不(?![断停足便适满良佳当周妥]|好的|愉
 """A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化), 不(会)超过 (a
 bound on the time: 我会在最晚不会超过三十分钟内给您回电) and the nouns of a shortfall (不足之处,
 不便, 不适, 不满, 不良, 不好的体验, 不愉快: 我司会针对不足之处进行改善) deny nothing."""
-_ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与到助])[您你](所)?$")
+_ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与助])(?<![^注看收意解]到)[您你](所)?$")
 _EN_CUSTOMER_DOES = re.compile(
     r"\b(?:issues?|problems?|questions?|situations?|matters?|information|case|feedback|"
     r"complaints?|troubles?|what|which|that)\s+you(?:\s+have|\s+had|['’]ve)?\s+$",
@@ -105,7 +105,8 @@ def _customer_does(text: str, start: int, end: int) -> bool:
     """Whether the verb at ``text[start:end]`` is the customer's, in a clause that describes
     what they said: 您反映的问题, 您所反馈的 (the customer right before the verb, and 所 before it
     or 的 after it). After 给 / 为 / 帮 / 向 … the customer is the object: 我会尽快给您回电的 and
-    协助您处理 are the agent's."""
+    协助您处理 are the agent's; after 到 too (转到您…), except where 到 ends a verb of noticing
+    (关注到您反映的问题, 查看到您反馈的: the customer reported it)."""
     m = _ZH_CUSTOMER_DOES.search(text[:start])
     return bool(m) and (bool(m.group(1)) or text[end : end + 1] == "的")
 
@@ -255,9 +256,9 @@ def pattern_hit(
     return Hit(turn, match, start, end)
 
 
-_ZH_PLAIN_FILLER = "(?:这边|那边|先|呢|就|再|也|的话){0,2}"
+_ZH_PLAIN_FILLER = "(?:这边|那边|这里|先|呢|就|再|也|的话|如实){0,2}"
 """What may stand between the agent's own subject and its verb in a plain undertaking (小美先联系
-商家, 我这边呢核实一下)."""
+商家, 我这边呢核实一下, 我这里如实登记)."""
 _ZH_PLAIN_BEFORE = "与和跟给让被请于向对帮系"
 """A subject after these is an object (与我们联系, 帮我查询, 联系我们查看): no undertaking."""
 _ZH_PLAIN_AFTER = "的"
