@@ -41,6 +41,7 @@ from calmline.monitor.detectors.phrases import (
     hit_finding,
     lexicon_hits,
     outcome,
+    said,
     text_breaks,
     unsure_findings,
 )
@@ -145,7 +146,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "excuse",
                 h,
                 Severity.MINOR if over else Severity.INFO,
-                f"justification #{n} after the complaint ('{h.match.phrase}'); "
+                f"justification #{n} after the complaint: {said(h)}; "
                 f"{allowed} allowed" + (f", -{penalty:.0f} points" if over else ""),
                 value=float(n),
                 threshold=float(allowed),
