@@ -236,16 +236,18 @@ def _declined_invitation(
 def closing_anchor(
     ctx: DetectorContext, practice: PracticeRubric, turns: tuple[Turn, ...]
 ) -> Turn | None:
-    """The closing turn a coaching quotes: the last that says more than backchannels, or a
-    closing phrase (…祝您生活愉快请您先挂机再见), not a trailing 嗯 or 好的 after it, nor a chat
-    system's end-of-session message (``system_end``), which the agent did not say."""
+    """The closing turn a coaching quotes: the last that carries content (``content_min_units``
+    units besides backchannels and goodbyes) or says a closing phrase (…祝您生活愉快请您先挂机再见),
+    not a trailing 嗯, 好的 or 那女士 after it, nor a chat system's end-of-session message
+    (``system_end``), which the agent did not say."""
     phrases = [p for c in COMPONENTS for p in practice.phrase_list(c.lexicon)]
     ends = practice.phrase_list("system_end")
+    least = max(1.0, _min_units(practice))
 
     def says_something(t: Turn) -> bool:
         if ends and ctx.matcher.find(t.text, ends, fuzzy_threshold=100):
             return False
-        if content_units(ctx, practice, t.text) > 0:
+        if content_units(ctx, practice, t.text) >= least:
             return True
         return bool(phrases and ctx.matcher.find(t.text, phrases, fuzzy_threshold=100))
 
