@@ -152,6 +152,9 @@ def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
         ("en", "There are some problems with my card since yesterday"),
         ("en", "My phone broke down and the screen is stuck on the logo"),
         ("en", "The app can't be used since the update and nobody came to fix the line"),
+        ("en", "The alarm doesn't ring in the morning, I can't tolerate this serious bug"),
+        ("en", "I called your hotline five times and no one answered my call"),
+        ("en", "The data fee on this month's bill was improperly calculated"),
     ],
 )
 def test_a_fault_told_calmly_is_a_problem(language, said):
