@@ -3,7 +3,8 @@ endings, restatements and acknowledgements, a uniform part): a call's 请您先�
 so the 感谢您 after the goodbye closes; 关注到您反映的问题 is what the customer reported, not the
 agent's step; an undertaking said with 这里 or 如实 before the verb (我这里如实登记) and a hand-over
 to the company's staff with no subject said again (并交到我司工作人员核查跟进) are the agent's
-steps; 确实挺闹心 names the customer's feeling. In English a suggestion made to the product team is
+steps; 确实挺闹心 names the customer's feeling; the closing coaching quotes the goodbye, not a
+trailing 那女士. In English a suggestion made to the product team is
 the agent's step, a private message "any time" is an invitation and no step, and rules that differ
 between cities are the reason given for a refusal.
 
@@ -17,6 +18,7 @@ import pytest
 
 from tests.test_detectors_eleventh_batch import _closing
 from tests.test_detectors_recall import fired
+from tests.test_detectors_text import A, C, call, faults, run
 
 
 @pytest.mark.parametrize(
@@ -88,3 +90,16 @@ def test_a_private_message_any_time_is_an_invitation_not_a_step() -> None:
 )
 def test_rules_that_differ_between_cities_are_a_reason(text: str, excused: bool) -> None:
     assert ("excuse" in fired("no_excuses", "en", text)) is excused
+
+
+def test_the_closing_coaching_quotes_the_goodbye_not_a_trailing_address() -> None:
+    report = call(
+        "zh",
+        (C, 0.0, 2.0, "没有了"),
+        (A, 2.5, 8.0, "嗯那打扰您了女士这边您优先挂机就可以了那祝您生活愉快女士"),
+        (A, 8.5, 9.0, "那女士"),
+        (C, 9.5, 10.0, "好"),
+    )
+    (f,) = faults(run("closing", report))
+    assert f.kind == "closing_incomplete"
+    assert f.turn_index == 1 and "祝您生活愉快" in f.quote
