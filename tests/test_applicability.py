@@ -131,6 +131,8 @@ def test_a_complaint_makes_them_apply():
         ("en", 3, "It is twelve Main Street, and there is nothing wrong with the old one"),
         ("en", 1, "Hi, not a complaint, I would just like to change my address please"),
         ("zh", 5, "没有了，我不是投诉，就是问问，谢谢"),
+        # 有没有 asks whether: no 没有收到 in it
+        ("zh", 1, "你好，帮我查一下我这个老卡有没有送话费"),
     ],
 )
 def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
@@ -149,6 +151,7 @@ def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
         ("zh", "手机突然黑屏，按键也没有反应，请尽快解决"),
         ("zh", "更新以后短信都收不到了，太影响使用了"),
         ("zh", "客服直接挂我电话，号码还无缘无故被停机"),
+        ("zh", "宽带重装以后我现在上网上不去了，手机也连不了"),
         ("en", "There are some problems with my card since yesterday"),
         ("en", "My phone broke down and the screen is stuck on the logo"),
         ("en", "The app can't be used since the update and nobody came to fix the line"),
