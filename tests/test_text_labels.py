@@ -650,6 +650,24 @@ def test_twenty_fifth_batch_is_fresh_ends_restatements_acknowledgements_and_a_un
             assert total - rank < 2
 
 
+def test_twenty_sixth_batch_is_fresh_commitments_steps_times_and_a_uniform_part():
+    """The twenty-sixth batch (``sample.py --batch 26``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-five batches, each drawn once: Mandarin lines with a
+    commitment word, a time word and a uniform part (15, 10, 10), English lines with a step word,
+    a time word and a uniform part (15, 10, 10)."""
+    zh, en = _fresh_dev_pair(26, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue26_commit": 15,
+        "cue26_time": 10,
+        "cue26_random": 10,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue26_step": 15,
+        "cue26_time": 10,
+        "cue26_random": 10,
+    }
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each

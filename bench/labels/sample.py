@@ -7,7 +7,7 @@
     .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 6 [--language zh|en]   # sixth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 7 --language zh         # seventh, Mandarin
-    .venv/bin/python bench/labels/sample.py --batch 25      # twenty-fifth (8 to 24: see --help)
+    .venv/bin/python bench/labels/sample.py --batch 26      # twenty-sixth (8 to 25: see --help)
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -1099,6 +1099,47 @@ def draw_batch25(data: Path, language: str, seed: int = BATCH25_SEED) -> list[di
     return _draw_dev_cues(data, language, 25, BATCH25_CUES[language], seed, _batch25_end)
 
 
+# Twenty-sixth batch (``--batch 26``): commitments, steps and times, where the test split is still
+# short after forty rounds (Mandarin commitment 0.81 / 0.78 and time frame 0.79 / 0.79; English
+# next step 0.84 / 0.83 and time frame recall 0.20), and a uniform part. Labelled before the
+# detectors' output on them was read.
+BATCH26_SEED = 149
+BATCH26_PREFIX = "cue26_"
+BATCH26_CUES = {
+    "zh": (
+        ("cue26_commit", r"帮您|为您|给您|会|将|一定|马上|尽快|安排|跟进|反馈|处理|登记|联系", 15),
+        (
+            "cue26_time",
+            r"小时|分钟|工作日|\d+天|[一两二三四五六七]天|稍后|马上|今天|明天|之内|以内|点前|号前",
+            10,
+        ),
+        ("cue26_random", r".", 10),
+    ),
+    "en": (
+        (
+            "cue26_step",
+            r"\bwill\b|['’]ll\b|let me|\bhave (sent|checked|reported|submitted|forwarded|recorded)|"
+            r"\bplease\b|you can|suggest",
+            15,
+        ),
+        (
+            "cue26_time",
+            r"\bwithin\b|\bhours?\b|\bdays?\b|\bminutes?\b|\btoday\b|\btomorrow\b|\blater\b|"
+            r"\bweeks?\b|\bnow\b|immediately|right away|\bby\b",
+            10,
+        ),
+        ("cue26_random", r".", 10),
+    ),
+}
+
+
+def draw_batch26(data: Path, language: str, seed: int = BATCH26_SEED) -> list[dict]:
+    """The twenty-sixth batch for ``language``: ``cue26_*`` strata from ``dev`` dialogues, none
+    drawn by the first twenty-five batches or already in a label file. Ids go on from the
+    twenty-fifth batch's."""
+    return _draw_dev_cues(data, language, 26, BATCH26_CUES[language], seed)
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
@@ -1124,6 +1165,7 @@ BATCH_PREFIXES = {
     23: (BATCH23_PREFIX,),
     24: (BATCH24_PREFIX,),
     25: (BATCH25_PREFIX,),
+    26: (BATCH26_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -1154,6 +1196,7 @@ DRAWS = {
     23: draw_batch23,
     24: draw_batch24,
     25: draw_batch25,
+    26: draw_batch26,
 }
 """Each batch's draw, by batch number (the first with its default seed, 13)."""
 
@@ -1245,9 +1288,9 @@ def main() -> int:
         type=int,
         choices=sorted(DRAWS),
         default=1,
-        help="1: the first draw (seed 13); 2 to 25: the second to twenty-fifth batches of dev "
+        help="1: the first draw (seed 13); 2 to 26: the second to twenty-sixth batches of dev "
         "lines (seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, "
-        "109, 113, 127, 131, 137 and 139; the seventh, ninth and eighteenth Mandarin only, the "
+        "109, 113, 127, 131, 137, 139 and 149; the seventh, ninth and eighteenth Mandarin only, the "
         "eighth, tenth and nineteenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()

@@ -195,6 +195,32 @@ def _in_invitation(ctx: DetectorContext, hit: Hit) -> bool:
     )
 
 
+def _after_invitation(ctx: DetectorContext, hit: Hit) -> bool:
+    """Whether ``hit`` follows an invitation to get back in touch in its sentence (the
+    closing's ``invite``: 如理赔不成功可以及时联系我们协助您处理; 后续如果不满意，可以再次
+    进线，小美会为您解决问题; "if you have any problem, contact us any time and we will help"):
+    the help it names waits on a later contact, a conditional offer the guideline calls no
+    commitment and no step (zh1394). An invitation's words that go on into a request for
+    details before the promise (您可以随时私信小沃提供您的手机号码，小沃会在收到您的信息后尽快与您
+    联系; "if you need any help, please provide your account so we can verify it") ask for this
+    matter's details: the promise after them stands."""
+    closing = ctx.rubric.practices.get("closing")
+    if closing is None or not closing.phrase_list("invite"):
+        return False
+    text = hit.turn.text
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, hit.match.start_char)]
+    begin = starts[-1] if starts else 0
+    sentence = text[begin : hit.match.start_char]
+    invites = ctx.matcher.find(sentence, closing.phrase_list("invite"), fuzzy_threshold=100)
+    return any(not _ASKS_DETAILS.search(sentence, m.start_char) for m in invites)
+
+
+_ASKS_DETAILS = re.compile(r"提供|\bprovide\b|\bsend us\b|\btell us\b", re.IGNORECASE)
+"""Said between an invitation's first word and the promise (随时私信小沃提供您的手机号码; "if
+you need any help, please provide your account so we can verify it"): a request for this
+matter's details, not an invitation to come back."""
+
+
 def _done(hit: Hit) -> bool:
     """Whether a plain undertaking's verb is reported done (小美查询到, 我们核实了一下,
     我联系这个商家了): a step taken, not one committed to. 了 may follow the verb's short object in
@@ -288,7 +314,9 @@ def waits_after_step(
     """Stated waits (``time_wait``: 那您耐心等待两到三分钟) in an agent turn with no step of its
     own, right after the agent's turn that offered a step the customer only agreed to (我去帮您联
     系一下商家…您看可以吗 - 可以: every customer turn between holds at most
-    ``wait_consent_units``): the time that step takes, said a turn later."""
+    ``wait_consent_units``): the time that step takes, said a turn later. In a chat the
+    offer may take several lines in a row (小美给你联系商家协商部分退款 / 亲亲您看可以吗 -
+    可以 - 亲亲您稍等1-3分钟): the step may be in any of them."""
     waits = practice.phrase_list("time_wait")
     most = practice.threshold("wait_consent_units", 0.0)
     if not waits or most <= 0:
@@ -300,11 +328,15 @@ def waits_after_step(
         if not ctx.matcher.find(_clause_to(h), waits, fuzzy_threshold=100):
             continue
         before = [t for t in ctx.report.turns if t.index < h.turn.index and t.text.strip()]
-        agent = next((t for t in reversed(before) if t.role is Role.AGENT), None)
-        if agent is None or agent.index not in steps_by_turn:
+        agents = [k for k, t in enumerate(before) if t.role is Role.AGENT]
+        if not agents:
             continue
-        between = [t for t in before if t.index > agent.index]
-        if all(units(t.text, ctx.language) <= most for t in between):
+        agent = offer = agents[-1]
+        while offer > 0 and before[offer - 1].role is Role.AGENT:
+            offer -= 1
+        if not any(t.index in steps_by_turn for t in before[offer : agent + 1]):
+            continue
+        if all(units(t.text, ctx.language) <= most for t in before[agent + 1 :]):
             found.append(h)
     return found
 
@@ -451,9 +483,14 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         ]
 
     def offered(h: Hit) -> bool:
-        # a question about a step (请问…是否给您处理) or a step someone else was heard to
-        # promise (商家是说会给您退款) is neither a step nor a commitment
-        return not asked(ctx, practice, h) and not hearsay(ctx, practice, h)
+        # a question about a step (请问…是否给您处理), a step someone else was heard to promise
+        # (商家是说会给您退款) or the help an invitation promises (如有疑问可以再次进线，小美会为您
+        # 解决问题) is neither a step nor a commitment
+        return (
+            not asked(ctx, practice, h)
+            and not hearsay(ctx, practice, h)
+            and not _after_invitation(ctx, h)
+        )
 
     for part in ("commitment", "action"):
         hits[part] = [h for h in hits[part] if offered(h)]
