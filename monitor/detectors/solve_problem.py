@@ -185,40 +185,19 @@ def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool
     )
 
 
-def _in_invitation(ctx: DetectorContext, hit: Hit) -> bool:
+def _invitations(ctx: DetectorContext, text: str) -> list[Match]:
+    """The closing's invitations to get back in touch (``invite``) said in ``text``."""
     closing = ctx.rubric.practices.get("closing")
     if closing is None or not closing.phrase_list("invite"):
-        return False
-    invites = ctx.matcher.find(hit.turn.text, closing.phrase_list("invite"), fuzzy_threshold=100)
+        return []
+    return ctx.matcher.find(text, closing.phrase_list("invite"), fuzzy_threshold=100)
+
+
+def _in_invitation(ctx: DetectorContext, hit: Hit) -> bool:
+    invites = _invitations(ctx, hit.turn.text)
     return any(
         m.start_char < hit.match.end_char and hit.match.start_char < m.end_char for m in invites
     )
-
-
-def _after_invitation(ctx: DetectorContext, hit: Hit) -> bool:
-    """Whether ``hit`` follows an invitation to get back in touch in its sentence (the
-    closing's ``invite``: 如理赔不成功可以及时联系我们协助您处理; 后续如果不满意，可以再次
-    进线，小美会为您解决问题; "if you have any problem, contact us any time and we will help"):
-    the help it names waits on a later contact, a conditional offer the guideline calls no
-    commitment and no step (zh1394). An invitation's words that go on into a request for
-    details before the promise (您可以随时私信小沃提供您的手机号码，小沃会在收到您的信息后尽快与您
-    联系; "if you need any help, please provide your account so we can verify it") ask for this
-    matter's details: the promise after them stands."""
-    closing = ctx.rubric.practices.get("closing")
-    if closing is None or not closing.phrase_list("invite"):
-        return False
-    text = hit.turn.text
-    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, hit.match.start_char)]
-    begin = starts[-1] if starts else 0
-    sentence = text[begin : hit.match.start_char]
-    invites = ctx.matcher.find(sentence, closing.phrase_list("invite"), fuzzy_threshold=100)
-    return any(not _ASKS_DETAILS.search(sentence, m.start_char) for m in invites)
-
-
-_ASKS_DETAILS = re.compile(r"提供|\bprovide\b|\bsend us\b|\btell us\b", re.IGNORECASE)
-"""Said between an invitation's first word and the promise (随时私信小沃提供您的手机号码; "if
-you need any help, please provide your account so we can verify it"): a request for this
-matter's details, not an invitation to come back."""
 
 
 def _done(hit: Hit) -> bool:
@@ -240,6 +219,28 @@ def _sentence_of(text: str, at: int) -> int:
     """The index of the sentence holding ``at``; empty sentences (``; ;`` in a chat, ``！！``)
     do not count, so a step and its time across them stay neighbours."""
     return sum(1 for part in _SENTENCE_BREAK.split(text[:at])[:-1] if part.strip())
+
+
+def _after_invitation(ctx: DetectorContext, hit: Hit) -> bool:
+    """Whether ``hit`` follows an invitation to get back in touch in its sentence (the
+    closing's ``invite``: 如理赔不成功可以及时联系我们协助您处理; 后续如果不满意，可以再次
+    进线，小美会为您解决问题; "if you have any problem, contact us any time and we will help"):
+    the help it names waits on a later contact, a conditional offer the guideline calls no
+    commitment and no step (zh1394). An invitation's words that go on into a request for
+    details before the promise (您可以随时私信小沃提供您的手机号码，小沃会在收到您的信息后尽快与您
+    联系; "if you need any help, please provide your account so we can verify it") ask for this
+    matter's details: the promise after them stands."""
+    text = hit.turn.text
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, hit.match.start_char)]
+    sentence = text[starts[-1] if starts else 0 : hit.match.start_char]
+    invites = _invitations(ctx, sentence)
+    return any(not _ASKS_DETAILS.search(sentence, m.start_char) for m in invites)
+
+
+_ASKS_DETAILS = re.compile(r"提供|\bprovide\b|\bsend us\b|\btell us\b", re.IGNORECASE)
+"""Said between an invitation's first word and the promise (随时私信小沃提供您的手机号码; "if
+you need any help, please provide your account so we can verify it"): a request for this
+matter's details, not an invitation to come back."""
 
 
 def bound_to_step(
