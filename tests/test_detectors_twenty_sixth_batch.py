@@ -25,7 +25,7 @@ from tests.test_detectors_text import A, C, call
         # the help an invitation promises: no commitment on this matter
         ("如果您对理赔结果不满意，可以再次进线咨询，小美会为您解决问题", False),
         ("若之后遇到什么问题，请随时联系我们，我们会帮您处理", False),
-        ("If you have any other problems, contact us any time and we will handle it for you.", False),
+        ("If you have any other problems, contact us any time and we will handle it.", False),
         # a request for details in an invitation's words, and the promise after it: a commitment
         ("如方便，您可以随时私信小沃提供您的手机号码，小沃会在收到后尽快与您联系处理", True),
         # no invitation before it: a commitment

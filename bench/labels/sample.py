@@ -1290,8 +1290,8 @@ def main() -> int:
         default=1,
         help="1: the first draw (seed 13); 2 to 26: the second to twenty-sixth batches of dev "
         "lines (seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, "
-        "109, 113, 127, 131, 137, 139 and 149; the seventh, ninth and eighteenth Mandarin only, the "
-        "eighth, tenth and nineteenth English only)",
+        "109, 113, 127, 131, 137, 139 and 149; the seventh, ninth and eighteenth Mandarin only, "
+        "the eighth, tenth and nineteenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
