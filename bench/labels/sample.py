@@ -669,12 +669,13 @@ def draw_batch13(data: Path, language: str, seed: int = BATCH13_SEED) -> list[di
     drawn by the first twelve batches or already in a label file; ``cue13_last_<set>`` takes one
     of the agent's last two lines of a dialogue of that data set. Ids go on from the twelfth
     batch's."""
-    return _draw_dev_cues(data, language, 13, BATCH13_CUES[language], seed, _last_or_any)
+    return _draw_dev_cues(data, language, 13, BATCH13_CUES[language], seed, _end_or_any)
 
 
-def _last_or_any(stratum: str, r: dict) -> bool:
-    """:func:`_end_line` for the ``_last_`` strata, every line for the others."""
-    return _end_line(stratum, r) if "_last_" in stratum else True
+def _end_or_any(stratum: str, r: dict) -> bool:
+    """:func:`_end_line` for the ``_first_`` and ``_last_`` strata, every line for the
+    others."""
+    return _end_line(stratum, r) if "_first_" in stratum or "_last_" in stratum else True
 
 
 # Fourteenth batch (``--batch 14``): reasons given for a shortfall in both languages, where fresh
@@ -1086,17 +1087,11 @@ BATCH25_CUES = {
 }
 
 
-def _batch25_end(stratum: str, r: dict) -> bool:
-    """A ``cue25_<first|last>_<set>`` stratum takes its ends (:func:`_end_line`); the others
-    take any line."""
-    return _end_line(stratum, r) if re.match(r"cue25_(first|last)_", stratum) else True
-
-
 def draw_batch25(data: Path, language: str, seed: int = BATCH25_SEED) -> list[dict]:
     """The twenty-fifth batch for ``language``: ``cue25_*`` strata from ``dev`` dialogues, none
     drawn by the first twenty-four batches or already in a label file. Ids go on from the
     twenty-fourth batch's."""
-    return _draw_dev_cues(data, language, 25, BATCH25_CUES[language], seed, _batch25_end)
+    return _draw_dev_cues(data, language, 25, BATCH25_CUES[language], seed, _end_or_any)
 
 
 # Twenty-sixth batch (``--batch 26``): commitments, steps and times, where the test split is still
