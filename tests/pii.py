@@ -7,8 +7,11 @@ spaces and separators, so a test never grades the redactor with its own tokenise
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+import sqlite3
 
 from tests.conftest import SAMPLES
 
@@ -63,9 +66,82 @@ def long_runs(text: str, n: int = LONG_RUN) -> list[str]:
 
 
 def leaked(text: str, value: str) -> bool:
-    """Whether ``value``, or a 7-digit stretch of it, can be read back from ``text``."""
+    """Whether ``value``, or a 7-digit stretch of it, can be read back from ``text``: every
+    digit ``text`` says, joined across the words between them. Give it what can carry speech
+    (a transcript, a quote, a caption), not a whole document: the times, scores and ids of a
+    report's JSON joined into one stream hold any 7 digits by chance (:func:`said_pieces`)."""
     stream = digit_stream(text)
     return any(value[i : i + 7] in stream for i in range(len(value) - 6))
+
+
+_NOT_SAID = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"  # a time
+    r"|\b(?=[0-9a-f-]*[a-f])(?=[0-9a-f-]*[0-9])[0-9a-f]{8,}(?:-[0-9a-f]+)*\b"  # an id, a hash
+)
+
+
+def said_strings(data) -> list[str]:
+    """The strings of a JSON document that can carry what was said, each to be read on its
+    own, and the words (or texts) of each list read together, so that a number split over
+    word entries or turns is still read back. Numbers (times, scores, probabilities) are
+    measurements, and timestamps, ids and hashes in a string are not speech: left out."""
+    pieces = [_NOT_SAID.sub(" ", s) for s in transcript_strings(data)]
+
+    def lists(x) -> None:
+        if isinstance(x, dict):
+            for v in x.values():
+                lists(v)
+        elif isinstance(x, list | tuple):
+            said = [
+                w for i in x if isinstance(i, dict) for w in (i.get("word", i.get("text")),)
+                if isinstance(w, str)
+            ]  # fmt: skip
+            if len(said) > 1:
+                pieces.append(" ".join(said))
+            for v in x:
+                lists(v)
+
+    lists(data)
+    return pieces
+
+
+def said_pieces(fmt: str, text: str) -> list[str]:
+    """What a reader could read a number back from in a stored or exported ``text`` of the
+    given format (``json``, ``vtt``, ``rttm``, ``csv``): each piece to be given to
+    :func:`leaked` on its own."""
+    if fmt == "json":
+        return said_strings(json.loads(text))
+    if fmt == "vtt":
+        lines = vtt_text_lines(text)
+        return [*lines, " ".join(lines)]
+    if fmt == "rttm":
+        return text.split()
+    if fmt == "csv":
+        return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    raise ValueError(f"no reader for {fmt!r}")
+
+
+def said_in_database(db: sqlite3.Connection) -> list[str]:
+    """Every text cell of every table, a JSON one read as :func:`said_strings` reads it
+    (numeric cells are measurements, never a transcript)."""
+    pieces: list[str] = []
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        for row in db.execute(f'SELECT * FROM "{table}"'):
+            for cell in row:
+                if isinstance(cell, bytes):
+                    cell = cell.decode("utf-8", "replace")
+                if not isinstance(cell, str):
+                    continue
+                try:
+                    data = json.loads(cell)
+                except ValueError:
+                    data = None
+                if isinstance(data, dict | list):
+                    pieces += said_strings(data)
+                else:
+                    pieces.append(_NOT_SAID.sub(" ", cell))
+    return pieces
 
 
 def transcript_strings(data, skip=("call_id", "path", "audio", "models", "calmline_version")):
