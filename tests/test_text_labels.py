@@ -668,6 +668,31 @@ def test_twenty_sixth_batch_is_fresh_commitments_steps_times_and_a_uniform_part(
     }
 
 
+def test_twenty_seventh_batch_is_fresh_reasons_ends_times_and_a_uniform_part():
+    """The twenty-seventh batch (``sample.py --batch 27``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-six batches, each drawn once: in Mandarin lines with
+    a reason word (14), one of the agent's last two lines of a MUSIED dialogue or an STC-3 thread
+    (6 each) and a uniform part (9); in English lines with a reason word (15), a time word (10)
+    and a uniform part (10). An end stratum's line is one of the last two of its dialogue."""
+    zh, en = _fresh_dev_pair(27, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue27_excuse": 14,
+        "cue27_last_musied": 6,
+        "cue27_last_stc3_cn": 6,
+        "cue27_random": 9,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue27_excuse": 15,
+        "cue27_time": 10,
+        "cue27_random": 10,
+    }
+    for r in zh:
+        rank, total = (int(x) for x in r["position"].split("/"))
+        if "_last_" in r["stratum"]:
+            assert total - rank < 2
+            assert r["source"].startswith("musied" if "musied" in r["stratum"] else "stc3_cn")
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each

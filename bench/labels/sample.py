@@ -7,7 +7,7 @@
     .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 6 [--language zh|en]   # sixth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 7 --language zh         # seventh, Mandarin
-    .venv/bin/python bench/labels/sample.py --batch 26      # twenty-sixth (8 to 25: see --help)
+    .venv/bin/python bench/labels/sample.py --batch 27      # twenty-seventh (8 to 26: see --help)
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -1135,6 +1135,52 @@ def draw_batch26(data: Path, language: str, seed: int = BATCH26_SEED) -> list[di
     return _draw_dev_cues(data, language, 26, BATCH26_CUES[language], seed)
 
 
+# Twenty-seventh batch (``--batch 27``): reasons given for a shortfall, where the test split is
+# furthest from the targets (Mandarin excuse 0.40 / 0.25, English none of 13 found while the dev
+# split reads 0.90 / 0.71), the agent's last lines in Mandarin (goodbye recall 0.60, closing thanks
+# 0.75, invitation 0.75), English times (recall 0.20), and a uniform part. Labelled before the
+# detectors' output on them was read.
+BATCH27_SEED = 151
+BATCH27_PREFIX = "cue27_"
+BATCH27_CUES = {
+    "zh": (
+        (
+            "cue27_excuse",
+            r"因为|由于|原因|系统|规定|政策|规则|无法|没办法|没有办法|不能|只能|高峰|繁忙|天气|"
+            r"导致|造成|权限|暂时|目前|所以|特性|正常现象|属于",
+            14,
+        ),
+        ("cue27_last_musied", r".", 6),
+        ("cue27_last_stc3_cn", r".", 6),
+        ("cue27_random", r".", 9),
+    ),
+    "en": (
+        (
+            "cue27_excuse",
+            r"because|due to|\bsince\b|caused|reason|policy|system|unable|can't|cannot|"
+            r"unfortunately|not able|network|busy|upgrade|maintenance|delay|traffic|too many|"
+            r"currently|temporarily|\bonly\b|rule|regulation|limit|normal|\bas\b|so that",
+            15,
+        ),
+        (
+            "cue27_time",
+            r"\bwithin\b|\bhours?\b|\bdays?\b|\bminutes?\b|\btoday\b|\btomorrow\b|\blater\b|"
+            r"\bweeks?\b|immediately|right away|\bsoon\b|\bmonday|\btuesday|\bwednesday|"
+            r"\bthursday|\bfriday|\bweekend|\bmonth",
+            10,
+        ),
+        ("cue27_random", r".", 10),
+    ),
+}
+
+
+def draw_batch27(data: Path, language: str, seed: int = BATCH27_SEED) -> list[dict]:
+    """The twenty-seventh batch for ``language``: ``cue27_*`` strata from ``dev`` dialogues,
+    none drawn by the first twenty-six batches or already in a label file. Ids go on from the
+    twenty-sixth batch's."""
+    return _draw_dev_cues(data, language, 27, BATCH27_CUES[language], seed, _end_or_any)
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
@@ -1161,6 +1207,7 @@ BATCH_PREFIXES = {
     24: (BATCH24_PREFIX,),
     25: (BATCH25_PREFIX,),
     26: (BATCH26_PREFIX,),
+    27: (BATCH27_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -1192,6 +1239,7 @@ DRAWS = {
     24: draw_batch24,
     25: draw_batch25,
     26: draw_batch26,
+    27: draw_batch27,
 }
 """Each batch's draw, by batch number (the first with its default seed, 13)."""
 
@@ -1283,10 +1331,10 @@ def main() -> int:
         type=int,
         choices=sorted(DRAWS),
         default=1,
-        help="1: the first draw (seed 13); 2 to 26: the second to twenty-sixth batches of dev "
+        help="1: the first draw (seed 13); 2 to 27: the second to twenty-seventh batches of dev "
         "lines (seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, "
-        "109, 113, 127, 131, 137, 139 and 149; the seventh, ninth and eighteenth Mandarin only, "
-        "the eighth, tenth and nineteenth English only)",
+        "109, 113, 127, 131, 137, 139, 149 and 151; the seventh, ninth and eighteenth Mandarin "
+        "only, the eighth, tenth and nineteenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
