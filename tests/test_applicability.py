@@ -158,6 +158,9 @@ def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
         ("en", "The alarm doesn't ring in the morning, I can't tolerate this serious bug"),
         ("en", "I called your hotline five times and no one answered my call"),
         ("en", "The data fee on this month's bill was improperly calculated"),
+        ("en", "The router shows a full signal but the Internet can't be connected"),
+        ("en", "I couldn't access the Internet last night, please fix it"),
+        ("en", "The signal in our street is too poor to make a call"),
     ],
 )
 def test_a_fault_told_calmly_is_a_problem(language, said):

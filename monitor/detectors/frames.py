@@ -337,6 +337,16 @@ def _en_imperative(verbs: tuple[str, ...]):
     )
 
 
+_ZH_STEP_NUMBER = r"(?:^|(?<=[\s。.；;，,！!？?：:]))\d{1,2}\s*[.、．)）]\s*(?:先|再|请)?"
+"""Where a numbered step opens in Mandarin ("1、打开…", "2.检查…", "3、先关闭…"): its number after
+a break, not a digit inside a figure (版本2.5, 拨打10010.)."""
+
+
+@lru_cache(maxsize=16)
+def _zh_numbered(verbs: tuple[str, ...]):
+    return re.compile(rf"{_ZH_STEP_NUMBER}(?P<verb>{alternation(verbs)})")
+
+
 def customer_frame_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
@@ -347,10 +357,20 @@ def customer_frame_hits(
     verb (``customer_frame_verb``: "use", "check"), within ``CUSTOMER_GAP_WORDS`` words and
     with no negation between them ("you can't restart it", "please don't uninstall"); or an
     instruction in the imperative, a ``customer_imperative_verb`` opening a sentence or a
-    numbered step ("Turn off the modem.", "1. Log out and log in again"). Only where the rubric
-    lists them (the English one); Mandarin lists its steps as phrases (``customer_step``)."""
+    numbered step ("Turn off the modem.", "1. Log out and log in again"). Mandarin lists its
+    steps as phrases (``customer_step``), and takes an instruction only after a step's number
+    (``customer_numbered_verb``: 1、打开WiFi, 2.检查协议设置): a Mandarin sentence that opens with
+    a verb is as often a report (检查发现…) as an instruction."""
     if ctx.language.startswith("zh"):
-        return []
+        numbered = _words(practice, "customer_numbered_verb")
+        if not numbered:
+            return []
+        frame = _zh_numbered(numbered)
+        return [
+            pattern_hit(ctx, turn, m, "step verb after a step's number", "verb")
+            for turn in turns
+            for m in frame.finditer(turn.text)
+        ]
     device = _words(practice, "customer_modal_verb")
     hits = []
     for leads, verbs, modal in (

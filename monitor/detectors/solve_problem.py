@@ -107,7 +107,25 @@ def by_others(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     return (
         _said_before(ctx, practice, hit, "others")
         or _names_other(ctx, practice, hit)
-        or clause_before(ctx, practice, hit, "purpose", through=True)
+        or _for_purpose(ctx, practice, hit)
+    )
+
+
+def _for_purpose(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the clause of ``hit``, up to its end, makes it the purpose of a request
+    (``purpose``), and no undertaking of the agent's own is joined after the purpose
+    (``speaks_again``: "… so that we can transfer your problem to our staff and we will feed
+    back the results to you": the feedback is promised)."""
+    cues = practice.phrase_list("purpose")
+    if not cues:
+        return False
+    text = hit.turn.text[: hit.match.end_char]
+    clause = _CLAUSE_BREAK.split(text)[-1]
+    if not clause.strip():
+        return False
+    found = ctx.matcher.find(clause, cues, fuzzy_threshold=100)
+    return bool(found) and not _speaks_again(
+        ctx, practice, clause[max(m.end_char for m in found) :]
     )
 
 
@@ -167,9 +185,19 @@ def _said_before(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexic
         return False
     # the subject may open the hit itself (a frame: 我帮您…升级)
     clause = before + hit.turn.text[hit.match.start_char : hit.match.end_char]
-    after = clause[max(f.end_char for f in found) + HEARSAY_RESUME_CHARS :]
+    last = max(f.end_char for f in found)
+    if _speaks_again(ctx, practice, clause[last:]):
+        return False
+    after = clause[last + HEARSAY_RESUME_CHARS :]
     subjects = practice.phrase_list("frame_subject")
     return not (after.strip() and ctx.matcher.find(after, subjects, fuzzy_threshold=100))
+
+
+def _speaks_again(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
+    """Whether ``text`` joins an undertaking of the agent's own (``speaks_again``: "and we
+    will") to what came before it in the clause."""
+    cues = practice.phrase_list("speaks_again")
+    return bool(cues and text.strip() and ctx.matcher.find(text, cues, fuzzy_threshold=100))
 
 
 def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
