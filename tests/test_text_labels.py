@@ -693,6 +693,32 @@ def test_twenty_seventh_batch_is_fresh_reasons_ends_times_and_a_uniform_part():
             assert r["source"].startswith("musied" if "musied" in r["stratum"] else "stc3_cn")
 
 
+def test_twenty_eighth_batch_is_fresh_restatements_thanks_steps_ends_and_a_uniform_part():
+    """The twenty-eighth batch (``sample.py --batch 28``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-seven batches, each drawn once: in Mandarin lines
+    with a restating word (12), a commitment word (10), one of the agent's last two lines of a
+    MUSIED dialogue (6) and a uniform part (7); in English lines with a thank-you (12), one of
+    the agent's last two lines of an STC-3 thread (8), a step word (8) and a uniform part (7)."""
+    zh, en = _fresh_dev_pair(28, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue28_paraphrase": 12,
+        "cue28_commit": 10,
+        "cue28_last_musied": 6,
+        "cue28_random": 7,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue28_thanks": 12,
+        "cue28_last_stc3_en": 8,
+        "cue28_step": 8,
+        "cue28_random": 7,
+    }
+    for r in zh + en:
+        rank, total = (int(x) for x in r["position"].split("/"))
+        if "_last_" in r["stratum"]:
+            assert total - rank < 2
+            assert r["source"].startswith("musied" if "musied" in r["stratum"] else "stc3_en")
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each

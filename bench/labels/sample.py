@@ -7,7 +7,7 @@
     .venv/bin/python bench/labels/sample.py --batch 5 [--language zh|en]   # fifth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 6 [--language zh|en]   # sixth batch, dev only
     .venv/bin/python bench/labels/sample.py --batch 7 --language zh         # seventh, Mandarin
-    .venv/bin/python bench/labels/sample.py --batch 27      # twenty-seventh (8 to 26: see --help)
+    .venv/bin/python bench/labels/sample.py --batch 28      # twenty-eighth (8 to 27: see --help)
     .venv/bin/python bench/labels/sample.py --texts /tmp/labels-to-read.jsonl
     .venv/bin/python bench/labels/sample.py --pass2-todo /tmp/pass2-todo.jsonl
 
@@ -1181,6 +1181,40 @@ def draw_batch27(data: Path, language: str, seed: int = BATCH27_SEED) -> list[di
     return _draw_dev_cues(data, language, 27, BATCH27_CUES[language], seed, _end_or_any)
 
 
+# Twenty-eighth batch (``--batch 28``): English thanks and thread endings, where the test split
+# credits 16 closing thanks for 9 (precision 0.56), Mandarin restatements and commitments
+# (paraphrase recall 0.55, commitment 0.81 / 0.78), steps in English (next step 0.84 / 0.83), the
+# last lines of Mandarin phone calls, and a uniform part. Labelled before the detectors' output on
+# them was read.
+BATCH28_SEED = 157
+BATCH28_PREFIX = "cue28_"
+BATCH28_CUES = {
+    "zh": (
+        (
+            "cue28_paraphrase",
+            r"您是说|您的意思|也就是|就是说|是吧|对吧|是吗|对吗|您是想|您说的",
+            12,
+        ),
+        ("cue28_commit", r"帮您|为您|给您|会|马上|尽快|安排|跟进|处理|一定", 10),
+        ("cue28_last_musied", r".", 6),
+        ("cue28_random", r".", 7),
+    ),
+    "en": (
+        ("cue28_thanks", r"\bthank", 12),
+        ("cue28_last_stc3_en", r".", 8),
+        ("cue28_step", r"\bwill\b|['’]ll\b|\bplease\b|\byou can\b|\bhave\b", 8),
+        ("cue28_random", r".", 7),
+    ),
+}
+
+
+def draw_batch28(data: Path, language: str, seed: int = BATCH28_SEED) -> list[dict]:
+    """The twenty-eighth batch for ``language``: ``cue28_*`` strata from ``dev`` dialogues,
+    none drawn by the first twenty-seven batches or already in a label file. Ids go on from the
+    twenty-seventh batch's."""
+    return _draw_dev_cues(data, language, 28, BATCH28_CUES[language], seed, _end_or_any)
+
+
 BATCH_PREFIXES = {
     2: BATCH2_PREFIXES,
     3: (BATCH3_PREFIX,),
@@ -1208,6 +1242,7 @@ BATCH_PREFIXES = {
     25: (BATCH25_PREFIX,),
     26: (BATCH26_PREFIX,),
     27: (BATCH27_PREFIX,),
+    28: (BATCH28_PREFIX,),
 }
 """The strata prefixes of each later batch, by batch number."""
 
@@ -1240,6 +1275,7 @@ DRAWS = {
     25: draw_batch25,
     26: draw_batch26,
     27: draw_batch27,
+    28: draw_batch28,
 }
 """Each batch's draw, by batch number (the first with its default seed, 13)."""
 
@@ -1331,10 +1367,10 @@ def main() -> int:
         type=int,
         choices=sorted(DRAWS),
         default=1,
-        help="1: the first draw (seed 13); 2 to 27: the second to twenty-seventh batches of dev "
+        help="1: the first draw (seed 13); 2 to 28: the second to twenty-eighth batches of dev "
         "lines (seeds 29, 31, 37, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, "
-        "109, 113, 127, 131, 137, 139, 149 and 151; the seventh, ninth and eighteenth Mandarin "
-        "only, the eighth, tenth and nineteenth English only)",
+        "109, 113, 127, 131, 137, 139, 149, 151 and 157; the seventh, ninth and eighteenth "
+        "Mandarin only, the eighth, tenth and nineteenth English only)",
     )
     reading = parser.add_mutually_exclusive_group()
     reading.add_argument(
