@@ -77,6 +77,9 @@ _ZH_NEGATION = re.compile(r"不(?![断停足便适满良佳当周妥]|好的|愉
 """A negation in the frame's words; 不断 / 不停 ("keep on", 我们会不断优化), 不(会)超过 (a
 bound on the time: 我会在最晚不会超过三十分钟内给您回电) and the nouns of a shortfall (不足之处,
 不便, 不适, 不满, 不良, 不好的体验, 不愉快: 我司会针对不足之处进行改善) deny nothing."""
+_ZH_ASKS_CUSTOMER = re.compile(r"(?:建议|请|麻烦|让)[您你]")
+"""A request or a suggestion to the customer between the agent's subject and the verb (我才去建议您
+与商家联系, 我这边请您重新下单): the verb is the customer's to do, not the agent's undertaking."""
 _ZH_CUSTOMER_DOES = re.compile(r"(?<![给为帮替向跟和与助])(?<![^注看收意解]到)[您你](所)?$")
 _EN_CUSTOMER_DOES = re.compile(
     r"\b(?:issues?|problems?|questions?|situations?|matters?|information|case|feedback|"
@@ -230,8 +233,12 @@ def frame_hits(
                 continue
             if concrete and not _joined(words[: m.start("verb") - m.start()], vague, zh):
                 continue
-            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究
-            if zh and _customer_does(turn.text, m.start("verb"), m.end("verb")):
+            # the customer's verb inside the agent's clause: 我司会对您反映的问题进行研究, and
+            # a verb the agent asks the customer to do: 我才去建议您与商家联系
+            if zh and (
+                _customer_does(turn.text, m.start("verb"), m.end("verb"))
+                or _ZH_ASKS_CUSTOMER.search(words[: m.start("verb") - m.start()])
+            ):
                 continue
             # a noun or the customer's verb: "has taken notice of the issue you fed back"
             if not zh and _en_no_action(turn.text, m.start("verb")):
