@@ -161,6 +161,8 @@ def test_words_that_say_there_is_no_problem_raise_none(language, index, said):
         ("en", "The router shows a full signal but the Internet can't be connected"),
         ("en", "I couldn't access the Internet last night, please fix it"),
         ("en", "The signal in our street is too poor to make a call"),
+        ("en", "Why couldn't my family plan number be updated to the new package?"),
+        ("en", "Why will my phone service be suspended for three days? My patience has run out"),
     ],
 )
 def test_a_fault_told_calmly_is_a_problem(language, said):
