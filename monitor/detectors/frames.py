@@ -263,6 +263,15 @@ def pattern_hit(
     return Hit(turn, match, start, end)
 
 
+def pattern_hits(
+    ctx: DetectorContext, turns: Sequence[Turn], frame: re.Pattern, form: str, group: int | str = 0
+) -> list[Hit]:
+    """:func:`pattern_hit` for every match of ``frame`` in each of ``turns``."""
+    return [
+        pattern_hit(ctx, turn, m, form, group) for turn in turns for m in frame.finditer(turn.text)
+    ]
+
+
 _ZH_PLAIN_FILLER = "(?:这边|那边|这里|先|呢|就|再|也|的话|如实){0,2}"
 """What may stand between the agent's own subject and its verb in a plain undertaking (小美先联系
 商家, 我这边呢核实一下, 我这里如实登记)."""
@@ -372,12 +381,9 @@ def customer_frame_hits(
         numbered = _words(practice, "customer_numbered_verb")
         if not numbered:
             return []
-        frame = _zh_numbered(numbered)
-        return [
-            pattern_hit(ctx, turn, m, "step verb after a step's number", "verb")
-            for turn in turns
-            for m in frame.finditer(turn.text)
-        ]
+        return pattern_hits(
+            ctx, turns, _zh_numbered(numbered), "step verb after a step's number", "verb"
+        )
     device = _words(practice, "customer_modal_verb")
     hits = []
     for leads, verbs, modal in (
@@ -402,12 +408,9 @@ def customer_frame_hits(
                 hits.append(pattern_hit(ctx, turn, m, "customer + step verb"))
     imperative = _words(practice, "customer_imperative_verb")
     if imperative:
-        frame = _en_imperative(imperative)
-        for turn in turns:
-            hits += [
-                pattern_hit(ctx, turn, m, "step verb opening a sentence", "verb")
-                for m in frame.finditer(turn.text)
-            ]
+        hits += pattern_hits(
+            ctx, turns, _en_imperative(imperative), "step verb opening a sentence", "verb"
+        )
     return hits
 
 
@@ -468,9 +471,4 @@ def apology_sentence_hits(
     words = _words(practice, "apology_sentence")
     if ctx.language.startswith("zh") or not words:
         return []
-    frame = _en_apology_sentence(words)
-    return [
-        pattern_hit(ctx, turn, m, "apology sentence", "word")
-        for turn in turns
-        for m in frame.finditer(turn.text)
-    ]
+    return pattern_hits(ctx, turns, _en_apology_sentence(words), "apology sentence", "word")
