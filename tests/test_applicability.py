@@ -175,6 +175,32 @@ def test_a_fault_told_calmly_is_a_problem(language, said):
 
 
 @pytest.mark.parametrize(
+    ("language", "said", "upset"),
+    [
+        ("en", "The data fee on this month's bill was improperly calculated", "upset"),
+        ("zh", "宽带重装以后我现在上网上不去了，手机也连不了", "情绪不好"),
+    ],
+)
+def test_empathy_owed_on_a_calm_complaint_does_not_call_the_customer_upset(language, said, upset):
+    """A problem told calmly still calls for empathy, and the coaching says so without calling
+    the customer upset; the words it suggests are words the detector credits."""
+    turns = [*(ROUTINE_EN if language == "en" else ROUTINE_ZH)]
+    t = turns[1]
+    turns[1] = C(t.start, t.end, said)
+    report = scored(call(turns, language=language))
+    empathy = practice(report, "empathy")
+    assert empathy.applicable and empathy.coaching
+    assert upset not in empathy.coaching.split("“")[0].split('"')[0]
+    quoted = (
+        empathy.coaching.split("“")[-1].split("”")[0]
+        if language == "zh"
+        else (empathy.coaching.split('"')[-2])
+    )
+    turns[2] = A(turns[2].start, turns[2].end, quoted)
+    assert practice(scored(call(turns, language=language)), "empathy").score == 100
+
+
+@pytest.mark.parametrize(
     "said",
     ["I got no refund for the broken lamp", "No, the problem is that my card is blocked"],
 )
