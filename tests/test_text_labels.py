@@ -642,12 +642,7 @@ def test_twenty_fifth_batch_is_fresh_ends_restatements_acknowledgements_and_a_un
         "cue25_last_stc3_en": 8,
         "cue25_random": 7,
     }
-    for r in zh + en:
-        rank, total = (int(x) for x in r["position"].split("/"))
-        if "_first_" in r["stratum"]:
-            assert rank <= 2
-        if "_last_" in r["stratum"]:
-            assert total - rank < 2
+    _end_strata_hold_ends(zh + en)
 
 
 def test_twenty_sixth_batch_is_fresh_commitments_steps_times_and_a_uniform_part():
@@ -686,11 +681,7 @@ def test_twenty_seventh_batch_is_fresh_reasons_ends_times_and_a_uniform_part():
         "cue27_time": 10,
         "cue27_random": 10,
     }
-    for r in zh:
-        rank, total = (int(x) for x in r["position"].split("/"))
-        if "_last_" in r["stratum"]:
-            assert total - rank < 2
-            assert r["source"].startswith("musied" if "musied" in r["stratum"] else "stc3_cn")
+    _end_strata_hold_ends(zh)
 
 
 def test_twenty_eighth_batch_is_fresh_restatements_thanks_steps_ends_and_a_uniform_part():
@@ -712,11 +703,7 @@ def test_twenty_eighth_batch_is_fresh_restatements_thanks_steps_ends_and_a_unifo
         "cue28_step": 8,
         "cue28_random": 7,
     }
-    for r in zh + en:
-        rank, total = (int(x) for x in r["position"].split("/"))
-        if "_last_" in r["stratum"]:
-            assert total - rank < 2
-            assert r["source"].startswith("musied" if "musied" in r["stratum"] else "stc3_en")
+    _end_strata_hold_ends(zh + en)
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -740,6 +727,18 @@ def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     for m in marks:
         assert text_eval.fingerprint(posts[m["dialogue"]]) == m["fingerprint"], m["dialogue"]
         assert text_eval.in_split(keys[m["dialogue"]], "tune"), m["dialogue"]
+
+
+def _end_strata_hold_ends(records: list[dict]) -> None:
+    """Each line of a ``cue<n>_<first|last>_<set>`` stratum is one of the agent's first two
+    (``first``) or last two (``last``) lines of a dialogue of that data set."""
+    for r in records:
+        _, end, name = [*r["stratum"].split("_", 2), "", ""][:3]
+        if end not in ("first", "last"):
+            continue
+        rank, total = (int(x) for x in r["position"].split("/"))
+        assert rank <= 2 if end == "first" else total - rank < 2, r["id"]
+        assert r["source"].startswith(name), r["id"]
 
 
 def _fresh_dev_pair(number: int, zh_at_least: int, en_at_least: int) -> tuple[list, list]:

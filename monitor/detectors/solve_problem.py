@@ -81,12 +81,22 @@ def clause_before(
 ) -> bool:
     """Whether the clause of ``hit`` up to the phrase (``through``: up to its end) holds a
     phrase of ``lexicon``."""
+    return bool(_clause_matches(ctx, practice, hit, lexicon, through=through)[1])
+
+
+def _clause_matches(
+    ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon: str, *, through: bool
+) -> tuple[str, list[Match]]:
+    """The clause of ``hit`` up to the phrase (``through``: up to its end) and the phrases of
+    ``lexicon`` it holds."""
     cues = practice.phrase_list(lexicon)
     if not cues:
-        return False
+        return "", []
     end = hit.match.end_char if through else hit.match.start_char
     clause = _CLAUSE_BREAK.split(hit.turn.text[:end])[-1]
-    return bool(clause.strip()) and bool(ctx.matcher.find(clause, cues, fuzzy_threshold=100))
+    if not clause.strip():
+        return clause, []
+    return clause, ctx.matcher.find(clause, cues, fuzzy_threshold=100)
 
 
 def clause_of(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexicon: str) -> bool:
@@ -116,14 +126,7 @@ def _for_purpose(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bo
     (``purpose``), and no undertaking of the agent's own is joined after the purpose
     (``speaks_again``: "… so that we can transfer your problem to our staff and we will feed
     back the results to you": the feedback is promised)."""
-    cues = practice.phrase_list("purpose")
-    if not cues:
-        return False
-    text = hit.turn.text[: hit.match.end_char]
-    clause = _CLAUSE_BREAK.split(text)[-1]
-    if not clause.strip():
-        return False
-    found = ctx.matcher.find(clause, cues, fuzzy_threshold=100)
+    clause, found = _clause_matches(ctx, practice, hit, "purpose", through=True)
     return bool(found) and not _speaks_again(
         ctx, practice, clause[max(m.end_char for m in found) :]
     )
