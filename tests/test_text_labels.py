@@ -706,6 +706,28 @@ def test_twenty_eighth_batch_is_fresh_restatements_thanks_steps_ends_and_a_unifo
     _end_strata_hold_ends(zh + en)
 
 
+def test_twenty_ninth_batch_is_fresh_times_reasons_blame_arguing_and_a_uniform_part():
+    """The twenty-ninth batch (``sample.py --batch 29``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-eight batches, each drawn once: in Mandarin lines
+    with a time word (8), another party's word (9), an arguing word (8), a restating word (5) and
+    a uniform part (5); in English lines with a time word (12), a reason word (10), another
+    party's word (6) and a uniform part (7)."""
+    zh, en = _fresh_dev_pair(29, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue29_time": 8,
+        "cue29_blame": 9,
+        "cue29_argue": 8,
+        "cue29_paraphrase": 5,
+        "cue29_random": 5,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue29_time": 12,
+        "cue29_excuse": 10,
+        "cue29_blame": 6,
+        "cue29_random": 7,
+    }
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
