@@ -52,6 +52,8 @@ def fired(practice_id: str, language: str, agent: str, customer: str | None = No
         ("en", "Hello, Little Wo has received your private message and replied to you."),
         ("en", "Dear, we have asked the staff to deal with it."),
         ("en", "We have found this problem and are dealing with it. I will press them in time."),
+        # handed on in the passive: the company's own step, as 已转交相关部门 is
+        ("en", "Your complaint has been submitted to the fraud department."),
     ],
 )
 def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str) -> None:
@@ -67,7 +69,6 @@ def test_agent_undertaking_is_commitment_and_next_step(language: str, text: str)
         ("zh", "后续会在后台给您协商赔付的金额"),  # who negotiates is not said
         ("en", "Please try to restart the phone."),
         ("en", "A new checkbook has been sent to your home address."),
-        ("en", "Your complaint has been submitted to the fraud department."),
         ("en", "Our specialist will call you once the review is done."),
         ("en", "The specialist will verify the issue and reply to you soon."),
         # a request's stated purpose: the step waits on the customer's message

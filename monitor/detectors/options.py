@@ -15,7 +15,10 @@ Not when a negation stands between them ("please do not charge it or use it"), n
 sentence that invites future contact (``alternative_not``: "for any problem in the future,
 please send us a message or dial our hotline" is a closing, not a choice of solutions), nor in a
 question, nor "or" before a noun ("your order number or phone number" asks for details), nor two
-verbs of one action ("open Cydia to update or install the module").
+verbs of one action ("open Cydia to update or install the module"). The second step may also
+open a sentence of its own right after the sentence that suggested the first ("You can move them
+in Settings. Or you can use the PC assistant to move them", "… You can also log in our website
+to submit the request", 或者您也可以拨打…).
 """
 
 from __future__ import annotations
@@ -62,6 +65,27 @@ def _pattern(leads: tuple[str, ...], verbs: tuple[str, ...], zh: bool) -> re.Pat
 
 
 @lru_cache(maxsize=16)
+def _first_step(leads: tuple[str, ...], zh: bool) -> re.Pattern[str]:
+    """A sentence that suggests or offers the customer something (its lead)."""
+    return re.compile(f"(?:{alternation(leads)})" if zh else rf"\b(?:{alternation(leads)})\b", re.I)
+
+
+@lru_cache(maxsize=16)
+def _second_sentence(verbs: tuple[str, ...], zh: bool) -> re.Pattern[str]:
+    """A sentence that opens on the second step ("Or you can use the PC assistant", "You can
+    also log in our website", 或者您也可以拨打…)."""
+    if zh:
+        return re.compile(
+            f"\\s*(?:或者|或是|或){_ZH_SECOND_LEAD}(?P<verb>{alternation(verbs)})(?![类的])"
+        )
+    return re.compile(
+        rf"\s*(?:or\s+{_SECOND_LEAD}|you\s+(?:can|could|may)\s+also\s+)"
+        rf"(?P<verb>{alternation(verbs)})\b",
+        re.IGNORECASE,
+    )
+
+
+@lru_cache(maxsize=16)
 def _barred(words: tuple[str, ...], zh: bool) -> re.Pattern[str]:
     edge = "" if zh else r"\b"
     return re.compile(f"{edge}(?:{alternation(words)}){edge}", re.I)
@@ -88,18 +112,30 @@ def alternative_hits(
     excluded = practice.phrase_forms("alternative_not")
     barred = _barred(excluded, zh) if excluded else None
     breaks, negation = (_ZH_SENTENCE, _ZH_NEGATION) if zh else (_SENTENCE, _NEGATION)
+    first_step = _first_step(leads, zh)
+    second = _second_sentence(verbs, zh)
     hits = []
     for turn in turns:
         start = 0
+        offered = False  # the sentence before offered a step
         for brk in [*breaks.finditer(turn.text), None]:
             end = len(turn.text) if brk is None else brk.start()
             sentence = (start, end)
             start = end if brk is None else brk.end()
+            before, offered = offered, False
             # a question asks ("could you send a photo or call us?"); a closing invites
             if brk is not None and any(c in "?？" for c in brk.group(0)):
                 continue
             if barred is not None and barred.search(turn.text, *sentence):
                 continue
+            # the second step in a sentence of its own, after the first ("You can move them in
+            # Settings. Or you can use the PC assistant.")
+            m = second.match(turn.text, *sentence) if before else None
+            if m is not None:
+                hits.append(pattern_hit(ctx, turn, m, "step + or + step verb"))
+                break
+            step = first_step.search(turn.text, *sentence)
+            offered = step is not None and not negation.search(turn.text, *sentence)
             m = pattern.search(turn.text, *sentence)
             if m is None or negation.search(m.group("between")):
                 continue

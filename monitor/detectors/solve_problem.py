@@ -205,29 +205,39 @@ def _speaks_again(ctx: DetectorContext, practice: PracticeRubric, text: str) -> 
 
 def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """A customer step that is none: advice for the future (``not_step``: 建议您以后注意, "in the
-    future"), the customer's own past action echoed (``customer_done``: 您已经申请理赔了是吧), or
-    the words of an invitation to get back in touch (the closing's ``invite``: "for any question,
+    future"), the customer's own past action echoed (``customer_done``: 您已经申请理赔了是吧), the
+    words of an invitation to get back in touch (the closing's ``invite``: "for any question,
     you can send us a private message", "if you have any problem, you can contact the editor"):
-    they invite future contact and take no step on the matter."""
+    they invite future contact and take no step on the matter; or the words that send the
+    customer to deal with another party alone (``no_blame_shift``'s ``bad``: 我只能是建议您与商家
+    联系进行沟通, 您自行联系商家): a blame shift, not a solution offered."""
     return (
         clause_of(ctx, practice, hit, "not_step")
         or clause_before(ctx, practice, hit, "customer_done")
-        or _in_invitation(ctx, hit)
+        or _inside(ctx, hit, "closing", "invite")
+        or _inside(ctx, hit, "no_blame_shift", "bad")
     )
+
+
+def _phrases_of(ctx: DetectorContext, practice_id: str, lexicon: str, text: str) -> list[Match]:
+    """The phrases of another practice's ``lexicon`` said in ``text`` (none when the rubric
+    lacks the practice or the lexicon)."""
+    other = ctx.rubric.practices.get(practice_id)
+    if other is None or not other.phrase_list(lexicon):
+        return []
+    return ctx.matcher.find(text, other.phrase_list(lexicon), fuzzy_threshold=100)
 
 
 def _invitations(ctx: DetectorContext, text: str) -> list[Match]:
     """The closing's invitations to get back in touch (``invite``) said in ``text``."""
-    closing = ctx.rubric.practices.get("closing")
-    if closing is None or not closing.phrase_list("invite"):
-        return []
-    return ctx.matcher.find(text, closing.phrase_list("invite"), fuzzy_threshold=100)
+    return _phrases_of(ctx, "closing", "invite", text)
 
 
-def _in_invitation(ctx: DetectorContext, hit: Hit) -> bool:
-    invites = _invitations(ctx, hit.turn.text)
+def _inside(ctx: DetectorContext, hit: Hit, practice_id: str, lexicon: str) -> bool:
+    """Whether ``hit``'s words overlap a phrase of another practice's ``lexicon``."""
     return any(
-        m.start_char < hit.match.end_char and hit.match.start_char < m.end_char for m in invites
+        m.start_char < hit.match.end_char and hit.match.start_char < m.end_char
+        for m in _phrases_of(ctx, practice_id, lexicon, hit.turn.text)
     )
 
 
@@ -447,8 +457,9 @@ def learned_steps(
     credit where those words are negated (``negation`` in or just before them), ask about the
     step or report someone else's words (as for a phrase), are advice for later, the
     customer's own past action or an invitation to get back in touch (:func:`not_a_step`), or the
-    purpose of a request (``purpose``: 以便…为您解决). The model only adds: a step a phrase
-    credits stays credited."""
+    purpose of a request (``purpose``: 以便…为您解决), nor where they send the customer to deal
+    with another party alone (``no_blame_shift``'s ``bad``: 只能建议您与商家联系沟通一下). The
+    model only adds: a step a phrase credits stays credited."""
     minimum = practice.threshold("learned_step_min", 0.0)
     model = learned.model_for(ctx.language) if minimum > 0 else None
     if model is None or "action" not in model.parts:
@@ -479,6 +490,8 @@ def learned_steps(
         ):
             continue
         m = Match(words, words, a, b, round(100 * prob, 1), kind="learned")
+        if _inside(ctx, Hit(turn, m, 0.0, 0.0), "no_blame_shift", "bad"):
+            continue
         start, stop = ctx.matcher.time_span(turn, m)
         added.append(Hit(turn, m, start, stop))
     hits["action"] = merged(hits["action"], added)

@@ -1,0 +1,138 @@
+"""Forty-fourth round (issue 13 item 5), from the twenty-ninth batch of dev labels (English times
+and reasons, blame shifted to others in both languages, Mandarin arguing and restatements, a
+uniform part): sending the customer to deal with the merchant alone (我只能是建议您跟商家联系进行
+沟通) is a blame shift and no step offered; a step under way said without a subject (正在联系商家)
+and a matter handed on in the passive ("your case has been transferred to …") are the agent's own
+undertakings; "If you have any question, please …" invites.
+
+Sentences written from the guideline after reading the batch's lines; none is copied from the
+evaluation data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_detectors_eleventh_batch import _closing
+from tests.test_detectors_recall import fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "关于补偿的问题，我们这边确实无法直接帮您申请，只能是建议您跟商家联系进行沟通",
+        "退款的话我这边只能建议您与商家联系沟通一下",
+        "这边还是建议您自行跟商家联系一下",
+    ],
+)
+def test_sending_the_customer_to_the_merchant_alone_is_no_step(text: str) -> None:
+    kinds = fired("solve_problem", "zh", text)
+    assert "next_step" not in kinds and "commitment" not in kinds
+    assert "blame_shift" in fired("no_blame_shift", "zh", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the agent's own call to the merchant, and a step in the customer's app
+        "我这边帮您联系一下商家，您稍等",
+        "您可以在APP的订单页面申请退款",
+    ],
+)
+def test_a_step_that_does_not_send_the_customer_away_still_counts(text: str) -> None:
+    assert "next_step" in fired("solve_problem", "zh", text)
+    assert "blame_shift" not in fired("no_blame_shift", "zh", text)
+
+
+@pytest.mark.parametrize("text", ["正在联系商家，请您稍等", "亲亲，这边正在联系骑手呢"])
+def test_a_step_under_way_without_a_subject_is_the_agents_own(text: str) -> None:
+    assert {"commitment", "next_step"} <= fired("solve_problem", "zh", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "commits"),
+    [
+        ("Your complaint has been forwarded to the billing department for review.", True),
+        ("Hello, your problem has been transferred to the relevant department. Thank you!", True),
+        ("We are still working on your request. Please be patient.", True),
+        # another party at work on it: their step, not the agent's undertaking
+        ("Our technicians are working on the problem now.", False),
+    ],
+)
+def test_a_matter_handed_on_or_worked_on(text: str, commits: bool) -> None:
+    kinds = fired("solve_problem", "en", text)
+    assert "next_step" in kinds
+    assert ("commitment" in kinds) is commits
+
+
+@pytest.mark.parametrize(
+    ("text", "invites"),
+    [
+        ("If you have any question, please call our hotline 400-123-4567. Thank you!", True),
+        ("If you have any problems, you can send us a private message.", True),
+        # a question about something in particular, answered with a request
+        ("If you have any questions about your bill, please provide your number.", False),
+    ],
+)
+def test_if_you_have_any_question_please_invites(text: str, invites: bool) -> None:
+    assert (1 in _closing("en", text).get("closing_invite", set())) is invites
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "offers"),
+    [
+        (
+            "en",
+            "You can move the apps to the phone memory in Settings. Or you can use the PC "
+            "assistant to move them.",
+            True,
+        ),
+        (
+            "en",
+            "Please back up your data first. You can also log in our website to submit a repair "
+            "request.",
+            True,
+        ),
+        ("zh", "建议您前往营业厅办理。或者您也可以拨打客服热线办理。", True),
+        # nothing suggested before: one step
+        ("en", "The setting is fine. You can also click Advanced Settings to keep it open.", False),
+        # an invitation for later, not a second way
+        (
+            "en",
+            "Please restart your phone. You can also contact us for any problem in the future.",
+            False,
+        ),
+    ],
+)
+def test_a_second_step_may_open_a_sentence_of_its_own(
+    language: str, text: str, offers: bool
+) -> None:
+    assert ("options" in fired("options", language, text)) is offers
+
+
+# --- a QA read of scored threads (seed 424) ------------------------------------------------
+
+
+def test_a_message_sent_and_an_invitation_without_any() -> None:
+    """The reply "We've messaged the locations of our business halls. Contact us if you have
+    problems." was coached as lacking an invitation and credited no step: the message sent is
+    the agent's step, and "contact us if you have problems" invites as "… if you have any
+    problem" does."""
+    text = (
+        "We've messaged you the addresses of our service centres. Contact us if you have problems."
+    )
+    assert "next_step" in fired("solve_problem", "en", text)
+    assert 1 in _closing("en", text).get("closing_invite", set())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好，2G用户可以本机发送TS到10011开通提速服务",
+        "您发送“CXLL”至10010查询一下套餐余量",
+    ],
+)
+def test_a_text_command_to_the_carriers_number_is_a_step(text: str) -> None:
+    """2G用户可以本机发送TS到10011开通512K提速服务 was coached as "no next step": a text
+    command sent to the carrier's short number is a step the customer is told to take."""
+    assert "next_step" in fired("solve_problem", "zh", text)
