@@ -15,7 +15,11 @@ or takes its default from :data:`DEFAULT_APPLIES`:
   solve. On the six Harper Valley bank calls (routine tasks, human transcripts,
   ``bench/calibrate.py``) none of them applies, and the overall scores move from 71-80 to
   96-100;
-* ``gentle_control`` needs a ``long_customer_turn`` the agent then took the floor from.
+* ``gentle_control`` needs a ``long_customer_turn`` the agent then took the floor from;
+* ``closing`` needs the customer to have stayed (``customer_stayed``): a chat that ends on the
+  customer leaving it (离开人工会话, 88 of MUSIED's 377 chats) ended before the agent could close,
+  and coaching the agent for the thanks and the goodbye it had no turn to say blames it for the
+  customer's leaving.
 
 A practice that does not apply has no score (shown as "—"), a reason, and no weight in the
 overall score (the weighted mean is taken over the practices that apply). A practice whose
@@ -65,7 +69,7 @@ DEFAULT_APPLIES: Mapping[str, tuple[Condition, ...]] = {
     "no_excuses": PROBLEM,
     "no_overpromise": TWO_PARTY,
     "options": PROBLEM,
-    "closing": TWO_PARTY,
+    "closing": ("two_speakers", "customer_stayed"),
 }
 """Conditions of each practice when its rubric entry has no ``applies`` key. A practice not
 listed here applies whenever it is on two-party calls (``two_speakers``)."""
@@ -123,7 +127,21 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
         if _took_floor_after_long_turn(ctx, practice, long_s):
             return None
         return f"no customer turn of {long_s:g} s or more that the agent took the floor after"
+    if condition == "customer_stayed":
+        if _customer_left(ctx, practice):
+            return "the customer left the chat before the agent could close it"
+        return None
     raise ValueError(f"unknown applicability condition {condition!r}")
+
+
+def _customer_left(ctx: DetectorContext, practice: PracticeRubric) -> bool:
+    """Whether the call's last turn is the customer's and says they left the chat (the
+    practice's ``customer_left`` phrases: 离开人工会话)."""
+    left = practice.phrase_list("customer_left")
+    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    if not left or not turns or turns[-1].role is not Role.CUSTOMER:
+        return False
+    return bool(ctx.matcher.find(turns[-1].text, left, fuzzy_threshold=100))
 
 
 def customer_problem(ctx: DetectorContext) -> bool:

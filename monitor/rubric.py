@@ -112,7 +112,7 @@ def _threshold_pairs(thresholds: Mapping[str, float]) -> Iterable[tuple[str, str
             yield key, "max_" + key[4:]
 
 
-Condition = Literal["two_speakers", "customer_problem", "long_customer_turn"]
+Condition = Literal["two_speakers", "customer_problem", "long_customer_turn", "customer_stayed"]
 """When a practice applies to a call (:mod:`calmline.monitor.applicability`):
 
 * ``two_speakers``: two voices, an agent's and a customer's, both with words;
@@ -120,7 +120,9 @@ Condition = Literal["two_speakers", "customer_problem", "long_customer_turn"]
   or agitation at the stress section's ``agitated_level``), or the agent recognised the
   customer's feeling (an ``empathy`` phrase);
 * ``long_customer_turn``: the customer spoke for the practice's ``long_turn_s`` or more and the
-  agent then took the floor.
+  agent then took the floor;
+* ``customer_stayed``: the call does not end on the customer leaving a chat (the practice's
+  ``customer_left`` phrases in the last turn, the customer's: 离开人工会话).
 """
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import pytest
 
+from calmline.monitor.rubric import default_rubric
+from calmline.monitor.scoring import score_report
 from tests.test_detectors_eleventh_batch import _closing
 from tests.test_detectors_recall import fired
+from tests.test_stress import A, C, call
 
 
 @pytest.mark.parametrize(
@@ -136,3 +139,28 @@ def test_a_text_command_to_the_carriers_number_is_a_step(text: str) -> None:
     """2G用户可以本机发送TS到10011开通512K提速服务 was coached as "no next step": a text
     command sent to the carrier's short number is a step the customer is told to take."""
     assert "next_step" in fired("solve_problem", "zh", text)
+
+
+# --- a QA read of scored chats (seed 428) ---------------------------------------------------
+
+_LEFT_CHAT = [
+    C(0.0, 2.0, "外卖里有异物"),
+    A(2.5, 6.0, "亲亲，非常抱歉给您带来了不好的就餐体验，麻烦您提供一下餐品的图片"),
+    C(6.5, 8.0, "不认可，我都扔了"),
+    A(8.5, 14.0, "好的，您反馈的情况已经帮您提交，专员在核实好后会主动联系您"),
+]
+
+
+@pytest.mark.parametrize(("last", "applies"), [("离开人工会话", False), ("好的", True)])
+def test_a_chat_the_customer_left_is_not_judged_on_its_closing(last: str, applies: bool) -> None:
+    """A MUSIED chat that ends on the customer's 离开人工会话 right after the agent's answer was
+    coached for the thanks, the invitation and the goodbye the agent had no turn to say: the
+    closing does not apply, with its reason, and moves nothing; a customer who answers keeps it."""
+    report = score_report(call([*_LEFT_CHAT, C(14.5, 15.0, last)]), default_rubric("zh"))
+    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    assert closing.applicable is applies
+    if applies:
+        assert closing.score is not None
+    else:
+        assert closing.score is None and closing.coaching is None
+        assert "left the chat" in closing.reason
