@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import pytest
 
+from calmline.monitor.detectors import DetectorContext
+from calmline.monitor.detectors.phrases import agent_said
 from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
+from calmline.monitor.textmatch import PhraseMatcher
 from tests.test_detectors_eleventh_batch import _closing
 from tests.test_detectors_recall import fired
+from tests.test_detectors_text import CALM
+from tests.test_detectors_text import A as A_ROLE
+from tests.test_detectors_text import C as C_ROLE
+from tests.test_detectors_text import call as text_call
 from tests.test_stress import A, C, call
 
 
@@ -164,3 +171,44 @@ def test_a_chat_the_customer_left_is_not_judged_on_its_closing(last: str, applie
     else:
         assert closing.score is None and closing.coaching is None
         assert "left the chat" in closing.reason
+
+
+def test_thanks_said_with_the_plain_you_close_and_are_not_suggested_again() -> None:
+    """感谢你的耐心等待 in the last answer of a chat was coached as a missing thank-you and the
+    coaching asked for 感谢您的耐心: the plain 你 closes as 您 does, and the coaching never asks
+    for words the agent said with it."""
+    report = score_report(
+        call(
+            [
+                C(0.0, 2.0, "食材变质了"),
+                A(2.5, 6.0, "非常抱歉，小美现在为您联系商家"),
+                C(6.5, 8.0, "好"),
+                A(8.5, 14.0, "感谢你的耐心等待，商家同意给您退款"),
+            ]
+        ),
+        default_rubric("zh"),
+    )
+    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    assert any(f.kind == "closing_thanks" for f in closing.findings)
+    assert closing.coaching is not None and "感谢您的耐心" not in closing.coaching
+
+
+@pytest.mark.parametrize(
+    ("said", "words", "found"),
+    [
+        ("祝你生活愉快，再见", "祝您生活愉快", True),
+        ("感谢你您的耐心等待", "感谢您的耐心", True),
+        # another person is no politeness variant
+        ("祝他生活愉快", "祝您生活愉快", False),
+    ],
+)
+def test_words_said_with_the_plain_you_count_as_said(said: str, words: str, found: bool) -> None:
+    report = text_call("zh", (C_ROLE, 0.0, 2.0, "好的"), (A_ROLE, 2.5, 5.0, said))
+    rubric = default_rubric("zh")
+    ctx = DetectorContext(
+        report=report,
+        rubric=rubric,
+        matcher=PhraseMatcher(rubric.matching, "zh"),
+        stress=CALM,
+    )
+    assert agent_said(ctx, words) is found

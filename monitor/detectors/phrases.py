@@ -677,7 +677,17 @@ _CLAUSE_SPLIT = text_breaks(",，.。!！?？;；:：、", repeat=True)
 
 
 def agent_said(ctx: DetectorContext, words: str) -> bool:
-    """Whether the agent said any clause of ``words`` anywhere in the call (any match kind)."""
+    """Whether the agent said any clause of ``words`` anywhere in the call (any match kind). In
+    Mandarin the plain 你 (and a typed 你您) counts as the polite 您 here: an agent who said
+    感谢你的耐心等待 is not told to say 感谢您的耐心 (the matcher keeps the two apart elsewhere)."""
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(words) if c.strip()]
     entries = [PhraseEntry(text=c) for c in clauses]
-    return bool(entries) and any(ctx.matcher.find(t.text, entries) for t in agent_turns(ctx))
+    if not entries:
+        return False
+    zh = ctx.language.startswith("zh")
+    for t in agent_turns(ctx):
+        polite = t.text.replace("你您", "您").replace("你", "您")
+        texts = (t.text, polite) if zh and polite != t.text else (t.text,)
+        if any(ctx.matcher.find(text, entries) for text in texts):
+            return True
+    return False
