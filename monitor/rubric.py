@@ -235,6 +235,13 @@ class StressRubric(BaseModel):
     """Phrases that say there is no problem ("no problem", "not an issue", 没有不满意): a
     complaint or anger word inside one raises none. Phrases, not bare cues: "no refund" and
     "no money back" are complaints."""
+    question_complaints: tuple[str | PhraseEntry, ...] = ()
+    """Complaint words that ask (为什么): none in a turn that ends by asking the agent to
+    confirm what the customer said (``confirming_tails``): 为什么都是先走的那个…在省内的时候先走省内
+    流量，是不是 asks how a package works; 为什么没有给我返呢 complains."""
+    confirming_tails: tuple[str | PhraseEntry, ...] = ()
+    """How a question that asks to confirm ends (是不是, 对吧, 是吗), at the very end of the turn
+    (trailing punctuation and 啊, 呀, 呢 aside)."""
     agitated_level: float = Field(0.5, ge=0, le=1)
     """Agitation at or above which the customer counts as agitated (context for detectors)."""
     change_threshold: float = Field(0.1, ge=0, le=1)
@@ -248,6 +255,12 @@ class StressRubric(BaseModel):
 
     def complaint_negation_list(self) -> tuple[PhraseEntry, ...]:
         return _entries(self.complaint_negations)
+
+    def question_complaint_list(self) -> tuple[PhraseEntry, ...]:
+        return _entries(self.question_complaints)
+
+    def confirming_tail_list(self) -> tuple[PhraseEntry, ...]:
+        return _entries(self.confirming_tails)
 
 
 def _entries(items: Iterable[str | PhraseEntry]) -> tuple[PhraseEntry, ...]:

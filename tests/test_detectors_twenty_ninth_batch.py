@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from calmline.monitor.detectors import DetectorContext
-from calmline.monitor.detectors.phrases import agent_said
+from calmline.monitor.detectors.phrases import agent_said, complaint_words
 from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.textmatch import PhraseMatcher
@@ -212,3 +212,25 @@ def test_words_said_with_the_plain_you_count_as_said(said: str, words: str, foun
         stress=CALM,
     )
     assert agent_said(ctx, words) is found
+
+
+# --- a QA read of scored calls (seed 430) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "complains"),
+    [
+        ("那我原来办的套餐，为什么在省内的时候都是先走省内流量，是不是", False),
+        ("为什么我这个月先走的是国内流量啊，对吧", False),
+        ("为什么没有给我返呢", True),
+        # a complaint word of its own still complains, tail or not
+        ("为什么扣了两次，是不是", True),
+    ],
+)
+def test_a_why_question_that_asks_to_confirm_is_no_complaint(said: str, complains: bool) -> None:
+    """A MobileCS caller asking how a data package works (为什么都是先走的那个…先走省内流量，是不
+    是) was taken for a complaint, and a calm inquiry was coached for an apology, empathy and a
+    paraphrase: 为什么 in a turn that ends by asking to confirm asks, it does not complain."""
+    rubric = default_rubric("zh")
+    matcher = PhraseMatcher(rubric.matching, "zh")
+    assert bool(complaint_words(said, matcher, rubric.stress)) is complains

@@ -364,18 +364,38 @@ def clamp(score: float) -> float:
 def complaint_words(text: str, matcher: PhraseMatcher, stress: StressRubric) -> list[Match]:
     """The complaint and anger words (``stress.complaint_words``, ``stress.anger_words``) of
     ``text`` outside every phrase that says there is no problem ("no problem, thanks", "nothing
-    wrong with the router", 不是投诉: ``stress.complaint_negations``)."""
+    wrong with the router", 不是投诉: ``stress.complaint_negations``), and without the words that
+    only ask (``stress.question_complaints``: 为什么) when ``text`` ends by asking to confirm
+    (``stress.confirming_tails``: …先走省内流量，是不是)."""
     words = stress.complaint_list() + stress.anger_list()
     if not words:
         return []
     denied = [
         (n.start_char, n.end_char) for n in matcher.find(text, stress.complaint_negation_list())
     ]
+    if _asks_to_confirm(text, matcher, stress):
+        denied += [
+            (q.start_char, q.end_char)
+            for q in matcher.find(text, stress.question_complaint_list(), fuzzy_threshold=100)
+        ]
     return [
         m
         for m in matcher.find(text, words)
         if not any(a <= m.start_char and m.end_char <= b for a, b in denied)
     ]
+
+
+_TAIL_END = re.compile(r"[\s,，。.!！?？~～…啊呀呢哈]*$")
+"""What may follow a confirming tail at the end of a turn (punctuation, 啊, 呢 …)."""
+
+
+def _asks_to_confirm(text: str, matcher: PhraseMatcher, stress: StressRubric) -> bool:
+    """Whether ``text`` ends on a confirming tail (``stress.confirming_tails``: 是不是, 对吧)."""
+    tails = stress.confirming_tail_list()
+    if not tails:
+        return False
+    end = _TAIL_END.search(text).start()
+    return any(m.end_char == end for m in matcher.find(text, tails, fuzzy_threshold=100))
 
 
 def complaint_turns(ctx: DetectorContext) -> tuple[Turn, ...]:
