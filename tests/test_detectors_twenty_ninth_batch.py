@@ -3,7 +3,10 @@ and reasons, blame shifted to others in both languages, Mandarin arguing and res
 uniform part): sending the customer to deal with the merchant alone (我只能是建议您跟商家联系进行
 沟通) is a blame shift and no step offered; a step under way said without a subject (正在联系商家)
 and a matter handed on in the passive ("your case has been transferred to …") are the agent's own
-undertakings; "If you have any question, please …" invites.
+undertakings; "If you have any question, please …" invites. From QA reads: a text command to the
+carrier's number is a step; a second way may open a sentence of its own ("… Or you can …"); the
+closing of a chat the customer left (离开人工会话) is not judged; words said with the plain 你 are
+never asked for again and its thanks close; a 为什么 that asks to confirm (…是不是) is no complaint.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
