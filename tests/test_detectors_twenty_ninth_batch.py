@@ -237,3 +237,11 @@ def test_a_why_question_that_asks_to_confirm_is_no_complaint(said: str, complain
     rubric = default_rubric("zh")
     matcher = PhraseMatcher(rubric.matching, "zh")
     assert bool(complaint_words(said, matcher, rubric.stress)) is complains
+
+
+@pytest.mark.parametrize("text", ["亲亲商家这边表示帮您退款您看可以吗", "商家那边说会给您重新配送"])
+def test_what_the_merchant_said_through_the_agent_is_neither_step_nor_commitment(text: str) -> None:
+    """商家这边表示 reports the merchant as 商家表示 does: the agent relays another party's word,
+    no step of its own and no commitment."""
+    kinds = fired("solve_problem", "zh", text)
+    assert "next_step" not in kinds and "commitment" not in kinds
