@@ -373,11 +373,10 @@ def complaint_words(text: str, matcher: PhraseMatcher, stress: StressRubric) -> 
     denied = [
         (n.start_char, n.end_char) for n in matcher.find(text, stress.complaint_negation_list())
     ]
-    if _asks_to_confirm(text, matcher, stress):
-        denied += [
-            (q.start_char, q.end_char)
-            for q in matcher.find(text, stress.question_complaint_list(), fuzzy_threshold=100)
-        ]
+    # the tail is looked for only in a turn that holds a question word
+    asked = matcher.find(text, stress.question_complaint_list(), fuzzy_threshold=100)
+    if asked and _asks_to_confirm(text, matcher, stress):
+        denied += [(q.start_char, q.end_char) for q in asked]
     return [
         m
         for m in matcher.find(text, words)
