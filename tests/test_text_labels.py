@@ -728,6 +728,34 @@ def test_twenty_ninth_batch_is_fresh_times_reasons_blame_arguing_and_a_uniform_p
     }
 
 
+def test_thirtieth_batch_is_fresh_reasons_ends_undertakings_times_and_a_uniform_part():
+    """The thirtieth batch (``sample.py --batch 30``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first twenty-nine batches, each drawn once: in Mandarin lines with
+    a reason word (9), an undertaking word (8), one of the agent's last two lines of a Weibo
+    thread (6) and of a MUSIED dialogue (6), and a uniform part (6); in English lines with a
+    reason word (10), a time word (8), an acknowledging word (6), one of the agent's last two
+    lines of a thread (5) and a uniform part (6)."""
+    zh, en = _fresh_dev_pair(30, zh_at_least=35, en_at_least=35)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue30_excuse": 9,
+        "cue30_commit": 8,
+        "cue30_last_stc3_cn": 6,
+        "cue30_last_musied": 6,
+        "cue30_random": 6,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue30_excuse": 10,
+        "cue30_time": 8,
+        "cue30_ack": 6,
+        "cue30_last_stc3_en": 5,
+        "cue30_random": 6,
+    }
+    for r in zh + en:
+        if "_last_" in r["stratum"]:
+            rank, n = map(int, r["position"].split("/"))
+            assert n - rank < 2, r["id"]
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
