@@ -25,8 +25,9 @@ the floor:
 - ``redirect`` (positive): a positive redirect phrase (lexicon ``redirect``) in the agent turn
   that takes the floor.
 
-One fault, one penalty: a floor-taking turn that ``let_finish`` charges as an interruption or
-a possible interruption (:func:`~calmline.monitor.detectors.let_finish.charged_turns`) keeps its
+One fault, one penalty: a floor-taking turn that ``let_finish`` charges as an interruption, a
+possible interruption or the turn a customer protested (``customer_protest``; see
+:func:`~calmline.monitor.detectors.let_finish.charged_turns`) keeps its
 kind here but at severity ``info``, its detail saying it is counted under ``let_finish``, and is
 left out of this practice's score. ``took_floor_over_customer`` stays a major fault here only
 when ``let_finish`` does not charge it (the practice disabled, or its own rules differ).

@@ -25,6 +25,16 @@ Findings:
   normal self, and headset gains differ too much for an absolute level to mean it.
 - ``retort`` (major): a retort phrase (lexicon ``retort``) in an agent turn; quote and times
   are those of the matched words.
+- ``customer_protest`` (minor, weight ``agitated_weight`` while the customer is agitated): the
+  customer asking to be let finish (lexicon ``protest``: 你听我说完, 你先听我说, 我还没说完, "let
+  me finish", "stop interrupting me") after the agent's last turn with content. The customer's
+  own words say what the timing may not show: on a text transcript, or on a mono call whose
+  diarization draws no overlap, they are the evidence that the agent cut in. The finding sits on
+  the customer's turn (its quote, times and matched words are the customer's) and names the
+  agent turn it answers (at most one more customer turn between them). Where that agent turn is
+  already charged (``interruption``, ``possible_interruption``) the protest confirms it, at
+  severity info and no penalty: one fault, one penalty. A bare 你听我说 is not a protest (callers open a story with it), nor is a
+  protest after nothing but the agent's backchannels.
 - ``interruption_summary`` (info): the count and total overlap time; a finding about the whole
   call, so its ``start`` and ``end`` are ``None``.
 
@@ -55,7 +65,8 @@ this finding.
 
 Score: ``100 - per_interruption_penalty * sum(interruption weights)
 - possible_interruption_penalty * sum(possible weights) - louder_penalty * sum(louder weights)
-- faster_penalty * sum(faster weights) - retort_penalty * sum(retort weights)``, at least 0;
+- faster_penalty * sum(faster weights) - retort_penalty * sum(retort weights)
+- protest_penalty * sum(customer_protest weights)``, at least 0;
 ``None`` without agent or customer turns.
 """
 
@@ -101,6 +112,7 @@ DEFAULTS = {
     "louder_penalty": 5.0,
     "faster_penalty": 5.0,
     "retort_penalty": 10.0,
+    "protest_penalty": 10.0,
 }
 """Thresholds of this practice and their defaults (rubric key -> value). The interruption rule's
 (``backchannel_max_s``, ``backchannel_max_words``, ``min_overlap_s``, ``simultaneous_start_s``,
@@ -348,6 +360,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
 
     events = interruption_events(ctx, judge.rules)
     interruptions, possible = _charged(judge, events)
+    charged = {f.turn_index: f.kind for f in (*interruptions, *possible)}
+    protests = [f for _, f in _protests(judge, agent, customer, charged)]
     by_customer = _customer_interruptions(judge, events)
     louder, faster = _louder_faster(judge, agent)
     retorts = _retorts(judge, agent)
@@ -359,6 +373,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         + th("louder_penalty") * _weights(louder)
         + th("faster_penalty") * _weights(faster)
         + th("retort_penalty") * _weights(retorts)
+        + th("protest_penalty") * _weights(protests)
     )
     score = round(max(0.0, 100.0 - penalty), 1)
 
@@ -382,7 +397,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         turn_index=None,
     )
     findings = sorted(
-        [*interruptions, *possible, *by_customer, *louder, *faster, *retorts],
+        [*interruptions, *possible, *protests, *by_customer, *louder, *faster, *retorts],
         key=lambda f: (f.start, f.end, f.kind),
     )
     return PracticeOutcome(score=score, findings=(summary, *findings))
@@ -404,7 +419,8 @@ def louder_faster(
 
 def charged_turns(ctx: DetectorContext) -> dict[int, str]:
     """The agent turns this practice charges as an interruption: turn index -> finding kind
-    (``interruption`` or ``possible_interruption``).
+    (``interruption``, ``possible_interruption``, or ``customer_protest`` for the agent turn a
+    customer's protest answers).
 
     An interruption is one fault, charged here; a practice that judges how the agent takes the
     floor (``gentle_control``) refers to these turns without charging them again. Empty when
@@ -420,7 +436,10 @@ def charged_turns(ctx: DetectorContext) -> dict[int, str]:
         return {}
     judge = _Judge(ctx, PRACTICE, practice, FloorRules.of(ctx.rubric, practice))
     interruptions, possible = _charged(judge, interruption_events(ctx, judge.rules))
-    return {f.turn_index: f.kind for f in (*interruptions, *possible) if f.turn_index is not None}
+    charged = {f.turn_index: f.kind for f in (*interruptions, *possible)}
+    for answered, f in _protests(judge, agent, customer, charged):
+        charged.setdefault(answered, f.kind)
+    return {i: kind for i, kind in charged.items() if i is not None}
 
 
 def _charged(
@@ -591,6 +610,71 @@ def _possible_interruptions(
                 weight=weight,
             )
         )
+    return out
+
+
+def _protests(
+    judge: _Judge,
+    agent: Sequence[Turn],
+    customer: Sequence[Turn],
+    charged: dict[int | None, str],
+) -> list[tuple[int, Finding]]:
+    """The customer asking to be let finish after the agent's last turn with content, one
+    finding per agent turn, each with that turn's index. Only exact and normalised matches
+    count: a tolerant match of the customer's words is no evidence against the agent."""
+    phrases = judge.practice.phrase_list("protest")
+    if not phrases:
+        return []
+    rules, matcher = judge.rules, judge.ctx.matcher
+    negations = judge.practice.phrase_list("negation")
+    said = [
+        a
+        for a in agent
+        if a.text.strip() and not only_phrases(a.text, rules.backchannel, matcher, rules.fillers)
+    ]
+    out: list[tuple[int, Finding]] = []
+    answered: set[int] = set()
+    for c in customer:
+        if not c.text.strip():
+            continue
+        hits = [
+            m
+            for m in matcher.find(c.text, phrases, negations=negations, fuzzy_threshold=100)
+            if not m.negated and m.kind in ("exact", "normalised")
+        ]
+        before = [a for a in said if a.start < c.start]
+        if not hits or not before or before[-1].index in answered:
+            continue
+        a, m = before[-1], min(hits, key=lambda h: h.start_char)
+        if sum(1 for t in customer if a.start < t.start < c.start) > 1:
+            continue  # the customer has held the floor since: the protest answers no agent turn
+        answered.add(a.index)
+        start, end = matcher.time_span(c, m)
+        level, weight = judge.weight_at(start)
+        heard = (
+            f'Customer said "{m.matched}" (protest phrase "{m.phrase}", {m.kind} match) in turn '
+            f"{c.index}, after agent turn {a.index}"
+        )
+        severity, detail = (
+            Severity.MINOR,
+            (f"{heard}: the customer had not finished; {judge.mood(level)}, weight {weight:g}."),
+        )
+        if a.index in charged:
+            severity, weight = Severity.INFO, 0.0
+            detail = f"{heard}: it confirms the {charged[a.index]} charged there (no penalty)."
+        finding = judge.finding(
+            c,
+            "customer_protest",
+            severity,
+            start=start,
+            end=end,
+            value=None,
+            threshold=None,
+            detail=detail,
+            weight=weight,
+            **match_fields(m, c.text, m.start_char, m.end_char),
+        )
+        out.append((a.index, finding))
     return out
 
 
