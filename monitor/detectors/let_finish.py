@@ -33,8 +33,8 @@ Findings:
   the customer's turn (its quote, times and matched words are the customer's) and names the
   agent turn it answers (at most one more customer turn between them). Where that agent turn is
   already charged (``interruption``, ``possible_interruption``) the protest confirms it, at
-  severity info and no penalty: one fault, one penalty. A bare 你听我说 is not a protest (callers open a story with it), nor is a
-  protest after nothing but the agent's backchannels.
+  severity info and no penalty: one fault, one penalty. A bare 你听我说 is not a protest
+  (callers open a story with it), nor is a protest after nothing but the agent's backchannels.
 - ``interruption_summary`` (info): the count and total overlap time; a finding about the whole
   call, so its ``start`` and ``end`` are ``None``.
 
