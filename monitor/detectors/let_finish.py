@@ -655,10 +655,8 @@ def _protests(
             f'Customer said "{m.matched}" (protest phrase "{m.phrase}", {m.kind} match) in turn '
             f"{c.index}, after agent turn {a.index}"
         )
-        severity, detail = (
-            Severity.MINOR,
-            (f"{heard}: the customer had not finished; {judge.mood(level)}, weight {weight:g}."),
-        )
+        severity = Severity.MINOR
+        detail = f"{heard}: the customer had not finished; {judge.mood(level)}, weight {weight:g}."
         if a.index in charged:
             severity, weight = Severity.INFO, 0.0
             detail = f"{heard}: it confirms the {charged[a.index]} charged there (no penalty)."
