@@ -68,3 +68,11 @@ def test_the_environment_named_as_the_cause_excuses() -> None:
 
 def test_handling_said_with_the_plain_you_commits() -> None:
     assert "commitment" in fired("solve_problem", "zh", "小零尽快安排客服为你处理")
+
+
+@pytest.mark.parametrize("text", ["亲亲 小美明白呢", "小沃明白您的意思，这就帮您查询"])
+def test_the_chat_persona_saying_it_understands_acknowledges(text: str) -> None:
+    """A QA read of a MUSIED chat (seed 438): the agent's 亲亲 小美明白呢 to a customer demanding
+    a refund was counted as no acknowledgement, and the chat coached to say 我明白您的意思. The
+    persona speaking of itself understands as 我 does (小美了解 already counted)."""
+    assert "ack_phrase" in fired("acknowledge", "zh", text)
