@@ -642,8 +642,10 @@ def _protests(
             for m in matcher.find(c.text, phrases, negations=negations, fuzzy_threshold=100)
             if not m.negated and m.kind in ("exact", "normalised")
         ]
+        if not hits:
+            continue
         before = [a for a in said if a.start < c.start]
-        if not hits or not before or before[-1].index in answered:
+        if not before or before[-1].index in answered:
             continue
         a, m = before[-1], min(hits, key=lambda h: h.start_char)
         if sum(1 for t in customer if a.start < t.start < c.start) > 1:
