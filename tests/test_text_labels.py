@@ -756,6 +756,31 @@ def test_thirtieth_batch_is_fresh_reasons_ends_undertakings_times_and_a_uniform_
             assert n - rank < 2, r["id"]
 
 
+def test_thirty_first_batch_is_fresh_times_restatements_offers_ends_and_a_uniform_part():
+    """The thirty-first batch (``sample.py --batch 31``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirty batches, each drawn once: in Mandarin lines with a
+    time word (9), a restating word (9), one of the agent's last two lines of a MUSIED dialogue
+    (6) and of a Weibo thread (5), and a uniform part (6); in English lines with an offering word
+    (10), a time word (9 asked, the 7 undrawn dev lines that hold one), an acknowledging word
+    (5), one of the agent's last two lines of a thread (5) and a uniform part (6)."""
+    zh, en = _fresh_dev_pair(31, zh_at_least=35, en_at_least=33)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue31_time": 9,
+        "cue31_para": 9,
+        "cue31_last_musied": 6,
+        "cue31_last_stc3_cn": 5,
+        "cue31_random": 6,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue31_offer": 10,
+        "cue31_time": 7,
+        "cue31_ack": 5,
+        "cue31_last_stc3_en": 5,
+        "cue31_random": 6,
+    }
+    _end_strata_hold_ends(zh + en)
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
