@@ -108,8 +108,9 @@ written. Chat text drops the apostrophe (Im, dont, cant, thats): where the bare 
 word it is read the same; "well", "ill", "were", "its", "lets" keep their own meaning."""
 _ZH_NEGATION_CHARS = "不没别无非未莫勿"
 _ZH_PERSON_CHARS = "我你您他她它们咱俺"
-_ZH_GAP_NEGATION = re.compile(r"不|没|未|无法|莫|勿|(?<!特)别(?!的)|非(?!常)")
-"""A negation in the last characters of a gap negates the phrase part after it."""
+_ZH_GAP_NEGATION = re.compile(r"不(?![断停])|没|未|无法|莫|勿|(?<!特)别(?!的)|非(?!常)")
+"""A negation in the last characters of a gap negates the phrase part after it. 不断 and 不停
+(constantly) deny nothing: 网络环境也在不断变化 is 网络环境…变化."""
 _GAP_NEGATION_CHARS = 3
 _ZH_BOUND = ("超过",)
 """What turns a negation cue into a bound on a quantity: 最晚不会超过四小时给您回电 promises the
