@@ -17,7 +17,9 @@ or takes its default from :data:`DEFAULT_APPLIES`:
   96-100;
 * ``gentle_control`` needs a ``long_customer_turn`` the agent then took the floor from;
 * ``closing`` needs the customer to have stayed (``customer_stayed``): a chat that ends on the
-  customer leaving it (离开人工会话, 88 of MUSIED's 377 chats) ended before the agent could close,
+  customer leaving it (离开人工会话, 88 of MUSIED's 377 chats), or a call that ends on the
+  customer's words with the agent saying no more than 嗯 after them (the customer hung up or the
+  recording stops mid-matter: :func:`_ends_on_customer`), ended before the agent could close,
   and coaching the agent for the thanks and the goodbye it had no turn to say blames it for the
   customer's leaving.
 
@@ -38,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome
+from calmline.monitor.detectors.closing import carries_content
 from calmline.monitor.detectors.gentle_control import DEFAULTS as CONTROL_DEFAULTS
 from calmline.monitor.detectors.let_finish import FloorRules
 from calmline.monitor.detectors.phrases import (
@@ -130,6 +133,12 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
     if condition == "customer_stayed":
         if _customer_left(ctx, practice):
             return "the customer left the chat before the agent could close it"
+        if _ends_on_customer(ctx, practice):
+            return (
+                "the call ends on the customer's words, the agent saying no more than a "
+                "backchannel after them: it ended (or the recording stops) before the agent "
+                "could close"
+            )
         return None
     raise ValueError(f"unknown applicability condition {condition!r}")
 
@@ -142,6 +151,30 @@ def _customer_left(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     if not left or not turns or turns[-1].role is not Role.CUSTOMER:
         return False
     return bool(ctx.matcher.find(turns[-1].text, left, fuzzy_threshold=100))
+
+
+def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
+    """Whether the call ends on the customer's words: the last turn that carries content (the
+    closing's ``content_min_units`` besides backchannels and goodbyes, :func:`carries_content`)
+    is the customer's, and neither it nor a customer turn after it takes leave (none of the
+    closing's ``thanks``, ``farewell`` or ``declined`` phrases: 好谢谢, 再见, 没有了 leave the
+    agent its turn to close, and a closing it does not say then is its own). The customer hung
+    up or the recording stops mid-matter: of MUSIED's 173 tune phone calls, 27 end so, most cut
+    in mid-sentence (然后五百之后他不给他跟我讲了…) or mid-complaint while the agent hums 嗯;
+    coaching such an agent for the thanks and the goodbye it had no turn to say blames it for
+    the cut. A Weibo thread that ends on the customer's post (605 of the 1,950 Mandarin and 296
+    of the 1,005 English tune threads) ended with no reply to close."""
+    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    said = [i for i, t in enumerate(turns) if carries_content(ctx, practice, t.text)]
+    if not said or turns[said[-1]].role is not Role.CUSTOMER:
+        return False
+    leave = [
+        *practice.phrase_list("thanks"),
+        *practice.phrase_list("farewell"),
+        *practice.phrase_list("declined"),
+    ]
+    last = [t.text for t in turns[said[-1] :] if t.role is Role.CUSTOMER]
+    return not (leave and any(ctx.matcher.find(x, leave, fuzzy_threshold=100) for x in last))
 
 
 def customer_problem(ctx: DetectorContext) -> bool:
