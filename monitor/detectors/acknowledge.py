@@ -9,8 +9,10 @@ Measured on the agent's turns:
   acknowledgement; a backchannel in the customer's pause after which the customer goes on (嗯
   between two stretches of the story) only listens, and the answer is the agent's turn after it,
   with the agent's turns that follow it before the customer speaks again (嗯 - 嗯嗯理解理解先生:
-  one answer split in two turns); a long turn no agent turn follows (the customer's last words)
-  is not counted;
+  one answer split in two turns); a long turn no agent turn follows with more than a
+  backchannel (the customer's last words, a call cut while the agent hums 嗯) is not counted.
+  An answer that restates the customer's matter (a paraphrase the ``paraphrase`` practice
+  credits: 对商家反馈这也不知道是什么是吗) acknowledges it too;
 * repeated tokens (``repeat``: 好好好, 对对对, "okay okay okay", "yeah yeah yeah"), a token said
   ``repeat_min`` times in a row: a major finding costing ``repeat_penalty`` points (times
   ``agitated_weight`` while the customer is agitated, when an angry customer retorts 好什么).
@@ -22,8 +24,8 @@ the practice is not judged, unless repeated tokens were said.
 
 from __future__ import annotations
 
-from calmline.monitor.detectors import DetectorContext, PracticeOutcome, register
-from calmline.monitor.detectors.let_finish import FloorRules, listens_on, next_turns
+from calmline.monitor.detectors import DetectorContext, PracticeOutcome, detector_for, register
+from calmline.monitor.detectors.let_finish import FloorRules, listens_on, next_turns, only_phrases
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -75,6 +77,37 @@ def opening_hits(ctx: DetectorContext, agents, practice: PracticeRubric) -> list
     return found
 
 
+def _restating_turns(ctx: DetectorContext) -> set[int]:
+    """Indices of the agent turns the ``paraphrase`` practice credits (您是说…对吗, "so you were
+    charged twice?"): repeating the customer's matter back shows it was heard as plainly as 我理
+    解 does, so it answers a long turn. It adds nothing to the rate, which counts the words of
+    acknowledgement."""
+    practice = ctx.rubric.practices.get("paraphrase")
+    if practice is None or not practice.enabled:
+        return set()
+    detector = detector_for("paraphrase")
+    if detector is None:
+        return set()
+    outcome = detector(ctx, "paraphrase", practice)
+    return {
+        f.turn_index
+        for f in outcome.findings
+        if f.severity is Severity.POSITIVE and f.turn_index is not None
+    }
+
+
+_QUESTION_AFTER = ("吗", "没", "么")
+
+
+def _asked_of_customer(ctx: DetectorContext, hit: Hit) -> bool:
+    """Whether the words ask the customer instead of saying the agent took something in:
+    您收到了吗 (has the customer received the text?) holds 收到了, asked (吗, 没 right after it).
+    Mandarin only."""
+    if not ctx.language.startswith("zh"):
+        return False
+    return hit.turn.text.startswith(_QUESTION_AFTER, hit.match.end_char)
+
+
 def _only_tokens(text: str, tokens: set[str], language: str) -> bool:
     """Whether ``text`` (normalised) is made of ``tokens`` only (or is empty)."""
     if not language.startswith("zh"):
@@ -96,6 +129,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         return NOT_JUDGED
     findings: list[Finding] = []
     hits = lexicon_hits(ctx, agents, practice, "good")
+    hits = [h for h in hits if not _asked_of_customer(ctx, h)]
     credited = {h.turn.index for h in hits}
     hits += [h for h in opening_hits(ctx, agents, practice) if h.turn.index not in credited]
     hits.sort(key=lambda h: (h.turn.index, h.match.start_char))
@@ -134,17 +168,22 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         )
 
     long_s = practice.threshold("long_turn_s", 10.0)
+    rules = FloorRules.of(ctx.rubric, practice)
     # a long turn no agent turn answers (the customer's last words, a thread's unanswered
-    # last post) is one the agent had no chance to acknowledge
+    # last post, a call cut while the agent hums 嗯 after them) is one the agent had no chance
+    # to acknowledge
+    answering = [
+        a for a in agents if not only_phrases(a.text, rules.backchannel, ctx.matcher, rules.fillers)
+    ]
     long_turns = [
         t
         for t in customer_turns(ctx)
-        if t.end - t.start >= long_s and any(a.start >= t.start for a in agents)
+        if t.end - t.start >= long_s and any(a.start >= t.start for a in answering)
     ]
     if long_turns:
         covered = 0
         hit_turns = {h.turn.index for h in hits}
-        rules = FloorRules.of(ctx.rubric, practice)
+        restated = _restating_turns(ctx)
         following = next_turns(ctx)
         customers = customer_turns(ctx)
         for c in long_turns:
@@ -168,7 +207,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                     for t in agents
                     if t.index > after.index and (again is None or t.index < again)
                 ]
-            if any(t.index in hit_turns for t in answer):
+            if any(t.index in hit_turns or t.index in restated for t in answer):
                 covered += 1
                 continue
             anchor = after if after is not None else answer[0] if answer else c

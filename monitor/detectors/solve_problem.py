@@ -278,6 +278,15 @@ def _after_invitation(ctx: DetectorContext, hit: Hit) -> bool:
     return any(not _ASKS_DETAILS.search(sentence, m.start_char) for m in invites)
 
 
+def _topic(hit: Hit) -> bool:
+    """Whether a step's words are the topic or the condition of what follows, not an action
+    taken: 的话 right after them (跟商家沟通的话这边…不太好这个情况对吗 asks about the talk with
+    the merchant; 退款的话需要您… states what a refund needs). A 的话 that ends the turn
+    (我也会帮您做一个催促的话) is a filler and leaves the step standing."""
+    text, end = hit.turn.text, hit.match.end_char
+    return text.startswith("的话", end) and bool(text[end + 2 :].strip(" ，,。.!！?？~～"))
+
+
 _ASKS_DETAILS = re.compile(r"提供|\bprovide\b|\bsend us\b|\btell us\b", re.IGNORECASE)
 """Said between an invitation's first word and the promise (随时私信小沃提供您的手机号码; "if
 you need any help, please provide your account so we can verify it"): a request for this
@@ -535,6 +544,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
             not asked(ctx, practice, h)
             and not hearsay(ctx, practice, h)
             and not _after_invitation(ctx, h)
+            and not _topic(h)
         )
 
     for part in ("commitment", "action"):
