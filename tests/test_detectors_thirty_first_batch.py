@@ -202,3 +202,37 @@ def test_a_long_turn_the_call_ends_on_is_not_counted() -> None:
     assert _acknowledge(turns) == []
     answered = [*turns[:-1], A(22.5, 26.0, "好的，我这边帮您联系商家")]
     assert len(_acknowledge(answered)) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "customer", "problem"),
+    [
+        (
+            "en",
+            "I booked a room at the hotel but it couldn't be canceled. You didn't provide any "
+            "help to customers.",
+            True,
+        ),
+        ("en", "I booked a room at the hotel for Friday. Could you tell me the address?", False),
+        ("zh", "给我赔二十块钱余额，我不接受", True),
+        ("zh", "太气人了，骑手把汤洒了一半", True),
+        ("zh", "好的，那我等您消息", False),
+    ],
+)
+def test_a_refused_cancellation_or_offer_is_a_problem(
+    language: str, customer: str, problem: bool
+) -> None:
+    """A QA read found a hotel booking that "couldn't be canceled" and a chat whose customer
+    answered the offered compensation with 我不接受 scored as "no customer problem heard": the
+    practices that answer a problem did not apply."""
+    agent = (
+        "Hello, thank you for contacting us." if language == "en" else "您好，请问有什么可以帮您"
+    )
+    report = score_report(
+        call([A(0.0, 2.0, agent), C(2.5, 8.0, customer), A(8.5, 10.0, agent)]),
+        default_rubric(language),
+    )
+    (apology,) = [
+        p for p in report.scorecard.practices if p.practice == "apologize_for_inconvenience"
+    ]
+    assert apology.applicable is problem
