@@ -236,3 +236,25 @@ def test_a_refused_cancellation_or_offer_is_a_problem(
         p for p in report.scorecard.practices if p.practice == "apologize_for_inconvenience"
     ]
     assert apology.applicable is problem
+
+
+def test_an_angry_post_without_a_listed_complaint_is_judged_on_the_apology() -> None:
+    """A Weibo post calling the carrier shameless (无耻) for services opened without notice (不
+    通知客户擅自开通) held no listed complaint word: the agent's 您的心情我们是能理解 made the
+    practices apply, and each then said "the call gives nothing to judge it on"."""
+    report = score_report(
+        call(
+            [
+                C(0.0, 6.0, "办卡时没要求开通增值业务，不通知客户擅自开通，无耻联通！"),
+                A(6.5, 12.0, "您好！请您先别生气，您的心情我们是能理解的。请问开通了什么业务呢？"),
+            ]
+        ),
+        default_rubric("zh"),
+    )
+    practices = {p.practice: p for p in report.scorecard.practices}
+    apology = practices["apologize_for_inconvenience"]
+    assert apology.applicable and apology.score is not None
+    assert any(f.kind == "no_apology" for f in apology.findings)
+    (ack,) = [f for f in practices["acknowledge"].findings if f.kind == "ack_phrase"]
+    # the evidence names the entry it belongs to, not the "we noted your problem" one
+    assert ack.phrase == "理解您" and "已关注到您反映的问题" not in ack.detail
