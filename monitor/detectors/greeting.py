@@ -200,6 +200,7 @@ def _zh_named(
         key=len,
         reverse=True,
     )
+    rest = rest.rstrip(_ZH_PARTICLES)
     last = max((rest.rfind(r) + len(r) for r in roles if r and r in rest), default=-1)
     if last >= 0:
         name = rest[last:].lstrip("的是")
@@ -208,6 +209,9 @@ def _zh_named(
     return not role_needed and 1 <= len(name) <= 3 and not name.startswith(_ZH_PRONOUNS)
 
 
+_ZH_PARTICLES = "吗呢吧啊呀哦嘛"
+"""No name is a sentence-final particle: 需要升级专员吗 names no 专员 吗 (the signature cue
+（专员 read without its bracket)."""
 _ZH_PRONOUNS = ("我", "您", "你", "咱", "他", "她", "它")
 """No name starts with a pronoun: in 我是美团客服我看到… the next sentence starts at 我."""
 
