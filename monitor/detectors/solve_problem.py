@@ -429,6 +429,30 @@ _ASKING_TAIL = ("?", "？", "吗", "吧", "呢")
 """What makes the sentence after a time a question (四个小时是吗, 一天是吧, 24小时内对吧)."""
 
 
+def offered_as_question(ctx: DetectorContext, practice: PracticeRubric, step: Hit) -> bool:
+    """Whether the sentence of the agent's ``step`` ends by asking the customer's consent to it
+    (a ``tag_question`` last: 在线转接哦，亲亲，您看可以吗; 呃升级专员您看可以吗; "I can send a
+    new card, okay?"): an offer the labelling guideline counts as a commitment too. Not when the
+    question asks the customer to do something after the step (``offer_not``: 专员会给您回电您注
+    意接听好吗, 辛苦您申请一下…可以吗, "please keep your phone on, okay?") or another doer takes
+    it (the step's sentence names ``others`` or ``offer_others`` before it: 会有相关的工作人员给您
+    回电…好吗 is the staff's step, as the guideline reads it)."""
+    text = step.turn.text
+    stop = _SENTENCE_BREAK.search(text, step.match.end_char)
+    end = stop.end() if stop is not None and stop.group() in ("?", "？") else None
+    tail = text[step.match.end_char : end if end is not None else (stop.start() if stop else None)]
+    norm = ctx.matcher.normalize
+    rest = norm(tail)
+    tags = {norm(f) for f in practice.phrase_forms("tag_question")}
+    sep = "" if ctx.matcher.cjk else " "
+    if not any(t and (rest == t or rest.endswith(sep + t)) for t in tags):
+        return False
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, step.match.start_char)]
+    sentence = text[starts[-1] if starts else 0 : step.match.end_char] + tail
+    avoid = practice.phrase_list("offer_not") + practice.phrase_list("offer_others")
+    return not (avoid and ctx.matcher.find(sentence, avoid, fuzzy_threshold=100))
+
+
 def _tag_only(ctx: DetectorContext, practice: PracticeRubric, time: Hit, mark: re.Match) -> bool:
     """Whether the question mark ending the time's sentence asks only for the customer's
     consent: what follows the time ends with a ``tag_question`` (我帮您转接，请您稍等1-2分钟，
@@ -549,6 +573,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
 
     for part in ("commitment", "action"):
         hits[part] = [h for h in hits[part] if offered(h)]
+    own_steps = list(hits["action"])
     undertakings = [h for h in undertakings if offered(h)]
     steps = [h for h in steps if offered(h)]
     # another party's promise, reported by the agent, is a next step only
@@ -575,6 +600,16 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     for part, fit in fits.items():
         credited = {h.turn.index for h in hits[part]}
         hits[part] = merged(hits[part], [h for h in fit if h.turn.index not in credited])
+    # a step of the agent's own offered as a question (在线转接，您看可以吗; "I can transfer you
+    # to the card team, okay?") undertakes it once the customer agrees: a commitment as well
+    hits["commitment"] = merged(
+        hits["commitment"],
+        [
+            h
+            for h in own_steps + concrete
+            if offered_as_question(ctx, practice, h) and not by_others(ctx, practice, h)
+        ],
+    )
     # a feeling recognised in the words of the empathy practice counts here too: one thing said
     # is one credit, never a fault in one practice and a credit in the other
     felt = ctx.rubric.practices.get("empathy")
