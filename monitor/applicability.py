@@ -19,7 +19,8 @@ or takes its default from :data:`DEFAULT_APPLIES`:
 * ``closing`` needs the customer to have stayed (``customer_stayed``): a chat that ends on the
   customer leaving it (离开人工会话, 88 of MUSIED's 377 chats), or a call that ends on the
   customer's words with the agent saying no more than 嗯 after them (the customer hung up or the
-  recording stops mid-matter: :func:`_ends_on_customer`), ended before the agent could close,
+  recording stops mid-matter: :func:`_ends_on_customer`), or while the customer is on hold
+  (:func:`_ends_on_hold`), ended before the agent could close,
   and coaching the agent for the thanks and the goodbye it had no turn to say blames it for the
   customer's leaving.
 
@@ -139,6 +140,11 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
                 "backchannel after them: it ended (or the recording stops) before the agent "
                 "could close"
             )
+        if _ends_on_hold(ctx, practice):
+            return (
+                "the recording stops while the customer is on hold (the agent's last words "
+                "ask them to wait): the call had not ended"
+            )
         return None
     raise ValueError(f"unknown applicability condition {condition!r}")
 
@@ -175,6 +181,26 @@ def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     ]
     last = [t.text for t in turns[said[-1] :] if t.role is Role.CUSTOMER]
     return not (leave and any(ctx.matcher.find(x, leave, fuzzy_threshold=100) for x in last))
+
+
+def _ends_on_hold(ctx: DetectorContext, practice: PracticeRubric) -> bool:
+    """Whether the last turn that carries content is the agent's and puts the customer on hold
+    (the practice's ``hold`` phrases: 您听到音乐后不要挂机, 您稍等我再去帮您拨打一下, "one moment
+    please") with no words of an ending in it (``hold_not``: 耐心稍等 and 回电 wait for a call
+    back, 再见 takes leave): the recording stops in the hold. 15 of MUSIED's 365 tune dialogues
+    end so (8 calls, 7 chats); their closing was coached on the hold request."""
+    hold = practice.phrase_list("hold")
+    if not hold:
+        return False
+    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    said = [t for t in turns if carries_content(ctx, practice, t.text)]
+    if not said or said[-1].role is not Role.AGENT:
+        return False
+    text = said[-1].text
+    if not ctx.matcher.find(text, hold, fuzzy_threshold=100):
+        return False
+    ending = practice.phrase_list("hold_not")
+    return not (ending and ctx.matcher.find(text, ending, fuzzy_threshold=100))
 
 
 def customer_problem(ctx: DetectorContext) -> bool:

@@ -258,3 +258,53 @@ def test_an_angry_post_without_a_listed_complaint_is_judged_on_the_apology() -> 
     (ack,) = [f for f in practices["acknowledge"].findings if f.kind == "ack_phrase"]
     # the evidence names the entry it belongs to, not the "we noted your problem" one
     assert ack.phrase == "理解您" and "已关注到您反映的问题" not in ack.detail
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "commits"),
+    [
+        ("zh", "在线转接哦，亲亲，您看可以吗", True),
+        ("zh", "呃升级专员您看可以吗", True),
+        ("zh", "这边先联系商家给您协商退款您看可以吗？", True),
+        # the question asks the customer to act, or another doer takes the step
+        ("zh", "专员会在两小时内给您回电，您注意接听好吗", False),
+        ("zh", "会有相关的工作人员给您回电处理好吗", False),
+        ("zh", "在线转接到食安客服", False),
+        ("en", "I can transfer you to the card team, okay?", True),
+        ("en", "Our staff will call you back tomorrow, okay?", False),
+    ],
+)
+def test_a_step_offered_as_a_question_commits(language: str, text: str, commits: bool) -> None:
+    """在线转接哦，亲亲，您看可以吗 was credited as a next step and not as a commitment: the
+    guideline reads an offer put as a question as both."""
+    found = fired("solve_problem", language, text)
+    assert "next_step" in found
+    assert ("commitment" in found) is commits
+
+
+def test_a_request_for_a_name_is_no_name() -> None:
+    """需要升级专员吗 in the agent's first turn was credited as the agent's name: the signature
+    cue （专员 read without its bracket, with 吗 as the name."""
+    assert "greeting_name" not in fired("greeting", "zh", "需要升级专员吗")
+    assert "greeting_name" in fired("greeting", "zh", "您好，客服专员小李为您服务")
+
+
+@pytest.mark.parametrize(
+    ("last", "applies"),
+    [
+        ("好的那您稍等我再去帮您拨打一下", False),
+        ("您听到音乐后不要挂机", False),
+        # a wait for a call back, or a goodbye, is an ending
+        ("您耐心稍等，专员会在两小时内给您回电", True),
+        ("好的，感谢您的来电，再见", True),
+    ],
+)
+def test_a_call_that_stops_in_a_hold_is_not_judged_on_its_closing(last: str, applies: bool) -> None:
+    """A recording that stops while the customer is on hold (您稍等我再去帮您拨打一下 - 好) was
+    coached for the closing's thanks and goodbye on the hold request."""
+    turns = [*_CUT, A(26.5, 30.0, last), C(30.5, 31.0, "好")]
+    report = score_report(call(turns), default_rubric("zh"))
+    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    assert closing.applicable is applies
+    if not applies:
+        assert closing.coaching is None and "on hold" in closing.reason
