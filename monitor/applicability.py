@@ -51,7 +51,7 @@ from calmline.monitor.detectors.phrases import (
     lexicon_hits,
 )
 from calmline.monitor.rubric import Condition, PracticeRubric
-from calmline.monitor.types import CallReport, ReviewReason, Role, Severity
+from calmline.monitor.types import CallReport, ReviewReason, Role, Severity, Turn
 
 TWO_PARTY = ("two_speakers",)
 PROBLEM = ("two_speakers", "customer_problem")
@@ -159,6 +159,13 @@ def _customer_left(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     return bool(ctx.matcher.find(turns[-1].text, left, fuzzy_threshold=100))
 
 
+def _content_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[list[Turn], list[int]]:
+    """The call's turns with words, in time order, and the indices of those among them that
+    carry content (:func:`carries_content`: more than backchannels and goodbyes)."""
+    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    return turns, [i for i, t in enumerate(turns) if carries_content(ctx, practice, t.text)]
+
+
 def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     """Whether the call ends on the customer's words: the last turn that carries content (the
     closing's ``content_min_units`` besides backchannels and goodbyes, :func:`carries_content`)
@@ -170,8 +177,7 @@ def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     coaching such an agent for the thanks and the goodbye it had no turn to say blames it for
     the cut. A Weibo thread that ends on the customer's post (605 of the 1,950 Mandarin and 296
     of the 1,005 English tune threads) ended with no reply to close."""
-    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
-    said = [i for i, t in enumerate(turns) if carries_content(ctx, practice, t.text)]
+    turns, said = _content_turns(ctx, practice)
     if not said or turns[said[-1]].role is not Role.CUSTOMER:
         return False
     leave = [
@@ -192,11 +198,10 @@ def _ends_on_hold(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     hold = practice.phrase_list("hold")
     if not hold:
         return False
-    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
-    said = [t for t in turns if carries_content(ctx, practice, t.text)]
-    if not said or said[-1].role is not Role.AGENT:
+    turns, said = _content_turns(ctx, practice)
+    if not said or turns[said[-1]].role is not Role.AGENT:
         return False
-    text = said[-1].text
+    text = turns[said[-1]].text
     if not ctx.matcher.find(text, hold, fuzzy_threshold=100):
         return False
     ending = practice.phrase_list("hold_not")
