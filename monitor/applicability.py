@@ -193,8 +193,8 @@ def _ends_on_hold(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     """Whether the last turn that carries content is the agent's and puts the customer on hold
     (the practice's ``hold`` phrases: 您听到音乐后不要挂机, 您稍等我再去帮您拨打一下, "one moment
     please") with no words of an ending in it (``hold_not``: 耐心稍等 and 回电 wait for a call
-    back, 再见 takes leave): the recording stops in the hold. 15 of MUSIED's 365 tune dialogues
-    end so (8 calls, 7 chats); their closing was coached on the hold request."""
+    back, 再见 takes leave): the recording stops in the hold. 14 of MUSIED's 365 tune dialogues
+    end so (7 calls, 7 chats); their closing was coached on the hold request."""
     hold = practice.phrase_list("hold")
     if not hold:
         return False

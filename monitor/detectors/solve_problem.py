@@ -435,8 +435,8 @@ def offered_as_question(ctx: DetectorContext, practice: PracticeRubric, step: Hi
     new card, okay?"): an offer the labelling guideline counts as a commitment too. Not when the
     question asks the customer to do something after the step (``offer_not``: 专员会给您回电您注
     意接听好吗, 辛苦您申请一下…可以吗, "please keep your phone on, okay?") or another doer takes
-    it (the step's sentence names ``others`` or ``offer_others`` before it: 会有相关的工作人员给您
-    回电…好吗 is the staff's step, as the guideline reads it)."""
+    it (``offer_others`` in its sentence: 会有相关的工作人员给您回电…好吗 is the staff's step, as
+    the guideline reads it; the caller also leaves out what :func:`by_others` names)."""
     text = step.turn.text
     stop = _SENTENCE_BREAK.search(text, step.match.end_char)
     end = stop.end() if stop is not None and stop.group() in ("?", "？") else None
