@@ -134,13 +134,14 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
     if condition == "customer_stayed":
         if _customer_left(ctx, practice):
             return "the customer left the chat before the agent could close it"
-        if _ends_on_customer(ctx, practice):
+        turns, said = _content_turns(ctx, practice)
+        if _ends_on_customer(ctx, practice, turns, said):
             return (
                 "the call ends on the customer's words, the agent saying no more than a "
                 "backchannel after them: it ended (or the recording stops) before the agent "
                 "could close"
             )
-        if _ends_on_hold(ctx, practice):
+        if _ends_on_hold(ctx, practice, turns, said):
             return (
                 "the recording stops while the customer is on hold (the agent's last words "
                 "ask them to wait): the call had not ended"
@@ -166,7 +167,9 @@ def _content_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[list
     return turns, [i for i, t in enumerate(turns) if carries_content(ctx, practice, t.text)]
 
 
-def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
+def _ends_on_customer(
+    ctx: DetectorContext, practice: PracticeRubric, turns: list[Turn], said: list[int]
+) -> bool:
     """Whether the call ends on the customer's words: the last turn that carries content (the
     closing's ``content_min_units`` besides backchannels and goodbyes, :func:`carries_content`)
     is the customer's, and neither it nor a customer turn after it takes leave (none of the
@@ -176,8 +179,8 @@ def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     in mid-sentence (然后五百之后他不给他跟我讲了…) or mid-complaint while the agent hums 嗯;
     coaching such an agent for the thanks and the goodbye it had no turn to say blames it for
     the cut. A Weibo thread that ends on the customer's post (605 of the 1,950 Mandarin and 296
-    of the 1,005 English tune threads) ended with no reply to close."""
-    turns, said = _content_turns(ctx, practice)
+    of the 1,005 English tune threads) ended with no reply to close. ``turns`` and ``said``:
+    :func:`_content_turns`."""
     if not said or turns[said[-1]].role is not Role.CUSTOMER:
         return False
     leave = [
@@ -189,16 +192,18 @@ def _ends_on_customer(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     return not (leave and any(ctx.matcher.find(x, leave, fuzzy_threshold=100) for x in last))
 
 
-def _ends_on_hold(ctx: DetectorContext, practice: PracticeRubric) -> bool:
+def _ends_on_hold(
+    ctx: DetectorContext, practice: PracticeRubric, turns: list[Turn], said: list[int]
+) -> bool:
     """Whether the last turn that carries content is the agent's and puts the customer on hold
     (the practice's ``hold`` phrases: 您听到音乐后不要挂机, 您稍等我再去帮您拨打一下, "one moment
     please") with no words of an ending in it (``hold_not``: 耐心稍等 and 回电 wait for a call
     back, 再见 takes leave): the recording stops in the hold. 14 of MUSIED's 365 tune dialogues
-    end so (7 calls, 7 chats); their closing was coached on the hold request."""
+    end so (7 calls, 7 chats); their closing was coached on the hold request. ``turns`` and
+    ``said``: :func:`_content_turns`."""
     hold = practice.phrase_list("hold")
     if not hold:
         return False
-    turns, said = _content_turns(ctx, practice)
     if not said or turns[said[-1]].role is not Role.AGENT:
         return False
     text = turns[said[-1]].text

@@ -25,7 +25,12 @@ the practice is not judged, unless repeated tokens were said.
 from __future__ import annotations
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome, detector_for, register
-from calmline.monitor.detectors.let_finish import FloorRules, listens_on, next_turns, only_phrases
+from calmline.monitor.detectors.let_finish import (
+    FloorRules,
+    beyond_backchannel,
+    listens_on,
+    next_turns,
+)
 from calmline.monitor.detectors.phrases import (
     NOT_JUDGED,
     Hit,
@@ -172,9 +177,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     # a long turn no agent turn answers (the customer's last words, a thread's unanswered
     # last post, a call cut while the agent hums 嗯 after them) is one the agent had no chance
     # to acknowledge
-    answering = [
-        a for a in agents if not only_phrases(a.text, rules.backchannel, ctx.matcher, rules.fillers)
-    ]
+    answering = beyond_backchannel(agents, rules, ctx.matcher)
     long_turns = [
         t
         for t in customer_turns(ctx)

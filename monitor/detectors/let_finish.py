@@ -285,6 +285,19 @@ def only_phrases(
     return False
 
 
+def beyond_backchannel(
+    turns: Sequence[Turn], rules: FloorRules, matcher: PhraseMatcher
+) -> list[Turn]:
+    """The ``turns`` that say more than backchannels and fillers (:func:`only_phrases` over
+    ``rules.backchannel``): an agent who only hums 嗯 after the customer's words has not
+    answered them."""
+    return [
+        t
+        for t in turns
+        if t.text.strip() and not only_phrases(t.text, rules.backchannel, matcher, rules.fillers)
+    ]
+
+
 def only_closing(text: str, rules: FloorRules, matcher: PhraseMatcher) -> bool:
     """Whether ``text`` is a closing's thanks and goodbyes and nothing more: it holds a closing
     phrase (``rules.closing``), and what is left once closing phrases, backchannels and fillers
@@ -627,11 +640,7 @@ def _protests(
         return []
     rules, matcher = judge.rules, judge.ctx.matcher
     negations = judge.practice.phrase_list("negation")
-    said = [
-        a
-        for a in agent
-        if a.text.strip() and not only_phrases(a.text, rules.backchannel, matcher, rules.fillers)
-    ]
+    said = beyond_backchannel(agent, rules, matcher)
     out: list[tuple[int, Finding]] = []
     answered: set[int] = set()
     for c in customer:

@@ -441,11 +441,7 @@ def offered_as_question(ctx: DetectorContext, practice: PracticeRubric, step: Hi
     stop = _SENTENCE_BREAK.search(text, step.match.end_char)
     end = stop.end() if stop is not None and stop.group() in ("?", "？") else None
     tail = text[step.match.end_char : end if end is not None else (stop.start() if stop else None)]
-    norm = ctx.matcher.normalize
-    rest = norm(tail)
-    tags = {norm(f) for f in practice.phrase_forms("tag_question")}
-    sep = "" if ctx.matcher.cjk else " "
-    if not any(t and (rest == t or rest.endswith(sep + t)) for t in tags):
+    if not _ends_with_tag(ctx, practice, tail):
         return False
     starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, step.match.start_char)]
     sentence = text[starts[-1] if starts else 0 : step.match.end_char] + tail
@@ -457,10 +453,16 @@ def _tag_only(ctx: DetectorContext, practice: PracticeRubric, time: Hit, mark: r
     """Whether the question mark ending the time's sentence asks only for the customer's
     consent: what follows the time ends with a ``tag_question`` (我帮您转接，请您稍等1-2分钟，
     您看可以吗？ / "I'll call you back tomorrow, okay?")."""
+    return _ends_with_tag(ctx, practice, time.turn.text[time.match.end_char : mark.start()])
+
+
+def _ends_with_tag(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
+    """Whether ``text`` (normalised) is or ends with a ``tag_question`` (您看可以吗, "okay"), a
+    whole word of it in English: "…on facebook?" does not end in "ok"."""
     norm = ctx.matcher.normalize
-    tail = norm(time.turn.text[time.match.end_char : mark.start()])
+    tail = norm(text)
     tags = {norm(f) for f in practice.phrase_forms("tag_question")}
-    sep = "" if ctx.matcher.cjk else " "  # "…on facebook?" does not end in "ok"
+    sep = "" if ctx.matcher.cjk else " "
     return any(t and (tail == t or tail.endswith(sep + t)) for t in tags)
 
 
