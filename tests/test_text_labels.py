@@ -781,6 +781,31 @@ def test_thirty_first_batch_is_fresh_times_restatements_offers_ends_and_a_unifor
     _end_strata_hold_ends(zh + en)
 
 
+def test_thirty_second_batch_is_fresh_commitments_closings_steps_reasons_times_and_ends():
+    """The thirty-second batch (``sample.py --batch 32``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirty-one batches, each drawn once: in Mandarin lines with
+    an undertaking word (9), a closing word (8), one of the agent's last two lines of a MUSIED
+    dialogue (6) and of a Weibo thread (5), and a uniform part (6); in English lines with a step
+    word (9), a reason word (8), a time word (6), one of the agent's last two lines of a thread
+    (5) and a uniform part (6)."""
+    zh, en = _fresh_dev_pair(32, zh_at_least=34, en_at_least=34)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue32_commit": 9,
+        "cue32_close": 8,
+        "cue32_last_musied": 6,
+        "cue32_last_stc3_cn": 5,
+        "cue32_random": 6,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue32_step": 9,
+        "cue32_excuse": 8,
+        "cue32_time": 6,
+        "cue32_last_stc3_en": 5,
+        "cue32_random": 6,
+    }
+    _end_strata_hold_ends(zh + en)
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
