@@ -210,13 +210,28 @@ def not_a_step(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool
     you can send us a private message", "if you have any problem, you can contact the editor"):
     they invite future contact and take no step on the matter; or the words that send the
     customer to deal with another party alone (``no_blame_shift``'s ``bad``: 我只能是建议您与商家
-    联系进行沟通, 您自行联系商家): a blame shift, not a solution offered."""
+    联系进行沟通, 您自行联系商家): a blame shift, not a solution offered; or steps whose sentence
+    goes on to have the result sent back to the agent (``send_back``: "please enter banben,
+    choose the second item and send it to me"): a request for information."""
     return (
         clause_of(ctx, practice, hit, "not_step")
         or clause_before(ctx, practice, hit, "customer_done")
         or _inside(ctx, hit, "closing", "invite")
         or _inside(ctx, hit, "no_blame_shift", "bad")
+        or _sends_back(ctx, practice, hit)
     )
+
+
+def _sends_back(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the sentence of ``hit``, after it, asks for the result to be sent to the agent
+    (``send_back``)."""
+    cues = practice.phrase_list("send_back")
+    if not cues:
+        return False
+    text = hit.turn.text
+    stop = _SENTENCE_BREAK.search(text, hit.match.end_char)
+    rest = text[hit.match.end_char : stop.start() if stop else len(text)]
+    return bool(rest.strip()) and bool(ctx.matcher.find(rest, cues, fuzzy_threshold=100))
 
 
 def _phrases_of(ctx: DetectorContext, practice_id: str, lexicon: str, text: str) -> list[Match]:
