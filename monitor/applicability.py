@@ -183,13 +183,20 @@ def _ends_on_customer(
     :func:`_content_turns`."""
     if not said or turns[said[-1]].role is not Role.CUSTOMER:
         return False
-    leave = [
-        *practice.phrase_list("thanks"),
-        *practice.phrase_list("farewell"),
-        *practice.phrase_list("declined"),
-    ]
-    last = [t.text for t in turns[said[-1] :] if t.role is Role.CUSTOMER]
-    return not (leave and any(ctx.matcher.find(x, leave, fuzzy_threshold=100) for x in last))
+    return not _takes_leave(ctx, practice, turns[said[-1] :])
+
+
+def _takes_leave(
+    ctx: DetectorContext,
+    practice: PracticeRubric,
+    turns: list[Turn],
+    kinds: tuple[str, ...] = ("thanks", "farewell", "declined"),
+) -> bool:
+    """Whether a customer turn among ``turns`` takes leave: one of the closing's phrases of
+    ``kinds`` (好谢谢, 再见, 没有了, 不用了, 我挂了)."""
+    leave = [p for kind in kinds for p in practice.phrase_list(kind)]
+    said = [t.text for t in turns if t.role is Role.CUSTOMER]
+    return bool(leave) and any(ctx.matcher.find(x, leave, fuzzy_threshold=100) for x in said)
 
 
 def _ends_on_hold(
@@ -199,8 +206,10 @@ def _ends_on_hold(
     (the practice's ``hold`` phrases: 您听到音乐后不要挂机, 您稍等我再去帮您拨打一下, "one moment
     please") with no words of an ending in it (``hold_not``: 耐心稍等 and 回电 wait for a call
     back, 再见 takes leave): the recording stops in the hold. 14 of MUSIED's 365 tune dialogues
-    end so (7 calls, 7 chats); their closing was coached on the hold request. ``turns`` and
-    ``said``: :func:`_content_turns`."""
+    end so (7 calls, 7 chats); their closing was coached on the hold request. Not when the
+    customer says goodbye or declines after it (我就不用了 - 我挂了: :func:`_takes_leave`): the
+    call ended, and the agent's closing is judged; a customer's 好谢谢 there agrees to wait.
+    ``turns`` and ``said``: :func:`_content_turns`."""
     hold = practice.phrase_list("hold")
     if not hold:
         return False
@@ -208,6 +217,8 @@ def _ends_on_hold(
         return False
     text = turns[said[-1]].text
     if not ctx.matcher.find(text, hold, fuzzy_threshold=100):
+        return False
+    if _takes_leave(ctx, practice, turns[said[-1] + 1 :], ("farewell", "declined")):
         return False
     ending = practice.phrase_list("hold_not")
     return not (ending and ctx.matcher.find(text, ending, fuzzy_threshold=100))

@@ -8,7 +8,8 @@ company's step; steps the customer takes only to send the result back ("… and 
 screenshot to us") ask for information; "look forward to your experience of our service again"
 invites. From this round's QA reads: 现在就是… is a filler, not 现在就 (a time); a colleague or
 specialist already handling the matter (之前的同事在帮您处理, 专员正在为您处理) is a step reported,
-not the agent's commitment.
+not the agent's commitment; a customer who says 我挂了 or 再见 after a hold ended the call, and
+its closing is judged.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -18,8 +19,12 @@ from __future__ import annotations
 
 import pytest
 
+from calmline.monitor.rubric import default_rubric
+from calmline.monitor.scoring import score_report
 from tests.test_detectors_eleventh_batch import _closing
 from tests.test_detectors_recall import fired
+from tests.test_detectors_thirty_first_batch import _CUT
+from tests.test_stress import A, C, call
 
 
 @pytest.mark.parametrize(
@@ -93,3 +98,29 @@ def test_looking_forward_to_the_customers_next_experience_invites() -> None:
 )
 def test_xianzai_jiushi_is_no_time(text: str, timed: bool) -> None:
     assert ("time_frame" in fired("solve_problem", "zh", text)) is timed
+
+
+@pytest.mark.parametrize(
+    ("after", "applies"),
+    [
+        # the customer says they are going: the call ended, and its closing is judged
+        (("我就不用了", "我挂了"), True),
+        (("那行吧", "再见"), True),
+        # the customer agrees to wait: the recording stops in the hold
+        (("好谢谢",), False),
+        (("好",), False),
+    ],
+)
+def test_a_customer_who_leaves_after_a_hold_ends_the_call(after: tuple, applies: bool) -> None:
+    """A call whose agent asked the customer to wait (稍等我查一下) and whose customer then said
+    我就不用了 - 我挂了 was reported as a recording that stops in a hold, its closing not judged."""
+    turns = [*_CUT, A(26.5, 30.0, "已经退了那就没法申请了，稍等我查一下")]
+    start = 30.5
+    for text in after:
+        turns.append(C(start, start + 1.0, text))
+        start += 1.5
+    report = score_report(call(turns), default_rubric("zh"))
+    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    assert closing.applicable is applies
+    if applies:
+        assert closing.coaching is not None
