@@ -126,7 +126,8 @@ Condition = Literal["two_speakers", "customer_problem", "long_customer_turn", "c
   customer's words: the last turn that carries content is the customer's and takes no leave
   (no ``thanks``, ``farewell`` or ``declined`` phrase of the practice in it or after it), nor
   in a hold: the last turn that carries content is the agent's and holds a ``hold`` phrase and
-  no ``hold_not`` phrase.
+  no ``hold_not`` phrase, and no customer turn after it says goodbye or declines (a
+  ``farewell`` or ``declined`` phrase: 我挂了).
 """
 
 
