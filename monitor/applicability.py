@@ -174,7 +174,9 @@ def _ends_on_customer(
     closing's ``content_min_units`` besides backchannels and goodbyes, :func:`carries_content`)
     is the customer's, and neither it nor a customer turn after it takes leave (none of the
     closing's ``thanks``, ``farewell`` or ``declined`` phrases: 好谢谢, 再见, 没有了 leave the
-    agent its turn to close, and a closing it does not say then is its own). The customer hung
+    agent its turn to close, and a closing it does not say then is its own), and the agent's
+    last turn before it holds no goodbye (``farewell``, ``hang_up``: an agent that said
+    祝您生活愉快 before the customer's last question had closed). The customer hung
     up or the recording stops mid-matter: of MUSIED's 173 tune phone calls, 27 end so, most cut
     in mid-sentence (然后五百之后他不给他跟我讲了…) or mid-complaint while the agent hums 嗯;
     coaching such an agent for the thanks and the goodbye it had no turn to say blames it for
@@ -183,7 +185,13 @@ def _ends_on_customer(
     :func:`_content_turns`."""
     if not said or turns[said[-1]].role is not Role.CUSTOMER:
         return False
-    return not _takes_leave(ctx, practice, turns[said[-1] :])
+    if _takes_leave(ctx, practice, turns[said[-1] :]):
+        return False
+    # the agent had closed before the customer's last words (祝您生活愉快请您先挂断电话 - 哦就是
+    # 你们再联系我是吧 - 哦好的): its closing was said, and is judged
+    agent = [t for t in turns[: said[-1]] if t.role is Role.AGENT]
+    ended = [*practice.phrase_list("farewell"), *practice.phrase_list("hang_up")]
+    return not (agent and ended and ctx.matcher.find(agent[-1].text, ended, fuzzy_threshold=100))
 
 
 def _takes_leave(

@@ -124,7 +124,8 @@ Condition = Literal["two_speakers", "customer_problem", "long_customer_turn", "c
 * ``customer_stayed``: the call does not end on the customer leaving a chat (the practice's
   ``customer_left`` phrases in the last turn, the customer's: 离开人工会话), nor on the
   customer's words: the last turn that carries content is the customer's and takes no leave
-  (no ``thanks``, ``farewell`` or ``declined`` phrase of the practice in it or after it), nor
+  (no ``thanks``, ``farewell`` or ``declined`` phrase of the practice in it or after it) after
+  an agent turn that said no goodbye (``farewell``, ``hang_up``), nor
   in a hold: the last turn that carries content is the agent's and holds a ``hold`` phrase and
   no ``hold_not`` phrase, and no customer turn after it says goodbye or declines (a
   ``farewell`` or ``declined`` phrase: 我挂了).

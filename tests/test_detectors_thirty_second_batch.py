@@ -124,3 +124,32 @@ def test_a_customer_who_leaves_after_a_hold_ends_the_call(after: tuple, applies:
     assert closing.applicable is applies
     if applies:
         assert closing.coaching is not None
+
+
+@pytest.mark.parametrize(
+    ("agent_last", "applies"),
+    [
+        # the agent had closed; the customer's question after it does not undo the goodbye
+        ("好的那这边就不打扰您了，祝您生活愉快，请您先挂机", True),
+        # the agent had not closed: the call ends on the customer's words
+        ("好的，这边给您申请一个赔付，您看可以吗", False),
+    ],
+)
+def test_a_goodbye_before_the_customers_last_words_is_judged(
+    agent_last: str, applies: bool
+) -> None:
+    """A call whose agent said 祝您生活愉快请您先挂断电话 before the customer asked 你们再联系我是吧
+    was reported as ending before the agent could close."""
+    turns = [
+        *_CUT,
+        A(26.5, 30.0, agent_last),
+        C(30.5, 33.0, "哦就是你们再联系我是吧"),
+        C(33.5, 34.0, "哦好的好的"),
+    ]
+    report = score_report(call(turns), default_rubric("zh"))
+    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    assert closing.applicable is applies
+    if applies:
+        assert any(f.kind == "closing_farewell" for f in closing.findings)
+    else:
+        assert "ends on the customer" in closing.reason
