@@ -119,8 +119,7 @@ def test_a_customer_who_leaves_after_a_hold_ends_the_call(after: tuple, applies:
     for text in after:
         turns.append(C(start, start + 1.0, text))
         start += 1.5
-    report = score_report(call(turns), default_rubric("zh"))
-    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    closing = _closing_score(turns)
     assert closing.applicable is applies
     if applies:
         assert closing.coaching is not None
@@ -146,10 +145,16 @@ def test_a_goodbye_before_the_customers_last_words_is_judged(
         C(30.5, 33.0, "哦就是你们再联系我是吧"),
         C(33.5, 34.0, "哦好的好的"),
     ]
-    report = score_report(call(turns), default_rubric("zh"))
-    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    closing = _closing_score(turns)
     assert closing.applicable is applies
     if applies:
         assert any(f.kind == "closing_farewell" for f in closing.findings)
     else:
         assert "ends on the customer" in closing.reason
+
+
+def _closing_score(turns: list):
+    """The closing practice's score on the Mandarin call made of ``turns``."""
+    report = score_report(call(turns), default_rubric("zh"))
+    (closing,) = [p for p in report.scorecard.practices if p.practice == "closing"]
+    return closing
