@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome
-from calmline.monitor.detectors.closing import carries_content
+from calmline.monitor.detectors.closing import carries_content, says_goodbye_in
 from calmline.monitor.detectors.gentle_control import DEFAULTS as CONTROL_DEFAULTS
 from calmline.monitor.detectors.let_finish import FloorRules
 from calmline.monitor.detectors.phrases import (
@@ -175,7 +175,7 @@ def _ends_on_customer(
     is the customer's, and neither it nor a customer turn after it takes leave (none of the
     closing's ``thanks``, ``farewell`` or ``declined`` phrases: 好谢谢, 再见, 没有了 leave the
     agent its turn to close, and a closing it does not say then is its own), and the agent's
-    last turn before it holds no goodbye (``farewell``, ``hang_up``: an agent that said
+    last turn before it holds no goodbye (:func:`says_goodbye_in`: an agent that said
     祝您生活愉快 before the customer's last question had closed). The customer hung
     up or the recording stops mid-matter: of MUSIED's 173 tune phone calls, 27 end so, most cut
     in mid-sentence (然后五百之后他不给他跟我讲了…) or mid-complaint while the agent hums 嗯;
@@ -190,8 +190,7 @@ def _ends_on_customer(
     # the agent had closed before the customer's last words (祝您生活愉快请您先挂断电话 - 哦就是
     # 你们再联系我是吧 - 哦好的): its closing was said, and is judged
     agent = [t for t in turns[: said[-1]] if t.role is Role.AGENT]
-    ended = [*practice.phrase_list("farewell"), *practice.phrase_list("hang_up")]
-    return not (agent and ended and ctx.matcher.find(agent[-1].text, ended, fuzzy_threshold=100))
+    return not (agent and says_goodbye_in(ctx, practice, agent[-1].text))
 
 
 def _takes_leave(

@@ -146,10 +146,24 @@ def _min_units(practice: PracticeRubric) -> float:
     return practice.threshold("content_min_units", 0.0)
 
 
+def _goodbye_phrases(practice: PracticeRubric) -> list:
+    """The goodbyes and the words that end a phone call (``hang_up``: 请您先挂机)."""
+    return [*practice.phrase_list("farewell"), *practice.phrase_list("hang_up")]
+
+
+def says_goodbye_in(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
+    """Whether ``text`` says goodbye or ends the call (:func:`_goodbye_phrases`), a phrase of
+    another sense that holds a goodbye's words left out (``not_farewell``, :func:`says_goodbye`)."""
+    found = ctx.matcher.find(text, _goodbye_phrases(practice), fuzzy_threshold=100)
+    others = practice.phrase_list("not_farewell")
+    spans = ctx.matcher.find(text, others, fuzzy_threshold=100) if others and found else []
+    return any(not _inside(m, spans) for m in found)
+
+
 def content_units(ctx: DetectorContext, practice: PracticeRubric, text: str) -> int:
     """Units of ``text`` besides goodbyes, backchannels and the words that end a phone call
     (``hang_up``: 请您先挂机; see the module docstring)."""
-    phrases = list(practice.phrase_list("farewell")) + list(practice.phrase_list("hang_up"))
+    phrases = _goodbye_phrases(practice)
     turn_taking = ctx.rubric.practices.get("let_finish")
     if turn_taking is not None:
         phrases += turn_taking.phrase_list("backchannel")
