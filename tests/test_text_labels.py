@@ -806,6 +806,33 @@ def test_thirty_second_batch_is_fresh_commitments_closings_steps_reasons_times_a
     _end_strata_hold_ends(zh + en)
 
 
+def test_thirty_third_batch_is_fresh_restatements_reasons_times_options_and_ends():
+    """The thirty-third batch (``sample.py --batch 33``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirty-two batches, each drawn once: in Mandarin lines with
+    a restating word (8), a reason word (8), a time word (7), one of the agent's last two lines
+    of a MUSIED dialogue (6) and a uniform part (5); in English lines with a time word (8 asked,
+    the 1 undrawn dev line that holds one), a reason word (8), an offering word (7), an
+    acknowledging word (6), one of the agent's last two lines of a thread (6) and a uniform part
+    (5)."""
+    zh, en = _fresh_dev_pair(33, zh_at_least=34, en_at_least=33)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue33_paraphrase": 8,
+        "cue33_excuse": 8,
+        "cue33_time": 7,
+        "cue33_last_musied": 6,
+        "cue33_random": 5,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue33_time": 1,
+        "cue33_excuse": 8,
+        "cue33_options": 7,
+        "cue33_ack": 6,
+        "cue33_last_stc3_en": 6,
+        "cue33_random": 5,
+    }
+    _end_strata_hold_ends(zh + en)
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
