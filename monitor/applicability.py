@@ -134,6 +134,11 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
     if condition == "customer_stayed":
         if _customer_left(ctx, practice):
             return "the customer left the chat before the agent could close it"
+        if _timed_out(ctx, practice):
+            return (
+                "the customer stopped answering: the chat ended on the system's timeout "
+                "message while the agent was still on the matter, before it could close"
+            )
         turns, said = _content_turns(ctx, practice)
         if _ends_on_customer(ctx, practice, turns, said):
             return (
@@ -158,6 +163,36 @@ def _customer_left(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     if not left or not turns or turns[-1].role is not Role.CUSTOMER:
         return False
     return bool(ctx.matcher.find(turns[-1].text, left, fuzzy_threshold=100))
+
+
+def _timed_out(ctx: DetectorContext, practice: PracticeRubric) -> bool:
+    """Whether a chat ended on its system's message for the customer's silence (the practice's
+    ``system_end`` phrases: 由于您在3分钟内没有任何回应，系统已经自动结束对话了) while the agent was
+    still on the matter: none of the agent's turns since the customer's last words thanks,
+    invites or says goodbye (the closing's ``thanks``, ``invite``, ``farewell`` and ``hang_up``
+    phrases: 在线转接哦，您看可以吗 - 亲亲，请问还在线吗 - the timeout). The customer left by going
+    silent, as one who leaves the chat (:func:`_customer_left`) does; an agent that had begun
+    to close before the timeout (请问还有其他问题吗, 感谢您的耐心) is judged on it. 119 of MUSIED's
+    365 tune dialogues end on the timeout message; 104 of them were coached for a thanks and a
+    goodbye on lines such as 小美联系商家沟通处理呢."""
+    ends = practice.phrase_list("system_end")
+    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    if not ends or not turns or turns[-1].role is not Role.AGENT:
+        return False
+    if not ctx.matcher.find(turns[-1].text, ends, fuzzy_threshold=100):
+        return False
+    customers = [i for i, t in enumerate(turns) if t.role is Role.CUSTOMER]
+    since = turns[customers[-1] + 1 : -1] if customers else turns[:-1]
+    closing = [
+        p
+        for kind in ("thanks", "invite", "farewell", "hang_up")
+        for p in practice.phrase_list(kind)
+    ]
+    return not any(
+        ctx.matcher.find(t.text, closing, fuzzy_threshold=100)
+        for t in since
+        if t.role is Role.AGENT
+    )
 
 
 def _content_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[list[Turn], list[int]]:

@@ -122,13 +122,15 @@ Condition = Literal["two_speakers", "customer_problem", "long_customer_turn", "c
 * ``long_customer_turn``: the customer spoke for the practice's ``long_turn_s`` or more and the
   agent then took the floor;
 * ``customer_stayed``: the call does not end on the customer leaving a chat (the practice's
-  ``customer_left`` phrases in the last turn, the customer's: 离开人工会话), nor on the
-  customer's words: the last turn that carries content is the customer's and takes no leave
-  (no ``thanks``, ``farewell`` or ``declined`` phrase of the practice in it or after it) after
-  an agent turn that said no goodbye (``farewell``, ``hang_up``), nor
-  in a hold: the last turn that carries content is the agent's and holds a ``hold`` phrase and
-  no ``hold_not`` phrase, and no customer turn after it says goodbye or declines (a
-  ``farewell`` or ``declined`` phrase: 我挂了).
+  ``customer_left`` phrases in the last turn, the customer's: 离开人工会话), nor on the chat
+  system's timeout message for the customer's silence (a ``system_end`` phrase in the last turn)
+  with no ``thanks``, ``invite``, ``farewell`` or ``hang_up`` phrase in the agent's turns since
+  the customer's last words, nor on the customer's words: the last turn that carries content is
+  the customer's and takes no leave (no ``thanks``, ``farewell`` or ``declined`` phrase of the
+  practice in it or after it) after an agent turn that said no goodbye (``farewell``,
+  ``hang_up``), nor in a hold: the last turn that carries content is the agent's and holds a
+  ``hold`` phrase and no ``hold_not`` phrase, and no customer turn after it says goodbye or
+  declines (a ``farewell`` or ``declined`` phrase: 我挂了).
 """
 
 
