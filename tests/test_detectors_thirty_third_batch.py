@@ -22,7 +22,7 @@ from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
 from tests.test_detectors_recall import fired
 from tests.test_detectors_thirty_first_batch import _CUT
-from tests.test_stress import A, call
+from tests.test_stress import A, C, call
 
 _HELLO = "你好"
 """A customer line that shares no words with the agent's: no echo to restate."""
@@ -155,3 +155,46 @@ def test_a_chat_the_customer_left_by_going_silent(agent_after: tuple, applies: b
     if not applies:
         assert "stopped answering" in closing.reason
         assert closing.coaching is None
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "owed"),
+    [
+        # the customer's own steps: nothing to wait for
+        ("en", "You can check whether the shortcut key is set in the language settings.", False),
+        ("en", "Please try to restart the phone and see if it returns to normal.", False),
+        ("zh", "建议您重启一下手机试试", False),
+        # a look-up's result given at once
+        ("en", "I checked and found that your balance is 89 dollars.", False),
+        # the company's steps: the customer waits for them
+        ("zh", "我帮您申请退款", True),
+        ("zh", "会有专员联系您处理", True),
+        ("en", "Please send us your number via private message so that we can verify it.", True),
+        ("en", "The engineer has recorded your address.", True),
+    ],
+)
+def test_a_time_is_owed_only_for_the_companys_steps(language: str, text: str, owed: bool) -> None:
+    """ "You can check whether the shortcut key is set in the System Language Setting" was
+    coached "also tell the customer when it will happen, for example within three business
+    days"."""
+    found = fired("solve_problem", language, text)
+    assert "next_step" in found
+    assert ("no_time_frame" in found) is owed
+
+
+def test_a_score_without_the_time_part_is_made_by_the_other_parts() -> None:
+    report = call(
+        [
+            A(0.0, 3.0, "您好，很高兴为您服务"),
+            C(3.5, 10.0, "你们这个APP一直打不开，点了就闪退"),
+            A(10.5, 15.0, "建议您重新下载一下APP试试"),
+        ]
+    )
+    scored = score_report(report, default_rubric("zh"))
+    (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
+    kinds = {f.kind for f in solve.findings}
+    assert "next_step" in kinds and "no_time_frame" not in kinds
+    # the next step's 30 points of the 80 that empathy, commitment and the step make
+    parts = {"empathy_phrase": 20, "commitment": 30, "next_step": 30}
+    earned = sum(points for kind, points in parts.items() if kind in kinds)
+    assert solve.score == pytest.approx(100 * earned / 80, abs=0.1)

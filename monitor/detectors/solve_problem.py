@@ -9,14 +9,17 @@ Four parts, each worth its ``*_points`` (they add up to 100 in the default rubri
   replacement");
 * ``time_frame``: when it will happen (今天, 三个工作日内 / "within 24 hours", "by tomorrow"),
   counted only in a turn that also holds an action or a commitment, so that a stray 今天 or
-  "today" is not taken for a promise of time.
+  "today" is not taken for a promise of time. A time is owed only for a step the company takes
+  (:func:`_time_owed`): where every step offered is the customer's own or a look-up's result
+  given at once, the time part is left out and the other three make the score.
 
 Two further lexicons feed these parts: ``undertaking`` (an action the agent takes on
 itself, 帮您登记 / 为您联系商家 / "I will check it for you", "I have ordered you a new card")
 counts both as a commitment and as a next step; ``customer_step`` (a step the agent tells the
 customer to take, 建议您… / "please try …", and in English also said in a frame: "you can
 uninstall it", :func:`~calmline.monitor.detectors.frames.customer_frame_hits`) counts as a next
-step only. An undertaking or a
+step only, and so does ``others_step`` (a step the company's people or systems take or have
+taken, 专员会联系您, 以便核实 / "so that we can verify", "is being handled"). An undertaking or a
 commitment whose clause names someone else as the doer before it (``others``: 商家, 专员,
 食安部门, "our staff", "the engineer") is that party's promise reported by the agent: a next step,
 never the agent's commitment; so is, in English, that party as the subject of the agent's frame
@@ -565,17 +568,21 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     }
     undertakings = find_hits(ctx, agents, practice.phrase_list("undertaking"), negations=negations)
     steps = find_hits(ctx, agents, practice.phrase_list("customer_step"), negations=negations)
-    steps = [h for h in steps if not not_a_step(ctx, practice, h)]
+    others_steps = find_hits(ctx, agents, practice.phrase_list("others_step"), negations=negations)
+    steps = [h for h in steps + others_steps if not not_a_step(ctx, practice, h)]
     # the same steps said in a frame ("you can uninstall it", "please remove the SIM card"),
     # and another party's step in the agent's frame ("the director has recorded your order"),
     # in turns no listed step credits
     for framed in (customer_frame_hits, others_frame_hits):
         listed = {h.turn.index for h in steps}
-        steps += [
+        found = [
             h
             for h in framed(ctx, agents, practice)
             if h.turn.index not in listed and not not_a_step(ctx, practice, h)
         ]
+        steps += found
+        if framed is others_frame_hits:
+            others_steps += found
 
     def offered(h: Hit) -> bool:
         # a question about a step (请问…是否给您处理), a step someone else was heard to promise
@@ -593,6 +600,8 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     own_steps = list(hits["action"])
     undertakings = [h for h in undertakings if offered(h)]
     steps = [h for h in steps if offered(h)]
+    # the company's steps, which owe the customer a time (see :func:`_time_owed`)
+    company = own_steps + undertakings + [h for h in steps if h in others_steps]
     # another party's promise, reported by the agent, is a next step only
     reported = [h for h in hits["commitment"] + undertakings if by_others(ctx, practice, h)]
     steps += reported
@@ -614,6 +623,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         ],
         "action": concrete + plain,
     }
+    company += reported + concrete + plain
     for part, fit in fits.items():
         credited = {h.turn.index for h in hits[part]}
         hits[part] = merged(hits[part], [h for h in fit if h.turn.index not in credited])
@@ -665,17 +675,17 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
         (h.turn.index, _sentence_of(h.turn.text, h.match.start_char)) for h in hits["time_frame"]
     }
     credited = {h.turn.index for h in hits["action"]}
-    hits["action"] = merged(
-        hits["action"],
-        [
-            h
-            for h in outcomes
-            if h.turn.index not in credited
-            and (h.turn.index, _sentence_of(h.turn.text, h.match.start_char)) in timed
-        ],
-    )
+    timed_outcomes = [
+        h
+        for h in outcomes
+        if h.turn.index not in credited
+        and (h.turn.index, _sentence_of(h.turn.text, h.match.start_char)) in timed
+    ]
+    hits["action"] = merged(hits["action"], timed_outcomes)
+    company += timed_outcomes
     # a step in words no phrase lists, where the learned model holds one; its time as any other
     modelled = learned_steps(ctx, practice, agents, hits, offered)
+    company += modelled
     if modelled:
         steps_of = {h.turn.index: [h] for h in modelled}
         timed_turns = {h.turn.index for h in hits["time_frame"]}
@@ -692,8 +702,12 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
 
     findings: list[Finding] = []
     score = 0.0
+    owed = _time_owed(hits, company)
+    left_out = 0.0
     for lexicon, kind, label, default_points in PARTS:
         points = practice.threshold(f"{lexicon}_points", default_points)
+        if lexicon == "time_frame" and not owed:
+            left_out = points
         if hits[lexicon]:
             score += points
         for h in hits[lexicon]:
@@ -742,7 +756,7 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "agent offered no concrete next step (no action phrase)",
             )
         )
-    elif not hits["time_frame"]:
+    elif not hits["time_frame"] and owed:
         findings.append(
             turn_finding(
                 ctx,
@@ -753,4 +767,19 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "agent offered a next step without a time frame",
             )
         )
+    total = sum(practice.threshold(f"{p[0]}_points", p[3]) for p in PARTS)
+    if left_out and total > left_out:
+        # the time part is not owed: the other parts make the whole score
+        score *= total / (total - left_out)
     return outcome(score, findings)
+
+
+def _time_owed(hits: dict[str, list[Hit]], company: list[Hit]) -> bool:
+    """Whether the call owes the customer a time frame: a time was given, no step was offered
+    (the missing step is the fault), or one of the steps is the company's to take (a refund, a
+    call back, a matter handed on: ``company``). Where every step offered is the customer's own
+    ("you can check it in the language settings", 建议您重启一下) or the result of a look-up
+    given at once ("your balance is 89 dollars"), nothing is left to wait for: the time part is
+    left out of the score, which the other three parts make, and no ``no_time_frame`` is
+    charged."""
+    return bool(hits["time_frame"]) or not hits["action"] or bool(company)
