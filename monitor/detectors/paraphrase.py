@@ -191,6 +191,11 @@ _PROBLEM_DETERMINERS = re.compile(r"(?:的|一个|这个|这种|这样|一些|�
 """What may stand between the problem and 问题 / 情况 (发霉的这个情况, 不新鲜的一个问题)."""
 
 
+def _head(tag: Hit) -> str:
+    """The words of the tag's clause before it (是商品质量 before 问题对吗)."""
+    return _CLAUSE_BREAK.split(tag.turn.text[: tag.match.start_char])[-1]
+
+
 def named_problems(
     ctx: DetectorContext, practice: PracticeRubric, agents: Sequence[Turn]
 ) -> list[Hit]:
@@ -207,8 +212,7 @@ def named_problems(
     for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
         if not _ends_clause(ctx, h):
             continue
-        head = _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])[-1]
-        named = _PROBLEM_DETERMINERS.sub("", "".join(_units(head, ctx.language, masks=True)))
+        named = _PROBLEM_DETERMINERS.sub("", "".join(_units(_head(h), ctx.language, masks=True)))
         if len(named) < _PROBLEM_MIN_UNITS or named.endswith("*"):
             continue
         if any(named.endswith(word) for word in not_before) or any(word in named for word in asks):
@@ -239,7 +243,7 @@ def _complaint_confirmations(
     for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
         if (id(h.turn), h.match.start_char) in done or not _ends_clause(ctx, h):
             continue
-        head = _CLAUSE_BREAK.split(h.turn.text[: h.match.start_char])[-1]
+        head = _head(h)
         if any(word in head for word in asks):
             continue
         words = ctx.matcher.find(head, complaint, fuzzy_threshold=100)
