@@ -8,10 +8,12 @@ correcting the company's shortcomings is a commitment; "checked and found" gives
 result; "will … guarantee your schedule" promises an outcome; a tariff "subject to the local
 business halls" and "… Therefore, it takes some time" defend a shortfall. From this round's QA
 reads: a chat that the system closed because the customer stopped answering, while the agent was
-still on the matter, is not judged on its closing.
+still on the matter, is not judged on its closing; a time frame is owed only for the company's
+steps, not for the customer's own or a look-up's result.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
-evaluation data.
+evaluation data except the words by which the chat system's timeout message is known
+(系统已经自动结束对话).
 """
 
 from __future__ import annotations
