@@ -155,11 +155,16 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
     raise ValueError(f"unknown applicability condition {condition!r}")
 
 
+def _worded_turns(ctx: DetectorContext) -> list[Turn]:
+    """The call's turns with words, in time order."""
+    return sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+
+
 def _customer_left(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     """Whether the call's last turn is the customer's and says they left the chat (the
     practice's ``customer_left`` phrases: 离开人工会话)."""
     left = practice.phrase_list("customer_left")
-    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    turns = _worded_turns(ctx)
     if not left or not turns or turns[-1].role is not Role.CUSTOMER:
         return False
     return bool(ctx.matcher.find(turns[-1].text, left, fuzzy_threshold=100))
@@ -176,29 +181,21 @@ def _timed_out(ctx: DetectorContext, practice: PracticeRubric) -> bool:
     365 tune dialogues end on the timeout message; 104 of them were coached for a thanks and a
     goodbye on lines such as 小美联系商家沟通处理呢."""
     ends = practice.phrase_list("system_end")
-    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    turns = _worded_turns(ctx)
     if not ends or not turns or turns[-1].role is not Role.AGENT:
         return False
     if not ctx.matcher.find(turns[-1].text, ends, fuzzy_threshold=100):
         return False
     customers = [i for i, t in enumerate(turns) if t.role is Role.CUSTOMER]
     since = turns[customers[-1] + 1 : -1] if customers else turns[:-1]
-    closing = [
-        p
-        for kind in ("thanks", "invite", "farewell", "hang_up")
-        for p in practice.phrase_list(kind)
-    ]
-    return not any(
-        ctx.matcher.find(t.text, closing, fuzzy_threshold=100)
-        for t in since
-        if t.role is Role.AGENT
-    )
+    kinds = ("thanks", "invite", "farewell", "hang_up")
+    return not _says(ctx, practice, since, kinds, Role.AGENT)
 
 
 def _content_turns(ctx: DetectorContext, practice: PracticeRubric) -> tuple[list[Turn], list[int]]:
     """The call's turns with words, in time order, and the indices of those among them that
     carry content (:func:`carries_content`: more than backchannels and goodbyes)."""
-    turns = sorted((t for t in ctx.report.turns if t.text.strip()), key=lambda t: t.start)
+    turns = _worded_turns(ctx)
     return turns, [i for i, t in enumerate(turns) if carries_content(ctx, practice, t.text)]
 
 
@@ -236,9 +233,21 @@ def _takes_leave(
 ) -> bool:
     """Whether a customer turn among ``turns`` takes leave: one of the closing's phrases of
     ``kinds`` (好谢谢, 再见, 没有了, 不用了, 我挂了)."""
-    leave = [p for kind in kinds for p in practice.phrase_list(kind)]
-    said = [t.text for t in turns if t.role is Role.CUSTOMER]
-    return bool(leave) and any(ctx.matcher.find(x, leave, fuzzy_threshold=100) for x in said)
+    return _says(ctx, practice, turns, kinds, Role.CUSTOMER)
+
+
+def _says(
+    ctx: DetectorContext,
+    practice: PracticeRubric,
+    turns: list[Turn],
+    kinds: tuple[str, ...],
+    role: Role,
+) -> bool:
+    """Whether a turn of ``role`` among ``turns`` holds one of the practice's phrases of
+    ``kinds``."""
+    phrases = [p for kind in kinds for p in practice.phrase_list(kind)]
+    said = [t.text for t in turns if t.role is role]
+    return bool(phrases) and any(ctx.matcher.find(x, phrases, fuzzy_threshold=100) for x in said)
 
 
 def _ends_on_hold(

@@ -703,11 +703,9 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     findings: list[Finding] = []
     score = 0.0
     owed = _time_owed(hits, company)
-    left_out = 0.0
+    worth: dict[str, float] = {}
     for lexicon, kind, label, default_points in PARTS:
-        points = practice.threshold(f"{lexicon}_points", default_points)
-        if lexicon == "time_frame" and not owed:
-            left_out = points
+        points = worth[lexicon] = practice.threshold(f"{lexicon}_points", default_points)
         if hits[lexicon]:
             score += points
         for h in hits[lexicon]:
@@ -767,10 +765,10 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
                 "agent offered a next step without a time frame",
             )
         )
-    total = sum(practice.threshold(f"{p[0]}_points", p[3]) for p in PARTS)
-    if left_out and total > left_out:
+    total, time_points = sum(worth.values()), worth["time_frame"]
+    if not owed and total > time_points:
         # the time part is not owed: the other parts make the whole score
-        score *= total / (total - left_out)
+        score *= total / (total - time_points)
     return outcome(score, findings)
 
 
