@@ -833,6 +833,30 @@ def test_thirty_third_batch_is_fresh_restatements_reasons_times_options_and_ends
     _end_strata_hold_ends(zh + en)
 
 
+def test_thirty_fourth_batch_is_fresh_reasons_endings_commitments_and_steps():
+    """The thirty-fourth batch (``sample.py --batch 34``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirty-three batches, each drawn once: in Mandarin lines
+    with a reason word (9), a closing word (8), a helping or time word (7), one of the agent's
+    last two lines of a MUSIED dialogue (5) and a uniform part (5); in English lines with a
+    reason word (9), a step word (8), one of the agent's last two lines of a thread (6), a uniform
+    part (5) and no acknowledging word left undrawn."""
+    zh, en = _fresh_dev_pair(34, zh_at_least=34, en_at_least=28)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue34_excuse": 9,
+        "cue34_close": 8,
+        "cue34_commit": 7,
+        "cue34_last_musied": 5,
+        "cue34_random": 5,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue34_excuse": 9,
+        "cue34_step": 8,
+        "cue34_last_stc3_en": 6,
+        "cue34_random": 5,
+    }
+    _end_strata_hold_ends(zh + en)
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
