@@ -45,8 +45,10 @@ def test_an_intensified_sorry_apologises(text: str) -> None:
     [
         ("en", "We will deal with your complaint today.", True),
         ("en", "I will deal with it myself.", True),
-        # another party's handling, reported: a step at most
-        ("en", "Our staff will deal with the outage in your area.", False),
+        # the company's own staff who will handle it commit for it (labels en1493, en1561);
+        # another party's handling, reported, is a step at most
+        ("en", "Our staff will deal with the outage in your area.", True),
+        ("en", "The merchant will deal with the refund of your order.", False),
         ("zh", "您先别着急，平台这边给您进行处理", True),
         ("zh", "这个问题我这边给您进行一个处理", True),
         ("zh", "给您带来不便非常抱歉，我们会不断完善服务流程", True),

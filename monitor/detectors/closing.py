@@ -52,7 +52,9 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
 
     Only the last turn that carries content, or a turn after it, closes: a thank-you for
     information in the turn before ("OK, I will report it. Thank you for your feedback.",
-    then the agent's answer) is said mid-conversation. A bare thank-you (``bare_thanks``: 谢谢,
+    then the agent's answer) is said mid-conversation. A later turn that only takes leave
+    (:func:`_wraps_up`: a goodbye with a few words of address) adds no content: the thanks
+    before it still closes. A bare thank-you (``bare_thanks``: 谢谢,
     "thank you") that ends a reply which asked the customer for something anywhere in it
     (请您私信提供…, "please send us your number … we will inform you … Thank you!") thanks for
     that favour, unless the reply invites further contact after the request (a plea for
@@ -65,7 +67,8 @@ def closes_contact(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> 
     it close."""
     agents = agent_turns(ctx)
     content = [t for t in agents if carries_content(ctx, practice, t.text)]
-    if content and hit.turn.index < content[-1].index:
+    later = [t for t in content if t.index > hit.turn.index]
+    if later and not all(_wraps_up(ctx, practice, t.text) for t in later):
         return False
     bare = {p.text for p in practice.phrase_list("bare_thanks")}
     if hit.match.phrase in bare:
@@ -119,6 +122,18 @@ is a request), so the marker is read in Mandarin only."""
 def _own_doing(text: str, at: int) -> bool:
     clause = _CLAUSE_END.split(_SENTENCE_END.split(text[:at])[-1])[-1]
     return bool(_OWN_DOING.search(clause))
+
+
+def _wraps_up(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
+    """Whether an agent turn only takes leave: it says goodbye or ends the call and holds at most
+    ``wrap_up_max_units`` units besides (女士那这边呢就先不打扰您了祝您生活愉快请您先挂机再见 after
+    非常感谢您的来电…: the thanks before it still closes the call)."""
+    most = practice.threshold("wrap_up_max_units", 0.0)
+    return (
+        most > 0
+        and content_units(ctx, practice, text) <= most
+        and says_goodbye_in(ctx, practice, text)
+    )
 
 
 def says_goodbye(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:

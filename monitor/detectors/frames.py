@@ -453,10 +453,22 @@ def others_frame_hits(
     return hits
 
 
+_EN_REPAIR = (
+    r"what|who|where|when|how|can|could|would|will|say|come|go|pardon|excuse|wrong|"
+    r"i\s+(?:mean|meant|didn't|did\s+not|missed|couldn't|can't|cannot)"
+)
+"""Words that open what follows a "sorry," asking to repeat or repairing one's own words ("sorry,
+what was that", "sorry, I mean Tuesday", "sorry, go ahead"): no apology for the customer's
+trouble."""
+
+
 @lru_cache(maxsize=4)
 def _en_apology_sentence(words: tuple[str, ...]):
+    statement = rf"(?!(?:{_EN_REPAIR})\b)[^?.!]{{12,}}(?:[.!]|$)"
     return re.compile(
-        rf"{_EN_SENTENCE_START}(?P<word>{alternation(words)})[.!]+\s+(?=\S)", re.IGNORECASE
+        rf"{_EN_SENTENCE_START}(?P<word>{alternation(words)})"
+        rf"(?:[.!]+\s+(?=\S)|,\s+(?={statement}))",
+        re.IGNORECASE,
     )
 
 
@@ -466,8 +478,11 @@ def apology_sentence_hits(
     """An apology said as a sentence of its own before more of the answer (English): one of
     ``apology_sentence`` ("sorry", "so sorry") opening a sentence, ended by a full stop or an
     exclamation mark, with more after it: "Sorry. We will optimize the system", "Sorry! Some
-    content shall be modified". Not "Sorry?" (a request to repeat), not a bare "sorry." (a chat
-    partner's reflex after a cough or an overlap), not "sorry, what was that"."""
+    content shall be modified"; or followed by a comma and a statement of a dozen characters or
+    more ("Sorry, mobile software will generate more caches …", en1566). Not "Sorry?" (a request
+    to repeat), not a bare "sorry." (a chat partner's reflex after a cough or an overlap), not
+    "sorry, what was that" or "sorry, I mean …" (:data:`_EN_REPAIR`), nor a "sorry," whose
+    sentence ends in a question."""
     words = _words(practice, "apology_sentence")
     if ctx.language.startswith("zh") or not words:
         return []

@@ -199,6 +199,27 @@ def _said_before(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexic
     return not (after.strip() and ctx.matcher.find(after, subjects, fuzzy_threshold=100))
 
 
+def _company_handles(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether a general commitment (``commitment``: handling, dealing with or following up the
+    matter) is said of the company's own people (``company_staff``: "our staff will deal with the
+    network problem", "our staff will follow up and handle the problem"): the company commits, as
+    with "we will" (labels en0539, en1493, en1561). Their concrete steps ("our staff will contact
+    you") stay next steps only. The staff must be the ones who will do it (``_WILL`` between
+    them and the commitment's end): "have you contacted our staff … and asked them to fix the
+    problem for you?" asks about the customer's doing."""
+    if not _said_before(ctx, practice, hit, "company_staff"):
+        return False
+    text = hit.turn.text
+    before = _CLAUSE_BREAK.split(text[: hit.match.start_char])[-1]
+    staff = ctx.matcher.find(before, practice.phrase_list("company_staff"), fuzzy_threshold=100)
+    said = text[hit.match.start_char : hit.match.end_char]
+    tail = before[max(m.end_char for m in staff) :] + said
+    return bool(_WILL.search(tail))
+
+
+_WILL = re.compile(r"\bwill\b|'ll\b", re.IGNORECASE)
+
+
 def _speaks_again(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
     """Whether ``text`` joins an undertaking of the agent's own (``speaks_again``: "and we
     will") to what came before it in the clause."""
@@ -602,8 +623,13 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
     steps = [h for h in steps if offered(h)]
     # the company's steps, which owe the customer a time (see :func:`_time_owed`)
     company = own_steps + undertakings + [h for h in steps if h in others_steps]
-    # another party's promise, reported by the agent, is a next step only
-    reported = [h for h in hits["commitment"] + undertakings if by_others(ctx, practice, h)]
+    # another party's promise, reported by the agent, is a next step only; the company's own
+    # people handling the matter commit for it (see :func:`_company_handles`)
+    reported = [
+        h
+        for h in hits["commitment"]
+        if by_others(ctx, practice, h) and not _company_handles(ctx, practice, h)
+    ] + [h for h in undertakings if by_others(ctx, practice, h)]
     steps += reported
     undertakings = [h for h in undertakings if h not in reported]
     hits["commitment"] = merged([h for h in hits["commitment"] if h not in reported], undertakings)
