@@ -20,7 +20,8 @@ or takes its default from :data:`DEFAULT_APPLIES`:
   customer leaving it (离开人工会话, 88 of MUSIED's 377 chats), or a call that ends on the
   customer's words with the agent saying no more than 嗯 after them (the customer hung up or the
   recording stops mid-matter: :func:`_ends_on_customer`), or while the customer is on hold
-  (:func:`_ends_on_hold`), ended before the agent could close,
+  (:func:`_ends_on_hold`), ended before the agent could close; a Weibo thread whose last reply
+  moves the matter to private messages (:func:`_moves_to_private`) had not ended,
   and coaching the agent for the thanks and the goodbye it had no turn to say blames it for the
   customer's leaving.
 
@@ -151,6 +152,11 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
                 "the recording stops while the customer is on hold (the agent's last words "
                 "ask them to wait): the call had not ended"
             )
+        if _moves_to_private(ctx, practice, turns, said):
+            return (
+                "the thread goes on in private messages (the agent's last reply asks for the "
+                "customer's details there): the contact had not ended"
+            )
         return None
     raise ValueError(f"unknown applicability condition {condition!r}")
 
@@ -273,6 +279,25 @@ def _ends_on_hold(
         return False
     ending = practice.phrase_list("hold_not")
     return not (ending and ctx.matcher.find(text, ending, fuzzy_threshold=100))
+
+
+def _moves_to_private(
+    ctx: DetectorContext, practice: PracticeRubric, turns: list[Turn], said: list[int]
+) -> bool:
+    """Whether the last turn that carries content is the agent's and asks the customer to go on
+    in private messages (the practice's ``private_message`` phrases: 请您私信提供…, 烦请您以私信
+    方式…, "please provide … via private message"), with no invitation or goodbye in it (如有疑
+    问可随时私信我们，祝您愉快 closes the thread): a Weibo thread whose last reply moves the matter
+    there has not ended where the public thread stops, and coaching its thanks and goodbye blames
+    the agent for a contact that goes on. ``turns`` and ``said``: :func:`_content_turns`."""
+    moved = practice.phrase_list("private_message")
+    if not moved or not said or turns[said[-1]].role is not Role.AGENT:
+        return False
+    text = turns[said[-1]].text
+    if not ctx.matcher.find(text, moved, fuzzy_threshold=100):
+        return False
+    endings = [*practice.phrase_list("invite"), *practice.phrase_list("farewell")]
+    return not (endings and ctx.matcher.find(text, endings, fuzzy_threshold=100))
 
 
 def customer_problem(ctx: DetectorContext) -> bool:
