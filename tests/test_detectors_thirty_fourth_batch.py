@@ -20,24 +20,22 @@ import pytest
 from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.types import Role
+from tests.test_detectors_eleventh_batch import _kinds_at
 from tests.test_detectors_recall import fired
 from tests.test_detectors_text import call as text_call
-from tests.test_detectors_text import run
 from tests.test_stress import A, C, call
 
 
-def _closing_kinds(language: str, *agent_lines: str) -> dict[int, set]:
-    """Closing finding kinds per agent turn, after a customer line that ends the matter."""
+def _closing_kinds(language: str, *agent_lines: str) -> dict[str, set[int]]:
+    """Closing finding kinds and the agent turns they point at, after a customer line that ends
+    the matter."""
     customer = "问题解决了，谢谢" if language == "zh" else "That solves it, thanks."
     turns = [(Role.CUSTOMER, 0.0, 3.0, customer)]
     start = 3.5
     for text in agent_lines:
         turns.append((Role.AGENT, start, start + 4.0, text))
         start += 4.5
-    found: dict[int, set] = {}
-    for f in run("closing", text_call(language, *turns)).findings:
-        found.setdefault(f.turn_index, set()).add(f.kind)
-    return found
+    return _kinds_at(text_call(language, *turns), "closing")
 
 
 @pytest.mark.parametrize(
@@ -74,13 +72,13 @@ def test_thanks_before_a_turn_that_only_takes_leave_closes(
     language: str, thanks: str, last: str, closes: bool
 ) -> None:
     found = _closing_kinds(language, thanks, last)
-    assert ("closing_thanks" in found.get(1, set())) is closes
-    assert "closing_farewell" in found.get(2, set())
+    assert (1 in found.get("closing_thanks", set())) is closes
+    assert 2 in found.get("closing_farewell", set())
 
 
 def test_ganxie_lijie_thanks_at_the_end() -> None:
     found = _closing_kinds("zh", "没事应该的感谢理解那就先不打扰您先行挂机就可以再见")
-    assert {"closing_thanks", "closing_farewell"} <= found.get(1, set())
+    assert 1 in found.get("closing_thanks", set()) & found.get("closing_farewell", set())
 
 
 @pytest.mark.parametrize(
