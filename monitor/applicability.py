@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from calmline.monitor.detectors import DetectorContext, PracticeOutcome
-from calmline.monitor.detectors.closing import carries_content, says_goodbye_in
+from calmline.monitor.detectors.closing import carries_content, invites_in, says_goodbye_in
 from calmline.monitor.detectors.gentle_control import DEFAULTS as CONTROL_DEFAULTS
 from calmline.monitor.detectors.let_finish import FloorRules
 from calmline.monitor.detectors.phrases import (
@@ -287,17 +287,21 @@ def _moves_to_private(
     """Whether the last turn that carries content is the agent's and asks the customer to go on
     in private messages (the practice's ``private_message`` phrases: 请您私信提供…, 烦请您以私信
     方式…, "please provide … via private message"), with no invitation or goodbye in it (如有疑
-    问可随时私信我们，祝您愉快 closes the thread): a Weibo thread whose last reply moves the matter
-    there has not ended where the public thread stops, and coaching its thanks and goodbye blames
-    the agent for a contact that goes on. ``turns`` and ``said``: :func:`_content_turns`."""
+    问可随时私信我们，祝您愉快 closes the thread; "If you need any help, could you please provide
+    …" asks: :func:`~calmline.monitor.detectors.closing.invites_in`): a Weibo thread whose last
+    reply moves the matter there has not ended where the public thread stops, and coaching its
+    thanks and goodbye blames the agent for a contact that goes on. ``turns`` and ``said``:
+    :func:`_content_turns`."""
     moved = practice.phrase_list("private_message")
     if not moved or not said or turns[said[-1]].role is not Role.AGENT:
         return False
     text = turns[said[-1]].text
     if not ctx.matcher.find(text, moved, fuzzy_threshold=100):
         return False
-    endings = [*practice.phrase_list("invite"), *practice.phrase_list("farewell")]
-    return not (endings and ctx.matcher.find(text, endings, fuzzy_threshold=100))
+    farewells = practice.phrase_list("farewell")
+    if farewells and ctx.matcher.find(text, farewells, fuzzy_threshold=100):
+        return False
+    return not invites_in(ctx, practice, text)
 
 
 def customer_problem(ctx: DetectorContext) -> bool:

@@ -252,3 +252,22 @@ def test_asking_for_an_explanation_of_the_data_used_is_a_problem(customer: str) 
     scored = score_report(report, default_rubric("zh"))
     (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
     assert solve.applicable
+
+
+@pytest.mark.parametrize(
+    ("last", "invites"),
+    [
+        # the condition of a request for the customer's details
+        (
+            "I am sorry for the trouble. If you need any help, could you please provide your "
+            "account number via private message?",
+            False,
+        ),
+        ("If you need any help, please send us your user name via private message.", False),
+        # an invitation that stays one
+        ("I have reported it. If you need any help, feel free to contact us again.", True),
+    ],
+)
+def test_an_invitation_that_leads_into_a_request_for_details_asks(last: str, invites: bool) -> None:
+    found = _closing_kinds("en", last)
+    assert (1 in found.get("closing_invite", set())) is invites

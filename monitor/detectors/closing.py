@@ -150,9 +150,42 @@ def _inside(m: Match, spans: list[Match]) -> bool:
     return any(s.start_char <= m.start_char and m.end_char <= s.end_char for s in spans)
 
 
+_SENTENCE_STOP = re.compile(r"[.!?。！？]")
+
+
+def _leads_into_request(
+    ctx: DetectorContext, practice: PracticeRubric, text: str, m: Match
+) -> bool:
+    """Whether the invitation ``m`` in ``text`` is the condition of a request for the customer's
+    details that follows it in its sentence (``invite_request``: "If you need any help, could you
+    please provide your broadband account via private message"): it asks, it does not invite."""
+    requests = practice.phrase_list("invite_request")
+    if not requests:
+        return False
+    rest = text[m.end_char :]
+    stop = _SENTENCE_STOP.search(rest)
+    rest = rest[: stop.start() if stop else len(rest)].lstrip(" \t,，、:：")
+    found = ctx.matcher.find(rest, requests, fuzzy_threshold=100) if rest else []
+    return any(f.start_char == 0 for f in found)
+
+
+def invites_back(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether an invitation hit invites further contact (:func:`_leads_into_request`)."""
+    return not _leads_into_request(ctx, practice, hit.turn.text, hit.match)
+
+
+def invites_in(ctx: DetectorContext, practice: PracticeRubric, text: str) -> bool:
+    """Whether ``text`` holds an ``invite`` phrase that invites further contact."""
+    invites = practice.phrase_list("invite")
+    found = ctx.matcher.find(text, invites, fuzzy_threshold=100) if invites else []
+    return any(not _leads_into_request(ctx, practice, text, m) for m in found)
+
+
 COMPONENTS = (
     Component("thanks", "closing_thanks", "a thank-you", accept=closes_contact),
-    Component("invite", "closing_invite", "an invitation to get back in touch"),
+    Component(
+        "invite", "closing_invite", "an invitation to get back in touch", accept=invites_back
+    ),
     Component("farewell", "closing_farewell", "a warm goodbye", accept=says_goodbye),
 )
 
