@@ -202,6 +202,16 @@ def test_a_third_partys_promise_is_a_next_step_not_the_agents_commitment():
         call("zh", (C, 0.0, 3.0, "吃了你们的菜肚子疼"), (A, 3.5, 6.0, "我这边马上帮您联系商家")),
     )
     assert "commitment" in [f.kind for f in mine.findings]
+    airline = run(
+        "solve_problem",
+        call(
+            "en",
+            (C, 0.0, 3.0, "my flight was cancelled"),
+            (A, 3.5, 7.0, "the airline will handle the issue for you"),
+        ),
+    )
+    assert "commitment" not in [f.kind for f in airline.findings]
+    # the company's own staff who will handle it commit for it (labels en0539, en1493, en1561)
     staff = run(
         "solve_problem",
         call(
@@ -210,7 +220,7 @@ def test_a_third_partys_promise_is_a_next_step_not_the_agents_commitment():
             (A, 3.5, 7.0, "our staff will handle the issue for you"),
         ),
     )
-    assert "commitment" not in [f.kind for f in staff.findings]
+    assert "commitment" in [f.kind for f in staff.findings]
 
 
 def test_ordinary_words_of_service_count():
