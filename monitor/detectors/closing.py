@@ -13,7 +13,9 @@ last ``invite_turns`` content turns is searched too: the closing began there, an
 the rating request and the goodbye after it pushed it out of the window. The
 closing should thank the customer (``thanks``), invite further contact (``invite``) and say a
 warm goodbye (``farewell``); the score is the share of the three found, and the coaching names
-only the missing ones.
+only the missing ones. An invitation's condition that leads straight into a request for the
+customer's details ("If you need any help, could you please provide your account via private
+message": ``invite_request``) asks, it does not invite.
 
 A thank-you that ends a request or a question (请您评价,谢谢; "please DM us your number, thank
 you"; 请问您是哪里的用户？谢谢) thanks for the favour asked, not for the contact: a bare thanks
@@ -150,9 +152,6 @@ def _inside(m: Match, spans: list[Match]) -> bool:
     return any(s.start_char <= m.start_char and m.end_char <= s.end_char for s in spans)
 
 
-_SENTENCE_STOP = re.compile(r"[.!?。！？]")
-
-
 def _leads_into_request(
     ctx: DetectorContext, practice: PracticeRubric, text: str, m: Match
 ) -> bool:
@@ -162,9 +161,7 @@ def _leads_into_request(
     requests = practice.phrase_list("invite_request")
     if not requests:
         return False
-    rest = text[m.end_char :]
-    stop = _SENTENCE_STOP.search(rest)
-    rest = rest[: stop.start() if stop else len(rest)].lstrip(" \t,，、:：")
+    rest = _SENTENCE_END.split(text[m.end_char :])[0].lstrip(" \t,，、:：")
     found = ctx.matcher.find(rest, requests, fuzzy_threshold=100) if rest else []
     return any(f.start_char == 0 for f in found)
 
