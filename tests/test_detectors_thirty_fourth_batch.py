@@ -10,7 +10,7 @@ that" and "sorry, I mean …" do not. From this round's QA reads: a customer who
 or a steel wire in the food, or whose merchant never answered, raised a problem.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
-evaluation data.
+evaluation data (the docstrings quote the lines that showed a fault).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _closing_kinds(language: str, *agent_lines: str) -> dict[str, set[int]]:
         (
             "zh",
             "好的不客气，非常感谢您的来电，稍后请您对本次服务进行评价",
-            "女士那这边呢就先不打扰您了祝您生活愉快请您先挂机再见",
+            "先生那这边就不打扰您了祝您生活愉快请您先挂机再见",
             True,
         ),
         (
@@ -77,15 +77,15 @@ def test_thanks_before_a_turn_that_only_takes_leave_closes(
 
 
 def test_ganxie_lijie_thanks_at_the_end() -> None:
-    found = _closing_kinds("zh", "没事应该的感谢理解那就先不打扰您先行挂机就可以再见")
+    found = _closing_kinds("zh", "不客气应该的感谢理解那我就不打扰您了再见")
     assert 1 in found.get("closing_thanks", set()) & found.get("closing_farewell", set())
 
 
 @pytest.mark.parametrize(
     ("text", "excuses"),
     [
-        ("亲亲专员处理也是需要时间的", True),
-        ("咱们这边专员处理的话也确实需要一个时间的先生", True),
+        ("专员那边处理也是需要时间的亲", True),
+        ("先生，专员处理确实需要一个时间的", True),
         # a time stated for the step, no defence of the wait
         ("专员会在4小时内联系您", False),
     ],
@@ -97,8 +97,8 @@ def test_the_handling_takes_time_defends_the_wait(text: str, excuses: bool) -> N
 @pytest.mark.parametrize(
     ("text", "timed"),
     [
-        ("小美现在为您操作退款您看可以吗", True),
-        ("好的，现在给您转接，请您不要离开", True),
+        ("小美现在为您办理退款可以吗", True),
+        ("好的亲，现在给您转接到专员", True),
         # 现在 about the phone number, no step's time
         ("您现在的来电号码不是绑定的手机号", False),
     ],
@@ -108,7 +108,7 @@ def test_now_for_you_states_when(text: str, timed: bool) -> None:
 
 
 def test_describing_the_matter_to_a_department_is_a_step() -> None:
-    found = fired("solve_problem", "zh", "不好意思，我把您的情况描述给技术部门")
+    found = fired("solve_problem", "zh", "抱歉，我这边把您的问题描述给技术部门")
     assert {"next_step", "commitment"} <= found
 
 
@@ -116,7 +116,7 @@ def test_describing_the_matter_to_a_department_is_a_step() -> None:
     ("text", "steps"),
     [
         ("请您点击“设置 > 声音 > 音量”，向右调节铃声音量", True),
-        ("您看下手机设置——通用——键盘中是否添加了输入法", True),
+        ("您看下手机设置——通用里是否打开了这个开关", True),
         # information asked for, no step
         ("请问您的手机是什么型号呢", False),
     ],
@@ -129,7 +129,7 @@ def test_a_settings_path_is_the_customers_step(text: str, steps: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "commits"),
     [
-        ("Our staff will follow up and handle the problem.", True),
+        ("Our staff will follow up and handle your case.", True),
         # a question about what the customer did
         ("Have you contacted our staff and asked them to fix the problem for you?", False),
         # the staff's concrete step: a next step only
@@ -144,8 +144,8 @@ def test_staff_who_will_handle_the_matter_commit(text: str, commits: bool) -> No
     ("text", "excuses"),
     [
         (
-            "As cities grow, the network environments are changing. "
-            "Signals may not be very good in some places.",
+            "The network environments are changing as the city grows, so signals may not be "
+            "very good in a few spots.",
             True,
         ),
         # a fix asked for, no cause given
@@ -173,8 +173,8 @@ def test_sorry_with_a_comma_before_a_statement(text: str, apologises: bool) -> N
 @pytest.mark.parametrize(
     ("customer", "problem"),
     [
-        ("菜里面吃出了蟑螂，跟商家打电话也没有回应", True),
-        ("我点的外卖菜品里面有钢丝", True),
+        ("我在饭里吃出了一只蟑螂，商家电话也没有回应", True),
+        ("外卖的炒饭里有一根钢丝", True),
         ("商家一直不理我，消息也不回", True),
         # a routine request
         ("我想问一下怎么修改收货地址", False),
@@ -232,7 +232,7 @@ def test_food_found_in_the_meal_or_a_merchant_who_never_answers_is_a_problem(
 def test_a_thread_moved_to_private_messages_is_not_judged_on_its_closing(
     language: str, customer: str, last: str, judged: bool
 ) -> None:
-    """201 Mandarin and 117 English tune threads end on a reply asking for the customer's
+    """201 Mandarin and 118 English tune threads end on a reply asking for the customer's
     details by private message; 107 of them were coached for a thanks and a goodbye."""
     report = call([C(0.0, 6.0, customer), A(6.5, 14.0, last)], language=language)
     scored = score_report(report, default_rubric(language))
@@ -245,7 +245,7 @@ def test_a_thread_moved_to_private_messages_is_not_judged_on_its_closing(
 
 @pytest.mark.parametrize(
     "customer",
-    ["你来给我解释解释一天用了两千兆流量是什么情况", "十几分钟什么都没做就偷流量"],
+    ["你给我解释解释，一天怎么用掉了三个G流量", "手机放着不用也在偷流量"],
 )
 def test_asking_for_an_explanation_of_the_data_used_is_a_problem(customer: str) -> None:
     report = call([C(0.0, 6.0, customer), A(6.5, 12.0, "您好，我这边帮您查询一下")])
@@ -260,7 +260,7 @@ def test_asking_for_an_explanation_of_the_data_used_is_a_problem(customer: str) 
         # the condition of a request for the customer's details
         (
             "I am sorry for the trouble. If you need any help, could you please provide your "
-            "account number via private message?",
+            "card number by private message?",
             False,
         ),
         ("If you need any help, please send us your user name via private message.", False),
