@@ -130,7 +130,10 @@ Condition = Literal["two_speakers", "customer_problem", "long_customer_turn", "c
   practice in it or after it) after an agent turn that said no goodbye (``farewell``,
   ``hang_up``), nor in a hold: the last turn that carries content is the agent's and holds a
   ``hold`` phrase and no ``hold_not`` phrase, and no customer turn after it says goodbye or
-  declines (a ``farewell`` or ``declined`` phrase: 我挂了).
+  declines (a ``farewell`` or ``declined`` phrase: 我挂了), nor on a reply that moves the matter
+  to private messages: the last turn that carries content is the agent's, holds a
+  ``private_message`` phrase and no ``farewell`` phrase or ``invite`` phrase (one that leads
+  straight into an ``invite_request`` does not count).
 """
 
 

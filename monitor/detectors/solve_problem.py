@@ -209,12 +209,9 @@ def _company_handles(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -
     problem for you?" asks about the customer's doing."""
     if not _said_before(ctx, practice, hit, "company_staff"):
         return False
-    text = hit.turn.text
-    before = _CLAUSE_BREAK.split(text[: hit.match.start_char])[-1]
-    staff = ctx.matcher.find(before, practice.phrase_list("company_staff"), fuzzy_threshold=100)
-    said = text[hit.match.start_char : hit.match.end_char]
-    tail = before[max(m.end_char for m in staff) :] + said
-    return bool(_WILL.search(tail))
+    before, staff = _clause_matches(ctx, practice, hit, "company_staff", through=False)
+    said = hit.turn.text[hit.match.start_char : hit.match.end_char]
+    return bool(_WILL.search(before[max(m.end_char for m in staff) :] + said))
 
 
 _WILL = re.compile(r"\bwill\b|'ll\b", re.IGNORECASE)
