@@ -857,6 +857,28 @@ def test_thirty_fourth_batch_is_fresh_reasons_endings_commitments_and_steps():
     _end_strata_hold_ends(zh + en)
 
 
+def test_thirty_fifth_batch_is_fresh_restatements_times_choices_and_endings():
+    """The thirty-fifth batch (``sample.py --batch 35``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirty-four batches, each drawn once: in Mandarin lines
+    with a restating word (8), a time word (8), a choice word (7), a closing word (6) and a
+    uniform part (5); in English lines with a time word (9), a choice word (8), a closing word
+    (6) and a uniform part (5)."""
+    zh, en = _fresh_dev_pair(35, zh_at_least=34, en_at_least=28)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue35_paraphrase": 8,
+        "cue35_time": 8,
+        "cue35_options": 7,
+        "cue35_close": 6,
+        "cue35_random": 5,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue35_time": 9,
+        "cue35_options": 8,
+        "cue35_close": 6,
+        "cue35_random": 5,
+    }
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
