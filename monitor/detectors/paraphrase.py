@@ -232,24 +232,53 @@ def _complaint_confirmations(
     (``stress.complaint_words``: 亲亲是不新鲜是吗, 您是对这个赔付不认可的是吗), a ``confirm_final``
     tag closing it; not the words of a step or a fact the agent checks (``problem_word_not``: 退款,
     无法 — 商家是已经给您退款了是吗 asks whether the shop refunded), nor a clause that asks
-    (``problem_confirm_asks``)."""
+    (``problem_confirm_asks``). A clause closed by a bare question tag (``restate_question_tag``:
+    吗) counts when it names the customer as the one who has the problem before the complaint
+    word (``restate_question_open``: 您是在国外无法正常使用吗, 您是对理赔结果不满意吗)."""
     complaint = ctx.rubric.stress.complaint_list()
     tags = practice.phrase_list("confirm_final")
     if not complaint or not tags:
         return []
     left_out = set(practice.phrase_forms("problem_word_not"))
+    opens = practice.phrase_list("restate_question_open")
+    bare = practice.phrase_list("restate_question_tag")
     done = {(id(h.turn), h.match.start_char) for h in skip}
+    tagged = find_hits(ctx, agents, tags, fuzzy_threshold=100)
+    ends = {(id(h.turn), h.match.end_char) for h in tagged}
+    # a bare question tag (吗) closing a clause the other tags do not close, nor a proposal's
+    # (上传一下好吗: ``proposal_tag``; 信号不好吗 proposes nothing)
+    proposals = practice.phrase_forms("proposal_tag")
+    questions = [
+        h
+        for h in (find_hits(ctx, agents, bare, fuzzy_threshold=100) if opens and bare else [])
+        if (id(h.turn), h.match.end_char) not in ends
+        and not _proposes(h.turn.text[: h.match.end_char], proposals)
+    ]
     out = []
-    for h in find_hits(ctx, agents, tags, fuzzy_threshold=100):
+    for h in tagged + questions:
         if (id(h.turn), h.match.start_char) in done or not _ends_clause(ctx, h):
             continue
         head = _head(h)
         if any(word in head for word in asks):
             continue
-        words = ctx.matcher.find(head, complaint, fuzzy_threshold=100)
-        if any(m.matched not in left_out for m in words):
+        words = [
+            m
+            for m in ctx.matcher.find(head, complaint, fuzzy_threshold=100)
+            if m.matched not in left_out
+        ]
+        if h in questions:
+            # 您是在国外无法正常使用吗: the customer named as the one who has the problem, before it
+            cues = ctx.matcher.find(head, opens, fuzzy_threshold=100)
+            words = [m for m in words if any(c.end_char <= m.start_char for c in cues)]
+        if words:
             out.append(h)
     return out
+
+
+def _proposes(text: str, proposals: Sequence[str]) -> bool:
+    """Whether ``text`` ends on a proposal's tag (上传一下好吗, 可以吗), not a negated word that
+    ends like one (信号不好吗)."""
+    return any(text.endswith(p) and not text[: -len(p)].endswith("不") for p in proposals)
 
 
 _ADDRESS_UNITS = 2
