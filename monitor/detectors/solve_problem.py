@@ -202,11 +202,13 @@ def _said_before(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexic
 def _company_handles(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """Whether a general commitment (``commitment``: handling, dealing with or following up the
     matter) is said of the company's own people (``company_staff``: "our staff will deal with the
-    network problem", "our staff will follow up and handle the problem"): the company commits, as
-    with "we will" (labels en0539, en1493, en1561). Their concrete steps ("our staff will contact
-    you") stay next steps only. The staff must be the ones who will do it (``_WILL`` between
-    them and the commitment's end): "have you contacted our staff … and asked them to fix the
-    problem for you?" asks about the customer's doing."""
+    network problem", "our staff will follow up and handle the problem", "the director will
+    verify and address your problem"): the company commits, as with "we will" (labels en0539,
+    en1493, en1561, en1582). Their concrete steps ("our staff will contact you") stay next steps
+    only, and so does work reported under way ("our staff is currently handling your problem",
+    en1204: a step in progress, no promise). The staff must be the ones who will do it
+    (``_WILL`` between them and the commitment's end): "have you contacted our staff … and asked
+    them to fix the problem for you?" asks about the customer's doing."""
     if not _said_before(ctx, practice, hit, "company_staff"):
         return False
     before, staff = _clause_matches(ctx, practice, hit, "company_staff", through=False)
