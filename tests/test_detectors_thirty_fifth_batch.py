@@ -8,7 +8,9 @@ English: the company's own people who will handle the matter ("the director will
 address your problem") commit for it, and so does "we are now analyzing and solving it", while
 "our staff is currently handling your problem" reports a step under way; staff arranged to
 handle the matter are a step; a question about the staff's work ("is our staff still handling
-the issue?") commits to nothing; "Xiao Wo has known your issue" acknowledges.
+the issue?") commits to nothing; "Xiao Wo has known your issue" acknowledges. From this round's
+QA reads: a customer who says the carrier treats old users worst and will leave, or asks where
+the money went, raised a problem.
 
 Sentences written from the guideline after reading the batch's lines; none is copied from the
 evaluation data.
@@ -18,7 +20,10 @@ from __future__ import annotations
 
 import pytest
 
+from calmline.monitor.rubric import default_rubric
+from calmline.monitor.scoring import score_report
 from tests.test_detectors_recall import fired
+from tests.test_stress import A, C, call
 
 
 @pytest.mark.parametrize(
@@ -123,3 +128,30 @@ def test_a_question_about_the_staffs_work_takes_no_step() -> None:
 )
 def test_having_known_the_issue_acknowledges(text: str, acknowledges: bool) -> None:
     assert ("ack_phrase" in fired("acknowledge", "en", text)) is acknowledges
+
+
+@pytest.mark.parametrize(
+    ("customer", "problem"),
+    [
+        ("你们对老用户最不友好，等我换了新号就和你们拜拜", True),
+        ("上个月交的一百块，这钱到底去哪儿了", True),
+        ("办了你们这个套餐又被坑了一次", True),
+        # a question about a plan
+        ("请问这个套餐老用户可以办理吗", False),
+    ],
+)
+def test_a_customer_who_means_to_leave_or_asks_where_the_money_went_has_a_problem(
+    customer: str, problem: bool
+) -> None:
+    """Weibo posts such as 联通是对老用户最不友好的…就和你们拜拜 and 所以这钱到底去哪儿了 were read
+    as "no customer problem heard": solve_problem and the apology were not judged."""
+    report = call(
+        [
+            A(0.0, 3.0, "您好，请问有什么可以帮您"),
+            C(3.5, 9.0, customer),
+            A(9.5, 14.0, "好的，我这边看一下"),
+        ]
+    )
+    scored = score_report(report, default_rubric("zh"))
+    (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
+    assert solve.applicable is problem
