@@ -8,7 +8,8 @@ English: the company's own people who will handle the matter ("the director will
 address your problem") commit for it, and so does "we are now analyzing and solving it", while
 "our staff is currently handling your problem" reports a step under way; staff arranged to
 handle the matter are a step; a question about the staff's work ("is our staff still handling
-the issue?") commits to nothing; "Xiao Wo has known your issue" acknowledges. From this round's
+the issue?") commits to nothing; "Xiao Wo has known your issue" acknowledges; "… or you can ask
+for a repair on our website" offers a second way. From this round's
 QA reads: a customer who says the carrier treats old users worst and will leave, or asks where
 the money went, raised a problem.
 
@@ -155,3 +156,16 @@ def test_a_customer_who_means_to_leave_or_asks_where_the_money_went_has_a_proble
     scored = score_report(report, default_rubric("zh"))
     (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
     assert solve.applicable is problem
+
+
+@pytest.mark.parametrize(
+    ("text", "offers"),
+    [
+        ("Please bring the phone to a store, or you can ask for a repair on our website.", True),
+        ("We suggest you try it after the tenth, or you can tell us the fault in a message.", True),
+        # details asked for, two ways of giving them
+        ("Please tell us your phone model or provide a screenshot.", False),
+    ],
+)
+def test_a_second_way_after_you_can_is_a_choice(text: str, offers: bool) -> None:
+    assert ("options" in fired("options", "en", text, "My phone cannot charge at all.")) is offers

@@ -9,7 +9,8 @@ you block the calls with an app or report them on the website", 建议您使用�
 :func:`alternative_hits` finds that form: a suggestion or an offer to the customer
 (``alternative_lead``: "please", "you can", "we suggest"; 建议您, 您可以, 请您) and, later in the
 same sentence, "or" / 或 before a verb of a step (``alternative_verb``: "bring", "log in",
-"call", "going"; 在, 通过, 拨打, 稍后), perhaps after "you can" or "by" (也可以); a semicolon
+"call", "going"; 在, 通过, 拨打, 稍后), perhaps after "you can" or "by" (也可以; some verbs,
+``alternative_verb_weak``: "tell", "provide", "ask for", only after "you can"); a semicolon
 before "or" does not end the sentence ("call the store first; or you can log on our website").
 Not when a negation stands between them ("please do not charge it or use it"), nor in a
 sentence that invites future contact (``alternative_not``: "for any problem in the future,
@@ -98,6 +99,17 @@ def _coordinated(between: str, verbs: Sequence[str]) -> bool:
     return any(last == v.lower() or last.endswith(" " + v.lower()) for v in verbs)
 
 
+def _weak_alone(m: re.Match[str], weak: set[str]) -> bool:
+    """Whether the second step's verb is one that makes a step only after "you can" / "can"
+    (``alternative_verb_weak``) and no such word stands between "or" (or the sentence's start)
+    and it: "please tell us the model or provide a screenshot" asks for details, "or you can
+    tell us the issue" and "You can also open …" offer a way."""
+    if m.group("verb").lower() not in weak:
+        return False
+    lead = m.group("second") if "lead" in m.groupdict() else m.string[m.start() : m.start("verb")]
+    return not re.search(r"\b(?:can|could|may)\b", lead or "", re.IGNORECASE)
+
+
 def alternative_hits(
     ctx: DetectorContext, turns: Sequence[Turn], practice: PracticeRubric
 ) -> list[Hit]:
@@ -109,6 +121,7 @@ def alternative_hits(
         return []
     zh = ctx.language.startswith("zh")
     pattern = _pattern(leads, verbs, zh)
+    weak = {v.lower() for v in practice.phrase_forms("alternative_verb_weak")}
     excluded = practice.phrase_forms("alternative_not")
     barred = _barred(excluded, zh) if excluded else None
     breaks, negation = (_ZH_SENTENCE, _ZH_NEGATION) if zh else (_SENTENCE, _NEGATION)
@@ -131,7 +144,7 @@ def alternative_hits(
             # the second step in a sentence of its own, after the first ("You can move them in
             # Settings. Or you can use the PC assistant.")
             m = second.match(turn.text, *sentence) if before else None
-            if m is not None:
+            if m is not None and not _weak_alone(m, weak):
                 hits.append(pattern_hit(ctx, turn, m, "step + or + step verb"))
                 break
             step = first_step.search(turn.text, *sentence)
@@ -141,6 +154,8 @@ def alternative_hits(
                 continue
             # two verbs sharing one object ("open it to update or install the module")
             if not zh and not m.group("second") and _coordinated(m.group("between"), verbs):
+                continue
+            if _weak_alone(m, weak):
                 continue
             hits.append(pattern_hit(ctx, turn, m, "suggestion + or + step verb"))
             break
