@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import pytest
 
-from calmline.monitor.rubric import default_rubric
-from calmline.monitor.scoring import score_report
 from tests.test_detectors_recall import fired
-from tests.test_stress import A, C, call
+from tests.test_detectors_thirty_fourth_batch import solve_problem_judged
 
 
 @pytest.mark.parametrize(
@@ -146,16 +144,7 @@ def test_a_customer_who_means_to_leave_or_asks_where_the_money_went_has_a_proble
 ) -> None:
     """Weibo posts such as 联通是对老用户最不友好的…就和你们拜拜 and 所以这钱到底去哪儿了 were read
     as "no customer problem heard": solve_problem and the apology were not judged."""
-    report = call(
-        [
-            A(0.0, 3.0, "您好，请问有什么可以帮您"),
-            C(3.5, 9.0, customer),
-            A(9.5, 14.0, "好的，我这边看一下"),
-        ]
-    )
-    scored = score_report(report, default_rubric("zh"))
-    (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
-    assert solve.applicable is problem
+    assert solve_problem_judged("您好，请问有什么可以帮您", customer) is problem
 
 
 @pytest.mark.parametrize(

@@ -185,16 +185,22 @@ def test_food_found_in_the_meal_or_a_merchant_who_never_answers_is_a_problem(
 ) -> None:
     """A MUSIED call whose customer said 菜里面吃出了蟑螂跟商家打电话没有回应 was read as "no
     customer problem heard": solve_problem, apology and acknowledgement were not judged."""
+    assert solve_problem_judged("您好，美团客服，很高兴为您服务", customer) is problem
+
+
+def solve_problem_judged(opening: str, customer: str) -> bool:
+    """Whether solve_problem is judged on a Mandarin call of the agent's ``opening``, the
+    customer's one line and the agent's plain answer."""
     report = call(
         [
-            A(0.0, 3.0, "您好，美团客服，很高兴为您服务"),
+            A(0.0, 3.0, opening),
             C(3.5, 9.0, customer),
             A(9.5, 14.0, "好的，我这边看一下"),
         ]
     )
     scored = score_report(report, default_rubric("zh"))
     (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
-    assert solve.applicable is problem
+    return solve.applicable
 
 
 @pytest.mark.parametrize(
