@@ -879,6 +879,27 @@ def test_thirty_fifth_batch_is_fresh_restatements_times_choices_and_endings():
     }
 
 
+def test_thirty_sixth_batch_is_fresh_reasons_endings_restatements_and_commitments():
+    """The thirty-sixth batch (``sample.py --batch 36``): ``dev`` lines of MUSIED, STC-3 and
+    MobileCS only, none of the first thirty-five batches, each drawn once: in Mandarin lines
+    with a reason word (8), a closing word (7), a restating word (7), a helping word (7) and a
+    uniform part (5); in English lines with a reason word (9), an acknowledging word (7) and a
+    uniform part (5); the time stratum found no fresh line."""
+    zh, en = _fresh_dev_pair(36, zh_at_least=34, en_at_least=21)
+    assert Counter(r["stratum"] for r in zh) == {
+        "cue36_excuse": 8,
+        "cue36_close": 7,
+        "cue36_paraphrase": 7,
+        "cue36_commit": 7,
+        "cue36_random": 5,
+    }
+    assert Counter(r["stratum"] for r in en) == {
+        "cue36_excuse": 9,
+        "cue36_ack": 7,
+        "cue36_random": 5,
+    }
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_complaint_marks_name_threads_whose_text_is_unchanged(language):
     """``complaints_<language>.jsonl``: 110 first posts of STC-3 threads of the tune half, each
