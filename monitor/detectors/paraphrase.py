@@ -62,6 +62,7 @@ from calmline.monitor.detectors.phrases import (
     presence_outcome,
     text_breaks,
 )
+from calmline.monitor.digits import EN_DIGITS, ZERO_LETTERS, ZH_DIGITS
 from calmline.monitor.rubric import PracticeRubric
 from calmline.monitor.types import Role, Turn
 
@@ -332,6 +333,7 @@ def _echoes(
 
 _BACKCHANNEL_UNITS = 2
 """A turn of at most this many units (嗯, 好的, "okay") only keeps the floor open."""
+_DIGITS = set(ZH_DIGITS) | (set(EN_DIGITS) - ZERO_LETTERS) | set("0123456789")
 
 
 def customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
@@ -345,10 +347,16 @@ def customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
     ]
     spoke = [t.start for t in agents if len(_units(t.text, ctx.language)) > _BACKCHANNEL_UNITS]
     since = [(t, u) for t, u in customers if not spoke or t.start > spoke[-1]]
-    said = [(t, u) for t, u in customers if len(u) > _BACKCHANNEL_UNITS]
-    if not any(len(u) > _BACKCHANNEL_UNITS for _, u in since):
+    said = [(t, u) for t, u in customers if _says_more(u)]
+    if not any(_says_more(u) for _, u in since):
         since = said[-1:] or customers[-1:]
     return _with_breaks(u for _, u in since)
+
+
+def _says_more(units: list[str]) -> bool:
+    """More than a backchannel: more than ``_BACKCHANNEL_UNITS`` units, or digits alone (七五,
+    "five two": a number given in pieces, the piece the agent repeats back)."""
+    return len(units) > _BACKCHANNEL_UNITS or (bool(units) and all(u in _DIGITS for u in units))
 
 
 def _earlier_customer_words(ctx: DetectorContext, turn: Turn) -> list[str]:
