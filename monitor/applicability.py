@@ -125,7 +125,8 @@ def _failed(ctx: DetectorContext, condition: Condition, practice: PracticeRubric
             return None
         return (
             "no customer problem heard (no complaint or anger words, customer agitation never "
-            f"reached {ctx.rubric.stress.agitated_level:g}, no feeling recognised by the agent)"
+            f"reached {ctx.rubric.stress.agitated_level:g}, no feeling recognised and no trouble "
+            "apologised for by the agent)"
         )
     if condition == "long_customer_turn":
         long_s = practice.threshold("long_turn_s", CONTROL_DEFAULTS["long_turn_s"])
@@ -309,14 +310,30 @@ def customer_problem(ctx: DetectorContext) -> bool:
     or agitated (:func:`~calmline.monitor.detectors.phrases.complaint_turns`), or, where the
     customer's words escaped those lexicons, the agent recognising the customer's feeling
     (the ``empathy`` practice's phrases: "I completely understand how frustrating this is",
-    理解您的心情), which is said to an upset customer only. An apology is not such a sign:
-    "sorry for the wait" and 不好意思 are routine courtesy."""
+    理解您的心情), which is said to an upset customer only, or apologising for the trouble the
+    customer met (``apologize_for_inconvenience``'s ``trouble_caused``: 给您带来不便, 不好的体验,
+    "sorry for the inconvenience"). A bare apology is not such a sign: "sorry for the wait" and
+    不好意思 are routine courtesy.
+
+    On the STC-3 threads whose first post is marked by hand (``bench/labels/complaints.py``),
+    this function over the whole thread found the threads that raise a problem with recall 0.78
+    -> 0.84 on the held-out draw in English (precision 0.95 unchanged) and 0.78 -> 0.81 in
+    Mandarin (precision 0.90 -> 0.91) once the apology for the trouble caused counts; on the
+    draw the complaint words grew from, 0.81 -> 0.88 (English, precision 0.93 -> 0.94) and 0.85
+    -> 0.88 (Mandarin, precision 1.00 -> 0.98). A customer who writes 敢不敢给我一点2g稳定信号 or
+    "You suck beyond imagination" uses no complaint word; the agent's apology shows the
+    problem."""
     if complaint_turns(ctx):
         return True
-    empathy = ctx.rubric.practices.get("empathy")
-    if empathy is None:
-        return False
-    return bool(lexicon_hits(ctx, agent_turns(ctx), empathy, "good"))
+    agents = agent_turns(ctx)
+    signs = (("empathy", "good"), ("apologize_for_inconvenience", "trouble_caused"))
+    for practice_id, lexicon in signs:
+        practice = ctx.rubric.practices.get(practice_id)
+        if practice is None or not practice.phrase_list(lexicon):
+            continue
+        if lexicon_hits(ctx, agents, practice, lexicon):
+            return True
+    return False
 
 
 def _took_floor_after_long_turn(
