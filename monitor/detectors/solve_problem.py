@@ -199,6 +199,19 @@ def _said_before(ctx: DetectorContext, practice: PracticeRubric, hit: Hit, lexic
     return not (after.strip() and ctx.matcher.find(after, subjects, fuzzy_threshold=100))
 
 
+def _conditional(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
+    """Whether the step is offered on a condition in its clause (``conditional``: 如需沃妹为您
+    反映问题，可私信…; "if you need us to feed back the issue, please …"): done only if the
+    customer asks for it. A condition closed by 的话 before the step (如果您需要的话我们可以帮您
+    发一个) leaves the offer after it standing, as a comma does."""
+    cues = practice.phrase_list("conditional")
+    if not cues:
+        return False
+    before = _CLAUSE_BREAK.split(hit.turn.text[: hit.match.start_char])[-1]
+    found = ctx.matcher.find(before, cues, fuzzy_threshold=100) if before.strip() else []
+    return any("的话" not in before[f.end_char :] for f in found)
+
+
 def _company_handles(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bool:
     """Whether a general commitment (``commitment``: handling, dealing with or following up the
     matter) is said of the company's own people (``company_staff``: "our staff will deal with the
@@ -606,11 +619,14 @@ def detect(ctx: DetectorContext, practice_id: str, practice: PracticeRubric) -> 
 
     def offered(h: Hit) -> bool:
         # a question about a step (请问…是否给您处理), a step someone else was heard to promise
-        # (商家是说会给您退款) or the help an invitation promises (如有疑问可以再次进线，小美会为您
-        # 解决问题) is neither a step nor a commitment
+        # (商家是说会给您退款), the help an invitation promises (如有疑问可以再次进线，小美会为您
+        # 解决问题) or a step offered on a condition in its clause (``conditional``: 如需沃妹为您
+        # 反映问题，可私信…; the step after the comma stands: 如需协助，请私信…小沃帮您反馈核实)
+        # is neither a step nor a commitment
         return (
             not asked(ctx, practice, h)
             and not hearsay(ctx, practice, h)
+            and not _conditional(ctx, practice, h)
             and not _after_invitation(ctx, h)
             and not _topic(h)
         )
