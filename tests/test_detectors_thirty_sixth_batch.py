@@ -209,3 +209,32 @@ def test_a_step_offered_on_a_condition_commits_to_nothing(text: str, commits: bo
     thread's English reply, dev label en1615, reads none)."""
     found = fired("solve_problem", "zh", text, "宽带断了三天，营业厅也说不清楚")
     assert ("commitment" in found) is commits
+
+
+@pytest.mark.parametrize(
+    ("text", "shifts"),
+    [
+        ("这个您可以把有问题的商品拿给商家好吧", True),
+        # the agent takes the matter to the merchant itself
+        ("我这边把您的图片拿给商家核实一下", False),
+    ],
+)
+def test_sending_the_customer_to_take_the_goods_to_the_merchant_shifts_the_matter(
+    text: str, shifts: bool
+) -> None:
+    customer = "我不要补偿，我就要退款，这东西根本没法吃"
+    assert ("blame_shift" in fired("no_blame_shift", "zh", text, customer)) is shifts
+
+
+@pytest.mark.parametrize(
+    ("text", "excuses"),
+    [
+        ("This problem occurs if the network signal is unstable.", True),
+        ("The clock may be influenced by other antivirus applications.", True),
+        # the supposed cause with the fix after it: a diagnosis
+        ("This problem occurs if the network signal is unstable. Please restart the phone.", False),
+    ],
+)
+def test_a_fault_said_to_come_with_a_condition_defends_it(text: str, excuses: bool) -> None:
+    customer = "My phone keeps dropping calls, this is terrible."
+    assert ("excuse" in fired("no_excuses", "en", text, customer)) is excuses
