@@ -320,9 +320,9 @@ def customer_problem(ctx: DetectorContext) -> bool:
     -> 0.84 on the held-out draw in English (precision 0.95 unchanged) and 0.78 -> 0.81 in
     Mandarin (precision 0.90 -> 0.91) once the apology for the trouble caused counts; on the
     draw the complaint words grew from, 0.81 -> 0.88 (English, precision 0.93 -> 0.94) and 0.85
-    -> 0.88 (Mandarin, precision 1.00 -> 0.98). A customer who writes 敢不敢给我一点2g稳定信号 or
-    "You suck beyond imagination" uses no complaint word; the agent's apology shows the
-    problem."""
+    -> 0.88 (Mandarin, precision 1.00 -> 0.98). A customer who writes 敢不敢给我一点2g稳定信号
+    or "Can you provide stable 2G network?" uses no complaint word; the agent's apology shows
+    the problem."""
     if complaint_turns(ctx):
         return True
     agents = agent_turns(ctx)

@@ -131,9 +131,9 @@ def _judged(language: str, customer: str, reply: str, practice: str = "solve_pro
 def test_an_apology_for_the_trouble_met_shows_a_problem(
     language: str, customer: str, reply: str, problem: bool
 ) -> None:
-    """STC-3: 联通3g能给我一个再爱你的理由吗,敢不敢给我一点2g稳定信号 and "You suck beyond
-    imagination" use no complaint word; the agent's 抱歉给您的使用带来了不便 shows the problem, and
-    solve_problem, acknowledge and the apology were not judged."""
+    """STC-3: 联通3g能给我一个再爱你的理由吗,敢不敢给我一点2g稳定信号 and its translation, "Can you
+    provide stable 2G network?", use no complaint word; the agent's 抱歉给您的使用带来了不便 shows
+    the problem, and solve_problem, acknowledge and the apology were not judged."""
     for practice in ("solve_problem", "acknowledge", "apologize_for_inconvenience"):
         assert _judged(language, customer, reply, practice) is problem, practice
 
