@@ -95,11 +95,16 @@ def test_a_pledge_of_great_efforts_commits(text: str, commits: bool) -> None:
     assert ("commitment" in fired("solve_problem", "en", text, customer)) is commits
 
 
-def _judged(language: str, customer: str, reply: str, practice: str = "solve_problem") -> bool:
-    report = call([C(0.0, 6.0, customer), A(6.5, 14.0, reply)], language=language)
+def _scored(report, language: str, practice: str):
+    """The practice's score on ``report`` scored with the packaged rubric of ``language``."""
     scored = score_report(report, default_rubric(language))
     (p,) = [p for p in scored.scorecard.practices if p.practice == practice]
-    return p.applicable
+    return p
+
+
+def _judged(language: str, customer: str, reply: str, practice: str = "solve_problem") -> bool:
+    report = call([C(0.0, 6.0, customer), A(6.5, 14.0, reply)], language=language)
+    return _scored(report, language, practice).applicable
 
 
 @pytest.mark.parametrize(
@@ -188,8 +193,7 @@ def test_a_timed_out_message_cut_short_is_not_the_agents_closing() -> None:
             A(250.0, 253.0, "亲亲，小美等的好辛苦[可怜]，由于您在3分"),
         ]
     )
-    scored = score_report(report, default_rubric("zh"))
-    (closing,) = [p for p in scored.scorecard.practices if p.practice == "closing"]
+    closing = _scored(report, "zh", "closing")
     assert "小美等的好辛苦" not in (closing.coaching or "")
     assert all("小美等的好辛苦" not in f.quote for f in closing.findings)
 
