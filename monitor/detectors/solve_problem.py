@@ -204,11 +204,7 @@ def _conditional(ctx: DetectorContext, practice: PracticeRubric, hit: Hit) -> bo
     反映问题，可私信…; "if you need us to feed back the issue, please …"): done only if the
     customer asks for it. A condition closed by 的话 before the step (如果您需要的话我们可以帮您
     发一个) leaves the offer after it standing, as a comma does."""
-    cues = practice.phrase_list("conditional")
-    if not cues:
-        return False
-    before = _CLAUSE_BREAK.split(hit.turn.text[: hit.match.start_char])[-1]
-    found = ctx.matcher.find(before, cues, fuzzy_threshold=100) if before.strip() else []
+    before, found = _clause_matches(ctx, practice, hit, "conditional", through=False)
     return any("的话" not in before[f.end_char :] for f in found)
 
 
