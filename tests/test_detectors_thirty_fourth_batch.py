@@ -20,6 +20,7 @@ import pytest
 from calmline.monitor.rubric import default_rubric
 from calmline.monitor.scoring import score_report
 from calmline.monitor.types import Role
+from tests.test_applicability import practice, scored
 from tests.test_detectors_eleventh_batch import _kinds_at
 from tests.test_detectors_recall import fired
 from tests.test_detectors_text import call as text_call
@@ -198,9 +199,7 @@ def solve_problem_judged(opening: str, customer: str) -> bool:
             A(9.5, 14.0, "好的，我这边看一下"),
         ]
     )
-    scored = score_report(report, default_rubric("zh"))
-    (solve,) = [p for p in scored.scorecard.practices if p.practice == "solve_problem"]
-    return solve.applicable
+    return practice(scored(report), "solve_problem").applicable
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import pytest
 
-from calmline.monitor.rubric import default_rubric
-from calmline.monitor.scoring import score_report
 from calmline.monitor.types import Role
+from tests.test_applicability import practice, scored
 from tests.test_detectors_recall import fired
 from tests.test_detectors_text import call as text_call
 from tests.test_detectors_text import run
@@ -95,16 +94,9 @@ def test_a_pledge_of_great_efforts_commits(text: str, commits: bool) -> None:
     assert ("commitment" in fired("solve_problem", "en", text, customer)) is commits
 
 
-def _scored(report, language: str, practice: str):
-    """The practice's score on ``report`` scored with the packaged rubric of ``language``."""
-    scored = score_report(report, default_rubric(language))
-    (p,) = [p for p in scored.scorecard.practices if p.practice == practice]
-    return p
-
-
-def _judged(language: str, customer: str, reply: str, practice: str = "solve_problem") -> bool:
+def _judged(language: str, customer: str, reply: str, pid: str = "solve_problem") -> bool:
     report = call([C(0.0, 6.0, customer), A(6.5, 14.0, reply)], language=language)
-    return _scored(report, language, practice).applicable
+    return practice(scored(report), pid).applicable
 
 
 @pytest.mark.parametrize(
@@ -139,8 +131,8 @@ def test_an_apology_for_the_trouble_met_shows_a_problem(
     """STC-3: 联通3g能给我一个再爱你的理由吗,敢不敢给我一点2g稳定信号 and its translation, "Can you
     provide stable 2G network?", use no complaint word; the agent's 抱歉给您的使用带来了不便 shows
     the problem, and solve_problem, acknowledge and the apology were not judged."""
-    for practice in ("solve_problem", "acknowledge", "apologize_for_inconvenience"):
-        assert _judged(language, customer, reply, practice) is problem, practice
+    for pid in ("solve_problem", "acknowledge", "apologize_for_inconvenience"):
+        assert _judged(language, customer, reply, pid) is problem, pid
 
 
 @pytest.mark.parametrize(
@@ -193,7 +185,7 @@ def test_a_timed_out_message_cut_short_is_not_the_agents_closing() -> None:
             A(250.0, 253.0, "亲亲，小美等的好辛苦[可怜]，由于您在3分"),
         ]
     )
-    closing = _scored(report, "zh", "closing")
+    closing = practice(scored(report), "closing")
     assert "小美等的好辛苦" not in (closing.coaching or "")
     assert all("小美等的好辛苦" not in f.quote for f in closing.findings)
 
